@@ -1,0 +1,262 @@
+//! Diagnostics: what every check of the project reports, and how it is printed.
+//!
+//! A [`Diagnostic`] has a stable [`Code`] (`BI1xx` spec structure, `BI2xx` security,
+//! `BI3xx` compose semantics, `BI4xx` proxy and sites, `BI5xx` storage and database), a
+//! [`Severity`], a JSON pointer into the spec (RFC 6901), a message, an optional help line
+//! and, when the input has one, a source position. Errors stop rendering; warnings do not.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; does not stop rendering and does not change the exit code.
+    Warning,
+    /// The deployment would fail or be unsafe; stops rendering, exit code 1.
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Warning => "warning",
+            Self::Error => "error",
+        })
+    }
+}
+
+/// A 1-based position in a source file: line 1 is the first line, column 1 the first
+/// character (counted in Unicode scalar values, not bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Location {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+}
+
+/// Where a finding is: a file (if the input came from one) and a position in it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Span {
+    /// The file as the user named it (or `<input>` for text without a file).
+    pub file: String,
+    /// The position; `None` when the value was not written (a default) and no parent was.
+    pub location: Option<Location>,
+}
+
+/// A stable diagnostic code. Codes never change meaning once released; see
+/// [`Code::ALL`] for the list with one-line descriptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Code(pub &'static str);
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Diagnostic {
+    /// The stable code, for example `BI301`.
+    pub code: Code,
+    /// Error or warning.
+    pub severity: Severity,
+    /// JSON pointer (RFC 6901) into the spec, for example `/services/banatie-api/port`;
+    /// for hand-written files, the path in that file's own structure.
+    pub pointer: String,
+    /// What is wrong. Never contains a secret value.
+    pub message: String,
+    /// How to fix it, when there is a clear fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// The file and position, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub span: Option<Span>,
+}
+
+impl Diagnostic {
+    /// An error at `pointer`.
+    pub fn error(code: Code, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            severity: Severity::Error,
+            pointer: pointer.into(),
+            message: message.into(),
+            help: None,
+            span: None,
+        }
+    }
+
+    /// A warning at `pointer`.
+    pub fn warning(code: Code, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(code, pointer, message)
+        }
+    }
+
+    /// Adds a help line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Whether this is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Escapes one reference token of a JSON pointer (RFC 6901: `~` → `~0`, `/` → `~1`).
+///
+/// ```
+/// assert_eq!(banatie_infra_core::diagnostic::escape_token("a/b~c"), "a~1b~0c");
+/// ```
+pub fn escape_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Builds a JSON pointer from tokens, escaping each.
+///
+/// ```
+/// use banatie_infra_core::diagnostic::pointer;
+/// assert_eq!(pointer(&["services", "api", "port"]), "/services/api/port");
+/// ```
+pub fn pointer<S: AsRef<str>>(tokens: &[S]) -> String {
+    let mut out = String::new();
+    for t in tokens {
+        out.push('/');
+        out.push_str(&escape_token(t.as_ref()));
+    }
+    out
+}
+
+/// Whether any diagnostic in `diags` is an error.
+pub fn has_errors(diags: &[Diagnostic]) -> bool {
+    diags.iter().any(Diagnostic::is_error)
+}
+
+/// Formats diagnostics like a compiler: `error[BI301]: message`, then ` --> file:line:col`,
+/// the source line with a caret under the column, the JSON pointer and the help line.
+///
+/// `sources` gives the text of each file named in a span, so the line can be shown; a
+/// file missing from it is shown without its line. `color` adds ANSI colours.
+pub fn render_human(diags: &[Diagnostic], sources: &[(&str, &str)], color: bool) -> String {
+    use annotate_snippets::{Level, Renderer, Snippet};
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let mut out = String::new();
+    for d in diags {
+        let level = match d.severity {
+            Severity::Error => Level::Error,
+            Severity::Warning => Level::Warning,
+        };
+        let ptr_note = format!("at {}", if d.pointer.is_empty() { "/" } else { &d.pointer });
+        let mut msg = level.title(&d.message).id(d.code.0);
+        let located = d.span.as_ref().and_then(|s| {
+            let loc = s.location?;
+            let text = sources.iter().find(|(f, _)| *f == s.file)?.1;
+            Some((s, loc, text))
+        });
+        let snippet;
+        if let Some((span, loc, text)) = located {
+            let (start, end) = line_byte_range(text, loc);
+            snippet = Snippet::source(text)
+                .origin(&span.file)
+                .line_start(1)
+                .fold(true)
+                .annotation(level.span(start..end).label(""));
+            msg = msg.snippet(snippet);
+        }
+        msg = msg.footer(Level::Note.title(&ptr_note));
+        if let Some(h) = &d.help {
+            msg = msg.footer(Level::Help.title(h));
+        }
+        if located.is_none() {
+            if let Some(span) = &d.span {
+                let at = match span.location {
+                    Some(l) => format!("{}:{}:{}", span.file, l.line, l.column),
+                    None => span.file.clone(),
+                };
+                out.push_str(&renderer.render(msg).to_string());
+                out.push_str(&format!("\n  --> {at}\n\n"));
+                continue;
+            }
+        }
+        out.push_str(&renderer.render(msg).to_string());
+        out.push_str("\n\n");
+    }
+    out
+}
+
+/// The byte range in `text` to underline for `loc`: from the column to the end of the
+/// token (the next whitespace, `:` or `,`), at least one character.
+fn line_byte_range(text: &str, loc: Location) -> (usize, usize) {
+    let mut line_start = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == loc.line {
+            let mut start = line_start;
+            for (n, (off, _)) in line.char_indices().enumerate() {
+                if n + 1 == loc.column {
+                    start = line_start + off;
+                    break;
+                }
+            }
+            let rest = &text[start..line_start + line.trim_end_matches(['\n', '\r']).len()];
+            let len = rest
+                .char_indices()
+                .find(|(_, c)| c.is_whitespace() || *c == ':' || *c == ',')
+                .map_or(rest.len(), |(i, _)| i);
+            let len = if len == 0 {
+                rest.chars().next().map_or(0, char::len_utf8)
+            } else {
+                len
+            };
+            return (start, start + len);
+        }
+        line_start += line.len();
+    }
+    (text.len(), text.len())
+}
+
+/// Serializes diagnostics as a JSON array of objects with `code`, `severity`, `pointer`,
+/// `message`, `help`, `file`, `line`, `column` (1-based; absent when unknown).
+pub fn render_json(diags: &[Diagnostic]) -> String {
+    let items: Vec<serde_json::Value> = diags
+        .iter()
+        .map(|d| {
+            let mut o = serde_json::json!({
+                "code": d.code.0,
+                "severity": d.severity,
+                "pointer": d.pointer,
+                "message": d.message,
+            });
+            let m = o.as_object_mut().expect("object");
+            if let Some(h) = &d.help {
+                m.insert("help".into(), h.clone().into());
+            }
+            if let Some(s) = &d.span {
+                m.insert("file".into(), s.file.clone().into());
+                if let Some(l) = s.location {
+                    m.insert("line".into(), l.line.into());
+                    m.insert("column".into(), l.column.into());
+                }
+            }
+            o
+        })
+        .collect();
+    serde_json::to_string_pretty(&items).expect("serializable")
+}
