@@ -164,7 +164,14 @@ pub fn render_human(diags: &[Diagnostic], sources: &[(&str, &str)], color: bool)
             Severity::Error => Level::Error,
             Severity::Warning => Level::Warning,
         };
-        let ptr_note = format!("at {}", if d.pointer.is_empty() { "/" } else { &d.pointer });
+        let ptr_note = format!(
+            "at {}",
+            if d.pointer.is_empty() {
+                "/"
+            } else {
+                &d.pointer
+            }
+        );
         let mut msg = level.title(&d.message).id(d.code.0);
         let located = d.span.as_ref().and_then(|s| {
             let loc = s.location?;

@@ -27,9 +27,12 @@
 #![deny(missing_docs)]
 
 pub mod diagnostic;
+pub mod environment;
+pub mod images;
 pub mod load;
 pub mod spec;
 pub mod types;
+pub mod validate;
 
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use spec::Spec;

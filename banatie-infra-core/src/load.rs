@@ -166,9 +166,8 @@ impl Source {
 /// for another extension, [`LoadError::Invalid`] for anything the spec rejects.
 pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
     let name = path.display().to_string();
-    let format = Format::from_path(path).ok_or_else(|| LoadError::UnknownFormat {
-        path: name.clone(),
-    })?;
+    let format =
+        Format::from_path(path).ok_or_else(|| LoadError::UnknownFormat { path: name.clone() })?;
     let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
         path: name.clone(),
         source,
@@ -244,7 +243,14 @@ fn from_node(node: &Node, name: &str) -> Result<Spec, LoadError> {
     };
     serde::Deserialize::deserialize(de).map_err(|e: DeError| {
         let code = e.code;
-        invalid_at(code, name, &e.pointer.unwrap_or_default(), e.location, e.message, e.help)
+        invalid_at(
+            code,
+            name,
+            &e.pointer.unwrap_or_default(),
+            e.location,
+            e.message,
+            e.help,
+        )
     })
 }
 
@@ -314,7 +320,12 @@ impl Node {
             Value::Array(a) => NodeKind::Seq(a.iter().map(Self::from_json).collect()),
             Value::Object(o) => NodeKind::Map(
                 o.iter()
-                    .map(|(k, v)| (Node::new(NodeKind::Str(k.clone()), None), Self::from_json(v)))
+                    .map(|(k, v)| {
+                        (
+                            Node::new(NodeKind::Str(k.clone()), None),
+                            Self::from_json(v),
+                        )
+                    })
                     .collect(),
             ),
         };
@@ -431,7 +442,10 @@ fn parse_yaml(text: &str, name: &str) -> Result<Node, LoadError> {
             _ => {}
         }
     }
-    Ok(doc.unwrap_or(Node::new(NodeKind::Null, Some(Location { line: 1, column: 1 }))))
+    Ok(doc.unwrap_or(Node::new(
+        NodeKind::Null,
+        Some(Location { line: 1, column: 1 }),
+    )))
 }
 
 impl YamlBuilder<'_> {
@@ -457,11 +471,19 @@ impl YamlBuilder<'_> {
             column: mark.col() + 1,
         });
         if depth > MAX_DEPTH {
-            return Err(syntax(self.name, loc, format!("nesting deeper than {MAX_DEPTH} levels")));
+            return Err(syntax(
+                self.name,
+                loc,
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+            ));
         }
         self.nodes += 1;
         if self.nodes > MAX_NODES {
-            return Err(syntax(self.name, loc, format!("more than {MAX_NODES} values (after expanding aliases)")));
+            return Err(syntax(
+                self.name,
+                loc,
+                format!("more than {MAX_NODES} values (after expanding aliases)"),
+            ));
         }
         let node = match ev {
             Event::Scalar(value, style, anchor, tag) => {
@@ -520,17 +542,27 @@ impl YamlBuilder<'_> {
                 n
             }
             Event::Alias(id) => {
-                let n = self.anchors.get(&id).cloned().ok_or_else(|| {
-                    syntax(self.name, loc, "alias to an unknown anchor")
-                })?;
+                let n = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| syntax(self.name, loc, "alias to an unknown anchor"))?;
                 self.nodes += count_nodes(&n);
                 if self.nodes > MAX_NODES {
-                    return Err(syntax(self.name, loc, format!("more than {MAX_NODES} values (after expanding aliases)")));
+                    return Err(syntax(
+                        self.name,
+                        loc,
+                        format!("more than {MAX_NODES} values (after expanding aliases)"),
+                    ));
                 }
                 Node { loc, ..n }
             }
             other => {
-                return Err(syntax(self.name, loc, format!("unexpected YAML event {other:?}")));
+                return Err(syntax(
+                    self.name,
+                    loc,
+                    format!("unexpected YAML event {other:?}"),
+                ));
             }
         };
         Ok(node)
@@ -540,7 +572,10 @@ impl YamlBuilder<'_> {
 fn count_nodes(n: &Node) -> usize {
     1 + match &n.kind {
         NodeKind::Seq(items) => items.iter().map(count_nodes).sum(),
-        NodeKind::Map(entries) => entries.iter().map(|(k, v)| count_nodes(k) + count_nodes(v)).sum(),
+        NodeKind::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| count_nodes(k) + count_nodes(v))
+            .sum(),
         _ => 0,
     }
 }
@@ -566,7 +601,9 @@ fn resolve_scalar(
         "" | "~" | "null" | "Null" | "NULL" => Some(NodeKind::Null),
         "true" | "True" | "TRUE" => Some(NodeKind::Bool(true)),
         "false" | "False" | "FALSE" => Some(NodeKind::Bool(false)),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => Some(NodeKind::Float(f64::INFINITY)),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            Some(NodeKind::Float(f64::INFINITY))
+        }
         "-.inf" | "-.Inf" | "-.INF" => Some(NodeKind::Float(f64::NEG_INFINITY)),
         ".nan" | ".NaN" | ".NAN" => Some(NodeKind::Float(f64::NAN)),
         v => parse_yaml_number(v),
@@ -589,9 +626,14 @@ fn parse_yaml_number(v: &str) -> Option<NodeKind> {
         return v.parse::<i64>().ok().map(NodeKind::Int);
     }
     let is_float = !body.is_empty()
-        && body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
         && body.bytes().any(|b| b.is_ascii_digit())
-        && body.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.');
+        && body
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'.');
     if is_float {
         return v.parse::<f64>().ok().map(NodeKind::Float);
     }
@@ -619,7 +661,10 @@ fn toml_table(t: &toml_edit::Table, lines: &LineIndex, depth: usize) -> Node {
             Some((Node::new(NodeKind::Str(k.to_owned()), key_loc), v))
         })
         .collect();
-    Node::new(NodeKind::Map(entries), t.span().map(|s| lines.location(s.start)))
+    Node::new(
+        NodeKind::Map(entries),
+        t.span().map(|s| lines.location(s.start)),
+    )
 }
 
 fn toml_item(item: &toml_edit::Item, lines: &LineIndex, depth: usize) -> Option<Node> {
@@ -644,7 +689,9 @@ fn toml_value(v: &toml_edit::Value, lines: &LineIndex, depth: usize) -> Node {
         Value::Float(f) => NodeKind::Float(*f.value()),
         Value::Boolean(b) => NodeKind::Bool(*b.value()),
         Value::Datetime(d) => NodeKind::Str(d.value().to_string()),
-        Value::Array(a) => NodeKind::Seq(a.iter().map(|v| toml_value(v, lines, depth + 1)).collect()),
+        Value::Array(a) => {
+            NodeKind::Seq(a.iter().map(|v| toml_value(v, lines, depth + 1)).collect())
+        }
         Value::InlineTable(t) => NodeKind::Map(
             t.iter()
                 .map(|(k, v)| {
@@ -1073,21 +1120,43 @@ mod tests {
     fn loads_each_format() {
         load_str(MINI, Format::Yaml, "t").unwrap();
         load_str("[stack]\nname = \"demo\"\n[services]\n", Format::Toml, "t").unwrap();
-        load_str("{\"stack\": {\"name\": \"demo\"}, \"services\": {}}", Format::Json, "t").unwrap();
-        load_str("{\n\t\"stack\": {\"name\": \"demo\"},\n\t\"services\": {}\n}", Format::Json, "t").unwrap();
+        load_str(
+            "{\"stack\": {\"name\": \"demo\"}, \"services\": {}}",
+            Format::Json,
+            "t",
+        )
+        .unwrap();
+        load_str(
+            "{\n\t\"stack\": {\"name\": \"demo\"},\n\t\"services\": {}\n}",
+            Format::Json,
+            "t",
+        )
+        .unwrap();
     }
 
     #[test]
     fn unknown_key_has_position_and_suggestion() {
-        let d = err("stack:\n  name: demo\n  roots: /x\nservices: {}\n", Format::Yaml);
+        let d = err(
+            "stack:\n  name: demo\n  roots: /x\nservices: {}\n",
+            Format::Yaml,
+        );
         assert_eq!(d.code, CODE_UNKNOWN_KEY);
         assert_eq!(d.pointer, "/stack/roots");
-        assert_eq!(d.span.unwrap().location, Some(Location { line: 3, column: 3 }));
+        assert_eq!(
+            d.span.unwrap().location,
+            Some(Location { line: 3, column: 3 })
+        );
         assert_eq!(d.help.as_deref(), Some("did you mean `root`?"));
 
-        let d = err("[stack]\nname = \"demo\"\nroots = \"/x\"\n[services]\n", Format::Toml);
+        let d = err(
+            "[stack]\nname = \"demo\"\nroots = \"/x\"\n[services]\n",
+            Format::Toml,
+        );
         assert_eq!(d.pointer, "/stack/roots");
-        assert_eq!(d.span.unwrap().location, Some(Location { line: 3, column: 1 }));
+        assert_eq!(
+            d.span.unwrap().location,
+            Some(Location { line: 3, column: 1 })
+        );
     }
 
     #[test]
@@ -1096,7 +1165,13 @@ mod tests {
         let d = err(text, Format::Yaml);
         assert_eq!(d.code, CODE_BAD_VALUE, "{d:?}");
         assert_eq!(d.pointer, "/services/db/database");
-        assert_eq!(d.span.unwrap().location, Some(Location { line: 6, column: 15 }));
+        assert_eq!(
+            d.span.unwrap().location,
+            Some(Location {
+                line: 6,
+                column: 15
+            })
+        );
     }
 
     #[test]
@@ -1105,15 +1180,24 @@ mod tests {
         let d = err(text, Format::Yaml);
         assert_eq!(d.pointer, "/services/web/prot");
         assert_eq!(d.help.as_deref(), Some("did you mean `port`?"));
-        assert_eq!(d.span.unwrap().location, Some(Location { line: 6, column: 5 }));
+        assert_eq!(
+            d.span.unwrap().location,
+            Some(Location { line: 6, column: 5 })
+        );
     }
 
     #[test]
     fn missing_kind_and_unknown_kind() {
-        let d = err("stack: {name: demo}\nservices:\n  web: {image: x}\n", Format::Yaml);
+        let d = err(
+            "stack: {name: demo}\nservices:\n  web: {image: x}\n",
+            Format::Yaml,
+        );
         assert_eq!(d.code, CODE_MISSING_KEY);
         assert_eq!(d.pointer, "/services/web");
-        let d = err("stack: {name: demo}\nservices:\n  web: {kind: ap}\n", Format::Yaml);
+        let d = err(
+            "stack: {name: demo}\nservices:\n  web: {kind: ap}\n",
+            Format::Yaml,
+        );
         assert_eq!(d.code, CODE_BAD_VALUE);
         assert!(d.help.unwrap().contains("`app`"));
     }
@@ -1132,7 +1216,10 @@ mod tests {
 
     #[test]
     fn duplicate_keys_are_errors() {
-        let d = err("stack: {name: demo}\nservices: {}\nstack: {name: x}\n", Format::Yaml);
+        let d = err(
+            "stack: {name: demo}\nservices: {}\nstack: {name: x}\n",
+            Format::Yaml,
+        );
         assert_eq!(d.code, CODE_DUPLICATE_KEY);
         assert_eq!(d.span.unwrap().location.map(|l| l.line), Some(3));
     }
@@ -1143,7 +1230,11 @@ mod tests {
         assert_eq!(d.code, CODE_BAD_VALUE);
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 0..8 {
-            let prev = if i == 0 { "a".to_string() } else { format!("b{}", i - 1) };
+            let prev = if i == 0 {
+                "a".to_string()
+            } else {
+                format!("b{}", i - 1)
+            };
             bomb.push_str(&format!("b{i}: &b{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
         let d = err(&bomb, Format::Yaml);
@@ -1155,7 +1246,8 @@ mod tests {
 
     #[test]
     fn plain_scalars_read_as_written_into_strings() {
-        let text = "stack: {name: demo}\nservices: {}\nenv:\n  PORT: 3000\n  FLAG: true\n  RATIO: 1.50\n";
+        let text =
+            "stack: {name: demo}\nservices: {}\nenv:\n  PORT: 3000\n  FLAG: true\n  RATIO: 1.50\n";
         let l = load_str(text, Format::Yaml, "t").unwrap();
         assert_eq!(l.spec.env["PORT"], "3000");
         assert_eq!(l.spec.env["FLAG"], "true");

@@ -199,7 +199,10 @@ impl<'de> Deserialize<'de> for Service {
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a service mapping with a `kind` key")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Service, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Service, A::Error> {
                 use serde::de::value::MapAccessDeserializer;
                 use serde::de::Error;
                 match map.next_key::<String>()?.as_deref() {

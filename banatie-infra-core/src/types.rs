@@ -120,9 +120,10 @@ fn check_name(s: &str) -> Result<(), String> {
         "names are 1 to 63 characters of a-z, 0-9, `-` and `_`, starting with a letter or digit";
     let ok = !s.is_empty()
         && s.len() <= 63
-        && s.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && s
-            .bytes()
+        && s.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
     if ok {
         Ok(())
@@ -177,7 +178,9 @@ fn check_domain(s: &str) -> Result<(), String> {
         .last()
         .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
     {
-        return Err("the last label cannot be all digits (that is an IP address, not a domain)".into());
+        return Err(
+            "the last label cannot be all digits (that is an IP address, not a domain)".into(),
+        );
     }
     Ok(())
 }
@@ -203,8 +206,7 @@ fn check_bucket(s: &str) -> Result<(), String> {
     // Amazon S3 general purpose bucket naming rules, which MinIO follows.
     let rule = "S3 bucket names are 3 to 63 characters of lowercase a-z, 0-9, `.` and `-`, begin and end with a letter or digit, have no `..`, are not an IP address and do not start with `xn--` or end with `-s3alias` (Amazon S3 bucket naming rules)";
     let ok = (3..=63).contains(&s.len())
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
         && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
         && s.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric())
@@ -238,7 +240,10 @@ string_newtype!(
 );
 
 fn check_env_name(s: &str) -> Result<(), String> {
-    let ok = s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+    let ok = s
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     if ok {
         Ok(())
@@ -386,8 +391,11 @@ fn check_image(s: &str) -> Result<(), String> {
     if let Some(t) = tag {
         let ok = !t.is_empty()
             && t.len() <= 128
-            && t.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
-            && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-');
+            && t.bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-');
         if !ok {
             return Err(rule.into());
         }
@@ -402,10 +410,17 @@ fn check_image(s: &str) -> Result<(), String> {
         first = false;
         let ok = if is_host {
             !c.is_empty()
-                && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':')
+                && c.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':')
         } else {
             !c.is_empty()
-                && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_' || b == b'-')
+                && c.bytes().all(|b| {
+                    b.is_ascii_lowercase()
+                        || b.is_ascii_digit()
+                        || b == b'.'
+                        || b == b'_'
+                        || b == b'-'
+                })
                 && c.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
                 && c.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric())
         };
@@ -450,7 +465,9 @@ impl ImageRef {
     pub fn tag(&self) -> Option<&str> {
         let rest = self.0.split('@').next().unwrap_or(&self.0);
         let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
-        rest[last_slash..].rfind(':').map(|i| &rest[last_slash + i + 1..])
+        rest[last_slash..]
+            .rfind(':')
+            .map(|i| &rest[last_slash + i + 1..])
     }
 
     /// Whether the image is pinned by a digest (`@sha256:...`).
@@ -468,8 +485,11 @@ impl ImageRef {
 
 fn check_sql_ident(s: &str) -> Result<(), String> {
     let ok = (1..=63).contains(&s.len())
-        && s.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        && s.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     if ok {
         Ok(())
     } else {
@@ -609,7 +629,8 @@ const BYTE_UNITS: &[(&str, u64)] = &[
 ];
 
 fn parse_byte_size(s: &str) -> Result<u64, InvalidValue> {
-    let reason = "a byte size is a whole number followed by B, KB, MB, GB, KiB, MiB or GiB, like `10MiB`";
+    let reason =
+        "a byte size is a whole number followed by B, KB, MB, GB, KiB, MiB or GiB, like `10MiB`";
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
     let (num, unit) = s.split_at(digits);
     let factor = BYTE_UNITS
@@ -619,7 +640,11 @@ fn parse_byte_size(s: &str) -> Result<u64, InvalidValue> {
         .ok_or_else(|| invalid("byte size", s, reason))?;
     let n: u64 = num.parse().map_err(|_| invalid("byte size", s, reason))?;
     if n == 0 {
-        return Err(invalid("byte size", s, "a byte size must be more than zero"));
+        return Err(invalid(
+            "byte size",
+            s,
+            "a byte size must be more than zero",
+        ));
     }
     n.checked_mul(factor)
         .ok_or_else(|| invalid("byte size", s, "the size does not fit in 64 bits"))
@@ -767,7 +792,12 @@ mod tests {
 
     #[test]
     fn domains() {
-        for ok in ["banatie.app", "www.banatie.app", "a-b.c0.io", "xn--bcher-kva.example"] {
+        for ok in [
+            "banatie.app",
+            "www.banatie.app",
+            "a-b.c0.io",
+            "xn--bcher-kva.example",
+        ] {
             assert!(ok.parse::<Domain>().is_ok(), "{ok}");
         }
         for bad in [
@@ -790,7 +820,17 @@ mod tests {
         for ok in ["banatie", "my.bucket-1", "abc"] {
             assert!(ok.parse::<BucketName>().is_ok(), "{ok}");
         }
-        for bad in ["ab", "My", "a..b", "-ab", "ab-", "192.168.1.1", "xn--abc", "abc-s3alias", "a_b"] {
+        for bad in [
+            "ab",
+            "My",
+            "a..b",
+            "-ab",
+            "ab-",
+            "192.168.1.1",
+            "xn--abc",
+            "abc-s3alias",
+            "a_b",
+        ] {
             assert!(bad.parse::<BucketName>().is_err(), "{bad}");
         }
     }
@@ -800,7 +840,11 @@ mod tests {
         let cases = [
             ("node:20-alpine", "node", Some("20-alpine")),
             ("postgres:15-alpine", "postgres", Some("15-alpine")),
-            ("quay.io/minio/minio:latest", "quay.io/minio/minio", Some("latest")),
+            (
+                "quay.io/minio/minio:latest",
+                "quay.io/minio/minio",
+                Some("latest"),
+            ),
             ("minio/mc", "minio/mc", None),
             ("localhost:5000/app:1.0", "localhost:5000/app", Some("1.0")),
         ];
@@ -827,7 +871,15 @@ mod tests {
             assert_eq!(b.bytes(), n);
             assert_eq!(b.to_string(), shown);
         }
-        for bad in ["", "10", "MiB", "10mib", "0MiB", "-1MiB", "99999999999999999999GiB"] {
+        for bad in [
+            "",
+            "10",
+            "MiB",
+            "10mib",
+            "0MiB",
+            "-1MiB",
+            "99999999999999999999GiB",
+        ] {
             assert!(bad.parse::<ByteSize>().is_err(), "{bad}");
         }
     }
