@@ -1,1 +1,381 @@
-fn main() {}
+//! `banatie-infra`: validate, render and manage the secrets of a deployment spec.
+//!
+//! This binary only parses arguments, calls `banatie_infra_core` and prints. Exit codes,
+//! in one place ([`Failure::exit_code`]): 0 success, 1 the input has errors (or the files
+//! on disk differ, or secrets are incomplete), 2 the input cannot be read or the
+//! arguments are wrong.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use banatie_infra_core::diagnostic::{self, has_errors, Diagnostic};
+use banatie_infra_core::load::{self, Loaded};
+use banatie_infra_core::{bundle, render, secrets, validate};
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "banatie-infra",
+    version,
+    about = "A single-VPS Docker deployment as a typed, validated spec."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    /// Compiler-style text.
+    Human,
+    /// A JSON array.
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a spec; print every finding. Exit 1 when there are errors.
+    Validate {
+        /// The spec (.yaml, .yml, .toml or .json).
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: OutputFormat,
+    },
+    /// Render every file of the deployment into a directory (atomic writes).
+    Render {
+        /// The spec.
+        file: PathBuf,
+        /// The output directory (the deployment root).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Do not write: exit 1 and show a diff when the files on disk differ.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Create or complete DIR/secrets.env (mode 0600); never prints a value.
+    Secrets {
+        /// The spec.
+        file: PathBuf,
+        /// The directory of secrets.env (the deployment root).
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Print the JSON Schema of the spec.
+    Schema,
+    /// List every diagnostic code with its description.
+    Rules,
+}
+
+/// Why the command failed; decides the exit code.
+enum Failure {
+    /// The input has errors or the checked state is wrong (exit 1); already printed.
+    Findings,
+    /// The input cannot be read, or a write failed (exit 2).
+    Input(String),
+}
+
+impl Failure {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Self::Findings => 1,
+            Self::Input(_) => 2,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            e.print().ok();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if let Failure::Input(msg) = &f {
+                eprintln!("error: {msg}");
+            }
+            ExitCode::from(f.exit_code())
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) ends the program quietly with success.
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Validate { file, format } => cmd_validate(&file, format),
+        Command::Render {
+            file,
+            output,
+            check,
+        } => cmd_render(&file, &output, check),
+        Command::Secrets { file, dir } => cmd_secrets(&file, &dir),
+        Command::Schema => {
+            out(&banatie_infra_core::schema::json_schema_text());
+            Ok(())
+        }
+        Command::Rules => {
+            let mut text = String::new();
+            for (code, severity, what) in banatie_infra_core::rules() {
+                text.push_str(&format!("{code}  {severity:<7}  {what}\n"));
+            }
+            out(&text);
+            Ok(())
+        }
+    }
+}
+
+/// Loads a spec; on failure prints its diagnostic and returns the failure.
+fn load_spec(file: &Path, format: OutputFormat) -> Result<Loaded, Failure> {
+    match load::load_path(file) {
+        Ok(l) => Ok(l),
+        Err(e @ (load::LoadError::Io { .. } | load::LoadError::UnknownFormat { .. })) => {
+            Err(Failure::Input(e.to_string()))
+        }
+        Err(e) => {
+            let d = e.to_diagnostic();
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            print_diagnostics(&[d], &file.display().to_string(), &text, format, true);
+            Err(Failure::Input(format!(
+                "{} is not a valid spec",
+                file.display()
+            )))
+        }
+    }
+}
+
+fn print_diagnostics(
+    diags: &[Diagnostic],
+    name: &str,
+    text: &str,
+    format: OutputFormat,
+    to_stderr: bool,
+) {
+    let rendered = match format {
+        OutputFormat::Json => {
+            let mut s = diagnostic::render_json(diags);
+            s.push('\n');
+            s
+        }
+        OutputFormat::Human => {
+            let color = if to_stderr {
+                std::io::stderr().is_terminal()
+            } else {
+                std::io::stdout().is_terminal()
+            };
+            diagnostic::render_human(diags, &[(name, text)], color)
+        }
+    };
+    if to_stderr && matches!(format, OutputFormat::Human) {
+        eprint!("{rendered}");
+    } else {
+        out(&rendered);
+    }
+}
+
+fn summary(diags: &[Diagnostic]) -> String {
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    format!("{errors} error(s), {warnings} warning(s)")
+}
+
+fn cmd_validate(file: &Path, format: OutputFormat) -> Result<(), Failure> {
+    let loaded = match load::load_path(file) {
+        Ok(l) => l,
+        Err(e @ (load::LoadError::Io { .. } | load::LoadError::UnknownFormat { .. })) => {
+            return Err(Failure::Input(e.to_string()))
+        }
+        Err(e) => {
+            // A spec that does not load is an input error (exit 2), reported like a finding.
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            print_diagnostics(
+                &[e.to_diagnostic()],
+                &file.display().to_string(),
+                &text,
+                format,
+                false,
+            );
+            return Err(Failure::Input(format!(
+                "{} is not a valid spec",
+                file.display()
+            )));
+        }
+    };
+    let mut diags = validate::validate(&loaded.spec);
+    loaded.source.annotate(&mut diags);
+    if matches!(format, OutputFormat::Json) || !diags.is_empty() {
+        print_diagnostics(
+            &diags,
+            &loaded.source.name,
+            &loaded.source.text,
+            format,
+            false,
+        );
+    }
+    if matches!(format, OutputFormat::Human) {
+        let verdict = if has_errors(&diags) {
+            "invalid"
+        } else {
+            "valid"
+        };
+        eprintln!("{}: {verdict}, {}", file.display(), summary(&diags));
+    }
+    if has_errors(&diags) {
+        Err(Failure::Findings)
+    } else {
+        Ok(())
+    }
+}
+
+fn cmd_render(file: &Path, output: &Path, check: bool) -> Result<(), Failure> {
+    let loaded = load_spec(file, OutputFormat::Human)?;
+    let bundle = match render::render(&loaded.spec) {
+        Ok(b) => b,
+        Err(render::RenderError::Invalid(mut diags)) => {
+            loaded.source.annotate(&mut diags);
+            print_diagnostics(
+                &diags,
+                &loaded.source.name,
+                &loaded.source.text,
+                OutputFormat::Human,
+                true,
+            );
+            eprintln!("{}: not rendered, {}", file.display(), summary(&diags));
+            return Err(Failure::Findings);
+        }
+        Err(e) => return Err(Failure::Input(e.to_string())),
+    };
+    let warnings: Vec<Diagnostic> = {
+        let mut d = validate::validate(&loaded.spec);
+        loaded.source.annotate(&mut d);
+        d
+    };
+    if !warnings.is_empty() {
+        print_diagnostics(
+            &warnings,
+            &loaded.source.name,
+            &loaded.source.text,
+            OutputFormat::Human,
+            true,
+        );
+    }
+    if check {
+        let diffs = bundle::check(&bundle, output)
+            .map_err(|e| Failure::Input(format!("{}: {e}", output.display())))?;
+        if diffs.is_empty() {
+            eprintln!(
+                "{}: up to date ({} files)",
+                output.display(),
+                bundle.files.len()
+            );
+            return Ok(());
+        }
+        let mut text = String::new();
+        for d in &diffs {
+            match d {
+                bundle::Difference::Missing { path } => {
+                    text.push_str(&format!("missing: {path}\n"))
+                }
+                bundle::Difference::Changed { diff, .. } => text.push_str(diff),
+                bundle::Difference::Mode {
+                    path,
+                    actual,
+                    expected,
+                } => text.push_str(&format!(
+                    "mode: {path} is {actual:04o}, rendered {expected:04o}\n"
+                )),
+            }
+        }
+        out(&text);
+        eprintln!(
+            "{}: {} file(s) differ from the spec",
+            output.display(),
+            diffs.len()
+        );
+        return Err(Failure::Findings);
+    }
+    let written = bundle::write(&bundle, output).map_err(|e| Failure::Input(e.to_string()))?;
+    let mut text = String::new();
+    for (path, outcome) in &written {
+        let what = match outcome {
+            bundle::WriteOutcome::Created => "created",
+            bundle::WriteOutcome::Updated => "updated",
+            bundle::WriteOutcome::Unchanged => "unchanged",
+        };
+        text.push_str(&format!("{what:>9}  {path}\n"));
+    }
+    out(&text);
+    Ok(())
+}
+
+fn cmd_secrets(file: &Path, dir: &Path) -> Result<(), Failure> {
+    let loaded = load_spec(file, OutputFormat::Human)?;
+    let diags = validate::validate(&loaded.spec);
+    if has_errors(&diags) {
+        let mut diags = diags;
+        loaded.source.annotate(&mut diags);
+        print_diagnostics(
+            &diags,
+            &loaded.source.name,
+            &loaded.source.text,
+            OutputFormat::Human,
+            true,
+        );
+        return Err(Failure::Findings);
+    }
+    let r = secrets::ensure(&loaded.spec, dir).map_err(|e| Failure::Input(e.to_string()))?;
+    let mut text = String::new();
+    for (label, names) in [
+        ("generated", &r.generated),
+        ("derived", &r.derived),
+        ("kept", &r.kept),
+        ("unknown", &r.unknown),
+    ] {
+        for n in names {
+            text.push_str(&format!("{label:>9}  {n}\n"));
+        }
+    }
+    for (n, desc) in &r.missing {
+        let d = desc
+            .as_deref()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        text.push_str(&format!("{:>9}  {n}{d}\n", "missing"));
+    }
+    out(&text);
+    let state = if r.created {
+        "created"
+    } else if r.written {
+        "updated"
+    } else {
+        "unchanged"
+    };
+    eprintln!("{}: {state}, mode 0600", r.path.display());
+    if r.missing.is_empty() {
+        Ok(())
+    } else {
+        eprintln!(
+            "error: {} secret(s) must be supplied by the operator: edit {} and set them",
+            r.missing.len(),
+            r.path.display()
+        );
+        Err(Failure::Findings)
+    }
+}

@@ -92,6 +92,23 @@ pub fn ships(image: &ImageRef, binary: &str) -> Option<bool> {
     Some(has.contains(&binary))
 }
 
+/// The program an automatic HTTP health check (`probe: auto`) calls for an app whose final
+/// stage is based on `image`: the first of `node`, `wget`, `curl` that [`ships`] says is
+/// there. `None` when the image is unknown or known to ship none of them.
+///
+/// ```
+/// use banatie_infra_core::images::http_probe;
+/// assert_eq!(http_probe(&"node:20-alpine".parse().unwrap()), Some("node"));
+/// assert_eq!(http_probe(&"alpine:3.20".parse().unwrap()), Some("wget"));
+/// assert_eq!(http_probe(&"quay.io/minio/minio".parse().unwrap()), None);
+/// assert_eq!(http_probe(&"example/api:1".parse().unwrap()), None);
+/// ```
+pub fn http_probe(image: &ImageRef) -> Option<&'static str> {
+    ["node", "wget", "curl"]
+        .into_iter()
+        .find(|b| ships(image, b) == Some(true))
+}
+
 /// Whether the image's `wget` and `nc` are BusyBox's, which try `::1` first for
 /// `localhost`: a server bound to IPv4 only then never answers the probe.
 pub fn is_busybox(image: &ImageRef) -> bool {

@@ -26,13 +26,27 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod bundle;
 pub mod diagnostic;
+pub mod envfile;
 pub mod environment;
 pub mod images;
 pub mod load;
+pub mod render;
+#[cfg(feature = "schema")]
+pub mod schema;
+pub mod secrets;
 pub mod spec;
 pub mod types;
 pub mod validate;
 
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use spec::Spec;
+
+/// Every diagnostic code this crate can report, with its severity and a one-line
+/// description, in code order.
+pub fn rules() -> Vec<(Code, Severity, &'static str)> {
+    let mut all: Vec<_> = load::RULES.iter().chain(validate::RULES).copied().collect();
+    all.sort_by_key(|r| r.0);
+    all
+}

@@ -109,6 +109,35 @@ pub const CODE_MISSING_KEY: Code = Code("BI103");
 /// `BI104`: a key written twice in one mapping.
 pub const CODE_DUPLICATE_KEY: Code = Code("BI104");
 
+/// The loader's codes with their severity and a one-line description.
+pub const RULES: &[(Code, crate::Severity, &str)] = &[
+    (
+        CODE_SYNTAX,
+        crate::Severity::Error,
+        "the file is not valid YAML, TOML or JSON (or not UTF-8)",
+    ),
+    (
+        CODE_UNKNOWN_KEY,
+        crate::Severity::Error,
+        "a key the spec does not have (the closest valid key is suggested)",
+    ),
+    (
+        CODE_BAD_VALUE,
+        crate::Severity::Error,
+        "a value of the wrong type, or one its type's rule rejects",
+    ),
+    (
+        CODE_MISSING_KEY,
+        crate::Severity::Error,
+        "a required key is missing",
+    ),
+    (
+        CODE_DUPLICATE_KEY,
+        crate::Severity::Error,
+        "a key written twice in one mapping",
+    ),
+];
+
 /// A loaded spec with the source it came from.
 #[derive(Debug, Clone)]
 pub struct Loaded {

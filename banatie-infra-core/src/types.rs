@@ -282,16 +282,13 @@ fn check_abs_path(s: &str) -> Result<(), String> {
 }
 
 fn check_path_chars(s: &str) -> Result<(), String> {
-    if s.chars().any(|c| c.is_control() || c == ':' || c == ',') {
-        return Err(
-            "paths cannot contain control characters, `:` or `,` (Compose volume syntax uses them as separators)"
-                .into(),
-        );
+    if s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+' | b'@' | b'/'))
+    {
+        Ok(())
+    } else {
+        Err("paths hold only A-Z, a-z, 0-9, `.`, `_`, `-`, `+`, `@` and `/` (so they need no quoting in Compose volume syntax, shell or Caddyfiles)".into())
     }
-    if s.chars().any(char::is_whitespace) {
-        return Err("paths cannot contain whitespace".into());
-    }
-    Ok(())
 }
 
 string_newtype!(
@@ -306,8 +303,8 @@ string_newtype!(
     AbsPath,
     "absolute path",
     check_abs_path,
-    Some("^/[^\\s:,]*$"),
-    "An absolute path: starts with `/`, no `..`, no whitespace, `:` or `,`."
+    Some("^/[A-Za-z0-9._+@/-]*$"),
+    "An absolute path: starts with `/`; A-Z, a-z, 0-9, `.`, `_`, `-`, `+`, `@`, `/`; no `..`."
 );
 
 fn check_rel_path(s: &str) -> Result<(), String> {
@@ -326,7 +323,7 @@ fn check_rel_path(s: &str) -> Result<(), String> {
 
 string_newtype!(
     /// A path relative to a base directory (the source checkout, the deployment root):
-    /// not empty, no leading `/`, no `..` component, no whitespace, `:` or `,`.
+    /// not empty, no leading `/`, no `..` component, only `A-Z a-z 0-9 . _ - + @ /`.
     ///
     /// ```
     /// use banatie_infra_core::types::RelPath;
@@ -336,8 +333,8 @@ string_newtype!(
     RelPath,
     "relative path",
     check_rel_path,
-    Some("^[^/\\s:,][^\\s:,]*$"),
-    "A relative path: no leading `/`, no `..`, no whitespace, `:` or `,`."
+    Some("^[A-Za-z0-9._+@-][A-Za-z0-9._+@/-]*$"),
+    "A relative path: A-Z, a-z, 0-9, `.`, `_`, `-`, `+`, `@`, `/`; no leading `/`, no `..`."
 );
 
 fn check_url_path(s: &str) -> Result<(), String> {

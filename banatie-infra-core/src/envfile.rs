@@ -1,0 +1,294 @@
+//! Reading env files the way Compose v2 does (compose-go's dotenv parser), with positions.
+//!
+//! Used to read back `secrets.env` (so existing values are kept byte for byte) and by the
+//! audit of hand-written files. Supported: blank lines and `#` comments, an optional
+//! `export ` prefix, `KEY=value` with unquoted values (trimmed; a `#` after whitespace
+//! starts a comment), single-quoted values (literal, may span lines) and double-quoted
+//! values (escapes `\\`, `\"`, `\$`, `\n`, `\r`, `\t`; may span lines).
+//!
+//! What Compose would *expand* (`$VAR` in unquoted and double-quoted values) is not
+//! expanded here: [`Entry::expands`] tells whether it would be.
+
+use crate::diagnostic::Location;
+
+/// How a value was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quoting {
+    /// `KEY=value`
+    Unquoted,
+    /// `KEY='value'`
+    Single,
+    /// `KEY="value"`
+    Double,
+    /// `KEY` alone: Compose takes the value from its own environment.
+    NoValue,
+}
+
+/// One variable of an env file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The name.
+    pub key: String,
+    /// The value with quotes and escapes removed (not expanded).
+    pub value: String,
+    /// How it was quoted.
+    pub quoting: Quoting,
+    /// Where the line starts (1-based).
+    pub location: Location,
+    /// The raw text after `=`, up to the end of the value (for messages: never print it for
+    /// secrets).
+    pub raw_value: String,
+    /// The index of the first line and one past the last line of the entry (0-based), for
+    /// rewriting a file in place.
+    pub lines: (usize, usize),
+}
+
+impl Entry {
+    /// Whether Compose would expand `$` references in this value (unquoted or
+    /// double-quoted, containing a `$` not escaped as `\$`).
+    pub fn expands(&self) -> bool {
+        match self.quoting {
+            Quoting::Unquoted => self.raw_value.contains('$'),
+            Quoting::Double => {
+                let mut prev_backslash = false;
+                for c in self.raw_value.chars() {
+                    if c == '$' && !prev_backslash {
+                        return true;
+                    }
+                    prev_backslash = c == '\\' && !prev_backslash;
+                }
+                false
+            }
+            Quoting::Single | Quoting::NoValue => false,
+        }
+    }
+}
+
+/// An env file that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {}: {message}", location.line)]
+pub struct ParseError {
+    /// Where.
+    pub location: Location,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Parses env-file text into its entries, in file order (duplicates kept).
+///
+/// ```
+/// use banatie_infra_core::envfile::{parse, Quoting};
+/// let e = parse("# c\nexport A='x$y#z'\nB=abc #comment\n").unwrap();
+/// assert_eq!(e[0].value, "x$y#z");
+/// assert_eq!(e[0].quoting, Quoting::Single);
+/// assert_eq!(e[1].value, "abc");
+/// ```
+pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].strip_suffix('\r').unwrap_or(lines[i]);
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            i += 1;
+            continue;
+        }
+        let location = Location {
+            line: i + 1,
+            column: line.len() - trimmed.len() + 1,
+        };
+        let body = trimmed
+            .strip_prefix("export ")
+            .map_or(trimmed, str::trim_start);
+        let (key, rest) = match body.find('=') {
+            Some(eq) => (body[..eq].trim_end(), Some(&body[eq + 1..])),
+            None => (body.trim_end(), None),
+        };
+        if key.is_empty()
+            || !key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        {
+            return Err(ParseError {
+                location,
+                message: format!(
+                    "`{}` is not a variable name",
+                    key.chars().take(40).collect::<String>()
+                ),
+            });
+        }
+        let Some(rest) = rest else {
+            out.push(Entry {
+                key: key.to_owned(),
+                value: String::new(),
+                quoting: Quoting::NoValue,
+                location,
+                raw_value: String::new(),
+                lines: (i, i + 1),
+            });
+            i += 1;
+            continue;
+        };
+        let rest = rest.trim_start();
+        let start_line = i;
+        let (value, quoting, raw) = match rest.chars().next() {
+            Some(q @ ('\'' | '"')) => {
+                // Collect until the closing quote, across lines if needed.
+                let mut raw = String::new();
+                let mut value = String::new();
+                let mut chars: Vec<char> = rest[1..].chars().collect();
+                let mut j = 0;
+                let mut closed = false;
+                loop {
+                    while j < chars.len() {
+                        let c = chars[j];
+                        if c == q {
+                            closed = true;
+                            break;
+                        }
+                        if q == '"' && c == '\\' && j + 1 < chars.len() {
+                            let n = chars[j + 1];
+                            raw.push(c);
+                            raw.push(n);
+                            value.push(match n {
+                                'n' => '\n',
+                                'r' => '\r',
+                                't' => '\t',
+                                other => other,
+                            });
+                            if !matches!(n, 'n' | 'r' | 't' | '\\' | '"' | '$') {
+                                value.pop();
+                                value.push('\\');
+                                value.push(n);
+                            }
+                            j += 2;
+                            continue;
+                        }
+                        raw.push(c);
+                        value.push(c);
+                        j += 1;
+                    }
+                    if closed {
+                        break;
+                    }
+                    i += 1;
+                    if i >= lines.len() {
+                        return Err(ParseError {
+                            location,
+                            message: format!(
+                                "unterminated {} quote",
+                                if q == '"' { "double" } else { "single" }
+                            ),
+                        });
+                    }
+                    raw.push('\n');
+                    value.push('\n');
+                    chars = lines[i]
+                        .strip_suffix('\r')
+                        .unwrap_or(lines[i])
+                        .chars()
+                        .collect();
+                    j = 0;
+                }
+                let after: String = chars[j + 1..].iter().collect();
+                let after = after.trim();
+                if !after.is_empty() && !after.starts_with('#') {
+                    return Err(ParseError {
+                        location,
+                        message: "text after the closing quote".into(),
+                    });
+                }
+                (
+                    value,
+                    if q == '"' {
+                        Quoting::Double
+                    } else {
+                        Quoting::Single
+                    },
+                    raw,
+                )
+            }
+            _ => {
+                let mut end = rest.len();
+                let bytes = rest.as_bytes();
+                for (k, &b) in bytes.iter().enumerate() {
+                    if b == b'#' && k > 0 && (bytes[k - 1] == b' ' || bytes[k - 1] == b'\t') {
+                        end = k;
+                        break;
+                    }
+                }
+                let v = rest[..end].trim_end().to_owned();
+                (v.clone(), Quoting::Unquoted, v)
+            }
+        };
+        out.push(Entry {
+            key: key.to_owned(),
+            value,
+            quoting,
+            location,
+            raw_value: raw,
+            lines: (start_line, i + 1),
+        });
+        i += 1;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::quote::env_value;
+
+    #[test]
+    fn round_trips_our_quoting() {
+        for v in [
+            "plain",
+            "$2b$12$abcdefghijklmnopqrstuv",
+            "abc#def",
+            "a b  c",
+            "it's",
+            "both ' and \" and $x and \\",
+            "line1\nline2",
+            "",
+            "ünïcödé €",
+            "=leading=equals",
+        ] {
+            let text = format!("K={}\n", env_value(v));
+            let e = parse(&text).unwrap();
+            assert_eq!(e.len(), 1, "{text}");
+            assert_eq!(e[0].value, v, "{text}");
+            assert!(!e[0].expands(), "{text}");
+        }
+    }
+
+    #[test]
+    fn compose_semantics() {
+        let e = parse("A=abc#def\nB=abc #def\nC=$2b$1\nexport D=x\nE= spaced  \nF\n").unwrap();
+        let vals: Vec<(&str, &str)> = e
+            .iter()
+            .map(|e| (e.key.as_str(), e.value.as_str()))
+            .collect();
+        assert_eq!(
+            vals,
+            [
+                ("A", "abc#def"),
+                ("B", "abc"),
+                ("C", "$2b$1"),
+                ("D", "x"),
+                ("E", "spaced"),
+                ("F", "")
+            ]
+        );
+        assert!(e[2].expands());
+        assert_eq!(e[5].quoting, Quoting::NoValue);
+        assert_eq!(e[4].location.line, 5);
+    }
+
+    #[test]
+    fn errors() {
+        assert!(parse("A='open\n").is_err());
+        assert!(parse("A B=1\n").is_err());
+        assert!(parse("A='x' y\n").is_err());
+    }
+}

@@ -1,0 +1,390 @@
+//! The Compose file, as typed values serialized with serde (never assembled from strings).
+//!
+//! Every string that Compose would interpolate is escaped (`$` → `$$`, Compose spec
+//! "Interpolation"), so nothing in the file depends on the shell or the project `.env`:
+//! containers get secrets through `env_file`, and shell inside containers sees `$${VAR}`.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use super::quote::compose_literal as lit;
+use super::{label, Layout};
+use crate::spec::{HealthTiming, JobTask, Probe, Service, Spec};
+use crate::types::Duration;
+
+/// A Compose file (the subset this renderer writes).
+#[derive(Debug, Clone, Serialize)]
+pub struct ComposeFile {
+    /// The project name.
+    pub name: String,
+    /// Services by name.
+    pub services: IndexMap<String, ComposeService>,
+    /// Networks by name.
+    pub networks: IndexMap<String, ComposeNetwork>,
+}
+
+/// One Compose service.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ComposeService {
+    /// The image (or the tag of the built image).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// How to build the image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build: Option<ComposeBuild>,
+    /// The container name: the service name.
+    pub container_name: String,
+    /// The restart policy.
+    pub restart: String,
+    /// Overrides the image's entrypoint (exec form).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Vec<String>>,
+    /// Overrides the image's command (exec form).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// Env files read into the container's environment (not used for interpolation).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env_file: Vec<String>,
+    /// Literal environment values.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub environment: IndexMap<String, String>,
+    /// Bind mounts, short syntax `SOURCE:TARGET[:ro]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<String>,
+    /// Published ports, `IP:HOST:CONTAINER`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<String>,
+    /// Networks.
+    pub networks: Vec<String>,
+    /// Dependencies with conditions.
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub depends_on: IndexMap<String, ComposeDependsOn>,
+    /// The health check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<ComposeHealthcheck>,
+    /// Labels that mark the container as the stack's.
+    pub labels: IndexMap<String, String>,
+}
+
+/// Compose `build`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComposeBuild {
+    /// The context directory.
+    pub context: String,
+    /// The Dockerfile, relative to the context.
+    pub dockerfile: String,
+    /// The stage to build.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+/// Compose `depends_on` long syntax.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComposeDependsOn {
+    /// `service_started`, `service_healthy` or `service_completed_successfully`.
+    pub condition: String,
+}
+
+/// Compose `healthcheck`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComposeHealthcheck {
+    /// `["CMD", ...]` or `["CMD-SHELL", "..."]`.
+    pub test: Vec<String>,
+    /// Time between checks.
+    pub interval: String,
+    /// Time a check may take.
+    pub timeout: String,
+    /// Failures before unhealthy.
+    pub retries: u32,
+    /// Grace period after start.
+    pub start_period: String,
+    /// Check interval during the start period (Compose 2.20.2+, Engine API 1.44+).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_interval: Option<String>,
+}
+
+/// Compose top-level `networks` entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComposeNetwork {
+    /// The engine's name for the network.
+    pub name: String,
+    /// `bridge` for the stack's own networks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    /// No route to the outside.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub internal: bool,
+    /// Created outside the stack.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub external: bool,
+    /// Labels (own networks only).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub labels: IndexMap<String, String>,
+}
+
+fn timing(
+    h: &HealthTiming,
+    start_period: Duration,
+) -> (String, String, u32, String, Option<String>) {
+    (
+        h.interval.unwrap_or(Duration::from_secs(30)).to_string(),
+        h.timeout.unwrap_or(Duration::from_secs(10)).to_string(),
+        h.retries.unwrap_or(3),
+        h.start_period.unwrap_or(start_period).to_string(),
+        h.start_interval.map(|d| d.to_string()),
+    )
+}
+
+fn healthcheck(test: Vec<String>, h: &HealthTiming, start_period: Duration) -> ComposeHealthcheck {
+    let (interval, timeout, retries, start_period, start_interval) = timing(h, start_period);
+    ComposeHealthcheck {
+        test: test.iter().map(|s| lit(s)).collect(),
+        interval,
+        timeout,
+        retries,
+        start_period,
+        start_interval,
+    }
+}
+
+/// The probe an app's health check runs, resolved from `auto` by the base image.
+pub(crate) fn app_probe(probe: Probe, base: &crate::types::ImageRef) -> Probe {
+    use crate::images::{family, Family};
+    match probe {
+        Probe::Auto => match family(base) {
+            Family::NodeAlpine | Family::NodeSlim | Family::NodeFull => Probe::Node,
+            Family::BusyBox | Family::PostgresAlpine => Probe::Wget,
+            _ => Probe::Curl,
+        },
+        p => p,
+    }
+}
+
+/// The health-check command of an app: a request to `http://127.0.0.1:PORT/PATH` (never
+/// `localhost`: BusyBox `wget` tries `::1` first) with a program the image ships.
+pub fn app_health_test(
+    probe: Probe,
+    base: &crate::types::ImageRef,
+    port: u16,
+    path: &str,
+) -> Vec<String> {
+    let url = format!("http://127.0.0.1:{port}{path}");
+    match app_probe(probe, base) {
+        Probe::Node | Probe::Auto => vec![
+            "CMD".into(),
+            "node".into(),
+            "-e".into(),
+            format!("fetch('{url}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"),
+        ],
+        Probe::Wget => vec![
+            "CMD".into(),
+            "wget".into(),
+            "-q".into(),
+            "--spider".into(),
+            url,
+        ],
+        Probe::Curl => vec![
+            "CMD".into(),
+            "curl".into(),
+            "-fsS".into(),
+            "-o".into(),
+            "/dev/null".into(),
+            url,
+        ],
+    }
+}
+
+pub(crate) fn build(spec: &Spec, layout: &Layout) -> ComposeFile {
+    let stack = spec.stack.name.as_str();
+    let mut services = IndexMap::new();
+    for (name, svc) in &spec.services {
+        let mut c = ComposeService {
+            container_name: name.to_string(),
+            networks: svc.networks().iter().map(ToString::to_string).collect(),
+            ..Default::default()
+        };
+        for (dep, cond) in svc.depends_on() {
+            c.depends_on.insert(
+                dep.to_string(),
+                ComposeDependsOn {
+                    condition: cond.compose_name().into(),
+                },
+            );
+        }
+        c.labels.insert(label::STACK.into(), lit(stack));
+        c.labels.insert(label::SERVICE.into(), lit(name.as_str()));
+        c.labels
+            .insert(label::KIND.into(), svc.kind().as_str().into());
+        for p in svc.publish() {
+            c.ports
+                .push(format!("{}:{}:{}", p.host_ip, p.host, p.container));
+        }
+        match svc {
+            Service::App(app) => {
+                c.image = app.image.as_ref().map(|i| lit(i.as_str()));
+                c.build = app.build.as_ref().map(|b| ComposeBuild {
+                    context: lit(b
+                        .context
+                        .as_ref()
+                        .or(spec.stack.source.as_ref())
+                        .map_or(".", |p| p.as_str())),
+                    dockerfile: lit(b.dockerfile.as_str()),
+                    target: b.target.as_deref().map(lit),
+                });
+                c.restart = app.restart.as_str().into();
+                c.env_file = vec![
+                    format!("./{}", super::ENV_FILE),
+                    format!("./{}", super::SECRETS_FILE),
+                ];
+                // Next.js standalone binds to $HOSTNAME, which Docker sets to the
+                // container ID; 0.0.0.0 makes the 127.0.0.1 probe reachable.
+                if !app.environment.contains_key("HOSTNAME") {
+                    c.environment.insert("HOSTNAME".into(), "0.0.0.0".into());
+                }
+                for m in app.logs.iter().chain(&app.volumes) {
+                    c.volumes
+                        .push(mount(m.source.as_str(), m.target.as_str(), m.read_only));
+                }
+                c.healthcheck = Some(healthcheck(
+                    app_health_test(
+                        app.probe,
+                        &app.base_image,
+                        app.port.get(),
+                        app.health_path.as_str(),
+                    ),
+                    &app.health,
+                    Duration::from_secs(60),
+                ));
+            }
+            Service::Postgres(pg) => {
+                c.image = Some(lit(pg.image.as_str()));
+                c.restart = pg.restart.as_str().into();
+                c.env_file = vec![format!("./{}", super::SECRETS_FILE)];
+                c.environment
+                    .insert("POSTGRES_DB".into(), lit(pg.database.as_str()));
+                c.environment
+                    .insert("POSTGRES_USER".into(), lit(pg.user.as_str()));
+                c.volumes
+                    .push(mount(pg.data.as_str(), "/var/lib/postgresql/data", false));
+                c.volumes.push(mount(
+                    &layout.init_sql(name),
+                    "/docker-entrypoint-initdb.d/01-init.sql",
+                    true,
+                ));
+                // -h 127.0.0.1: the entrypoint's temporary init server listens on the
+                // socket only, so a TCP probe passes only once the real server is up.
+                c.healthcheck = Some(healthcheck(
+                    vec![
+                        "CMD-SHELL".into(),
+                        "pg_isready -h 127.0.0.1 -U \"${POSTGRES_USER}\" -d \"${POSTGRES_DB}\""
+                            .into(),
+                    ],
+                    &pg.health,
+                    Duration::from_secs(40),
+                ));
+            }
+            Service::Minio(m) => {
+                c.image = Some(lit(m.image.as_str()));
+                c.restart = m.restart.as_str().into();
+                c.env_file = vec![format!("./{}", super::SECRETS_FILE)];
+                let mut cmd = vec![
+                    "server".to_string(),
+                    format!("/data{{1...{}}}", m.drives),
+                    "--address".into(),
+                    format!(":{}", m.api_port),
+                    "--console-address".into(),
+                    format!(":{}", m.console_port),
+                ];
+                if m.drives == 1 {
+                    cmd[1] = "/data1".into();
+                }
+                c.command = Some(cmd.iter().map(|s| lit(s)).collect());
+                for i in 1..=m.drives {
+                    c.volumes.push(mount(
+                        &format!("{}/drive{i}", m.data),
+                        &format!("/data{i}"),
+                        false,
+                    ));
+                }
+                if let Some(d) = site_domain(spec, name.as_str(), m.console_port.get()) {
+                    c.environment
+                        .insert("MINIO_BROWSER_REDIRECT_URL".into(), format!("https://{d}"));
+                }
+                if let Some(d) = site_domain(spec, name.as_str(), m.api_port.get()) {
+                    c.environment
+                        .insert("MINIO_SERVER_URL".into(), format!("https://{d}"));
+                }
+                c.healthcheck = Some(healthcheck(
+                    vec!["CMD".into(), "mc".into(), "ready".into(), "local".into()],
+                    &m.health,
+                    Duration::from_secs(40),
+                ));
+            }
+            Service::Job(job) => {
+                c.image = Some(lit(job.image.as_str()));
+                c.restart = "no".into();
+                c.env_file = vec![format!("./{}", super::SECRETS_FILE)];
+                match &job.task {
+                    JobTask::StorageInit { .. } => {
+                        c.entrypoint = Some(vec![
+                            "/bin/sh".into(),
+                            "-eu".into(),
+                            format!("{}/init.sh", super::JOB_MOUNT),
+                        ]);
+                        c.volumes
+                            .push(mount(&layout.job_dir(name), super::JOB_MOUNT, true));
+                    }
+                    JobTask::Command { argv } => {
+                        c.entrypoint = Some(argv.iter().map(|s| lit(s)).collect());
+                    }
+                }
+            }
+        }
+        for (k, v) in svc.environment() {
+            c.environment.insert(k.to_string(), lit(v));
+        }
+        services.insert(name.to_string(), c);
+    }
+    let mut networks = IndexMap::new();
+    for (name, n) in &spec.networks {
+        let mut labels = IndexMap::new();
+        if !n.external {
+            labels.insert(label::STACK.to_string(), lit(stack));
+        }
+        networks.insert(
+            name.to_string(),
+            ComposeNetwork {
+                name: name.to_string(),
+                driver: (!n.external).then(|| "bridge".into()),
+                internal: n.internal,
+                external: n.external,
+                labels,
+            },
+        );
+    }
+    ComposeFile {
+        name: stack.to_owned(),
+        services,
+        networks,
+    }
+}
+
+fn mount(source: &str, target: &str, read_only: bool) -> String {
+    let ro = if read_only { ":ro" } else { "" };
+    lit(&format!("./{source}:{target}{ro}"))
+}
+
+/// The first domain of the first site that routes to `service:port`.
+pub(crate) fn site_domain<'a>(spec: &'a Spec, service: &str, port: u16) -> Option<&'a str> {
+    spec.sites
+        .iter()
+        .find(|s| {
+            s.service.as_str() == service
+                && s.port
+                    .or_else(|| spec.services.get(service).and_then(Service::main_port))
+                    .map(|p| p.get())
+                    == Some(port)
+        })
+        .and_then(|s| s.domains.first())
+        .map(|d| d.as_str())
+}
