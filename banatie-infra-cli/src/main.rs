@@ -153,10 +153,8 @@ fn load_spec(file: &Path, format: OutputFormat) -> Result<Loaded, Failure> {
             let d = e.to_diagnostic();
             let text = std::fs::read_to_string(file).unwrap_or_default();
             print_diagnostics(&[d], &file.display().to_string(), &text, format, true);
-            Err(Failure::Input(format!(
-                "{} is not a valid spec",
-                file.display()
-            )))
+            eprintln!("{}: not a valid spec", file.display());
+            Err(Failure::Findings)
         }
     }
 }
@@ -203,7 +201,8 @@ fn cmd_validate(file: &Path, format: OutputFormat) -> Result<(), Failure> {
             return Err(Failure::Input(e.to_string()))
         }
         Err(e) => {
-            // A spec that does not load is an input error (exit 2), reported like a finding.
+            // Text that does not load as a spec is a finding like any other (exit 1);
+            // only a file that cannot be read at all is exit 2.
             let text = std::fs::read_to_string(file).unwrap_or_default();
             print_diagnostics(
                 &[e.to_diagnostic()],
@@ -212,10 +211,10 @@ fn cmd_validate(file: &Path, format: OutputFormat) -> Result<(), Failure> {
                 format,
                 false,
             );
-            return Err(Failure::Input(format!(
-                "{} is not a valid spec",
-                file.display()
-            )));
+            if matches!(format, OutputFormat::Human) {
+                eprintln!("{}: invalid, 1 error(s), 0 warning(s)", file.display());
+            }
+            return Err(Failure::Findings);
         }
     };
     let mut diags = validate::validate(&loaded.spec);
