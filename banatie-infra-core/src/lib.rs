@@ -41,6 +41,11 @@ pub mod types;
 pub mod validate;
 
 pub use diagnostic::{Code, Diagnostic, Severity};
+
+/// The README's Rust examples, compiled and run as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
 pub use spec::Spec;
 
 /// Every diagnostic code this crate can report, with its severity and a one-line
