@@ -32,10 +32,18 @@ fn stderr(o: &Output) -> String {
 
 #[test]
 fn validate_the_examples() {
-    for f in ["examples/banatie.yaml", "examples/banatie.toml", "examples/blog.yaml"] {
+    for f in [
+        "examples/banatie.yaml",
+        "examples/banatie.toml",
+        "examples/blog.yaml",
+    ] {
         let o = run(&["validate", f]);
         assert_eq!(code(&o), 0, "{f}: {}{}", stdout(&o), stderr(&o));
-        assert!(stderr(&o).contains("valid, 0 error(s), 0 warning(s)"), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("valid, 0 error(s), 0 warning(s)"),
+            "{}",
+            stderr(&o)
+        );
     }
 }
 
@@ -57,13 +65,20 @@ fn validate_reports_a_typo_like_a_compiler() {
 
 #[test]
 fn validate_json_has_codes_pointers_and_positions() {
-    let o = run(&["validate", "banatie-infra-cli/tests/fixtures/seed-defects.yaml", "--format", "json"]);
+    let o = run(&[
+        "validate",
+        "banatie-infra-cli/tests/fixtures/seed-defects.yaml",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON on stdout");
     let items = v.as_array().unwrap();
     assert!(!items.is_empty());
     for d in items {
-        for key in ["code", "severity", "pointer", "message", "file", "line", "column"] {
+        for key in [
+            "code", "severity", "pointer", "message", "file", "line", "column",
+        ] {
             assert!(d.get(key).is_some(), "{key} missing in {d}");
         }
     }
@@ -80,10 +95,18 @@ fn validate_json_has_codes_pointers_and_positions() {
 fn exit_code_two_for_unreadable_input_and_bad_arguments() {
     let o = run(&["validate", "does/not/exist.yaml"]);
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("cannot read does/not/exist.yaml"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot read does/not/exist.yaml"),
+        "{}",
+        stderr(&o)
+    );
     let o = run(&["validate", "README.md"]);
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains(".yaml, .yml, .toml or .json"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(".yaml, .yml, .toml or .json"),
+        "{}",
+        stderr(&o)
+    );
     let o = run(&["validate"]);
     assert_eq!(code(&o), 2);
     let o = run(&["frobnicate"]);
@@ -97,34 +120,58 @@ fn render_writes_checks_and_leaves_unchanged_files_alone() {
     let o = run(&["render", "examples/banatie.yaml", "-o", out]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stdout(&o).contains("created  docker-compose.yml"));
-    let mode = |p: &str| std::fs::metadata(dir.path().join(p)).unwrap().permissions().mode() & 0o777;
+    let mode = |p: &str| {
+        std::fs::metadata(dir.path().join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
     assert_eq!(mode("docker-compose.yml"), 0o644);
     assert_eq!(mode("scripts/prepare-host.sh"), 0o755);
-    assert!(!dir.path().join("secrets.env").exists(), "render never writes secrets.env");
+    assert!(
+        !dir.path().join("secrets.env").exists(),
+        "render never writes secrets.env"
+    );
 
     let o = run(&["render", "examples/banatie.yaml", "-o", out]);
     assert_eq!(code(&o), 0);
-    assert!(!stdout(&o).contains("created") && !stdout(&o).contains("updated"), "{}", stdout(&o));
+    assert!(
+        !stdout(&o).contains("created") && !stdout(&o).contains("updated"),
+        "{}",
+        stdout(&o)
+    );
 
     let o = run(&["render", "examples/banatie.yaml", "-o", out, "--check"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
 
     let compose = dir.path().join("docker-compose.yml");
-    let text = std::fs::read_to_string(&compose).unwrap().replace("mc\n      - ready", "curl\n      - ready");
+    let text = std::fs::read_to_string(&compose)
+        .unwrap()
+        .replace("mc\n      - ready", "curl\n      - ready");
     std::fs::write(&compose, text).unwrap();
     std::fs::remove_file(dir.path().join("monitoring.json")).unwrap();
     let o = run(&["render", "examples/banatie.yaml", "-o", out, "--check"]);
     assert_eq!(code(&o), 1);
     assert!(stdout(&o).contains("-      - curl"), "{}", stdout(&o));
     assert!(stdout(&o).contains("+      - mc"), "{}", stdout(&o));
-    assert!(stdout(&o).contains("missing: monitoring.json"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("missing: monitoring.json"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
 fn render_refuses_an_invalid_spec_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = run(&["render", "banatie-infra-cli/tests/fixtures/seed-defects.yaml", "-o", out.to_str().unwrap()]);
+    let o = run(&[
+        "render",
+        "banatie-infra-cli/tests/fixtures/seed-defects.yaml",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("error[BI301]"), "{}", stderr(&o));
     assert!(!out.exists());
@@ -137,9 +184,17 @@ fn secrets_are_0600_complete_kept_and_never_printed() {
     let path = dir.path().join("secrets.env");
 
     let o = run(&["secrets", "examples/banatie.yaml", "--dir", d]);
-    assert_eq!(code(&o), 1, "GEMINI_API_KEY is supplied, so it is missing: {}", stderr(&o));
+    assert_eq!(
+        code(&o),
+        1,
+        "GEMINI_API_KEY is supplied, so it is missing: {}",
+        stderr(&o)
+    );
     assert!(stdout(&o).contains("missing  GEMINI_API_KEY"));
-    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let first = std::fs::read_to_string(&path).unwrap();
     let entries = banatie_infra_core::envfile::parse(&first).unwrap();
     let printed = format!("{}{}", stdout(&o), stderr(&o));
@@ -148,11 +203,24 @@ fn secrets_are_0600_complete_kept_and_never_printed() {
             assert!(!printed.contains(&e.value), "{} printed", e.key);
         }
     }
-    let pw = entries.iter().find(|e| e.key == "POSTGRES_PASSWORD").unwrap().value.clone();
+    let pw = entries
+        .iter()
+        .find(|e| e.key == "POSTGRES_PASSWORD")
+        .unwrap()
+        .value
+        .clone();
     assert_eq!(pw.len(), 32);
     assert!(pw.bytes().all(|b| b.is_ascii_alphanumeric()));
-    let url = entries.iter().find(|e| e.key == "DATABASE_URL").unwrap().value.clone();
-    assert_eq!(url, format!("postgresql://banatie_user:{pw}@banatie-postgres:5432/banatie_db"));
+    let url = entries
+        .iter()
+        .find(|e| e.key == "DATABASE_URL")
+        .unwrap()
+        .value
+        .clone();
+    assert_eq!(
+        url,
+        format!("postgresql://banatie_user:{pw}@banatie-postgres:5432/banatie_db")
+    );
 
     // The operator supplies the key; a second run keeps every value byte for byte.
     let supplied = first.replace("GEMINI_API_KEY=", "GEMINI_API_KEY='AIza-test-key-not-real'");
@@ -163,13 +231,18 @@ fn secrets_are_0600_complete_kept_and_never_printed() {
     assert!(stderr(&o).contains("unchanged"));
 
     // A password changed by hand: the derived URL follows, encoded.
-    let changed = supplied.replace(&format!("POSTGRES_PASSWORD='{pw}'"), "POSTGRES_PASSWORD='a/b+c=d'");
+    let changed = supplied.replace(
+        &format!("POSTGRES_PASSWORD='{pw}'"),
+        "POSTGRES_PASSWORD='a/b+c=d'",
+    );
     std::fs::write(&path, &changed).unwrap();
     let o = run(&["secrets", "examples/banatie.yaml", "--dir", d]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let after = std::fs::read_to_string(&path).unwrap();
     assert!(after.contains("POSTGRES_PASSWORD='a/b+c=d'"));
-    assert!(after.contains("DATABASE_URL='postgresql://banatie_user:a%2Fb%2Bc%3Dd@banatie-postgres:5432/banatie_db'"));
+    assert!(after.contains(
+        "DATABASE_URL='postgresql://banatie_user:a%2Fb%2Bc%3Dd@banatie-postgres:5432/banatie_db'"
+    ));
     assert!(!stdout(&o).contains("a/b+c=d") && !stderr(&o).contains("a%2Fb"));
 
     // A world-readable file is refused and left as it is.
@@ -184,7 +257,8 @@ fn secrets_are_0600_complete_kept_and_never_printed() {
 fn schema_prints_the_committed_schema() {
     let o = run(&["schema"]);
     assert_eq!(code(&o), 0);
-    let committed = std::fs::read_to_string(repo().join("schema/banatie-infra.schema.json")).unwrap();
+    let committed =
+        std::fs::read_to_string(repo().join("schema/banatie-infra.schema.json")).unwrap();
     assert_eq!(stdout(&o), committed);
 }
 
@@ -193,7 +267,10 @@ fn rules_lists_every_code_once() {
     let o = run(&["rules"]);
     assert_eq!(code(&o), 0);
     let text = stdout(&o);
-    let codes: Vec<&str> = text.lines().map(|l| l.split_whitespace().next().unwrap()).collect();
+    let codes: Vec<&str> = text
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
     let mut unique = codes.clone();
     unique.dedup();
     assert_eq!(codes, unique);

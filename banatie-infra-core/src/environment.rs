@@ -82,7 +82,8 @@ pub fn public_vars(spec: &Spec) -> Vec<PublicVar> {
             pointer: pointer(&["env", k.as_str()]),
         })
         .collect();
-    for (name, svc) in &spec.services {
+    // Only the first PostgreSQL service exports variables: a second is an error (BI118).
+    for (name, svc) in first_of_each_server(spec) {
         if let Service::Postgres(pg) = svc {
             for (var, value, field) in [
                 ("POSTGRES_DB", pg.database.as_str(), "database"),
@@ -121,7 +122,7 @@ pub fn secret_vars(spec: &Spec) -> Vec<SecretVar> {
             pointer: pointer(&["secrets", k.as_str()]),
         })
         .collect();
-    for (name, svc) in &spec.services {
+    for (name, svc) in first_of_each_server(spec) {
         match svc {
             Service::Postgres(pg) => out.push(SecretVar {
                 name: pg.url_env.clone(),
@@ -130,13 +131,13 @@ pub fn secret_vars(spec: &Spec) -> Vec<SecretVar> {
                 },
                 description: Some(format!(
                     "connection URL of {name} (derived from {}; password percent-encoded)",
-                    pg.password_secret
+                    crate::spec::POSTGRES_PASSWORD
                 )),
                 pointer: pointer(&["services", name.as_str(), "url_env"]),
             }),
             Service::Minio(m) => {
                 out.push(SecretVar {
-                    name: "MINIO_ROOT_USER".parse().expect("valid"),
+                    name: crate::spec::MINIO_ROOT_USER.parse().expect("valid"),
                     kind: SecretKind::Fixed {
                         value: m.root_user.clone(),
                     },
@@ -158,6 +159,21 @@ pub fn secret_vars(spec: &Spec) -> Vec<SecretVar> {
     out
 }
 
+/// The first PostgreSQL and the first MinIO service, in spec order: the ones whose
+/// variables the stack's env files hold (a second server of a kind is an error, BI118).
+fn first_of_each_server(spec: &Spec) -> Vec<(&Name, &Service)> {
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for (name, svc) in &spec.services {
+        let kind = svc.kind();
+        if matches!(svc, Service::Postgres(_) | Service::Minio(_)) && !seen.contains(&kind) {
+            seen.push(kind);
+            out.push((name, svc));
+        }
+    }
+    out
+}
+
 /// The secrets a service reads itself (not through the shared env files): a PostgreSQL
 /// service's password and a MinIO service's root password and service-account secret key.
 /// Each must be declared in the spec's `secrets`.
@@ -165,14 +181,14 @@ pub fn required_secrets(spec: &Spec) -> Vec<(EnvName, String)> {
     let mut out = Vec::new();
     for (name, svc) in &spec.services {
         match svc {
-            Service::Postgres(pg) => out.push((
-                pg.password_secret.clone(),
-                pointer(&["services", name.as_str(), "password_secret"]),
+            Service::Postgres(_) => out.push((
+                crate::spec::POSTGRES_PASSWORD.parse().expect("valid"),
+                pointer(&["services", name.as_str()]),
             )),
             Service::Minio(m) => {
                 out.push((
-                    m.root_password_secret.clone(),
-                    pointer(&["services", name.as_str(), "root_password_secret"]),
+                    crate::spec::MINIO_ROOT_PASSWORD.parse().expect("valid"),
+                    pointer(&["services", name.as_str()]),
                 ));
                 out.push((
                     m.service_account.secret_key_secret.clone(),

@@ -301,7 +301,7 @@ fn invalid_at(
 }
 
 // ---------------------------------------------------------------------------------------
-// The positioned tree.
+// The positioned tree. (TOML nesting is bounded by toml_edit's own parser limit.)
 
 /// Deeper nesting than this is refused (no spec needs it; it guards the stack).
 const MAX_DEPTH: usize = 64;
@@ -675,10 +675,10 @@ fn parse_toml(text: &str, name: &str) -> Result<Node, LoadError> {
         let loc = e.span().map(|s| lines.location(s.start));
         syntax(name, loc, format!("invalid TOML: {}", e.message()))
     })?;
-    Ok(toml_table(doc.as_table(), &lines, 0))
+    Ok(toml_table(doc.as_table(), &lines))
 }
 
-fn toml_table(t: &toml_edit::Table, lines: &LineIndex, depth: usize) -> Node {
+fn toml_table(t: &toml_edit::Table, lines: &LineIndex) -> Node {
     let entries = t
         .iter()
         .filter_map(|(k, item)| {
@@ -686,7 +686,7 @@ fn toml_table(t: &toml_edit::Table, lines: &LineIndex, depth: usize) -> Node {
                 .key(k)
                 .and_then(toml_edit::Key::span)
                 .map(|s| lines.location(s.start));
-            let v = toml_item(item, lines, depth + 1)?;
+            let v = toml_item(item, lines)?;
             Some((Node::new(NodeKind::Str(k.to_owned()), key_loc), v))
         })
         .collect();
@@ -696,20 +696,20 @@ fn toml_table(t: &toml_edit::Table, lines: &LineIndex, depth: usize) -> Node {
     )
 }
 
-fn toml_item(item: &toml_edit::Item, lines: &LineIndex, depth: usize) -> Option<Node> {
+fn toml_item(item: &toml_edit::Item, lines: &LineIndex) -> Option<Node> {
     use toml_edit::Item;
     Some(match item {
         Item::None => return None,
-        Item::Value(v) => toml_value(v, lines, depth),
-        Item::Table(t) => toml_table(t, lines, depth),
+        Item::Value(v) => toml_value(v, lines),
+        Item::Table(t) => toml_table(t, lines),
         Item::ArrayOfTables(a) => Node::new(
-            NodeKind::Seq(a.iter().map(|t| toml_table(t, lines, depth + 1)).collect()),
+            NodeKind::Seq(a.iter().map(|t| toml_table(t, lines)).collect()),
             a.span().map(|s| lines.location(s.start)),
         ),
     })
 }
 
-fn toml_value(v: &toml_edit::Value, lines: &LineIndex, depth: usize) -> Node {
+fn toml_value(v: &toml_edit::Value, lines: &LineIndex) -> Node {
     use toml_edit::Value;
     let loc = v.span().map(|s| lines.location(s.start));
     let kind = match v {
@@ -718,9 +718,7 @@ fn toml_value(v: &toml_edit::Value, lines: &LineIndex, depth: usize) -> Node {
         Value::Float(f) => NodeKind::Float(*f.value()),
         Value::Boolean(b) => NodeKind::Bool(*b.value()),
         Value::Datetime(d) => NodeKind::Str(d.value().to_string()),
-        Value::Array(a) => {
-            NodeKind::Seq(a.iter().map(|v| toml_value(v, lines, depth + 1)).collect())
-        }
+        Value::Array(a) => NodeKind::Seq(a.iter().map(|v| toml_value(v, lines)).collect()),
         Value::InlineTable(t) => NodeKind::Map(
             t.iter()
                 .map(|(k, v)| {
@@ -730,7 +728,7 @@ fn toml_value(v: &toml_edit::Value, lines: &LineIndex, depth: usize) -> Node {
                         .map(|s| lines.location(s.start));
                     (
                         Node::new(NodeKind::Str(k.to_owned()), key_loc),
-                        toml_value(v, lines, depth + 1),
+                        toml_value(v, lines),
                     )
                 })
                 .collect(),

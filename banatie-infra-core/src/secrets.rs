@@ -178,7 +178,7 @@ pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
             SecretKind::Fixed { value } => Some(value.clone()),
             SecretKind::DatabaseUrl { service } => match spec.services.get(service) {
                 Some(Service::Postgres(pg)) => values
-                    .get(pg.password_secret.as_str())
+                    .get(crate::spec::POSTGRES_PASSWORD)
                     .filter(|p| !p.is_empty())
                     .map(|p| {
                         database_url(
@@ -225,7 +225,7 @@ pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
     if lines.last().is_some_and(String::is_empty) {
         lines.pop();
     }
-    replace.sort_by(|a, b| b.0.cmp(&a.0));
+    replace.sort_by_key(|r| std::cmp::Reverse(r.0));
     for ((start, end), line) in replace {
         lines.splice(start..end, [line]);
     }

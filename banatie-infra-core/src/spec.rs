@@ -17,6 +17,13 @@ use crate::types::{
 #[cfg(feature = "schema")]
 use schemars::JsonSchema;
 
+/// The secret variable the PostgreSQL image reads for the role's password.
+pub const POSTGRES_PASSWORD: &str = "POSTGRES_PASSWORD";
+/// The secret variable the MinIO image reads for the root password.
+pub const MINIO_ROOT_PASSWORD: &str = "MINIO_ROOT_PASSWORD";
+/// The variable the MinIO image reads for the root user (derived from `root_user`).
+pub const MINIO_ROOT_USER: &str = "MINIO_ROOT_USER";
+
 /// A whole deployment: one stack of services on one host behind a shared Caddy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
@@ -454,6 +461,42 @@ pub struct HealthTiming {
     pub start_interval: Option<Duration>,
 }
 
+impl HealthTiming {
+    /// The default interval between checks: 30s (the seed's).
+    pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
+    /// The default timeout of one check: 10s (the seed's).
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// The default number of retries: 3 (the seed's).
+    pub const DEFAULT_RETRIES: u32 = 3;
+
+    /// `interval`, or 30s.
+    pub fn interval(&self) -> Duration {
+        self.interval.unwrap_or(Self::DEFAULT_INTERVAL)
+    }
+
+    /// `timeout`, or 10s.
+    pub fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(Self::DEFAULT_TIMEOUT)
+    }
+
+    /// `retries`, or 3.
+    pub fn retries(&self) -> u32 {
+        self.retries.unwrap_or(Self::DEFAULT_RETRIES)
+    }
+}
+
+impl ServiceKind {
+    /// The default start period of the kind's health check: 60s for apps, 40s for
+    /// PostgreSQL and MinIO (the seed's values), 0s for jobs (which have none).
+    pub fn default_start_period(self) -> Duration {
+        match self {
+            Self::App => Duration::from_secs(60),
+            Self::Postgres | Self::Minio => Duration::from_secs(40),
+            Self::Job => Duration::from_secs(0),
+        }
+    }
+}
+
 /// A restart policy (Compose `restart`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
@@ -580,6 +623,10 @@ fn default_health_path() -> UrlPath {
 
 service_kind! {
 /// A dedicated PostgreSQL server (the official image's environment and entrypoint).
+///
+/// The role's password is the secret [`POSTGRES_PASSWORD`], the variable the image reads,
+/// declared under `secrets`. One PostgreSQL service per stack: every container reads the
+/// same `secrets.env`, so two servers would read the same variable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
@@ -599,9 +646,6 @@ pub struct PostgresService {
     /// Default `banatie_user`.
     #[serde(default = "default_pg_user")]
     pub user: SqlIdent,
-    /// The secret holding the role's password. Default `POSTGRES_PASSWORD`.
-    #[serde(default = "default_pg_password")]
-    pub password_secret: EnvName,
     /// The variable that receives the derived connection URL (written to `secrets.env`,
     /// password percent-encoded). Default `DATABASE_URL`.
     #[serde(default = "default_pg_url")]
@@ -631,9 +675,6 @@ fn default_pg_db() -> SqlIdent {
 fn default_pg_user() -> SqlIdent {
     "banatie_user".parse().expect("valid")
 }
-fn default_pg_password() -> EnvName {
-    "POSTGRES_PASSWORD".parse().expect("valid")
-}
 fn default_pg_url() -> EnvName {
     "DATABASE_URL".parse().expect("valid")
 }
@@ -647,6 +688,9 @@ fn default_pg_uid() -> u32 {
 service_kind! {
 /// A MinIO server in single-node multi-drive (SNMD) mode: one erasure set over `drives`
 /// directories.
+///
+/// The root password is the secret [`MINIO_ROOT_PASSWORD`], the variable the image reads,
+/// declared under `secrets`; one MinIO service per stack.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
@@ -672,9 +716,6 @@ pub struct MinioService {
     /// The root user name (`MINIO_ROOT_USER`). Default `banatie_admin`.
     #[serde(default = "default_root_user")]
     pub root_user: String,
-    /// The secret holding the root password. Default `MINIO_ROOT_PASSWORD`.
-    #[serde(default = "default_root_password")]
-    pub root_password_secret: EnvName,
     /// The application's bucket. Default `banatie`.
     #[serde(default = "default_bucket")]
     pub bucket: BucketName,
@@ -714,9 +755,6 @@ fn default_minio_uid() -> u32 {
 }
 fn default_root_user() -> String {
     "banatie_admin".into()
-}
-fn default_root_password() -> EnvName {
-    "MINIO_ROOT_PASSWORD".parse().expect("valid")
 }
 fn default_bucket() -> BucketName {
     "banatie".parse().expect("valid")

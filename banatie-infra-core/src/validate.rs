@@ -46,6 +46,8 @@ pub const CODE_HEALTHY_WITHOUT_HEALTHCHECK: Code = Code("BI115");
 pub const CODE_COMPLETED_NOT_JOB: Code = Code("BI116");
 /// BI117: a network layout error: a service on no network, an unused or contradictory network.
 pub const CODE_NETWORK_LAYOUT: Code = Code("BI117");
+/// BI118: more than one PostgreSQL or MinIO service in one stack.
+pub const CODE_SINGLE_SERVER: Code = Code("BI118");
 /// BI201: a secret in the public environment (by its name, or by a `$` reference to a secret).
 pub const CODE_SECRET_IN_PUBLIC_ENV: Code = Code("BI201");
 /// BI202: a placeholder value (`<...>`, `your_..._here`, `changeme`, `xxx`, `TODO`, empty).
@@ -105,6 +107,7 @@ pub const RULES: &[(Code, Severity, &str)] = &[
     (CODE_HEALTHY_WITHOUT_HEALTHCHECK, Severity::Error, "a `healthy` dependency on a service without a health check (a job)"),
     (CODE_COMPLETED_NOT_JOB, Severity::Error, "a `completed` dependency on a service that is not a job"),
     (CODE_NETWORK_LAYOUT, Severity::Error, "a service on no network, a network both external and internal, a non-external proxy network; an unused network is a warning"),
+    (CODE_SINGLE_SERVER, Severity::Error, "more than one PostgreSQL or MinIO service in a stack (each image reads fixed variable names from the shared secrets.env)"),
     (CODE_SECRET_IN_PUBLIC_ENV, Severity::Error, "a secret in public env: a secret-looking name, a secret's name, or a `$` reference to a secret"),
     (CODE_PLACEHOLDER, Severity::Error, "a placeholder value (`<...>`, `your_..._here`, `changeme`, `xxx`, `TODO`, empty)"),
     (CODE_PUBLISHED_PORT, Severity::Error, "a published host port: always an error on PostgreSQL, an error unless allowed, a warning when not on loopback"),
@@ -154,6 +157,7 @@ const RULE_FNS: &[Rule] = &[
     healthy_without_healthcheck,
     completed_not_job,
     network_layout,
+    single_servers,
     secret_in_public_env,
     placeholders,
     published_ports,
@@ -425,11 +429,6 @@ fn is_cors_origin(s: &str) -> bool {
     });
     host_ok && port_ok
 }
-
-/// The default health timing of every service kind (the seed's values).
-const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-const DEFAULT_RETRIES: u32 = 3;
 
 // ---------------------------------------------------------------------------------------
 // BI1xx structure
@@ -975,6 +974,35 @@ fn network_layout(spec: &Spec, out: &mut Vec<Diagnostic>) {
 /// BI201: nothing secret in `env` or a service `environment`: no secret-looking name, no
 /// name of a secret variable (in a service environment; in `env` that is BI114's), no
 /// `$` reference to a secret variable.
+/// BI118: at most one PostgreSQL and one MinIO service: the images read fixed variable
+/// names (`POSTGRES_PASSWORD`, `MINIO_ROOT_USER`, `MINIO_ROOT_PASSWORD`) and every
+/// container reads the same `secrets.env`, so a second server would get the first's
+/// credentials.
+fn single_servers(spec: &Spec, out: &mut Vec<Diagnostic>) {
+    for kind in [ServiceKind::Postgres, ServiceKind::Minio] {
+        let mut first: Option<&Name> = None;
+        for (name, svc) in &spec.services {
+            if svc.kind() != kind {
+                continue;
+            }
+            match first {
+                None => first = Some(name),
+                Some(f) => out.push(
+                    Diagnostic::error(
+                        CODE_SINGLE_SERVER,
+                        ptr!("services", name, "kind"),
+                        format!(
+                            "`{name}` is a second {} service (the first is `{f}`): both would read the same credentials from secrets.env",
+                            kind.as_str()
+                        ),
+                    )
+                    .with_help(format!("use one {} service per stack (one database server can hold several databases), or split the stack", kind.as_str())),
+                ),
+            }
+        }
+    }
+}
+
 fn secret_in_public_env(spec: &Spec, out: &mut Vec<Diagnostic>) {
     let secrets = secret_names(spec);
     for e in env_entries(spec) {
@@ -1306,7 +1334,7 @@ fn health_timing(spec: &Spec, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let h = svc.health();
-        if h.retries.unwrap_or(DEFAULT_RETRIES) == 0 {
+        if h.retries() == 0 {
             out.push(
                 Diagnostic::error(
                     CODE_HEALTH_TIMING,
@@ -1318,8 +1346,8 @@ fn health_timing(spec: &Spec, out: &mut Vec<Diagnostic>) {
                 .with_help("use at least 1 (the default is 3)"),
             );
         }
-        let interval = h.interval.unwrap_or(DEFAULT_INTERVAL);
-        let timeout = h.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let interval = h.interval();
+        let timeout = h.timeout();
         if interval.as_millis() < 1000 {
             out.push(
                 Diagnostic::error(
@@ -1922,6 +1950,7 @@ mod tests {
             CODE_OVERLAPPING_MOUNTS,
             CODE_PUBLIC_PREFIX,
             CODE_POSTGRES_VERSION,
+            CODE_SINGLE_SERVER,
         ];
         assert_eq!(RULES.len(), all.len());
         for c in all {
@@ -2140,27 +2169,6 @@ mod tests {
             CODE_ENV_DEFINITION,
             "/secrets/MINIO_ACCESS_KEY",
         );
-        // Two PostgreSQL services derive the same URL variable: reported at the second.
-        // Two PostgreSQL services derive the same variables (POSTGRES_DB, POSTGRES_USER
-        // and the URL): each reported at the second service.
-        let db2 = DB
-            .replace("  db:", "  db2:")
-            .replace("networks", "data: data/pg2, networks");
-        let d = expect(
-            &spec(&format!("{DB}{db2}"), "", DB_SECRETS),
-            CODE_ENV_DEFINITION,
-            "/services/db2/url_env",
-        );
-        let at: Vec<&str> = d.iter().map(|x| x.pointer.as_str()).collect();
-        assert_eq!(
-            at,
-            [
-                "/services/db2/database",
-                "/services/db2/user",
-                "/services/db2/url_env"
-            ]
-        );
-        clean(&spec(DB, "", DB_SECRETS));
     }
 
     #[test]
@@ -2174,12 +2182,20 @@ mod tests {
     }
 
     #[test]
-    fn bi114_required_secret_not_declared() {
+    fn bi118_one_database_server_per_stack() {
+        let two = format!("{DB}  db2: {{ kind: postgres, image: \"postgres:15-alpine\", data: data/pg2, networks: [inner] }}\n");
         let d = expect(
-            &spec(DB, "", ""),
-            CODE_ENV_DEFINITION,
-            "/services/db/password_secret",
+            &spec(&two, "", DB_SECRETS),
+            CODE_SINGLE_SERVER,
+            "/services/db2/kind",
         );
+        assert_eq!(d.len(), 1);
+        clean(&spec(DB, "", DB_SECRETS));
+    }
+
+    #[test]
+    fn bi114_required_secret_not_declared() {
+        let d = expect(&spec(DB, "", ""), CODE_ENV_DEFINITION, "/services/db");
         assert_eq!(
             d[0].help.as_deref(),
             Some("add `POSTGRES_PASSWORD: {}` under `secrets`")

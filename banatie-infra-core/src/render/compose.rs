@@ -136,14 +136,13 @@ fn timing(
 }
 
 fn healthcheck(test: Vec<String>, h: &HealthTiming, start_period: Duration) -> ComposeHealthcheck {
-    let (interval, timeout, retries, start_period, start_interval) = timing(h, start_period);
     ComposeHealthcheck {
         test: test.iter().map(|s| lit(s)).collect(),
-        interval,
-        timeout,
-        retries,
-        start_period,
-        start_interval,
+        interval: h.interval().to_string(),
+        timeout: h.timeout().to_string(),
+        retries: h.retries(),
+        start_period: h.start_period.unwrap_or(start_period).to_string(),
+        start_interval: h.start_interval.map(|d| d.to_string()),
     }
 }
 
@@ -253,7 +252,7 @@ pub(crate) fn build(spec: &Spec, layout: &Layout) -> ComposeFile {
                         app.health_path.as_str(),
                     ),
                     &app.health,
-                    Duration::from_secs(60),
+                    crate::spec::ServiceKind::App.default_start_period(),
                 ));
             }
             Service::Postgres(pg) => {
@@ -280,14 +279,14 @@ pub(crate) fn build(spec: &Spec, layout: &Layout) -> ComposeFile {
                             .into(),
                     ],
                     &pg.health,
-                    Duration::from_secs(40),
+                    crate::spec::ServiceKind::Postgres.default_start_period(),
                 ));
             }
             Service::Minio(m) => {
                 c.image = Some(lit(m.image.as_str()));
                 c.restart = m.restart.as_str().into();
                 c.env_file = vec![format!("./{}", super::SECRETS_FILE)];
-                let mut cmd = vec![
+                let cmd = [
                     "server".to_string(),
                     format!("/data{{1...{}}}", m.drives),
                     "--address".into(),
@@ -295,9 +294,6 @@ pub(crate) fn build(spec: &Spec, layout: &Layout) -> ComposeFile {
                     "--console-address".into(),
                     format!(":{}", m.console_port),
                 ];
-                if m.drives == 1 {
-                    cmd[1] = "/data1".into();
-                }
                 c.command = Some(cmd.iter().map(|s| lit(s)).collect());
                 for i in 1..=m.drives {
                     c.volumes.push(mount(
@@ -317,7 +313,7 @@ pub(crate) fn build(spec: &Spec, layout: &Layout) -> ComposeFile {
                 c.healthcheck = Some(healthcheck(
                     vec!["CMD".into(), "mc".into(), "ready".into(), "local".into()],
                     &m.health,
-                    Duration::from_secs(40),
+                    crate::spec::ServiceKind::Minio.default_start_period(),
                 ));
             }
             Service::Job(job) => {

@@ -160,7 +160,7 @@ impl Templates {
                 minio => minio.as_str(),
                 url => format!("http://{minio}:{}", m.api_port),
                 bucket => m.bucket.as_str(),
-                root_password => m.root_password_secret.as_str(),
+                root_password => crate::spec::MINIO_ROOT_PASSWORD,
                 access_key => m.service_account.access_key_env.as_str(),
                 secret_key => m.service_account.secret_key_secret.as_str(),
                 policy => m.service_account.policy.as_str(),
