@@ -28,7 +28,7 @@ use crate::images::{self, Family};
 use crate::spec::{
     Condition, HeaderPreset, JobTask, Probe, SecretSource, Service, ServiceKind, Spec,
 };
-use crate::types::{Duration, EnvName, ImageRef, Name, RelPath};
+use crate::types::{EnvName, ImageRef, Name, RelPath};
 
 /// BI110: a reference (network, dependency, site service, job target) names nothing.
 pub const CODE_UNRESOLVED_REFERENCE: Code = Code("BI110");

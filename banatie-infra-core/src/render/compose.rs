@@ -122,19 +122,6 @@ pub struct ComposeNetwork {
     pub labels: IndexMap<String, String>,
 }
 
-fn timing(
-    h: &HealthTiming,
-    start_period: Duration,
-) -> (String, String, u32, String, Option<String>) {
-    (
-        h.interval.unwrap_or(Duration::from_secs(30)).to_string(),
-        h.timeout.unwrap_or(Duration::from_secs(10)).to_string(),
-        h.retries.unwrap_or(3),
-        h.start_period.unwrap_or(start_period).to_string(),
-        h.start_interval.map(|d| d.to_string()),
-    )
-}
-
 fn healthcheck(test: Vec<String>, h: &HealthTiming, start_period: Duration) -> ComposeHealthcheck {
     ComposeHealthcheck {
         test: test.iter().map(|s| lit(s)).collect(),
