@@ -140,33 +140,35 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
                 let mut chars: Vec<char> = rest[1..].chars().collect();
                 let mut j = 0;
                 let mut closed = false;
+                // compose-go: in both quotings a backslash escapes the quote character
+                // (`\'`, `\"`) and is kept before any other character.
+                let mut body = String::new();
+                let mut escaped = false;
                 loop {
                     while j < chars.len() {
                         let c = chars[j];
+                        if escaped {
+                            escaped = false;
+                            raw.push(c);
+                            if c != q {
+                                body.push('\\');
+                            }
+                            body.push(c);
+                            j += 1;
+                            continue;
+                        }
+                        if c == '\\' {
+                            escaped = true;
+                            raw.push(c);
+                            j += 1;
+                            continue;
+                        }
                         if c == q {
                             closed = true;
                             break;
                         }
-                        if q == '"' && c == '\\' && j + 1 < chars.len() {
-                            let n = chars[j + 1];
-                            raw.push(c);
-                            raw.push(n);
-                            value.push(match n {
-                                'n' => '\n',
-                                'r' => '\r',
-                                't' => '\t',
-                                other => other,
-                            });
-                            if !matches!(n, 'n' | 'r' | 't' | '\\' | '"' | '$') {
-                                value.pop();
-                                value.push('\\');
-                                value.push(n);
-                            }
-                            j += 2;
-                            continue;
-                        }
                         raw.push(c);
-                        value.push(c);
+                        body.push(c);
                         j += 1;
                     }
                     if closed {
@@ -182,8 +184,12 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
                             ),
                         });
                     }
+                    if escaped {
+                        escaped = false;
+                        body.push('\\');
+                    }
                     raw.push('\n');
-                    value.push('\n');
+                    body.push('\n');
                     chars = lines[i]
                         .strip_suffix('\r')
                         .unwrap_or(lines[i])
@@ -191,6 +197,11 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
                         .collect();
                     j = 0;
                 }
+                let value = if q == '"' {
+                    unescape_double(&body)
+                } else {
+                    body
+                };
                 let after: String = chars[j + 1..].iter().collect();
                 let after = after.trim();
                 if !after.is_empty() && !after.starts_with('#') {
@@ -213,7 +224,7 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
                 let mut end = rest.len();
                 let bytes = rest.as_bytes();
                 for (k, &b) in bytes.iter().enumerate() {
-                    if b == b'#' && k > 0 && (bytes[k - 1] == b' ' || bytes[k - 1] == b'\t') {
+                    if b == b'#' && k > 0 && bytes[k - 1] == b' ' {
                         end = k;
                         break;
                     }
@@ -233,6 +244,57 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
         i += 1;
     }
     Ok(out)
+}
+
+/// compose-go's `expandEscapes` for double-quoted values: `\a \b \f \n \r \t \v \\ \" \$`,
+/// and `\0` followed by up to three digits (rewritten to `\DDD`, an octal escape when it
+/// is one); any other backslash is kept.
+fn unescape_double(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut k = 0;
+    while k < chars.len() {
+        if chars[k] != '\\' || k + 1 == chars.len() {
+            out.push(chars[k]);
+            k += 1;
+            continue;
+        }
+        let n = chars[k + 1];
+        let simple = match n {
+            'a' => Some('\u{7}'),
+            'b' => Some('\u{8}'),
+            'f' => Some('\u{c}'),
+            'n' => Some('\n'),
+            'r' => Some('\r'),
+            't' => Some('\t'),
+            'v' => Some('\u{b}'),
+            '\\' | '"' | '$' => Some(n),
+            _ => None,
+        };
+        if let Some(c) = simple {
+            out.push(c);
+            k += 2;
+        } else if n == '0' {
+            let digits: String = chars[k + 2..]
+                .iter()
+                .take(3)
+                .take_while(|c| c.is_ascii_digit())
+                .collect();
+            k += 2 + digits.len();
+            match u8::from_str_radix(&digits, 8) {
+                Ok(b) if digits.len() == 3 => out.push(char::from(b)),
+                _ => {
+                    out.push('\\');
+                    out.push_str(&digits);
+                }
+            }
+        } else {
+            out.push('\\');
+            out.push(n);
+            k += 2;
+        }
+    }
+    out
 }
 
 #[cfg(test)]

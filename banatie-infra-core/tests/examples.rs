@@ -22,15 +22,21 @@ fn examples() -> Vec<PathBuf> {
 
 #[test]
 fn yaml_and_toml_examples_are_the_same_spec() {
-    let yaml = load_path(&root().join("examples/banatie.yaml")).unwrap().spec;
-    let toml = load_path(&root().join("examples/banatie.toml")).unwrap().spec;
+    let yaml = load_path(&root().join("examples/banatie.yaml"))
+        .unwrap()
+        .spec;
+    let toml = load_path(&root().join("examples/banatie.toml"))
+        .unwrap()
+        .spec;
     assert_eq!(yaml, toml);
 }
 
 #[test]
 fn the_banatie_example_is_the_whole_seed() {
     use banatie_infra_core::spec::Service;
-    let spec = load_path(&root().join("examples/banatie.yaml")).unwrap().spec;
+    let spec = load_path(&root().join("examples/banatie.yaml"))
+        .unwrap()
+        .spec;
     assert_eq!(spec.services.len(), 5);
     assert_eq!(spec.networks.len(), 2);
     assert_eq!(spec.sites.len(), 4);
@@ -38,7 +44,9 @@ fn the_banatie_example_is_the_whole_seed() {
     assert_eq!(spec.stack.userns_remap.base, 165_536);
     let kinds: Vec<&str> = spec.services.values().map(|s| s.kind().as_str()).collect();
     assert_eq!(kinds, ["app", "app", "postgres", "minio", "job"]);
-    let Service::Minio(m) = &spec.services["banatie-minio"] else { panic!("minio") };
+    let Service::Minio(m) = &spec.services["banatie-minio"] else {
+        panic!("minio")
+    };
     assert_eq!(m.drives, 4);
     assert_eq!(m.lifecycle[0].prefix, "temp/");
     assert_eq!(m.lifecycle[0].expire_days, 7);
@@ -79,9 +87,13 @@ fn as_json(path: &Path) -> serde_json::Value {
     }
 }
 
+type Breakage = Box<dyn Fn(&mut serde_json::Value)>;
+
 fn validator() -> jsonschema::Validator {
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("schema/banatie-infra.schema.json")).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schema/banatie-infra.schema.json")).unwrap(),
+    )
+    .unwrap();
     jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema")
 }
 
@@ -90,7 +102,10 @@ fn every_example_passes_the_schema() {
     let v = validator();
     for p in examples() {
         let doc = as_json(&p);
-        let errors: Vec<String> = v.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+        let errors: Vec<String> = v
+            .iter_errors(&doc)
+            .map(|e| format!("{} at {}", e, e.instance_path))
+            .collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", p.display());
     }
 }
@@ -99,19 +114,62 @@ fn every_example_passes_the_schema() {
 fn the_schema_rejects_broken_specs() {
     let v = validator();
     let good = as_json(&root().join("examples/banatie.yaml"));
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
-        ("unknown top-level key", Box::new(|d| { d["stacks"] = serde_json::json!({}); })),
-        ("misspelt service key", Box::new(|d| { d["services"]["banatie-api"]["prot"] = 3000.into(); })),
-        ("port out of range", Box::new(|d| { d["services"]["banatie-api"]["port"] = 70000.into(); })),
-        ("bad service name", Box::new(|d| {
-            let s = d["services"]["banatie-api"].clone();
-            d["services"]["Banatie API"] = s;
-        })),
-        ("unknown kind", Box::new(|d| { d["services"]["banatie-api"]["kind"] = "lambda".into(); })),
-        ("bad domain", Box::new(|d| { d["sites"][0]["domains"][0] = "not a domain".into(); })),
-        ("bad byte size", Box::new(|d| { d["sites"][3]["access_log"]["roll_size"] = "50 megs".into(); })),
-        ("bad condition", Box::new(|d| { d["services"]["banatie-api"]["depends_on"]["banatie-postgres"] = "ready".into(); })),
-        ("missing stack", Box::new(|d| { d.as_object_mut().unwrap().remove("stack"); })),
+    let cases: Vec<(&str, Breakage)> = vec![
+        (
+            "unknown top-level key",
+            Box::new(|d| {
+                d["stacks"] = serde_json::json!({});
+            }),
+        ),
+        (
+            "misspelt service key",
+            Box::new(|d| {
+                d["services"]["banatie-api"]["prot"] = 3000.into();
+            }),
+        ),
+        (
+            "port out of range",
+            Box::new(|d| {
+                d["services"]["banatie-api"]["port"] = 70000.into();
+            }),
+        ),
+        (
+            "bad service name",
+            Box::new(|d| {
+                let s = d["services"]["banatie-api"].clone();
+                d["services"]["Banatie API"] = s;
+            }),
+        ),
+        (
+            "unknown kind",
+            Box::new(|d| {
+                d["services"]["banatie-api"]["kind"] = "lambda".into();
+            }),
+        ),
+        (
+            "bad domain",
+            Box::new(|d| {
+                d["sites"][0]["domains"][0] = "not a domain".into();
+            }),
+        ),
+        (
+            "bad byte size",
+            Box::new(|d| {
+                d["sites"][3]["access_log"]["roll_size"] = "50 megs".into();
+            }),
+        ),
+        (
+            "bad condition",
+            Box::new(|d| {
+                d["services"]["banatie-api"]["depends_on"]["banatie-postgres"] = "ready".into();
+            }),
+        ),
+        (
+            "missing stack",
+            Box::new(|d| {
+                d.as_object_mut().unwrap().remove("stack");
+            }),
+        ),
     ];
     assert!(v.is_valid(&good));
     for (what, break_it) in cases {
@@ -123,7 +181,10 @@ fn the_schema_rejects_broken_specs() {
 
 #[test]
 fn yaml_examples_point_at_the_committed_schema() {
-    for p in examples().into_iter().filter(|p| p.extension().unwrap() != "json") {
+    for p in examples()
+        .into_iter()
+        .filter(|p| p.extension().unwrap() != "json")
+    {
         let text = std::fs::read_to_string(&p).unwrap();
         let first = text.lines().next().unwrap();
         assert!(

@@ -66,7 +66,9 @@ pub fn caddy(s: &str) -> String {
 /// assert_eq!(env_value("it's $x"), r#""it's \$x""#);
 /// ```
 pub fn env_value(s: &str) -> String {
-    if !s.contains(['\'', '\n', '\r']) {
+    // compose-go reads `\'` inside single quotes as an escaped quote: a value ending in a
+    // backslash would never close its single quotes.
+    if !s.contains(['\'', '\n', '\r']) && !s.ends_with('\\') {
         return format!("'{s}'");
     }
     let mut out = String::with_capacity(s.len() + 2);
