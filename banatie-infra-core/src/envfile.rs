@@ -136,7 +136,6 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
             Some(q @ ('\'' | '"')) => {
                 // Collect until the closing quote, across lines if needed.
                 let mut raw = String::new();
-                let mut value = String::new();
                 let mut chars: Vec<char> = rest[1..].chars().collect();
                 let mut j = 0;
                 let mut closed = false;
