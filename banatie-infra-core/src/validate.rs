@@ -78,6 +78,8 @@ pub const CODE_DUPLICATE_DOMAIN: Code = Code("BI401");
 pub const CODE_S3_WRITE_METHODS: Code = Code("BI402");
 /// BI403: a site with no domains, an access log shared by two sites, or `roll_keep: 0`.
 pub const CODE_SITE_STRUCTURE: Code = Code("BI403");
+/// BI406: a site serves a bucket's S3 API publicly but nothing in the bucket is anonymously readable.
+pub const CODE_PUBLIC_SITE_PRIVATE_BUCKET: Code = Code("BI406");
 /// BI404: a site serves a MinIO console without security headers.
 pub const CODE_CONSOLE_WITHOUT_HEADERS: Code = Code("BI404");
 /// BI405: CORS that contradicts the site's methods, or an origin that is not `*` or an origin.
@@ -125,6 +127,7 @@ pub const RULES: &[(Code, Severity, &str)] = &[
     (CODE_SITE_STRUCTURE, Severity::Error, "a site with no domains, an access log file shared by two sites, or `roll_keep: 0`"),
     (CODE_CONSOLE_WITHOUT_HEADERS, Severity::Warning, "a site serves a MinIO console without security headers"),
     (CODE_CORS, Severity::Error, "CORS methods that write on a read-only site, or a CORS origin that is not `*` or a bare origin"),
+    (CODE_PUBLIC_SITE_PRIVATE_BUCKET, Severity::Warning, "a public site serves a MinIO S3 API but no `public_read_prefix` is set: every anonymous URL answers AccessDenied"),
     (CODE_MINIO_DRIVES, Severity::Error, "MinIO `drives` outside 2 to 16 (one erasure set)"),
     (CODE_LIFECYCLE_WHOLE_BUCKET, Severity::Error, "a lifecycle rule with an empty prefix and no `whole_bucket: true` would expire the whole bucket"),
     (CODE_LIFECYCLE_RULE, Severity::Error, "a lifecycle rule with `expire_days: 0`, or a rule id used twice in one bucket"),
@@ -171,6 +174,7 @@ const RULE_FNS: &[Rule] = &[
     health_timing,
     duplicate_domains,
     s3_write_methods,
+    public_site_private_bucket,
     site_structure,
     console_without_headers,
     cors,
@@ -1450,6 +1454,30 @@ fn s3_write_methods(spec: &Spec, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// BI406: a public site in front of a MinIO S3 API whose bucket grants no anonymous read
+/// (the seed's CDN: its image URLs answer AccessDenied). A warning: the site may serve
+/// presigned URLs only.
+fn public_site_private_bucket(spec: &Spec, out: &mut Vec<Diagnostic>) {
+    for (i, site) in spec.sites.iter().enumerate() {
+        let Some(Service::Minio(m)) = spec.services.get(&site.service) else {
+            continue;
+        };
+        if site.port.unwrap_or(m.api_port) == m.api_port && m.public_read_prefix.is_none() {
+            out.push(
+                Diagnostic::warning(
+                    CODE_PUBLIC_SITE_PRIVATE_BUCKET,
+                    ptr!("sites", i, "service"),
+                    format!(
+                        "the site serves the S3 API of `{}`, but bucket `{}` has no anonymous read: public URLs answer AccessDenied",
+                        site.service, m.bucket
+                    ),
+                )
+                .with_help(format!("set `public_read_prefix` on `{}` (for example `public/`), or serve presigned URLs only", site.service)),
+            );
+        }
+    }
+}
+
 /// BI403: sites have domains, their own access log files, and keep rolled logs.
 fn site_structure(spec: &Spec, out: &mut Vec<Diagnostic>) {
     let mut logs: HashMap<String, usize> = HashMap::new();
@@ -1823,7 +1851,7 @@ mod tests {
     const SITE: &str = "  - { domains: [t.example.com], service: web }\n";
     const DB: &str = "  db: { kind: postgres, image: \"postgres:15-alpine\", networks: [inner] }\n";
     const DB_SECRETS: &str = "secrets: { POSTGRES_PASSWORD: {} }\n";
-    const S3: &str = "  s3: { kind: minio, image: \"quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z\", networks: [inner, proxy-network] }\n";
+    const S3: &str = "  s3: { kind: minio, image: \"quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z\", public_read_prefix: public/, networks: [inner, proxy-network] }\n";
     const S3_SITE: &str =
         "  - { domains: [cdn.example.com], service: s3, methods: [GET, HEAD, OPTIONS] }\n";
     const S3_SECRETS: &str = "secrets: { MINIO_ROOT_PASSWORD: {}, MINIO_SECRET_KEY: {} }\n";
@@ -1951,6 +1979,7 @@ mod tests {
             CODE_PUBLIC_PREFIX,
             CODE_POSTGRES_VERSION,
             CODE_SINGLE_SERVER,
+            CODE_PUBLIC_SITE_PRIVATE_BUCKET,
         ];
         assert_eq!(RULES.len(), all.len());
         for c in all {
@@ -2179,6 +2208,21 @@ mod tests {
         assert_eq!(d.len(), 1);
         let good = format!("env: {{ POSTGRES_DB: banatie_db }}\n{DB_SECRETS}");
         clean(&spec(DB, "", &good));
+    }
+
+    #[test]
+    fn bi406_public_s3_site_without_anonymous_read() {
+        let private = S3.replace("public_read_prefix: public/, ", "");
+        let d = expect(
+            &spec(
+                &private,
+                S3_SITE,
+                "secrets: { MINIO_ROOT_PASSWORD: {}, MINIO_SECRET_KEY: {} }\n",
+            ),
+            CODE_PUBLIC_SITE_PRIVATE_BUCKET,
+            "/sites/1/service",
+        );
+        assert_eq!(d[0].severity, Severity::Warning);
     }
 
     #[test]
@@ -2791,7 +2835,12 @@ mod tests {
     // ---- BI5xx ------------------------------------------------------------------------
 
     fn s3_with(fields: &str) -> String {
-        S3.replace(
+        let base = if fields.contains("public_read_prefix") {
+            S3.replace("public_read_prefix: public/, ", "")
+        } else {
+            S3.to_owned()
+        };
+        base.replace(
             "networks: [inner, proxy-network] }",
             &format!("networks: [inner, proxy-network], {fields} }}"),
         )
