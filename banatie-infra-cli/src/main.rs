@@ -14,6 +14,9 @@ use banatie_infra_core::load::{self, Loaded};
 use banatie_infra_core::{bundle, render, secrets, validate};
 use clap::{Parser, Subcommand, ValueEnum};
 
+#[cfg(feature = "docker")]
+mod docker_cmd;
+
 #[derive(Parser)]
 #[command(
     name = "banatie-infra",
@@ -66,6 +69,9 @@ enum Command {
     Schema,
     /// List every diagnostic code with its description.
     Rules,
+    #[cfg(feature = "docker")]
+    #[command(flatten)]
+    Docker(docker_cmd::DockerCommand),
 }
 
 /// Why the command failed; decides the exit code.
@@ -74,6 +80,9 @@ enum Failure {
     Findings,
     /// The input cannot be read, or a write failed (exit 2).
     Input(String),
+    /// A command run for the user exited with this code (exec); already printed.
+    #[cfg_attr(not(feature = "docker"), allow(dead_code))]
+    Exit(u8),
 }
 
 impl Failure {
@@ -81,6 +90,7 @@ impl Failure {
         match self {
             Self::Findings => 1,
             Self::Input(_) => 2,
+            Self::Exit(code) => *code,
         }
     }
 }
@@ -131,6 +141,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             out(&banatie_infra_core::schema::json_schema_text());
             Ok(())
         }
+        #[cfg(feature = "docker")]
+        Command::Docker(cmd) => docker_cmd::run(cmd),
         Command::Rules => {
             let mut text = String::new();
             for (code, severity, what) in banatie_infra_core::rules() {

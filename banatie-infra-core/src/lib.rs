@@ -28,6 +28,8 @@
 
 pub mod bundle;
 pub mod diagnostic;
+#[cfg(feature = "docker")]
+pub mod docker;
 pub mod envfile;
 pub mod environment;
 pub mod images;
@@ -52,6 +54,8 @@ pub use spec::Spec;
 /// description, in code order.
 pub fn rules() -> Vec<(Code, Severity, &'static str)> {
     let mut all: Vec<_> = load::RULES.iter().chain(validate::RULES).copied().collect();
+    #[cfg(feature = "docker")]
+    all.extend(docker::DRIFT_RULES.iter().copied());
     all.sort_by_key(|r| r.0);
     all
 }

@@ -1,0 +1,601 @@
+//! `backup db`, `restore db` and `backup storage`.
+//!
+//! A backup is streamed to a temporary file next to its destination (never buffered in
+//! memory), checked (exit code, stderr, the dump's own table of contents), fsynced, and
+//! only then renamed to its final name with a SHA-256 sidecar. On any failure the
+//! temporary file is removed: a partial dump never sits at a final path.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use super::exec::{exec_in, ExecError, ExecOutput};
+use super::status::find;
+use super::{DockerError, Engine};
+use crate::spec::{Service, Spec};
+
+/// Progress of a long operation, for a caller that shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// A new phase started (for example `"dumping"`, `"verifying"`).
+    Phase(&'static str),
+    /// Bytes written so far in the current phase.
+    Bytes(u64),
+}
+
+/// A finished backup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupResult {
+    /// The final path, `<dir>/<name>_<UTC timestamp>.<ext>`.
+    pub path: PathBuf,
+    /// The SHA-256 of the file, lowercase hex; also in `<path>.sha256`.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// How long it took.
+    pub elapsed: Duration,
+    /// Older backups removed by the retention rule (`backups.keep`).
+    pub removed: Vec<PathBuf>,
+}
+
+/// A finished restore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreResult {
+    /// The dump restored.
+    pub path: PathBuf,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+/// Why a backup or restore failed. Nothing was left at a final path.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    /// The engine failed, or the container is missing.
+    #[error(transparent)]
+    Docker(#[from] DockerError),
+    /// The spec has no service of the needed kind.
+    #[error("the spec has no {0} service")]
+    NoService(&'static str),
+    /// Writing or reading a local file failed (a full disk, an unwritable directory).
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The tool in the container failed: its exit code and what it printed on stderr.
+    #[error("{tool} failed (exit code {code}): {stderr}")]
+    ToolFailed {
+        /// `pg_dump`, `pg_restore`, ...
+        tool: &'static str,
+        /// The exit code (-1 when the container went away).
+        code: i64,
+        /// The end of its standard error.
+        stderr: String,
+    },
+    /// The file is not what it should be (bad header, checksum mismatch).
+    #[error("{}: {reason}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A restore replaces data and was not confirmed.
+    #[error("restoring replaces the database `{0}`: confirm with --yes")]
+    NotConfirmed(String),
+    /// The object storage could not be read.
+    #[error("object storage: {0}")]
+    Storage(String),
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> BackupError + '_ {
+    move |source| BackupError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// The current UTC time as `YYYYMMDDTHHMMSSZ`.
+pub(crate) fn utc_stamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Keeps the last 4 KiB of a stream (for error messages).
+#[derive(Default)]
+struct Tail(Vec<u8>);
+
+impl Tail {
+    fn push(&mut self, b: &[u8]) {
+        self.0.extend_from_slice(b);
+        if self.0.len() > 4096 {
+            let cut = self.0.len() - 4096;
+            self.0.drain(..cut);
+        }
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0).trim().to_owned()
+    }
+}
+
+fn postgres(spec: &Spec) -> Result<(&str, &crate::spec::PostgresService), BackupError> {
+    spec.services
+        .iter()
+        .find_map(|(n, s)| match s {
+            Service::Postgres(p) => Some((n.as_str(), p)),
+            _ => None,
+        })
+        .ok_or(BackupError::NoService("postgres"))
+}
+
+async fn container(engine: &Engine, spec: &Spec, service: &str) -> Result<String, BackupError> {
+    let (owned, _) = find(engine, spec).await?;
+    let c = owned
+        .get(service)
+        .ok_or_else(|| DockerError::NoContainer(service.to_owned()))?;
+    let running = c.state.as_ref().and_then(|s| s.running).unwrap_or(false);
+    if !running {
+        return Err(
+            DockerError::Api(format!("the container of `{service}` is not running")).into(),
+        );
+    }
+    Ok(c.id.clone().unwrap_or_default())
+}
+
+fn map_exec(e: ExecError, path: &Path) -> BackupError {
+    match e {
+        ExecError::Docker(d) => BackupError::Docker(d),
+        ExecError::Output(source) => BackupError::Io {
+            path: path.to_owned(),
+            source,
+        },
+    }
+}
+
+/// Dumps the stack's PostgreSQL database with `pg_dump --format=custom` run in its
+/// container through the exec API, streaming to `dir/.<name>.*.partial`, then checks the
+/// exit code and stderr, fsyncs, verifies the dump with `pg_restore --list` in the
+/// container (fed the file over stdin), renames it to `dir/<db>_<UTC stamp>.dump`, writes
+/// `<file>.sha256`, and removes the oldest dumps beyond `spec.backups.keep`.
+///
+/// `dir` is created (mode 0700) when missing. `progress` gets the phase and byte count.
+///
+/// Errors: any failure removes the temporary file and returns [`BackupError`]: the
+/// container is missing or stopped, `pg_dump` exits non-zero (its stderr is in the error),
+/// the disk fills up, verification fails.
+pub async fn backup_db(
+    engine: &Engine,
+    spec: &Spec,
+    dir: &Path,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<BackupResult, BackupError> {
+    let start = Instant::now();
+    let (service, pg) = postgres(spec)?;
+    let id = container(engine, spec, service).await?;
+    create_private_dir(dir)?;
+    let final_name = format!("{}_{}.dump", pg.database, utc_stamp());
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{final_name}."))
+        .suffix(".partial")
+        .tempfile_in(dir)
+        .map_err(io_err(dir))?;
+    let tmp_path = tmp.path().to_owned();
+    progress(Progress::Phase("dumping"));
+    let mut hasher = Sha256::new();
+    let mut bytes = 0u64;
+    let mut stderr = Tail::default();
+    let argv: Vec<String> = [
+        "pg_dump",
+        "--format=custom",
+        "--no-password",
+        "--username",
+        pg.user.as_str(),
+        "--dbname",
+        pg.database.as_str(),
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let code = {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        let code = exec_in(
+            engine,
+            &id,
+            &argv,
+            None,
+            None::<tokio::io::Empty>,
+            |stream, chunk| {
+                match stream {
+                    ExecOutput::Stdout => {
+                        w.write_all(chunk)?;
+                        hasher.update(chunk);
+                        bytes += chunk.len() as u64;
+                        progress(Progress::Bytes(bytes));
+                    }
+                    ExecOutput::Stderr => stderr.push(chunk),
+                }
+                Ok(())
+            },
+        )
+        .await
+        .map_err(|e| map_exec(e, &tmp_path))?;
+        w.flush().map_err(io_err(&tmp_path))?;
+        code
+    };
+    if code != 0 {
+        return Err(BackupError::ToolFailed {
+            tool: "pg_dump",
+            code,
+            stderr: stderr.text(),
+        });
+    }
+    if bytes < 5 {
+        return Err(BackupError::Invalid {
+            path: tmp_path,
+            reason: format!("pg_dump wrote {bytes} bytes"),
+        });
+    }
+    tmp.as_file().sync_all().map_err(io_err(&tmp_path))?;
+    progress(Progress::Phase("verifying"));
+    verify_dump(engine, &id, &tmp_path).await?;
+    let sha256 = hex(&hasher.finalize());
+    let final_path = dir.join(&final_name);
+    tmp.persist_noclobber(&final_path)
+        .map_err(|e| BackupError::Io {
+            path: final_path.clone(),
+            source: e.error,
+        })?;
+    let sidecar = dir.join(format!("{final_name}.sha256"));
+    crate::bundle::atomic_write(
+        &sidecar,
+        format!("{sha256}  {final_name}\n").as_bytes(),
+        0o600,
+    )
+    .map_err(io_err(&sidecar))?;
+    let removed = retain(
+        dir,
+        &format!("{}_", pg.database),
+        ".dump",
+        spec.backups.keep,
+    )?;
+    Ok(BackupResult {
+        path: final_path,
+        sha256,
+        bytes,
+        elapsed: start.elapsed(),
+        removed,
+    })
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), BackupError> {
+    use std::os::unix::fs::DirBuilderExt;
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io_err(dir))?;
+    }
+    Ok(())
+}
+
+/// Checks the custom-format header locally, then lists the dump's table of contents with
+/// `pg_restore --list` in the container, fed the file over stdin.
+async fn verify_dump(engine: &Engine, container: &str, path: &Path) -> Result<(), BackupError> {
+    check_header(path)?;
+    let file = tokio::fs::File::open(path).await.map_err(io_err(path))?;
+    let mut stderr = Tail::default();
+    let mut entries = 0usize;
+    let argv: Vec<String> = vec!["pg_restore".into(), "--list".into()];
+    let code = exec_in(
+        engine,
+        container,
+        &argv,
+        None,
+        Some(file),
+        |stream, chunk| {
+            match stream {
+                ExecOutput::Stdout => entries += chunk.iter().filter(|&&b| b == b'\n').count(),
+                ExecOutput::Stderr => stderr.push(chunk),
+            }
+            Ok(())
+        },
+    )
+    .await
+    .map_err(|e| map_exec(e, path))?;
+    if code != 0 {
+        return Err(BackupError::ToolFailed {
+            tool: "pg_restore --list",
+            code,
+            stderr: stderr.text(),
+        });
+    }
+    if entries == 0 {
+        return Err(BackupError::Invalid {
+            path: path.to_owned(),
+            reason: "the dump lists no entries".into(),
+        });
+    }
+    Ok(())
+}
+
+/// A PostgreSQL custom-format archive starts with `PGDMP`.
+fn check_header(path: &Path) -> Result<(), BackupError> {
+    use std::io::Read;
+    let mut head = [0u8; 5];
+    let mut f = std::fs::File::open(path).map_err(io_err(path))?;
+    f.read_exact(&mut head).map_err(io_err(path))?;
+    if &head != b"PGDMP" {
+        return Err(BackupError::Invalid {
+            path: path.to_owned(),
+            reason: "not a pg_dump custom-format archive (no PGDMP header)".into(),
+        });
+    }
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sha256_file(path: &Path) -> Result<String, BackupError> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(io_err(path))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(io_err(path))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+/// Removes the oldest `prefix*suffix` files (and their `.sha256`) beyond the newest `keep`.
+fn retain(dir: &Path, prefix: &str, suffix: &str, keep: u32) -> Result<Vec<PathBuf>, BackupError> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(io_err(dir))?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(prefix) && n.ends_with(suffix))
+        .collect();
+    names.sort();
+    let excess = names.len().saturating_sub(keep.max(1) as usize);
+    let mut removed = Vec::new();
+    for n in names.into_iter().take(excess) {
+        let p = dir.join(&n);
+        std::fs::remove_file(&p).map_err(io_err(&p))?;
+        let _ = std::fs::remove_file(dir.join(format!("{n}.sha256")));
+        removed.push(p);
+    }
+    Ok(removed)
+}
+
+/// Restores a dump made by [`backup_db`] into the stack's database: verifies the SHA-256
+/// sidecar and the header first, refuses without `confirmed`, then runs
+/// `pg_restore --clean --if-exists --exit-on-error` in the container over stdin.
+///
+/// Errors: [`BackupError::NotConfirmed`], [`BackupError::Invalid`] (checksum or header),
+/// [`BackupError::ToolFailed`] with the server's message.
+pub async fn restore_db(
+    engine: &Engine,
+    spec: &Spec,
+    file: &Path,
+    confirmed: bool,
+) -> Result<RestoreResult, BackupError> {
+    let start = Instant::now();
+    let (service, pg) = postgres(spec)?;
+    let sidecar = PathBuf::from(format!("{}.sha256", file.display()));
+    let expected = std::fs::read_to_string(&sidecar).map_err(io_err(&sidecar))?;
+    let expected = expected
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let actual = sha256_file(file)?;
+    if expected != actual {
+        return Err(BackupError::Invalid {
+            path: file.to_owned(),
+            reason: format!(
+                "checksum mismatch: {} says {expected}, the file is {actual}",
+                sidecar.display()
+            ),
+        });
+    }
+    check_header(file)?;
+    if !confirmed {
+        return Err(BackupError::NotConfirmed(pg.database.to_string()));
+    }
+    let id = container(engine, spec, service).await?;
+    let f = tokio::fs::File::open(file).await.map_err(io_err(file))?;
+    let mut stderr = Tail::default();
+    let argv: Vec<String> = [
+        "pg_restore",
+        "--clean",
+        "--if-exists",
+        "--exit-on-error",
+        "--no-owner",
+        "--no-password",
+        "--username",
+        pg.user.as_str(),
+        "--dbname",
+        pg.database.as_str(),
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let code = exec_in(engine, &id, &argv, None, Some(f), |stream, chunk| {
+        if stream == ExecOutput::Stderr {
+            stderr.push(chunk);
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| map_exec(e, file))?;
+    if code != 0 {
+        return Err(BackupError::ToolFailed {
+            tool: "pg_restore",
+            code,
+            stderr: stderr.text(),
+        });
+    }
+    Ok(RestoreResult {
+        path: file.to_owned(),
+        elapsed: start.elapsed(),
+    })
+}
+
+/// Copies every object of the stack's bucket through the S3 API of the running storage
+/// service (a consistent read of each object, no access to the drive directories and no
+/// sudo) into `dir/<bucket>_<UTC stamp>.tar`, written like a database dump (temporary
+/// file, fsync, rename, SHA-256 sidecar, retention). Credentials are the root user and
+/// password from `secrets_dir/secrets.env`.
+pub async fn backup_storage(
+    engine: &Engine,
+    spec: &Spec,
+    dir: &Path,
+    secrets_dir: &Path,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<BackupResult, BackupError> {
+    let start = Instant::now();
+    let (service, m) = spec
+        .services
+        .iter()
+        .find_map(|(n, s)| match s {
+            Service::Minio(m) => Some((n.as_str(), m)),
+            _ => None,
+        })
+        .ok_or(BackupError::NoService("minio"))?;
+    let (owned, _) = find(engine, spec).await?;
+    let c = owned
+        .get(service)
+        .ok_or_else(|| DockerError::NoContainer(service.to_owned()))?;
+    let ip = c
+        .network_settings
+        .as_ref()
+        .and_then(|n| n.networks.as_ref())
+        .and_then(|nets| {
+            nets.values()
+                .find_map(|e| e.ip_address.clone().filter(|ip| !ip.is_empty()))
+        })
+        .ok_or_else(|| {
+            BackupError::Storage(format!("`{service}` has no IP address on its networks"))
+        })?;
+    let user = crate::secrets::read_value(secrets_dir, crate::spec::MINIO_ROOT_USER)
+        .map_err(|e| BackupError::Storage(e.to_string()))?
+        .ok_or_else(|| BackupError::Storage("MINIO_ROOT_USER is not in secrets.env".into()))?;
+    let password = crate::secrets::read_value(secrets_dir, crate::spec::MINIO_ROOT_PASSWORD)
+        .map_err(|e| BackupError::Storage(e.to_string()))?
+        .ok_or_else(|| BackupError::Storage("MINIO_ROOT_PASSWORD is not in secrets.env".into()))?;
+    let endpoint = format!("http://{ip}:{}", m.api_port);
+    let bucket = m.bucket.to_string();
+    create_private_dir(dir)?;
+    let final_name = format!("{bucket}_{}.tar", utc_stamp());
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{final_name}."))
+        .suffix(".partial")
+        .tempfile_in(dir)
+        .map_err(io_err(dir))?;
+    let tmp_path = tmp.path().to_owned();
+    progress(Progress::Phase("copying objects"));
+    let progress_ref = progress;
+    let (tmp, sha256, bytes) = {
+        let endpoint = endpoint.clone();
+        let bucket = bucket.clone();
+        let tmp_path = tmp_path.clone();
+        let (tx, rx) = std::sync::mpsc::channel::<u64>();
+        let worker = tokio::task::spawn_blocking(move || {
+            super::s3::copy_bucket(&endpoint, &bucket, &user, &password, tmp, &tmp_path, tx)
+        });
+        // Relay progress from the blocking copier.
+        let relay = async {
+            loop {
+                match rx.try_recv() {
+                    Ok(b) => progress_ref(Progress::Bytes(b)),
+                    Err(std::sync::mpsc::TryRecvError::Empty) => {
+                        tokio::time::sleep(Duration::from_millis(100)).await
+                    }
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
+                }
+            }
+        };
+        let (res, ()) = tokio::join!(worker, relay);
+        res.map_err(|e| BackupError::Storage(e.to_string()))??
+    };
+    let final_path = dir.join(&final_name);
+    tmp.persist_noclobber(&final_path)
+        .map_err(|e| BackupError::Io {
+            path: final_path.clone(),
+            source: e.error,
+        })?;
+    let sidecar = dir.join(format!("{final_name}.sha256"));
+    crate::bundle::atomic_write(
+        &sidecar,
+        format!("{sha256}  {final_name}\n").as_bytes(),
+        0o600,
+    )
+    .map_err(io_err(&sidecar))?;
+    let removed = retain(dir, &format!("{bucket}_"), ".tar", spec.backups.keep)?;
+    Ok(BackupResult {
+        path: final_path,
+        sha256,
+        bytes,
+        elapsed: start.elapsed(),
+        removed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stamp_shape() {
+        let s = super::utc_stamp();
+        assert_eq!(s.len(), 16, "{s}");
+        assert!(
+            s.starts_with("20") && s.ends_with('Z') && s.as_bytes()[8] == b'T',
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn retention_keeps_the_newest() {
+        let d = tempfile::tempdir().unwrap();
+        for n in [
+            "db_20260101T000000Z.dump",
+            "db_20260102T000000Z.dump",
+            "db_20260103T000000Z.dump",
+            "other.dump",
+        ] {
+            std::fs::write(d.path().join(n), b"x").unwrap();
+            std::fs::write(d.path().join(format!("{n}.sha256")), b"x").unwrap();
+        }
+        let removed = super::retain(d.path(), "db_", ".dump", 2).unwrap();
+        assert_eq!(removed, [d.path().join("db_20260101T000000Z.dump")]);
+        assert!(!d.path().join("db_20260101T000000Z.dump.sha256").exists());
+        assert!(d.path().join("other.dump").exists());
+    }
+}
