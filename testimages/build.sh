@@ -86,6 +86,7 @@ detect_mirrors() {
 					if (s[i] == suite "-security" && !sec) sec = uris
 				}
 			}
+			FNR == 1 && u != "" { emit(u, su, ty); u = su = ty = "" }
 			FILENAME ~ /\.sources$/ {
 				if ($0 ~ /^[ \t]*$/) { emit(u, su, ty); u = su = ty = ""; next }
 				if ($1 == "URIs:") u = $2
@@ -93,7 +94,6 @@ detect_mirrors() {
 				if ($1 == "Types:") { ty = $0; sub(/^Types:[ \t]*/, "", ty) }
 				next
 			}
-			FNR == 1 && u != "" { emit(u, su, ty); u = su = ty = "" }
 			/^deb[ \t]/ {
 				line = $0; sub(/\[[^]]*\][ \t]*/, "", line); split(line, w, /[ \t]+/)
 				emit(w[2], w[3], "deb")
@@ -114,6 +114,8 @@ input_hash() {
 	local name="$1" fn
 	{
 		printf 'format 1\nname %s\ntag %s\nsuite %s\narch %s\n' "$name" "${TAG[$name]}" "$SUITE" "$ARCH"
+		printf 'constants %s\n' "$EPOCH $PG_MAJOR $PG_UID $APP_UID $MOTO_MARKER $HASH_LABEL $WHAT_LABEL"
+		declare -f import_image
 		case "$name" in
 		postgres | s3) printf 'mirror %s\nsecurity %s\n' "$MIRROR" "$SECURITY_MIRROR" ;;
 		esac
@@ -273,7 +275,9 @@ tar_rootfs() {
 busybox_rootfs() {
 	local dir="$1" applet
 	mkdir -p "$dir"/{bin,sbin,etc,root,tmp,usr/bin,usr/sbin,home/app,proc,sys,dev,run,var/tmp}
-	file -L "$BUSYBOX" | grep -q 'statically linked' || die "$BUSYBOX is not statically linked (apt-get install busybox-static)"
+	if ldd "$BUSYBOX" >/dev/null 2>&1; then
+		die "$BUSYBOX is dynamically linked: it would not run FROM scratch (apt-get install busybox-static)"
+	fi
 	install -m 0755 "$BUSYBOX" "$dir/bin/busybox"
 	for applet in $("$BUSYBOX" --list); do
 		[[ "$applet" == busybox ]] || ln -s busybox "$dir/bin/$applet"
@@ -567,8 +571,8 @@ main() {
 	fi
 	[[ "$(id -u)" == 0 ]] || die "run as root (debootstrap, chroot, file owners)"
 	local tool
-	for tool in docker debootstrap tar file chroot; do
-		command -v "$tool" >/dev/null || die "$tool not found (apt-get install -y debootstrap busybox-static file)"
+	for tool in docker debootstrap tar chroot python3; do
+		command -v "$tool" >/dev/null || die "$tool not found (apt-get install -y debootstrap busybox-static)"
 	done
 	[[ -x "$BUSYBOX" ]] || die "$BUSYBOX not found (apt-get install -y busybox-static)"
 	docker info >/dev/null 2>&1 || die "the Docker engine is not reachable"

@@ -214,10 +214,21 @@ smoke_s3() {
 		names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
 		keys = [o["Key"] for o in s3.list_objects_v2(Bucket="smoke-bucket")["Contents"]]
 		print(body.decode(), names, keys)
+		# Presigned SigV4 URLs, as banatie-infra's backup reads a bucket (rusty-s3, path style).
+		with open("/tmp/presigned", "w") as f:
+		    for op, params in (("list_objects_v2", {"Bucket": "smoke-bucket"}),
+		                       ("get_object", {"Bucket": "smoke-bucket", "Key": "dir/object.txt"})):
+		        f.write(s3.generate_presigned_url(op, Params=params, ExpiresIn=600) + "\n")
+		import subprocess
+		for url in open("/tmp/presigned").read().split():
+		    out = subprocess.run(["wget", "-q", "-O-", url], check=True, capture_output=True).stdout
+		    print("presigned", len(out) > 0, b"dir/object.txt" in out or out == b"hello from smoke")
 	EOF
 	)" || true
-	check "s3: create bucket, put and get an object with boto3 (got: $out)" \
-		test "$out" = "hello from smoke ['smoke-bucket'] ['dir/object.txt']"
+	check "s3: create bucket, put, get and list objects with boto3; presigned list and get with wget (got: $(tr '\n' ';' <<<"$out"))" \
+		test "$out" = "hello from smoke ['smoke-bucket'] ['dir/object.txt']
+presigned True True
+presigned True True"
 	check "s3: docker stop within 5 s" bash -c "s=\$SECONDS; docker stop -t 30 '$RUN-s3' >/dev/null; (( SECONDS - s < 5 ))"
 }
 
