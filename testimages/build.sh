@@ -428,6 +428,7 @@ build_s3() {
 	in_chroot "$root" /opt/moto/bin/pip check >/dev/null || die "pip check failed in the s3 image"
 	rm -rf "$root/tmp/wheels" "$root/tmp/requirements.txt"
 	install -m 0755 "$HERE/s3/moto-entrypoint.py" "$root/usr/local/bin/moto-entrypoint"
+	install -m 0755 "$HERE/s3/mc" "$root/usr/local/bin/mc"
 	# BusyBox for the health probe: wget (and nc) only; the rest of the image is Debian's.
 	install -m 0755 "$BUSYBOX" "$root/usr/local/bin/busybox"
 	ln -s busybox "$root/usr/local/bin/wget"

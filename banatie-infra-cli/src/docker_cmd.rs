@@ -101,6 +101,43 @@ pub(crate) enum DockerCommand {
         /// The spec.
         file: PathBuf,
     },
+    /// Show what `up` would do, each step with its reason. Changes nothing.
+    Plan {
+        /// The spec.
+        file: PathBuf,
+        /// The deployment root holding the rendered files and secrets.env. Default: the
+        /// spec's root.
+        #[arg(long)]
+        root: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: OutputFormat,
+    },
+    /// Bring the stack to its spec and wait until every service is healthy or completed.
+    Up {
+        /// The spec.
+        file: PathBuf,
+        /// The deployment root. Default: the spec's root.
+        #[arg(long)]
+        root: Option<PathBuf>,
+        /// Seconds one service may take to become ready.
+        #[arg(long, default_value_t = 300)]
+        timeout: u64,
+        /// Build images even when they exist.
+        #[arg(long)]
+        build: bool,
+    },
+    /// Stop and remove the stack's containers (never data, never foreign containers).
+    Down {
+        /// The spec.
+        file: PathBuf,
+        /// Also remove the stack's own networks.
+        #[arg(long)]
+        networks: bool,
+        /// Seconds to wait for a graceful stop.
+        #[arg(long, default_value_t = 10)]
+        timeout: i32,
+    },
 }
 
 /// `backup` targets.
@@ -191,7 +228,10 @@ pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
             | DockerCommand::Drift { file, .. }
             | DockerCommand::Backup { file, .. }
             | DockerCommand::Restore { file, .. }
-            | DockerCommand::Doctor { file } => file.clone(),
+            | DockerCommand::Doctor { file }
+            | DockerCommand::Plan { file, .. }
+            | DockerCommand::Up { file, .. }
+            | DockerCommand::Down { file, .. } => file.clone(),
         };
         let spec = spec_of(&file)?;
         let engine = Engine::connect().await.map_err(docker_err)?;
@@ -278,6 +318,79 @@ pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
                 out(&format!("restored {} in {:.1}s\n", r.path.display(), r.elapsed.as_secs_f64()));
                 Ok(())
             }
+            DockerCommand::Plan { root, format, .. } => {
+                let root = root.unwrap_or_else(|| PathBuf::from(spec.stack.root().as_str()));
+                let plan = docker::plan(&engine, &spec, &root).await.map_err(docker_err)?;
+                match format {
+                    OutputFormat::Json => {
+                        let mut s = serde_json::to_string_pretty(&plan).map_err(docker_err)?;
+                        s.push('\n');
+                        out(&s);
+                    }
+                    OutputFormat::Human => {
+                        let mut text = String::new();
+                        for a in &plan.actions {
+                            text.push_str(&describe(a));
+                            text.push('\n');
+                        }
+                        out(&text);
+                        if plan.is_noop() {
+                            eprintln!("nothing to do: the stack matches the spec");
+                        }
+                    }
+                }
+                Ok(())
+            }
+            DockerCommand::Up { root, timeout, build, .. } => {
+                let root = root.unwrap_or_else(|| PathBuf::from(spec.stack.root().as_str()));
+                let opts = docker::UpOptions { timeout: Duration::from_secs(timeout), build };
+                let verbose = std::io::stderr().is_terminal();
+                let report = move |e: docker::UpEvent| match e {
+                    docker::UpEvent::Step(a) => eprintln!("{}", describe(&a)),
+                    docker::UpEvent::BuildOutput(s, line) => {
+                        if verbose {
+                            eprintln!("  {s} | {line}");
+                        }
+                    }
+                    docker::UpEvent::Ready(s, t) => eprintln!("ready      {s} ({:.1}s)", t.as_secs_f64()),
+                };
+                let started = std::time::Instant::now();
+                let result = tokio::select! {
+                    r = docker::up(&engine, &spec, &root, &opts, &report) => r,
+                    _ = tokio::signal::ctrl_c() => {
+                        eprintln!("interrupted: run `banatie-infra up` again to finish (every step is idempotent)");
+                        return Err(Failure::Exit(130));
+                    }
+                };
+                match result {
+                    Ok(plan) if plan.is_noop() => {
+                        eprintln!("up to date: nothing changed ({:.1}s)", started.elapsed().as_secs_f64());
+                        Ok(())
+                    }
+                    Ok(plan) => {
+                        let n = plan.actions.iter().filter(|a| a.changes()).count();
+                        eprintln!("done: {n} change(s), every service ready ({:.1}s)", started.elapsed().as_secs_f64());
+                        Ok(())
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        Err(Failure::Findings)
+                    }
+                }
+            }
+            DockerCommand::Down { networks, timeout, .. } => {
+                let r = docker::down(&engine, &spec, networks, timeout).await.map_err(docker_err)?;
+                let mut text = String::new();
+                for c in &r.containers {
+                    text.push_str(&format!("removed container {c}\n"));
+                }
+                for n in &r.networks {
+                    text.push_str(&format!("removed network {n}\n"));
+                }
+                out(&text);
+                eprintln!("{}: {} container(s), {} network(s) removed; data directories untouched", spec.stack.name, r.containers.len(), r.networks.len());
+                Ok(())
+            }
             DockerCommand::Doctor { .. } => {
                 let r = docker::doctor(&engine, &spec).await.map_err(docker_err)?;
                 let mut text = format!(
@@ -311,6 +424,24 @@ pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
             }
         }
     })
+}
+
+fn describe(a: &docker::Action) -> String {
+    use docker::Action;
+    match a {
+        Action::CreateNetwork { network, internal } => format!(
+            "create     network {network}{}",
+            if *internal { " (internal)" } else { "" }
+        ),
+        Action::Build { service, image } => format!("build      {service} -> {image}"),
+        Action::Create { service } => format!("create     {service} (missing)"),
+        Action::Recreate { service, reason } => format!("recreate   {service} ({reason})"),
+        Action::Start { service, reason } => format!("start      {service} ({reason})"),
+        Action::Restart { service, because } => {
+            format!("restart    {service} (dependency {because} is recreated)")
+        }
+        Action::Keep { service } => format!("keep       {service}"),
+    }
 }
 
 fn write_chunk(stream: ExecOutput, chunk: &[u8]) {

@@ -14,6 +14,7 @@ mod drift;
 mod exec;
 mod s3;
 mod status;
+mod up;
 
 pub use backup::{
     backup_db, backup_storage, restore_db, BackupError, BackupResult, Progress, RestoreResult,
@@ -25,6 +26,10 @@ pub use drift::{
 };
 pub use exec::{exec, logs, ExecOutput, LogsOptions};
 pub use status::{status, wait, ContainerState, ServiceStatus, Verdict, WaitError};
+pub use up::{
+    down, plan, up, Action, DownReport, Plan, UpError, UpEvent, UpOptions, CONFIG_HASH_LABEL,
+    CONFIG_LABEL,
+};
 
 use bollard::Docker;
 

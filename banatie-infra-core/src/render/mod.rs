@@ -128,6 +128,11 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
+    /// The layout of `spec`'s deployment root.
+    pub(crate) fn for_spec(spec: &Spec) -> Self {
+        Self::new(spec)
+    }
+
     fn new(spec: &Spec) -> Self {
         Self {
             postgres_count: spec
