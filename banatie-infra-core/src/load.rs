@@ -539,6 +539,7 @@ impl YamlBuilder<'_> {
             }
             Event::MappingStart(anchor, _) => {
                 let mut entries: Vec<(Node, Node)> = Vec::new();
+                let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
                 loop {
                     if let Ok((Event::MappingEnd, _)) = parser.peek() {
                         parser.next_token().ok();
@@ -549,10 +550,7 @@ impl YamlBuilder<'_> {
                     let key = scalar_text(&k).ok_or_else(|| {
                         syntax(self.name, k.loc, "mapping keys must be plain strings")
                     })?;
-                    if entries
-                        .iter()
-                        .any(|(e, _)| scalar_text(e).as_deref() == Some(key.as_str()))
-                    {
+                    if !seen.insert(key.clone()) {
                         return Err(invalid_at(
                             CODE_DUPLICATE_KEY,
                             self.name,
