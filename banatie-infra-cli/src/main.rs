@@ -14,6 +14,7 @@ use banatie_infra_core::load::{self, Loaded};
 use banatie_infra_core::{bundle, render, secrets, validate};
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod audit_cmd;
 #[cfg(feature = "docker")]
 mod docker_cmd;
 
@@ -69,6 +70,9 @@ enum Command {
     Schema,
     /// List every diagnostic code with its description.
     Rules,
+    /// Check a hand-written deployment (Compose file, env files, Caddyfile, scripts) with
+    /// the same rules and output as `validate`. Exit 1 when there are errors.
+    Audit(audit_cmd::AuditArgs),
     #[cfg(feature = "docker")]
     #[command(flatten)]
     Docker(docker_cmd::DockerCommand),
@@ -137,6 +141,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             check,
         } => cmd_render(&file, &output, check),
         Command::Secrets { file, dir } => cmd_secrets(&file, &dir),
+        Command::Audit(args) => audit_cmd::run_audit(args),
         Command::Schema => {
             out(&banatie_infra_core::schema::json_schema_text());
             Ok(())

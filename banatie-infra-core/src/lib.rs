@@ -26,6 +26,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod bundle;
 pub mod diagnostic;
 #[cfg(feature = "docker")]
@@ -53,7 +54,12 @@ pub use spec::Spec;
 /// Every diagnostic code this crate can report, with its severity and a one-line
 /// description, in code order.
 pub fn rules() -> Vec<(Code, Severity, &'static str)> {
-    let mut all: Vec<_> = load::RULES.iter().chain(validate::RULES).copied().collect();
+    let mut all: Vec<_> = load::RULES
+        .iter()
+        .chain(validate::RULES)
+        .chain(audit::RULES)
+        .copied()
+        .collect();
     #[cfg(feature = "docker")]
     all.extend(docker::DRIFT_RULES.iter().copied());
     all.sort_by_key(|r| r.0);

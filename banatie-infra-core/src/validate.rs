@@ -308,7 +308,8 @@ fn secret_names(spec: &Spec) -> HashSet<String> {
 
 /// Whether a variable name looks like it holds a secret: it contains `PASSWORD`,
 /// `SECRET`, `TOKEN` or `PRIVATE`, or ends with `_KEY` (but not `_PUBLIC_KEY`).
-fn looks_secret(name: &str) -> bool {
+/// Shared with the audit of hand-written files ([`crate::audit`]).
+pub(crate) fn looks_secret(name: &str) -> bool {
     let up = name.to_ascii_uppercase();
     ["PASSWORD", "SECRET", "TOKEN", "PRIVATE"]
         .iter()
@@ -372,12 +373,12 @@ fn normalized(p: &RelPath) -> String {
 }
 
 /// Whether an image is unpinned: tag `latest` or none, and no digest.
-fn is_unpinned(image: &ImageRef) -> bool {
+pub(crate) fn is_unpinned(image: &ImageRef) -> bool {
     !image.has_digest() && matches!(image.tag(), None | Some("latest"))
 }
 
 /// Whether a published port's host address is a loopback address.
-fn is_loopback(host_ip: &str) -> bool {
+pub(crate) fn is_loopback(host_ip: &str) -> bool {
     let ip = host_ip.trim_start_matches('[').trim_end_matches(']');
     ip == "localhost"
         || ip
@@ -432,6 +433,113 @@ fn is_cors_origin(s: &str) -> bool {
             && p.parse::<u16>().is_ok_and(|n| n > 0)
     });
     host_ok && port_ok
+}
+
+// ---------------------------------------------------------------------------------------
+// Rules shared with the audit of hand-written files ([`crate::audit`]): the condition and
+// the message are written once, here; each caller adds its own pointer and help.
+// ---------------------------------------------------------------------------------------
+
+/// BI301: the message when the health check of `service` calls `binary`, which `image`
+/// is known not to ship; `None` when the image ships it or is unknown.
+pub(crate) fn probe_binary_absent(service: &str, binary: &str, image: &ImageRef) -> Option<String> {
+    (images::ships(image, binary) == Some(false)).then(|| {
+        format!(
+            "the health check of `{service}` calls `{binary}`, which `{image}` does not ship: the container would never become healthy"
+        )
+    })
+}
+
+/// BI501: the message and help when MinIO `service` has `drives` drives, outside one
+/// erasure set's 2 to 16; `None` when the count is fine.
+pub(crate) fn drive_count_problem(service: &str, drives: u32) -> Option<(String, String)> {
+    (!(2..=16).contains(&drives)).then(|| {
+        (
+            format!("MinIO `{service}` has {drives} drives; an erasure set has 2 to 16"),
+            "use 2 to 16 drives (4 is the default)".to_owned(),
+        )
+    })
+}
+
+/// BI303: the message and help for an unpinned `image`; `None` when it is pinned.
+pub(crate) fn unpinned_problem(image: &ImageRef) -> Option<(String, String)> {
+    is_unpinned(image).then(|| {
+        (
+            format!(
+                "image `{image}` is not pinned: `latest` changes under you, and with it the binaries a health check can call"
+            ),
+            format!(
+                "pin a release tag (or a digest), for example `{}:<version>`",
+                image.repository()
+            ),
+        )
+    })
+}
+
+/// Whether an HTTP method cannot change state (`GET`, `HEAD`, `OPTIONS`, any case).
+pub(crate) fn is_read_method(method: &str) -> bool {
+    ["GET", "HEAD", "OPTIONS"]
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(method))
+}
+
+/// BI402: for a public site in front of the S3 API of MinIO `service`, passing `methods`
+/// (`None`: every method), the index of the first write method (`None` when every method
+/// passes) and the message; `None` when only read methods pass.
+pub(crate) fn s3_write_problem(
+    service: &str,
+    methods: Option<&[&str]>,
+) -> Option<(Option<usize>, String)> {
+    match methods {
+        None => Some((
+            None,
+            format!("the site exposes the S3 API of `{service}` with every method: anyone can try writes"),
+        )),
+        Some(methods) => {
+            let j = methods.iter().position(|m| !is_read_method(m))?;
+            let writes: Vec<&str> = methods
+                .iter()
+                .copied()
+                .filter(|m| !is_read_method(m))
+                .collect();
+            Some((
+                Some(j),
+                format!("S3 API of `{service}` exposed with write methods: {}", writes.join(", ")),
+            ))
+        }
+    }
+}
+
+/// BI402's help line.
+pub(crate) const S3_WRITE_HELP: &str = "list read methods only: `methods: [GET, HEAD, OPTIONS]`";
+
+/// BI406: the message for a public site in front of the S3 API of MinIO `service` whose
+/// bucket `bucket` grants no anonymous read.
+pub(crate) fn private_bucket_message(service: &str, bucket: &str) -> String {
+    format!(
+        "the site serves the S3 API of `{service}`, but bucket `{bucket}` has no anonymous read: public URLs answer AccessDenied"
+    )
+}
+
+/// BI204: the message and help for PostgreSQL `service` on the proxy network `proxy`.
+pub(crate) fn postgres_on_proxy(service: &str, proxy: &str) -> (String, String) {
+    (
+        format!("PostgreSQL service `{service}` is on the proxy network `{proxy}`, shared with Caddy and other stacks"),
+        "keep the database on the stack's internal network only".to_owned(),
+    )
+}
+
+/// BI203: the message and help for PostgreSQL `service` publishing host port `host_port`.
+pub(crate) fn postgres_published(service: &str, host_port: &str) -> (String, String) {
+    (
+        format!("PostgreSQL service `{service}` publishes host port {host_port}: the database must not be reachable from outside the stack"),
+        format!("remove it: services reach the database as `{service}:5432` on their shared network"),
+    )
+}
+
+/// BI304: the message for `service` publishing ports while only on internal networks.
+pub(crate) fn published_on_internal_message(service: &str) -> String {
+    format!("service `{service}` publishes ports but is only on internal networks: the ports are silently unreachable")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1081,13 +1189,14 @@ fn published_ports(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for (name, svc) in &spec.services {
         for (i, p) in svc.publish().iter().enumerate() {
             if matches!(svc, Service::Postgres(_)) {
+                let (message, help) = postgres_published(name.as_str(), &p.host.to_string());
                 out.push(
                     Diagnostic::error(
                         CODE_PUBLISHED_PORT,
                         ptr!("services", name, "publish", i),
-                        format!("PostgreSQL service `{name}` publishes host port {}: the database must not be reachable from outside the stack", p.host),
+                        message,
                     )
-                    .with_help(format!("remove it: services reach the database as `{name}:5432` on their shared network")),
+                    .with_help(help),
                 );
             } else if !spec.stack.allow_published_ports {
                 out.push(
@@ -1122,14 +1231,8 @@ fn proxy_network(spec: &Spec, out: &mut Vec<Diagnostic>) {
         };
         let at = ptr!("services", name, "networks", i);
         if matches!(svc, Service::Postgres(_)) {
-            out.push(
-                Diagnostic::error(
-                    CODE_PROXY_NETWORK,
-                    at,
-                    format!("PostgreSQL service `{name}` is on the proxy network `{proxy}`, shared with Caddy and other stacks"),
-                )
-                .with_help("keep the database on the stack's internal network only"),
-            );
+            let (message, help) = postgres_on_proxy(name.as_str(), proxy.as_str());
+            out.push(Diagnostic::error(CODE_PROXY_NETWORK, at, message).with_help(help));
         } else if !routed.contains(name.as_str()) {
             out.push(
                 Diagnostic::error(
@@ -1226,15 +1329,12 @@ fn probe_binaries(spec: &Spec, out: &mut Vec<Diagnostic>) {
             Probe::Wget => "wget",
             Probe::Curl => "curl",
         };
-        if images::ships(&app.base_image, binary) == Some(false) {
+        if let Some(message) = probe_binary_absent(name.as_str(), binary, &app.base_image) {
             out.push(
                 Diagnostic::error(
                     CODE_PROBE_BINARY_MISSING,
                     ptr!("services", name, "probe"),
-                    format!(
-                        "the health check of `{name}` calls `{binary}`, which `{}` does not ship: the container would never become healthy",
-                        app.base_image
-                    ),
+                    message,
                 )
                 .with_help(probe_help(&app.base_image)),
             );
@@ -1246,19 +1346,9 @@ fn probe_binaries(spec: &Spec, out: &mut Vec<Diagnostic>) {
 /// when the app is built (it is then the tag given to the built image).
 fn unpinned_images(spec: &Spec, out: &mut Vec<Diagnostic>) {
     let mut warn = |at: String, image: &ImageRef| {
-        out.push(
-            Diagnostic::warning(
-                CODE_UNPINNED_IMAGE,
-                at,
-                format!(
-                    "image `{image}` is not pinned: `latest` changes under you, and with it the binaries a health check can call"
-                ),
-            )
-            .with_help(format!(
-                "pin a release tag (or a digest), for example `{}:<version>`",
-                image.repository()
-            )),
-        );
+        if let Some((message, help)) = unpinned_problem(image) {
+            out.push(Diagnostic::warning(CODE_UNPINNED_IMAGE, at, message).with_help(help));
+        }
     };
     for (name, svc) in &spec.services {
         match svc {
@@ -1296,9 +1386,11 @@ fn published_on_internal(spec: &Spec, out: &mut Vec<Diagnostic>) {
                 Diagnostic::error(
                     CODE_PUBLISHED_ON_INTERNAL,
                     ptr!("services", name, "publish"),
-                    format!("service `{name}` publishes ports but is only on internal networks: the ports are silently unreachable"),
+                    published_on_internal_message(name.as_str()),
                 )
-                .with_help("remove `publish` and route through a site, or attach a non-internal network"),
+                .with_help(
+                    "remove `publish` and route through a site, or attach a non-internal network",
+                ),
             );
         }
     }
@@ -1416,7 +1508,6 @@ fn duplicate_domains(spec: &Spec, out: &mut Vec<Diagnostic>) {
 
 /// BI402: a site in front of a MinIO S3 API passes read methods only.
 fn s3_write_methods(spec: &Spec, out: &mut Vec<Diagnostic>) {
-    const HELP: &str = "list read methods only: `methods: [GET, HEAD, OPTIONS]`";
     for (i, site) in spec.sites.iter().enumerate() {
         let Some(Service::Minio(m)) = spec.services.get(&site.service) else {
             continue;
@@ -1424,32 +1515,18 @@ fn s3_write_methods(spec: &Spec, out: &mut Vec<Diagnostic>) {
         if site.port.unwrap_or(m.api_port) != m.api_port {
             continue;
         }
-        match &site.methods {
-            None => out.push(
-                Diagnostic::error(
-                    CODE_S3_WRITE_METHODS,
-                    ptr!("sites", i, "methods"),
-                    format!("the site exposes the S3 API of `{}` with every method: anyone can try writes", site.service),
-                )
-                .with_help(HELP),
-            ),
-            Some(methods) => {
-                if let Some(j) = methods.iter().position(|m| !m.is_read_only()) {
-                    let writes: Vec<&str> = methods
-                        .iter()
-                        .filter(|m| !m.is_read_only())
-                        .map(|m| m.as_str())
-                        .collect();
-                    out.push(
-                        Diagnostic::error(
-                            CODE_S3_WRITE_METHODS,
-                            ptr!("sites", i, "methods", j),
-                            format!("S3 API of `{}` exposed with write methods: {}", site.service, writes.join(", ")),
-                        )
-                        .with_help(HELP),
-                    );
-                }
-            }
+        let methods: Option<Vec<&str>> = site
+            .methods
+            .as_ref()
+            .map(|ms| ms.iter().map(|m| m.as_str()).collect());
+        if let Some((j, message)) = s3_write_problem(site.service.as_str(), methods.as_deref()) {
+            let at = match j {
+                None => ptr!("sites", i, "methods"),
+                Some(j) => ptr!("sites", i, "methods", j),
+            };
+            out.push(
+                Diagnostic::error(CODE_S3_WRITE_METHODS, at, message).with_help(S3_WRITE_HELP),
+            );
         }
     }
 }
@@ -1467,10 +1544,7 @@ fn public_site_private_bucket(spec: &Spec, out: &mut Vec<Diagnostic>) {
                 Diagnostic::warning(
                     CODE_PUBLIC_SITE_PRIVATE_BUCKET,
                     ptr!("sites", i, "service"),
-                    format!(
-                        "the site serves the S3 API of `{}`, but bucket `{}` has no anonymous read: public URLs answer AccessDenied",
-                        site.service, m.bucket
-                    ),
+                    private_bucket_message(site.service.as_str(), m.bucket.as_str()),
                 )
                 .with_help(format!("set `public_read_prefix` on `{}` (for example `public/`), or serve presigned URLs only", site.service)),
             );
@@ -1593,17 +1667,10 @@ fn cors(spec: &Spec, out: &mut Vec<Diagnostic>) {
 fn minio_drives(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for (name, svc) in &spec.services {
         let Service::Minio(m) = svc else { continue };
-        if !(2..=16).contains(&m.drives) {
+        if let Some((message, help)) = drive_count_problem(name.as_str(), m.drives) {
             out.push(
-                Diagnostic::error(
-                    CODE_MINIO_DRIVES,
-                    ptr!("services", name, "drives"),
-                    format!(
-                        "MinIO `{name}` has {} drives; an erasure set has 2 to 16",
-                        m.drives
-                    ),
-                )
-                .with_help("use 2 to 16 drives (4 is the default)"),
+                Diagnostic::error(CODE_MINIO_DRIVES, ptr!("services", name, "drives"), message)
+                    .with_help(help),
             );
         }
     }

@@ -1,0 +1,767 @@
+//! A tokenizer and parser for the Caddyfile grammar (Caddy's `caddyfile` lexer and
+//! parser, reduced to what the audit needs): server blocks with their addresses, the
+//! global options block and snippets, directives with arguments and nested blocks,
+//! quoted (`"..."` with `\"`) and backquoted tokens, comments, and `import` of snippets.
+//! Every token keeps its 1-based line and column.
+//!
+//! [`site`] then reads one site block: its domains, the upstreams of its
+//! `reverse_proxy` directives (also inside `handle`, `handle_path` and `route`) with the
+//! HTTP methods that reach each one (from `method` matchers on the proxy or an enclosing
+//! handler, and from `not method` matchers that `respond`/`error`/`abort` reject), its
+//! response headers and its access log.
+
+use std::collections::HashMap;
+
+use crate::diagnostic::Location;
+
+/// A token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Tok {
+    /// The text, quotes removed.
+    pub(crate) text: String,
+    /// Where it starts.
+    pub(crate) at: Location,
+    /// Whether it was quoted (a quoted `{` does not open a block).
+    pub(crate) quoted: bool,
+    /// The line it ends on (a quoted token may span lines).
+    pub(crate) end_line: usize,
+}
+
+impl Tok {
+    fn is(&self, s: &str) -> bool {
+        !self.quoted && self.text == s
+    }
+}
+
+/// A directive: its name, arguments on the same line and an optional block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Directive {
+    /// The name (or a matcher definition `@name`).
+    pub(crate) name: Tok,
+    /// The arguments.
+    pub(crate) args: Vec<Tok>,
+    /// The nested block, if the line ended with `{`.
+    pub(crate) block: Option<Vec<Directive>>,
+}
+
+/// What a top-level block is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BlockKind {
+    /// The global options block (`{ ... }` first in the file).
+    Global,
+    /// A snippet, `(name) { ... }`.
+    Snippet,
+    /// A site block.
+    Site,
+}
+
+/// A top-level block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Block {
+    /// Global, snippet or site.
+    pub(crate) kind: BlockKind,
+    /// Its addresses (commas removed); the snippet name for a snippet.
+    pub(crate) addresses: Vec<Tok>,
+    /// Its directives.
+    pub(crate) directives: Vec<Directive>,
+}
+
+/// A Caddyfile that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ParseError {
+    /// Where.
+    pub(crate) at: Location,
+    /// What.
+    pub(crate) message: String,
+}
+
+/// Splits Caddyfile text into tokens.
+// The quoted flag is reset at the end of every token, the last time included.
+#[allow(unused_assignments)]
+pub(crate) fn tokenize(text: &str) -> Result<Vec<Tok>, ParseError> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let (mut i, mut line, mut col) = (0usize, 1usize, 1usize);
+    let mut cur = String::new();
+    let mut cur_at: Option<Location> = None;
+    let mut quoted = false;
+    macro_rules! flush {
+        () => {
+            if let Some(at) = cur_at.take() {
+                out.push(Tok {
+                    text: std::mem::take(&mut cur),
+                    at,
+                    quoted,
+                    end_line: line,
+                });
+                quoted = false;
+            }
+        };
+    }
+    while i < chars.len() {
+        let c = chars[i];
+        let at = Location { line, column: col };
+        match c {
+            '\n' => {
+                flush!();
+                i += 1;
+                line += 1;
+                col = 1;
+            }
+            c if c.is_whitespace() => {
+                flush!();
+                i += 1;
+                col += 1;
+            }
+            '\\' if chars.get(i + 1) == Some(&'\n') && cur_at.is_none() => {
+                // A line continuation.
+                i += 2;
+                line += 1;
+                col = 1;
+            }
+            '#' if cur_at.is_none() => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+            }
+            '"' | '`' if cur_at.is_none() => {
+                let q = c;
+                cur_at = Some(at);
+                quoted = true;
+                i += 1;
+                col += 1;
+                let mut closed = false;
+                while i < chars.len() {
+                    let d = chars[i];
+                    if q == '"' && d == '\\' && chars.get(i + 1) == Some(&'"') {
+                        cur.push('"');
+                        i += 2;
+                        col += 2;
+                        continue;
+                    }
+                    i += 1;
+                    if d == '\n' {
+                        line += 1;
+                        col = 1;
+                    } else {
+                        col += 1;
+                    }
+                    if d == q {
+                        closed = true;
+                        break;
+                    }
+                    cur.push(d);
+                }
+                if !closed {
+                    return Err(ParseError {
+                        at,
+                        message: "unterminated quoted token".into(),
+                    });
+                }
+                flush!();
+            }
+            _ => {
+                cur_at.get_or_insert(at);
+                cur.push(c);
+                i += 1;
+                col += 1;
+            }
+        }
+    }
+    flush!();
+    Ok(out)
+}
+
+struct Parser {
+    toks: Vec<Tok>,
+    i: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.i)
+    }
+
+    /// Directives until a `}` (consumed) when `nested`, else until the end.
+    fn directives(&mut self, nested: bool, open: Location) -> Result<Vec<Directive>, ParseError> {
+        let mut out = Vec::new();
+        loop {
+            let Some(t) = self.peek().cloned() else {
+                if nested {
+                    return Err(ParseError {
+                        at: open,
+                        message: "this `{` is never closed".into(),
+                    });
+                }
+                return Ok(out);
+            };
+            if t.is("}") {
+                if nested {
+                    self.i += 1;
+                    return Ok(out);
+                }
+                return Err(ParseError {
+                    at: t.at,
+                    message: "unexpected `}`".into(),
+                });
+            }
+            self.i += 1;
+            let mut args = Vec::new();
+            let mut last_line = t.end_line;
+            let mut block = None;
+            while let Some(n) = self.peek().cloned() {
+                if n.at.line != last_line {
+                    break;
+                }
+                self.i += 1;
+                if n.is("{") {
+                    block = Some(self.directives(true, n.at)?);
+                    break;
+                }
+                if n.is("}") {
+                    // `foo }` on one line closes the enclosing block.
+                    self.i -= 1;
+                    break;
+                }
+                last_line = n.end_line;
+                args.push(n);
+            }
+            out.push(Directive {
+                name: t,
+                args,
+                block,
+            });
+        }
+    }
+}
+
+/// Parses Caddyfile text into its top-level blocks.
+pub(crate) fn parse(text: &str) -> Result<Vec<Block>, ParseError> {
+    let mut p = Parser {
+        toks: tokenize(text)?,
+        i: 0,
+    };
+    let mut blocks = Vec::new();
+    let mut first = true;
+    while let Some(t) = p.peek().cloned() {
+        if first && t.is("{") {
+            p.i += 1;
+            let directives = p.directives(true, t.at)?;
+            blocks.push(Block {
+                kind: BlockKind::Global,
+                addresses: vec![],
+                directives,
+            });
+            first = false;
+            continue;
+        }
+        first = false;
+        if t.is("}") {
+            return Err(ParseError {
+                at: t.at,
+                message: "unexpected `}`".into(),
+            });
+        }
+        // Addresses: tokens up to `{` on the same line, or continued after a comma.
+        let mut raw: Vec<Tok> = Vec::new();
+        let mut open = None;
+        while let Some(n) = p.peek().cloned() {
+            if n.is("{") {
+                p.i += 1;
+                open = Some(n.at);
+                break;
+            }
+            if let Some(last) = raw.last() {
+                if n.at.line != last.end_line && !last.text.ends_with(',') {
+                    break;
+                }
+            }
+            p.i += 1;
+            raw.push(n);
+        }
+        let addresses: Vec<Tok> = raw
+            .iter()
+            .flat_map(|t| {
+                t.text
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| Tok {
+                        text: s.to_owned(),
+                        ..t.clone()
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let directives = match open {
+            Some(at) => p.directives(true, at)?,
+            None => p.directives(false, t.at)?,
+        };
+        let kind = if addresses.len() == 1
+            && addresses[0].text.starts_with('(')
+            && addresses[0].text.ends_with(')')
+        {
+            BlockKind::Snippet
+        } else {
+            BlockKind::Site
+        };
+        blocks.push(Block {
+            kind,
+            addresses,
+            directives,
+        });
+    }
+    Ok(blocks)
+}
+
+/// The methods a route passes upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Methods {
+    /// Only these (upper case).
+    Only(Vec<String>),
+    /// Every method but these.
+    AllExcept(Vec<String>),
+}
+
+impl Methods {
+    /// Every method.
+    fn all() -> Self {
+        Self::AllExcept(vec![])
+    }
+
+    fn and(self, other: Methods) -> Methods {
+        match (self, other) {
+            (Self::Only(a), Self::Only(b)) => {
+                Self::Only(a.into_iter().filter(|m| b.contains(m)).collect())
+            }
+            (Self::Only(a), Self::AllExcept(b)) | (Self::AllExcept(b), Self::Only(a)) => {
+                Self::Only(a.into_iter().filter(|m| !b.contains(m)).collect())
+            }
+            (Self::AllExcept(mut a), Self::AllExcept(b)) => {
+                a.extend(b);
+                Self::AllExcept(a)
+            }
+        }
+    }
+
+    /// The methods as a list for the shared rule: `None` when every method (or every
+    /// method but some) passes and a write method is among them, else the list.
+    pub(crate) fn as_list(&self) -> Option<Vec<String>> {
+        match self {
+            Self::Only(v) => Some(v.clone()),
+            Self::AllExcept(v) => {
+                let writes = ["POST", "PUT", "PATCH", "DELETE"];
+                if writes.iter().all(|w| v.iter().any(|m| m == w)) {
+                    Some(
+                        ["GET", "HEAD", "OPTIONS"]
+                            .iter()
+                            .filter(|m| !v.iter().any(|x| x == *m))
+                            .map(|m| (*m).to_owned())
+                            .collect(),
+                    )
+                } else {
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// A `reverse_proxy` of a site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Proxy {
+    /// Its upstreams as `host:port` (scheme removed, port 80 added when missing).
+    pub(crate) upstreams: Vec<String>,
+    /// The methods that reach it.
+    pub(crate) methods: Methods,
+    /// Where the directive is.
+    pub(crate) at: Location,
+}
+
+/// A response header set by a site: (path matcher, name, value).
+pub(crate) type Header = (Option<String>, String, String);
+
+/// The access log of a site.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Log {
+    /// `output file PATH`.
+    pub(crate) file: Option<String>,
+    /// `roll_size`.
+    pub(crate) roll_size: Option<String>,
+    /// `roll_keep`.
+    pub(crate) roll_keep: Option<String>,
+    /// `format`.
+    pub(crate) format: Option<String>,
+}
+
+/// What the audit reads from one site block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Site {
+    /// The domains (addresses without scheme, port or path).
+    pub(crate) domains: Vec<String>,
+    /// Where the first address is.
+    pub(crate) at: Location,
+    /// Its reverse proxies.
+    pub(crate) proxies: Vec<Proxy>,
+    /// Response headers, in order.
+    pub(crate) headers: Vec<Header>,
+    /// The access log.
+    pub(crate) log: Option<Log>,
+    /// Directives the import cannot map (name and where).
+    pub(crate) other: Vec<(String, Location)>,
+}
+
+/// A named matcher, reduced to what matters here.
+#[derive(Debug, Clone)]
+enum Matcher {
+    Methods(Methods),
+    Other,
+}
+
+fn method_matcher(tokens: &[Tok]) -> Option<Methods> {
+    let (neg, rest) = match tokens.first() {
+        Some(t) if t.text == "not" => (true, &tokens[1..]),
+        _ => (false, tokens),
+    };
+    if rest.first()?.text != "method" {
+        return None;
+    }
+    let ms: Vec<String> = rest[1..]
+        .iter()
+        .map(|t| t.text.to_ascii_uppercase())
+        .collect();
+    Some(if neg {
+        Methods::AllExcept(ms)
+    } else {
+        Methods::Only(ms)
+    })
+}
+
+fn matchers(directives: &[Directive]) -> HashMap<String, Matcher> {
+    let mut out = HashMap::new();
+    for d in directives {
+        if !d.name.text.starts_with('@') {
+            continue;
+        }
+        let m = if let Some(block) = &d.block {
+            // Every line of the block must match (AND).
+            let mut acc = Some(Methods::all());
+            for line in block {
+                let mut toks = vec![line.name.clone()];
+                toks.extend(line.args.iter().cloned());
+                let m = if line.name.text == "not" && line.block.is_some() {
+                    let inner = line.block.as_ref().and_then(|b| {
+                        (b.len() == 1).then(|| {
+                            let mut t = vec![b[0].name.clone()];
+                            t.extend(b[0].args.iter().cloned());
+                            t
+                        })
+                    });
+                    inner.and_then(|t| method_matcher(&t)).map(|m| match m {
+                        Methods::Only(v) => Methods::AllExcept(v),
+                        Methods::AllExcept(v) => Methods::Only(v),
+                    })
+                } else {
+                    method_matcher(&toks)
+                };
+                acc = match (acc, m) {
+                    (Some(a), Some(m)) => Some(a.and(m)),
+                    _ => None,
+                };
+            }
+            acc.map_or(Matcher::Other, Matcher::Methods)
+        } else {
+            method_matcher(&d.args).map_or(Matcher::Other, Matcher::Methods)
+        };
+        out.insert(d.name.text.clone(), m);
+    }
+    out
+}
+
+/// The matcher token of a directive's first argument (`@name`, a path, `*`), if any.
+fn matcher_arg(d: &Directive) -> Option<&Tok> {
+    d.args
+        .first()
+        .filter(|t| t.text.starts_with('@') || t.text.starts_with('/') || t.text == "*")
+}
+
+fn methods_of(tok: Option<&Tok>, named: &HashMap<String, Matcher>) -> Methods {
+    match tok {
+        Some(t) if t.text.starts_with('@') => match named.get(&t.text) {
+            Some(Matcher::Methods(m)) => m.clone(),
+            _ => Methods::all(),
+        },
+        _ => Methods::all(),
+    }
+}
+
+fn upstream(text: &str) -> String {
+    let t = text
+        .strip_prefix("http://")
+        .or_else(|| text.strip_prefix("https://"))
+        .or_else(|| text.strip_prefix("h2c://"))
+        .unwrap_or(text);
+    let t = t.trim_end_matches('/');
+    if t.rsplit_once(':')
+        .is_some_and(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        t.to_owned()
+    } else {
+        format!("{t}:80")
+    }
+}
+
+fn expand_imports(
+    directives: &[Directive],
+    snippets: &HashMap<String, Vec<Directive>>,
+    depth: usize,
+) -> Vec<Directive> {
+    let mut out = Vec::new();
+    for d in directives {
+        if d.name.text == "import" && depth < 8 {
+            if let Some(s) = d.args.first().and_then(|a| snippets.get(&a.text)) {
+                out.extend(expand_imports(s, snippets, depth + 1));
+                continue;
+            }
+        }
+        out.push(d.clone());
+    }
+    out
+}
+
+fn collect_proxies(
+    directives: &[Directive],
+    named: &HashMap<String, Matcher>,
+    outer: Methods,
+    out: &mut Vec<Proxy>,
+) {
+    for d in directives {
+        match d.name.text.as_str() {
+            "reverse_proxy" => {
+                let m = matcher_arg(d);
+                let methods = outer.clone().and(methods_of(m, named));
+                let mut ups: Vec<String> = d
+                    .args
+                    .iter()
+                    .skip(usize::from(m.is_some()))
+                    .map(|t| upstream(&t.text))
+                    .collect();
+                if let Some(b) = &d.block {
+                    for sub in b {
+                        if sub.name.text == "to" {
+                            ups.extend(sub.args.iter().map(|t| upstream(&t.text)));
+                        }
+                    }
+                }
+                out.push(Proxy {
+                    upstreams: ups,
+                    methods,
+                    at: d.name.at,
+                });
+            }
+            "handle" | "handle_path" | "route" => {
+                if let Some(b) = &d.block {
+                    let methods = outer.clone().and(methods_of(matcher_arg(d), named));
+                    collect_proxies(b, named, methods, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Reads a site block. `snippets` are the file's snippets by name (without parentheses).
+pub(crate) fn site(block: &Block, snippets: &HashMap<String, Vec<Directive>>) -> Site {
+    let directives = expand_imports(&block.directives, snippets, 0);
+    let named = matchers(&directives);
+    // Methods rejected before the proxy by `respond @m 4xx`, `error @m 4xx`, `abort @m`.
+    let mut site_methods = Methods::all();
+    for d in &directives {
+        let rejects = match d.name.text.as_str() {
+            "abort" => true,
+            "respond" | "error" => d.args.iter().any(|a| {
+                a.text.len() == 3
+                    && a.text.starts_with('4')
+                    && a.text.bytes().all(|b| b.is_ascii_digit())
+            }),
+            _ => false,
+        };
+        if !rejects {
+            continue;
+        }
+        if let Some(Matcher::Methods(m)) = matcher_arg(d).and_then(|t| named.get(&t.text)) {
+            let passes = match m.clone() {
+                Methods::Only(v) => Methods::AllExcept(v),
+                Methods::AllExcept(v) => Methods::Only(v),
+            };
+            site_methods = site_methods.and(passes);
+        }
+    }
+    let mut proxies = Vec::new();
+    collect_proxies(&directives, &named, site_methods, &mut proxies);
+    let mut headers = Vec::new();
+    let mut log = None;
+    let mut other = Vec::new();
+    for d in &directives {
+        match d.name.text.as_str() {
+            "header" => {
+                let m = matcher_arg(d);
+                let path = m.map(|t| t.text.clone());
+                let rest: Vec<&Tok> = d.args.iter().skip(usize::from(m.is_some())).collect();
+                if rest.len() >= 2 {
+                    headers.push((path.clone(), rest[0].text.clone(), rest[1].text.clone()));
+                }
+                if let Some(b) = &d.block {
+                    for h in b {
+                        let value = h.args.first().map(|t| t.text.clone()).unwrap_or_default();
+                        headers.push((path.clone(), h.name.text.clone(), value));
+                    }
+                }
+            }
+            "log" => {
+                let mut l = Log::default();
+                for sub in d.block.iter().flatten() {
+                    match sub.name.text.as_str() {
+                        "output" => {
+                            if sub.args.first().is_some_and(|a| a.text == "file") {
+                                l.file = sub.args.get(1).map(|a| a.text.clone());
+                            }
+                            for o in sub.block.iter().flatten() {
+                                let v = o.args.first().map(|a| a.text.clone());
+                                match o.name.text.as_str() {
+                                    "roll_size" => l.roll_size = v,
+                                    "roll_keep" => l.roll_keep = v,
+                                    _ => {}
+                                }
+                            }
+                        }
+                        "format" => l.format = sub.args.first().map(|a| a.text.clone()),
+                        _ => {}
+                    }
+                }
+                log = Some(l);
+            }
+            n if n.starts_with('@') => {}
+            "reverse_proxy" | "respond" | "error" | "abort" => {}
+            n => other.push((n.to_owned(), d.name.at)),
+        }
+    }
+    let domains = block
+        .addresses
+        .iter()
+        .map(|a| {
+            let t = a.text.as_str();
+            let t = t.split_once("://").map_or(t, |(_, r)| r);
+            let t = t.split('/').next().unwrap_or(t);
+            t.rsplit_once(':').map_or(t, |(h, _)| h).to_owned()
+        })
+        .collect();
+    Site {
+        domains,
+        at: block
+            .addresses
+            .first()
+            .map_or(Location { line: 1, column: 1 }, |a| a.at),
+        proxies,
+        headers,
+        log,
+        other,
+    }
+}
+
+/// Every site of a parsed Caddyfile.
+pub(crate) fn sites(blocks: &[Block]) -> Vec<Site> {
+    let snippets: HashMap<String, Vec<Directive>> = blocks
+        .iter()
+        .filter(|b| b.kind == BlockKind::Snippet)
+        .map(|b| {
+            let name = b.addresses[0]
+                .text
+                .trim_start_matches('(')
+                .trim_end_matches(')');
+            (name.to_owned(), b.directives.clone())
+        })
+        .collect();
+    blocks
+        .iter()
+        .filter(|b| b.kind == BlockKind::Site)
+        .map(|b| site(b, &snippets))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_quotes_and_comments() {
+        let t =
+            tokenize("# c\na.example, b.example {\n\theader X \"a \\\"b\\\" c\" # x\n}\n").unwrap();
+        let texts: Vec<&str> = t.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "a.example,",
+                "b.example",
+                "{",
+                "header",
+                "X",
+                "a \"b\" c",
+                "}"
+            ]
+        );
+        assert_eq!(t[0].at, Location { line: 2, column: 1 });
+        assert_eq!(
+            t[5].at,
+            Location {
+                line: 3,
+                column: 11
+            }
+        );
+        assert!(tokenize("a \"open\n").is_err());
+    }
+
+    const SEED_CDN: &str = "{\n\temail x@example.com\n}\n(sec) {\n\theader X-Frame-Options DENY\n}\n# CDN\ncdn.banatie.app {\n    reverse_proxy banatie-minio:9000\n    import sec\n    header /banatie/* {\n        Cache-Control \"public, max-age=31536000, immutable\"\n    }\n    log {\n        output file /opt/banatie/logs/cdn-access.log {\n            roll_size 50MiB\n            roll_keep 10\n        }\n        format json\n    }\n}\n";
+
+    #[test]
+    fn reads_a_site() {
+        let blocks = parse(SEED_CDN).unwrap();
+        assert_eq!(blocks.len(), 3);
+        let s = sites(&blocks);
+        assert_eq!(s.len(), 1);
+        let s = &s[0];
+        assert_eq!(s.domains, ["cdn.banatie.app"]);
+        assert_eq!(s.at, Location { line: 8, column: 1 });
+        assert_eq!(s.proxies[0].upstreams, ["banatie-minio:9000"]);
+        assert_eq!(s.proxies[0].methods.as_list(), None);
+        assert_eq!(s.headers.len(), 2);
+        assert_eq!(s.headers[1].0.as_deref(), Some("/banatie/*"));
+        let log = s.log.as_ref().unwrap();
+        assert_eq!(
+            log.file.as_deref(),
+            Some("/opt/banatie/logs/cdn-access.log")
+        );
+        assert_eq!(log.roll_keep.as_deref(), Some("10"));
+    }
+
+    #[test]
+    fn method_restrictions() {
+        for (text, expect) in [
+            ("a.example {\n\t@w not method GET HEAD OPTIONS\n\trespond @w 405\n\treverse_proxy s:9000\n}\n", Some(vec!["GET", "HEAD", "OPTIONS"])),
+            ("a.example {\n\t@r method GET HEAD\n\treverse_proxy @r s:9000\n}\n", Some(vec!["GET", "HEAD"])),
+            ("a.example {\n\t@r {\n\t\tmethod GET\n\t}\n\thandle @r {\n\t\treverse_proxy s:9000\n\t}\n}\n", Some(vec!["GET"])),
+            ("a.example {\n\t@w method POST\n\terror @w 403\n\treverse_proxy s:9000\n}\n", None),
+            ("a.example\nreverse_proxy s:9000\n", None),
+        ] {
+            let s = sites(&parse(text).unwrap());
+            let got = s[0].proxies[0].methods.as_list();
+            let want = expect.map(|v| v.into_iter().map(String::from).collect::<Vec<_>>());
+            assert_eq!(got, want, "{text}");
+        }
+    }
+
+    #[test]
+    fn unbalanced_braces_are_errors() {
+        assert!(parse("a.example {\n\treverse_proxy x\n").is_err());
+        assert!(parse("}\n").is_err());
+    }
+}

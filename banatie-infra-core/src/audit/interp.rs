@@ -1,0 +1,263 @@
+//! Compose's interpolation syntax (the Compose specification, "Interpolation", as
+//! compose-go implements it): `$$` is a literal `$`; `$NAME` and `${NAME}` are replaced by
+//! the variable's value (empty when unset); `${NAME:-default}` and `${NAME-default}` give
+//! a default when the variable is unset or empty (`:-`) or unset (`-`);
+//! `${NAME:?message}` and `${NAME?message}` make Compose fail; `${NAME:+alt}` and
+//! `${NAME+alt}` give `alt` when it is set. A `$` followed by anything else is kept
+//! literally; `${` that is not closed, or holds no valid name, is an error. The same
+//! syntax is used for values of env files that are unquoted or double-quoted.
+
+/// How a braced reference treats an unset variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    /// `$NAME` or `${NAME}`.
+    Plain,
+    /// `${NAME:-default}` (`colon`) or `${NAME-default}`.
+    Default {
+        /// Whether an empty value also takes the default.
+        colon: bool,
+    },
+    /// `${NAME:?err}` or `${NAME?err}`.
+    Required {
+        /// Whether an empty value also fails.
+        colon: bool,
+    },
+    /// `${NAME:+alt}` or `${NAME+alt}`.
+    Alternative {
+        /// Whether an empty value counts as unset.
+        colon: bool,
+    },
+}
+
+/// A reference to a variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Ref {
+    /// The variable.
+    pub(crate) name: String,
+    /// Whether it was written `${...}`.
+    pub(crate) braced: bool,
+    /// The operator.
+    pub(crate) op: Op,
+    /// The text after the operator (a default, message or alternative), itself a template.
+    pub(crate) arg: String,
+    /// Character offset of the `$` in the template.
+    pub(crate) start: usize,
+    /// Length in characters of the whole reference.
+    pub(crate) len: usize,
+}
+
+/// A piece of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Piece {
+    /// Literal text (`$$` already turned into `$`).
+    Lit(String),
+    /// A reference.
+    Ref(Ref),
+}
+
+/// A template Compose refuses: the character offset of the bad `$`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Invalid(pub(crate) usize);
+
+fn name_start(c: char) -> bool {
+    c == '_' || c.is_ascii_alphabetic()
+}
+
+fn name_char(c: char) -> bool {
+    c == '_' || c.is_ascii_alphanumeric()
+}
+
+/// Parses a template into pieces.
+pub(crate) fn parse(s: &str) -> Result<Vec<Piece>, Invalid> {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = Vec::new();
+    let mut lit = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c != '$' {
+            lit.push(c);
+            i += 1;
+            continue;
+        }
+        match chars.get(i + 1) {
+            Some('$') => {
+                lit.push('$');
+                i += 2;
+            }
+            Some('{') => {
+                // Find the matching `}` (nested braces in defaults are allowed).
+                let mut depth = 1;
+                let mut j = i + 2;
+                while j < chars.len() && depth > 0 {
+                    match chars[j] {
+                        '{' => depth += 1,
+                        '}' => depth -= 1,
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                if depth != 0 {
+                    return Err(Invalid(i));
+                }
+                let inner: String = chars[i + 2..j - 1].iter().collect();
+                let mut k = 0;
+                let ic: Vec<char> = inner.chars().collect();
+                if !ic.first().is_some_and(|c| name_start(*c)) {
+                    return Err(Invalid(i));
+                }
+                while k < ic.len() && name_char(ic[k]) {
+                    k += 1;
+                }
+                let name: String = ic[..k].iter().collect();
+                let rest: String = ic[k..].iter().collect();
+                let (op, arg) = if rest.is_empty() {
+                    (Op::Plain, String::new())
+                } else {
+                    let (colon, r) = match rest.strip_prefix(':') {
+                        Some(r) => (true, r),
+                        None => (false, rest.as_str()),
+                    };
+                    let mut rc = r.chars();
+                    let op = match rc.next() {
+                        Some('-') => Op::Default { colon },
+                        Some('?') => Op::Required { colon },
+                        Some('+') => Op::Alternative { colon },
+                        _ => return Err(Invalid(i)),
+                    };
+                    (op, rc.collect())
+                };
+                if !lit.is_empty() {
+                    out.push(Piece::Lit(std::mem::take(&mut lit)));
+                }
+                out.push(Piece::Ref(Ref {
+                    name,
+                    braced: true,
+                    op,
+                    arg,
+                    start: i,
+                    len: j - i,
+                }));
+                i = j;
+            }
+            Some(&n) if name_start(n) => {
+                let mut j = i + 1;
+                while j < chars.len() && name_char(chars[j]) {
+                    j += 1;
+                }
+                if !lit.is_empty() {
+                    out.push(Piece::Lit(std::mem::take(&mut lit)));
+                }
+                out.push(Piece::Ref(Ref {
+                    name: chars[i + 1..j].iter().collect(),
+                    braced: false,
+                    op: Op::Plain,
+                    arg: String::new(),
+                    start: i,
+                    len: j - i,
+                }));
+                i = j;
+            }
+            _ => {
+                lit.push('$');
+                i += 1;
+            }
+        }
+    }
+    if !lit.is_empty() {
+        out.push(Piece::Lit(lit));
+    }
+    Ok(out)
+}
+
+/// Substitutes `pieces` with `lookup` (a variable's value, `None` when unset), as Compose
+/// would. A `Required` reference that fails gives an empty string here.
+pub(crate) fn substitute(pieces: &[Piece], lookup: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::new();
+    for p in pieces {
+        match p {
+            Piece::Lit(s) => out.push_str(s),
+            Piece::Ref(r) => {
+                let v = lookup(&r.name);
+                let set = |colon: bool| match &v {
+                    None => false,
+                    Some(s) => !(colon && s.is_empty()),
+                };
+                let arg = || match parse(&r.arg) {
+                    Ok(ps) => substitute(&ps, lookup),
+                    Err(_) => r.arg.clone(),
+                };
+                match r.op {
+                    Op::Plain | Op::Required { .. } => out.push_str(v.as_deref().unwrap_or("")),
+                    Op::Default { colon } => {
+                        if set(colon) {
+                            out.push_str(v.as_deref().unwrap_or(""));
+                        } else {
+                            out.push_str(&arg());
+                        }
+                    }
+                    Op::Alternative { colon } => {
+                        if set(colon) {
+                            out.push_str(&arg());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every reference of a template, nested defaults included (their offsets are those of
+/// the outer reference).
+#[cfg(test)]
+pub(crate) fn refs(pieces: &[Piece]) -> Vec<Ref> {
+    let mut out = Vec::new();
+    for p in pieces {
+        if let Piece::Ref(r) = p {
+            out.push(r.clone());
+            if let Ok(inner) = parse(&r.arg) {
+                for mut n in refs(&inner) {
+                    n.start = r.start;
+                    n.len = r.len;
+                    out.push(n);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sub(s: &str) -> Result<String, Invalid> {
+        let env = |k: &str| match k {
+            "SET" => Some("v".to_owned()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        };
+        parse(s).map(|p| substitute(&p, &env))
+    }
+
+    #[test]
+    fn compose_semantics() {
+        // Measured with Compose 2.26 (`docker compose config`).
+        assert_eq!(sub("x$2b").unwrap(), "x$2b");
+        assert_eq!(sub("a$ b").unwrap(), "a$ b");
+        assert_eq!(sub("p$").unwrap(), "p$");
+        assert_eq!(sub("${UNSET:-dflt}").unwrap(), "dflt");
+        assert_eq!(sub("${EMPTY-d2}").unwrap(), "");
+        assert_eq!(sub("${EMPTY:-d2}").unwrap(), "d2");
+        assert_eq!(sub("$${LIT}").unwrap(), "${LIT}");
+        assert_eq!(sub("${SET:+alt}").unwrap(), "alt");
+        assert_eq!(sub("Xy7$Qa9k2pLm").unwrap(), "Xy7");
+        assert_eq!(sub("${UNSET:-${SET}}").unwrap(), "v");
+        assert!(sub("${BAD").is_err());
+        assert!(sub("${1X}").is_err());
+        let p = parse("a${SET}b$X").unwrap();
+        let r = refs(&p);
+        assert_eq!((r[0].start, r[0].len, r[1].start, r[1].len), (1, 6, 8, 2));
+    }
+}

@@ -1,0 +1,1304 @@
+//! Audit of hand-written deployments: the Compose file (and its override), the project
+//! `.env`, every `env_file`, the Caddyfile, and the shell and SQL scripts the services
+//! mount or the operator runs, checked with the same [`Diagnostic`]s, codes and output
+//! formats as [`crate::validate`].
+//!
+//! ```no_run
+//! use banatie_infra_core::audit::{audit, AuditInput};
+//! let input = AuditInput { dir: Some("/opt/banatie".into()), ..Default::default() };
+//! let report = audit(&input).expect("the files can be read");
+//! print!("{}", banatie_infra_core::diagnostic::render_human(&report.diagnostics, &report.sources(), false));
+//! ```
+//!
+//! What is read, from `dir` unless given explicitly:
+//! - the Compose file (`compose.yaml`, `compose.yml`, `docker-compose.yaml`,
+//!   `docker-compose.yml`, the first that exists) and its override file
+//!   (`compose.override.yaml`, ..., `docker-compose.override.yml`), merged like Compose;
+//! - the project env file `.env` beside it (Compose reads it, and the shell environment,
+//!   to interpolate `${VAR}` in the Compose file; see [`AuditInput::shell_env`]);
+//! - every `env_file` of every service;
+//! - every bind-mounted file a container runs: `*.sql` and `*.sh` under
+//!   `/docker-entrypoint-initdb.d` of a PostgreSQL service (a mounted directory is
+//!   listed), and the scripts an `entrypoint` or `command` runs (`sh -c '...'` inline, or a
+//!   mounted `*.sh`);
+//! - the Dockerfile of each `build`, for the image its final stage is based on;
+//! - `Caddyfile` and `caddy/Caddyfile`, and every `*.sh` in the directory and in `scripts/`.
+//!
+//! Absolute host paths in the Compose file that do not exist on this machine are read
+//! from under `dir` when `dir` is a copy of the deployment root: the root is given
+//! ([`AuditInput::root`]) or inferred from the first such path whose tail exists under
+//! `dir` (`/opt/banatie/.env` and `dir/.env`: root `/opt/banatie`).
+//!
+//! Findings are located in the file where the problem is: `span.file` is that file's path
+//! (as reached from `dir`), the position is 1-based, and the pointer is the JSON pointer in
+//! the Compose file's structure (`/services/storage/healthcheck/test`) or empty for
+//! line-based files (env files, scripts, the Caddyfile). No message contains a secret
+//! value, and [`Audit::sources`] gives the files' text with secret values redacted, for
+//! printing the offending lines.
+
+mod compose;
+mod env;
+mod interp;
+mod rules;
+mod shell;
+mod sql;
+mod tree;
+
+pub(crate) mod caddyfile;
+
+use std::collections::HashSet;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Component, Path, PathBuf};
+
+use indexmap::IndexMap;
+
+use crate::diagnostic::{Code, Diagnostic, Location, Severity, Span};
+use crate::load::Format;
+use crate::types::ImageRef;
+
+pub(crate) use compose::{At, Project, Svc};
+pub(crate) use env::EnvFile;
+pub(crate) use tree::FileId;
+
+/// BI207: an env file that holds secrets is readable by group or others.
+pub const CODE_SECRET_FILE_MODE: Code = Code("BI207");
+/// BI208: a connection URL whose user or password is not percent-encoded.
+pub const CODE_URL_USERINFO: Code = Code("BI208");
+/// BI307: a variable Compose interpolates is not set where Compose looks for it.
+pub const CODE_UNSET_INTERPOLATION: Code = Code("BI307");
+/// BI308: a literal `$` in a Compose value that Compose would interpolate.
+pub const CODE_DOLLAR_NEEDS_ESCAPE: Code = Code("BI308");
+/// BI309: an env-file value that Compose's parser cuts at `#` or expands at `$`.
+pub const CODE_ENV_FILE_QUOTING: Code = Code("BI309");
+/// BI310: a one-shot job starts when the server it works on has only started.
+pub const CODE_JOB_RACE: Code = Code("BI310");
+/// BI311: a service uses the storage before its init job has completed.
+pub const CODE_INIT_NOT_AWAITED: Code = Code("BI311");
+/// BI312: a script whose failures are masked.
+pub const CODE_MASKED_FAILURE: Code = Code("BI312");
+/// BI313: the image a build is based on cannot be read, so its health check is unchecked.
+pub const CODE_UNKNOWN_BUILD_BASE: Code = Code("BI313");
+/// BI314: an env file or Caddyfile that does not parse.
+pub const CODE_UNPARSABLE: Code = Code("BI314");
+/// BI507: a retired `mc` command.
+pub const CODE_RETIRED_MC: Code = Code("BI507");
+/// BI508: a backup whose failure leaves a file that looks like a backup.
+pub const CODE_UNSAFE_BACKUP: Code = Code("BI508");
+/// BI509: a backup written into a directory the script never creates.
+pub const CODE_BACKUP_DIRECTORY: Code = Code("BI509");
+/// BI510: on PostgreSQL 15+, an application role without CREATE on schema `public`.
+pub const CODE_SCHEMA_PUBLIC_CREATE: Code = Code("BI510");
+/// BI511: init SQL that hard-codes a role or database name the environment sets.
+pub const CODE_HARDCODED_NAME: Code = Code("BI511");
+/// BI512: a MinIO drive path without a mount.
+pub const CODE_DRIVE_NOT_MOUNTED: Code = Code("BI512");
+
+/// The codes only the audit reports, with their severity and a one-line description, in
+/// code order. The audit also reports codes of [`crate::validate::RULES`] where the
+/// meaning is the same (BI114, BI115, BI116, BI201, BI202, BI203, BI204, BI301, BI302,
+/// BI303, BI304, BI402, BI406, BI501) and the loader's BI100 for a Compose file that is
+/// not YAML.
+pub const RULES: &[(Code, Severity, &str)] = &[
+    (CODE_SECRET_FILE_MODE, Severity::Error, "an env file that holds secrets can be read by group or others (not mode 0600)"),
+    (CODE_URL_USERINFO, Severity::Error, "a connection URL whose user or password is not percent-encoded (a base64 password's `/`, `+`, `=` break it)"),
+    (CODE_UNSET_INTERPOLATION, Severity::Error, "a `${VAR}` Compose interpolates from the shell and the project .env only is not set there (defined only in an env_file, or later in .env), so it is empty"),
+    (CODE_DOLLAR_NEEDS_ESCAPE, Severity::Error, "a literal `$` in a Compose value that Compose would interpolate (write `$$`), or an invalid `${`"),
+    (CODE_ENV_FILE_QUOTING, Severity::Error, "an env-file value that Compose's parser cuts at `#` or expands at `$`: single-quote it"),
+    (CODE_JOB_RACE, Severity::Error, "a one-shot job depends on a server with the short form (`service_started`): it runs before the server accepts connections"),
+    (CODE_INIT_NOT_AWAITED, Severity::Error, "a service depends on the storage while an init job exists, but does not wait for it with `service_completed_successfully`"),
+    (CODE_MASKED_FAILURE, Severity::Error, "a job or operator script whose failures are masked (`|| echo`, `|| true`, `exit 0`, no `set -e`)"),
+    (CODE_UNKNOWN_BUILD_BASE, Severity::Warning, "the Dockerfile of a built service cannot be read, so its health check is not checked against the image (pass `--base-image`)"),
+    (CODE_UNPARSABLE, Severity::Error, "an env file or Caddyfile that does not parse"),
+    (CODE_RETIRED_MC, Severity::Error, "a retired `mc` command (`mc policy`, `mc admin policy add/set`, `mc ilm import`, `mc config host`)"),
+    (CODE_UNSAFE_BACKUP, Severity::Error, "a backup whose failure leaves a file that looks like a backup (`docker exec -t`, `pg_dump` without `-U`, a pipe without pipefail, a redirect to the final name)"),
+    (CODE_BACKUP_DIRECTORY, Severity::Warning, "a script writes a backup into a directory it never creates"),
+    (CODE_SCHEMA_PUBLIC_CREATE, Severity::Error, "init SQL on PostgreSQL 15+ leaves an application role without CREATE on schema public (neither database owner nor granted)"),
+    (CODE_HARDCODED_NAME, Severity::Warning, "init SQL hard-codes a role or database name that the environment sets elsewhere; an error when the names disagree"),
+    (CODE_DRIVE_NOT_MOUNTED, Severity::Error, "a MinIO drive path (from `/data{1...N}`) that no volume is mounted on"),
+];
+
+/// What to audit. Every path may be relative to the working directory.
+#[derive(Debug, Clone, Default)]
+pub struct AuditInput {
+    /// The deployment directory: files are looked for here (see the module docs).
+    pub dir: Option<PathBuf>,
+    /// Compose files, base first, overrides after. Default: found in `dir`.
+    pub compose: Vec<PathBuf>,
+    /// The project env file Compose interpolates from (Compose's `--env-file`). Default:
+    /// `.env` beside the first Compose file, if it exists.
+    pub env_file: Option<PathBuf>,
+    /// Caddyfiles. Default: `Caddyfile` and `caddy/Caddyfile` in `dir`, if they exist.
+    pub caddyfiles: Vec<PathBuf>,
+    /// More scripts: `*.sql` (init SQL, PostgreSQL 15 assumed) or shell scripts (run by
+    /// the operator: their exit status matters). Added to those found.
+    pub scripts: Vec<PathBuf>,
+    /// The image a service's final build stage is based on, by service name, for builds
+    /// whose Dockerfile is not on this machine (also overrides what the Dockerfile says).
+    pub base_images: IndexMap<String, ImageRef>,
+    /// The shell environment Compose would interpolate from, besides the project env file
+    /// (which it overrides). Default: empty, so the audit does not depend on who runs it.
+    pub shell_env: IndexMap<String, String>,
+    /// The deployment root the files were written for (for example `/opt/banatie`), when
+    /// `dir` is a copy of it: absolute paths under it are read from `dir`. Default:
+    /// inferred.
+    pub root: Option<String>,
+}
+
+/// The kind of an audited file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A Compose file.
+    Compose,
+    /// An env file (the project `.env` or an `env_file`).
+    EnvFile,
+    /// A Caddyfile.
+    Caddyfile,
+    /// A shell script.
+    Shell,
+    /// An SQL script.
+    Sql,
+}
+
+/// One file the audit read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditedFile {
+    /// The path, as used in diagnostics.
+    pub path: String,
+    /// What it is.
+    pub kind: FileKind,
+    /// Its text with secret values replaced by `<redacted>`, for showing lines.
+    pub redacted: String,
+}
+
+/// The result of an audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audit {
+    /// Every finding, grouped by file in the order the files were read, then by line.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every file read, in order.
+    pub files: Vec<AuditedFile>,
+}
+
+impl Audit {
+    /// `(path, redacted text)` of every file, for [`crate::diagnostic::render_human`].
+    pub fn sources(&self) -> Vec<(&str, &str)> {
+        self.files
+            .iter()
+            .map(|f| (f.path.as_str(), f.redacted.as_str()))
+            .collect()
+    }
+
+    /// Whether any finding is an error.
+    pub fn has_errors(&self) -> bool {
+        crate::diagnostic::has_errors(&self.diagnostics)
+    }
+}
+
+/// Why an audit could not run at all (exit code 2 in the CLI). Problems inside files are
+/// diagnostics, not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// A file that was named or found cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Neither a directory nor any file to audit was given, or the directory holds none.
+    #[error("nothing to audit: {0}")]
+    Nothing(String),
+}
+
+/// A file read by the audit.
+#[derive(Debug, Clone)]
+pub(crate) struct SrcFile {
+    /// The path as shown.
+    pub(crate) name: String,
+    /// The local path.
+    pub(crate) path: PathBuf,
+    /// The text.
+    pub(crate) text: String,
+    /// The Unix mode bits.
+    pub(crate) mode: u32,
+    /// What it is.
+    pub(crate) kind: FileKind,
+    /// Secret ranges to hide when showing the file: (line, first column, last column + 1),
+    /// 1-based, in characters.
+    pub(crate) redact: Vec<(usize, usize, usize)>,
+}
+
+impl SrcFile {
+    /// The text of 1-based line `n`, without its line ending.
+    pub(crate) fn line(&self, n: usize) -> &str {
+        self.text
+            .split('\n')
+            .nth(n.saturating_sub(1))
+            .unwrap_or("")
+            .trim_end_matches('\r')
+    }
+
+    fn redacted(&self) -> String {
+        if self.redact.is_empty() {
+            return self.text.clone();
+        }
+        let mut out = String::with_capacity(self.text.len());
+        for (i, line) in self.text.split_inclusive('\n').enumerate() {
+            let ranges: Vec<&(usize, usize, usize)> =
+                self.redact.iter().filter(|r| r.0 == i + 1).collect();
+            if ranges.is_empty() {
+                out.push_str(line);
+                continue;
+            }
+            let mut skip_until = 0;
+            for (k, c) in line.chars().enumerate() {
+                let col = k + 1;
+                if let Some(r) = ranges.iter().find(|r| r.1 == col) {
+                    out.push_str("<redacted>");
+                    skip_until = r.2;
+                }
+                if col < skip_until && c != '\n' && c != '\r' {
+                    continue;
+                }
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+/// How a shell script is reached.
+#[derive(Debug, Clone)]
+pub(crate) struct ScriptRef {
+    /// The file the text is in (a script file, or the Compose file for inline scripts).
+    pub(crate) file: FileId,
+    /// The script text.
+    pub(crate) text: String,
+    /// For inline scripts: how script positions map to the file.
+    pub(crate) inline: Option<InlineMap>,
+    /// How it is run.
+    pub(crate) run: shell::RunAs,
+    /// The service that runs it, if any.
+    pub(crate) service: Option<String>,
+}
+
+/// Where an inline script (a YAML scalar) is in its file.
+#[derive(Debug, Clone)]
+pub(crate) struct InlineMap {
+    /// The scalar's position (for a block scalar, its indicator).
+    pub(crate) loc: Option<Location>,
+    /// For a literal block scalar (`|`): the file line of script line 1 and the
+    /// indentation of its lines.
+    pub(crate) literal: Option<(usize, usize)>,
+    /// The pointer of the scalar (or its key).
+    pub(crate) pointer: String,
+}
+
+impl InlineMap {
+    fn map(&self, at: Location) -> Option<Location> {
+        match self.literal {
+            Some((first, indent)) => Some(Location {
+                line: first + at.line - 1,
+                column: indent + at.column,
+            }),
+            None => self.loc,
+        }
+    }
+}
+
+/// An init SQL file of a PostgreSQL service (or given).
+#[derive(Debug, Clone)]
+pub(crate) struct SqlRef {
+    /// The file.
+    pub(crate) file: FileId,
+    /// The PostgreSQL service, if mounted into one.
+    pub(crate) service: Option<String>,
+}
+
+/// Everything read from a deployment.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Deployment {
+    /// Every file read.
+    pub(crate) files: Vec<SrcFile>,
+    /// The project directory (where relative Compose paths start).
+    pub(crate) project_dir: PathBuf,
+    /// The deployment root, when `dir` is a copy of it.
+    pub(crate) root: Option<String>,
+    /// The Compose file (the base).
+    pub(crate) compose_file: Option<FileId>,
+    /// The Compose project, if there is a Compose file that parses.
+    pub(crate) project: Option<Project>,
+    /// The raw (not interpolated) merged tree.
+    pub(crate) raw: Option<tree::Y>,
+    /// The project env file.
+    pub(crate) project_env: Option<usize>,
+    /// Every env file (the project one included), parsed.
+    pub(crate) env_files: Vec<EnvFile>,
+    /// The interpolation environment: shell over project env file.
+    pub(crate) interp_env: IndexMap<String, String>,
+    /// The shell environment given.
+    pub(crate) shell_env: IndexMap<String, String>,
+    /// Caddy sites by file.
+    pub(crate) sites: Vec<(FileId, caddyfile::Site)>,
+    /// Shell scripts.
+    pub(crate) scripts: Vec<ScriptRef>,
+    /// SQL scripts.
+    pub(crate) sql: Vec<SqlRef>,
+    /// The image each service's build is based on, or runs (overrides included).
+    pub(crate) images: IndexMap<String, ImageRef>,
+    /// Services whose build base could not be read: (service, Dockerfile path).
+    pub(crate) unknown_builds: Vec<(String, String)>,
+    /// Services whose image (Dockerfile) defines a HEALTHCHECK.
+    pub(crate) image_healthchecks: HashSet<String>,
+    /// Findings made while reading (syntax, interpolation).
+    pub(crate) diags: Vec<Diagnostic>,
+}
+
+impl Deployment {
+    /// Adds a file (or returns the existing one with the same path).
+    fn add_file(&mut self, name: String, path: PathBuf, text: String, kind: FileKind) -> FileId {
+        let canon = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if let Some(i) = self.files.iter().position(|f| {
+            std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone()) == canon
+        }) {
+            return i;
+        }
+        let mode = std::fs::metadata(&path)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0o644);
+        self.files.push(SrcFile {
+            name,
+            path,
+            text,
+            mode,
+            kind,
+            redact: vec![],
+        });
+        self.files.len() - 1
+    }
+
+    /// A diagnostic located in `file`.
+    // Every located finding is built here; a struct for the place would only move the
+    // arguments around.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn diag(
+        &self,
+        severity: Severity,
+        code: Code,
+        file: FileId,
+        loc: Option<Location>,
+        pointer: &str,
+        message: String,
+        help: String,
+    ) -> Diagnostic {
+        let mut d = match severity {
+            Severity::Error => Diagnostic::error(code, pointer, message),
+            Severity::Warning => Diagnostic::warning(code, pointer, message),
+        };
+        d.help = Some(help);
+        d.span = Some(Span {
+            file: self.files[file].name.clone(),
+            location: loc,
+        });
+        d
+    }
+
+    /// A diagnostic at `at`.
+    pub(crate) fn diag_at(
+        &self,
+        severity: Severity,
+        code: Code,
+        at: &At,
+        message: String,
+        help: String,
+    ) -> Diagnostic {
+        self.diag(severity, code, at.file, at.loc, &at.pointer, message, help)
+    }
+
+    /// The local path of a host path written in the Compose file (relative to the
+    /// project directory; absolute paths under the deployment root read from under it).
+    pub(crate) fn local(&self, p: &str) -> PathBuf {
+        let p = p.trim();
+        if let Some(rest) = p.strip_prefix("~/") {
+            if let Some(home) = std::env::var_os("HOME") {
+                return PathBuf::from(home).join(rest);
+            }
+        }
+        if p.starts_with('/') {
+            if let Some(root) = &self.root {
+                if let Some(rest) = p.strip_prefix(root.as_str()) {
+                    let rest = rest.trim_start_matches('/');
+                    return self.project_dir.join(rest);
+                }
+            }
+            return PathBuf::from(p);
+        }
+        let joined = self.project_dir.join(p);
+        normalize(&joined)
+    }
+
+    /// The name to show for a local path: relative paths as joined.
+    fn shown(&self, local: &Path) -> String {
+        local.display().to_string()
+    }
+
+    /// The PostgreSQL environment of a service (`POSTGRES_USER`, ...) as the container
+    /// gets it: `environment` over its env files.
+    pub(crate) fn container_env(&self, svc: &Svc) -> IndexMap<String, (String, String)> {
+        let mut out: IndexMap<String, (String, String)> = IndexMap::new();
+        for (p, _) in &svc.env_files {
+            let local = self.local(p);
+            if let Some(ef) = self
+                .env_files
+                .iter()
+                .find(|e| same_file(&self.files[e.file].path, &local))
+            {
+                for (i, e) in ef.entries.iter().enumerate() {
+                    if let Some(v) = &ef.values[i] {
+                        out.insert(
+                            e.key.clone(),
+                            (
+                                v.clone(),
+                                format!("{} line {}", self.files[ef.file].name, e.location.line),
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        for e in &svc.environment {
+            if let Some(v) = &e.value {
+                let mut from = format!("services.{}.environment.{}", svc.name, e.name);
+                // `NAME: ${VAR}` takes the value from the project env file: name that line.
+                if let Some(Ok([interp::Piece::Ref(r)])) = e
+                    .raw
+                    .as_deref()
+                    .map(interp::parse)
+                    .as_ref()
+                    .map(|p| p.as_ref().map(Vec::as_slice))
+                {
+                    if let Some(ef) = self.project_env.map(|i| &self.env_files[i]) {
+                        if let Some((i, _)) = ef.get(&r.name) {
+                            from = format!(
+                                "`{}` line {}, through `{from}`",
+                                self.files[ef.file].name, ef.entries[i].location.line
+                            );
+                        }
+                    }
+                }
+                out.insert(e.name.clone(), (v.clone(), from));
+            }
+        }
+        out
+    }
+}
+
+/// Whether two paths name the same file.
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => normalize(a) == normalize(b),
+    }
+}
+
+/// Removes `.` and `..` components lexically.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn read(path: &Path) -> Result<String, AuditError> {
+    std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .map_err(|source| AuditError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+}
+
+const COMPOSE_NAMES: &[&str] = &[
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+];
+
+/// The deployment root: the prefix of an absolute path written in the Compose file
+/// whose tail exists under `dir`.
+fn infer_root(dir: &Path, paths: &[String]) -> Option<String> {
+    for p in paths {
+        if !p.starts_with('/') || Path::new(p).exists() {
+            continue;
+        }
+        let comps: Vec<&str> = p.split('/').filter(|c| !c.is_empty()).collect();
+        for k in 1..comps.len() {
+            let tail: PathBuf = comps[k..].iter().collect();
+            if dir.join(&tail).exists() {
+                return Some(format!("/{}", comps[..k].join("/")));
+            }
+        }
+    }
+    None
+}
+
+/// Reads a deployment; problems inside files become diagnostics.
+pub(crate) fn read_deployment(input: &AuditInput) -> Result<Deployment, AuditError> {
+    let mut d = Deployment {
+        shell_env: input.shell_env.clone(),
+        ..Default::default()
+    };
+    let dir = input.dir.clone();
+    if let Some(dir) = &dir {
+        if !dir.is_dir() {
+            return Err(AuditError::Io {
+                path: dir.display().to_string(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
+            });
+        }
+    }
+    // Compose files.
+    let mut compose_paths = input.compose.clone();
+    if compose_paths.is_empty() {
+        if let Some(dir) = &dir {
+            if let Some(base) = COMPOSE_NAMES
+                .iter()
+                .map(|n| dir.join(n))
+                .find(|p| p.is_file())
+            {
+                compose_paths.push(base.clone());
+                let stem = base
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.rsplit_once('.'))
+                    .map(|(s, e)| format!("{s}.override.{e}"));
+                if let Some(o) = stem.map(|s| dir.join(s)).filter(|p| p.is_file()) {
+                    compose_paths.push(o);
+                }
+            }
+        }
+    }
+    d.project_dir = compose_paths
+        .first()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .or_else(|| dir.clone())
+        .unwrap_or_else(|| PathBuf::from("."));
+    if d.project_dir.as_os_str().is_empty() {
+        d.project_dir = PathBuf::from(".");
+    }
+    let mut trees = Vec::new();
+    for p in &compose_paths {
+        let text = read(p)?;
+        let id = d.add_file(
+            p.display().to_string(),
+            p.clone(),
+            text.clone(),
+            FileKind::Compose,
+        );
+        d.compose_file.get_or_insert(id);
+        match crate::load::parse_tree(&text, Format::Yaml, &d.files[id].name) {
+            Ok(node) => trees.push(tree::Y::from_node(&node, id)),
+            Err(e) => d.diags.push(e.to_diagnostic()),
+        }
+    }
+    let mut raw: Option<tree::Y> = None;
+    for t in trees {
+        match &mut raw {
+            None => raw = Some(t),
+            Some(r) => r.merge(&t, ""),
+        }
+    }
+    // The deployment root, from absolute paths that are not on this machine.
+    d.root = input
+        .root
+        .clone()
+        .map(|r| r.trim_end_matches('/').to_owned());
+    if d.root.is_none() {
+        if let (Some(dir), Some(r)) = (&dir, &raw) {
+            let mut paths = Vec::new();
+            if let Some(services) = r.get("services") {
+                for (_, s) in services.entries() {
+                    if let Some(ef) = s.get("env_file") {
+                        paths.extend(ef.text());
+                        paths.extend(ef.items().iter().filter_map(|i| {
+                            i.text().or_else(|| i.get("path").and_then(tree::Y::text))
+                        }));
+                    }
+                    if let Some(v) = s.get("volumes") {
+                        paths.extend(v.items().iter().filter_map(|i| {
+                            i.text()
+                                .map(|t| t.split(':').next().unwrap_or("").to_owned())
+                                .or_else(|| i.get("source").and_then(tree::Y::text))
+                        }));
+                    }
+                }
+            }
+            d.root = infer_root(dir, &paths);
+        }
+    }
+    // The project env file.
+    let project_env = input.env_file.clone().or_else(|| {
+        let p = d.project_dir.join(".env");
+        p.is_file().then_some(p)
+    });
+    if let Some(p) = project_env {
+        let text = read(&p)?;
+        let id = d.add_file(d.shown(&p), p, text, FileKind::EnvFile);
+        env::load(&mut d, id, true);
+        d.project_env = Some(d.env_files.len() - 1);
+    }
+    d.interp_env = env::interpolation_env(&d);
+    // env_file files, found in the raw tree (their paths are rarely interpolated).
+    if let Some(r) = &raw {
+        let mut env_paths = Vec::new();
+        if let Some(services) = r.get("services") {
+            for (_, s) in services.entries() {
+                if let Some(ef) = s.get("env_file") {
+                    env_paths.extend(ef.text());
+                    env_paths.extend(ef.items().iter().filter_map(|i| {
+                        i.text().or_else(|| i.get("path").and_then(tree::Y::text))
+                    }));
+                }
+            }
+        }
+        for p in env_paths {
+            let local = d.local(&p);
+            if d.env_files
+                .iter()
+                .any(|e| same_file(&d.files[e.file].path, &local))
+            {
+                continue;
+            }
+            match std::fs::read(&local) {
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    let id = d.add_file(d.shown(&local), local, text, FileKind::EnvFile);
+                    env::load(&mut d, id, false);
+                }
+                Err(e) => {
+                    // Compose refuses to start without it: report at the reference.
+                    let file = d.compose_file.unwrap_or(0);
+                    let dg = d.diag(
+                        Severity::Error,
+                        CODE_UNPARSABLE,
+                        file,
+                        None,
+                        "",
+                        format!("env file `{p}` cannot be read ({e}): Compose refuses to start the services that name it"),
+                        "create the file, or pass the deployment root with `--root` when auditing a copy".into(),
+                    );
+                    d.diags.push(dg);
+                }
+            }
+        }
+        // Interpolate, with findings.
+        let interpolated = env::interpolate_compose(&mut d, r);
+        let mut project = compose::project(&interpolated);
+        fill_raw(&mut project, r);
+        d.project = Some(project);
+    }
+    d.raw = raw;
+    resolve_images(&mut d, input);
+    find_scripts(&mut d, dir.as_deref(), input)?;
+    // Caddyfiles.
+    let mut caddy_paths = input.caddyfiles.clone();
+    if caddy_paths.is_empty() {
+        if let Some(dir) = &dir {
+            for c in ["Caddyfile", "caddy/Caddyfile"] {
+                let p = dir.join(c);
+                if p.is_file() {
+                    caddy_paths.push(p);
+                }
+            }
+        }
+    }
+    for p in caddy_paths {
+        let text = read(&p)?;
+        let id = d.add_file(d.shown(&p), p, text.clone(), FileKind::Caddyfile);
+        match caddyfile::parse(&text) {
+            Ok(blocks) => {
+                for s in caddyfile::sites(&blocks) {
+                    d.sites.push((id, s));
+                }
+            }
+            Err(e) => {
+                let dg = d.diag(
+                    Severity::Error,
+                    CODE_UNPARSABLE,
+                    id,
+                    Some(e.at),
+                    "",
+                    format!("the Caddyfile does not parse: {}", e.message),
+                    "fix the syntax; `caddy adapt --config FILE` shows what Caddy reads".into(),
+                );
+                d.diags.push(dg);
+            }
+        }
+    }
+    if d.files.is_empty() {
+        return Err(AuditError::Nothing(match &dir {
+            Some(dir) => format!(
+                "{} holds no Compose file, env file, Caddyfile or script",
+                dir.display()
+            ),
+            None => "give a directory or files to audit".into(),
+        }));
+    }
+    Ok(d)
+}
+
+/// Copies the values as written (before interpolation) into the environment entries.
+fn fill_raw(project: &mut Project, raw: &tree::Y) {
+    let Some(services) = raw.get("services") else {
+        return;
+    };
+    for s in &mut project.services {
+        let Some(env) = services.get(&s.name).and_then(|v| v.get("environment")) else {
+            continue;
+        };
+        for e in &mut s.environment {
+            e.raw = match &env.kind {
+                tree::Kind::Map(_) => env.get(&e.name).and_then(tree::Y::text),
+                tree::Kind::Seq(items) => items.iter().filter_map(tree::Y::text).find_map(|t| {
+                    let (k, v) = t.split_once('=')?;
+                    (k == e.name).then(|| v.to_owned())
+                }),
+                _ => None,
+            };
+        }
+    }
+}
+
+/// The image each service runs or is built from: `--base-image`, else the Dockerfile's
+/// final (or target) stage, else `image`.
+fn resolve_images(d: &mut Deployment, input: &AuditInput) {
+    let Some(project) = d.project.clone() else {
+        return;
+    };
+    for s in &project.services {
+        if let Some(img) = input.base_images.get(&s.name) {
+            d.images.insert(s.name.clone(), img.clone());
+            continue;
+        }
+        if let Some(b) = &s.build {
+            let ctx = d.local(&b.context);
+            let df = ctx.join(&b.dockerfile);
+            match std::fs::read_to_string(&df) {
+                Ok(text) => {
+                    let (base, healthcheck) = dockerfile_base(&text, b.target.as_deref(), &b.args);
+                    if healthcheck {
+                        d.image_healthchecks.insert(s.name.clone());
+                    }
+                    match base.and_then(|b| b.parse::<ImageRef>().ok()) {
+                        Some(img) => {
+                            d.images.insert(s.name.clone(), img);
+                        }
+                        None => d
+                            .unknown_builds
+                            .push((s.name.clone(), df.display().to_string())),
+                    }
+                }
+                Err(_) => d
+                    .unknown_builds
+                    .push((s.name.clone(), df.display().to_string())),
+            }
+            continue;
+        }
+        if let Some(img) = s
+            .image
+            .as_ref()
+            .and_then(|(i, _)| i.parse::<ImageRef>().ok())
+        {
+            d.images.insert(s.name.clone(), img);
+        }
+    }
+}
+
+/// The image the chosen stage of a Dockerfile is based on (following `FROM stage`), and
+/// whether that stage (or one it is based on) has a `HEALTHCHECK` other than `NONE`.
+pub(crate) fn dockerfile_base(
+    text: &str,
+    target: Option<&str>,
+    build_args: &[(String, String)],
+) -> (Option<String>, bool) {
+    // Join continuation lines, drop comments.
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for l in text.lines() {
+        let t = l.trim();
+        if t.starts_with('#') && cur.is_empty() {
+            continue;
+        }
+        if let Some(s) = t.strip_suffix('\\') {
+            cur.push_str(s);
+            cur.push(' ');
+        } else {
+            cur.push_str(t);
+            lines.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    let mut args: IndexMap<String, String> = IndexMap::new();
+    // (stage name, base, healthcheck)
+    let mut stages: Vec<(Option<String>, String, bool)> = Vec::new();
+    for l in &lines {
+        let mut words = l.split_whitespace();
+        let Some(instr) = words.next() else { continue };
+        match instr.to_ascii_uppercase().as_str() {
+            "ARG" if stages.is_empty() => {
+                for w in words {
+                    let (k, v) = w.split_once('=').unwrap_or((w, ""));
+                    let v = build_args
+                        .iter()
+                        .find(|(a, _)| a == k)
+                        .map_or(v, |(_, b)| b.as_str());
+                    args.insert(k.to_owned(), v.trim_matches('"').to_owned());
+                }
+            }
+            "FROM" => {
+                let rest: Vec<&str> = words.filter(|w| !w.starts_with("--")).collect();
+                let image = rest.first().map_or(String::new(), |i| {
+                    let lookup = |k: &str| args.get(k).cloned();
+                    match interp::parse(i) {
+                        Ok(p) => interp::substitute(&p, &lookup),
+                        Err(_) => (*i).to_owned(),
+                    }
+                });
+                let name = match rest.as_slice() {
+                    [_, kw, n, ..] if kw.eq_ignore_ascii_case("as") => Some(n.to_ascii_lowercase()),
+                    _ => None,
+                };
+                stages.push((name, image, false));
+            }
+            "HEALTHCHECK" => {
+                let none = words.next().is_some_and(|w| w.eq_ignore_ascii_case("NONE"));
+                if let Some(last) = stages.last_mut() {
+                    last.2 = !none;
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut idx = match target {
+        Some(t) => stages
+            .iter()
+            .position(|s| s.0.as_deref() == Some(&t.to_ascii_lowercase())),
+        None => stages.len().checked_sub(1),
+    };
+    let mut healthcheck = false;
+    for _ in 0..stages.len() {
+        let Some(i) = idx else { break };
+        let (_, base, hc) = &stages[i];
+        healthcheck |= *hc;
+        match stages[..i]
+            .iter()
+            .position(|s| s.0.as_deref() == Some(&base.to_ascii_lowercase()))
+        {
+            Some(j) => idx = Some(j),
+            None => return (Some(base.clone()), healthcheck),
+        }
+    }
+    (None, healthcheck)
+}
+
+/// Whether `argv` runs an inline shell script: `sh -c SCRIPT` (or bash, ash, dash) with
+/// the interpreter's own flags; returns (index of the script, flags).
+fn inline_script(argv: &[String]) -> Option<(usize, Vec<String>)> {
+    let shell = argv.first()?;
+    let base = shell.rsplit('/').next().unwrap_or(shell);
+    if !matches!(base, "sh" | "bash" | "ash" | "dash") {
+        return None;
+    }
+    let mut flags = Vec::new();
+    for (i, a) in argv.iter().enumerate().skip(1) {
+        if a == "-c" {
+            return (i + 1 < argv.len()).then_some((i + 1, flags));
+        }
+        match a.strip_prefix('-') {
+            Some(f) if f.contains('c') => {
+                flags.push(a.replace('c', ""));
+                return (i + 1 < argv.len()).then_some((i + 1, flags));
+            }
+            Some(_) => flags.push(a.clone()),
+            None => return None,
+        }
+    }
+    None
+}
+
+/// The script file an argv runs (`sh /init/init.sh`, `/init/init.sh`), in the container.
+fn script_path(argv: &[String]) -> Option<(String, Vec<String>)> {
+    let first = argv.first()?;
+    let base = first.rsplit('/').next().unwrap_or(first);
+    if matches!(base, "sh" | "bash" | "ash" | "dash") {
+        let mut flags = Vec::new();
+        for a in &argv[1..] {
+            if a.starts_with('-') {
+                flags.push(a.clone());
+            } else {
+                return a.ends_with(".sh").then(|| (a.clone(), flags));
+            }
+        }
+        return None;
+    }
+    first.ends_with(".sh").then(|| (first.clone(), vec![]))
+}
+
+/// Whether a service is a one-shot job: the MinIO client image, or `restart: "no"`.
+pub(crate) fn is_job(d: &Deployment, s: &Svc) -> bool {
+    s.restart.as_deref() == Some("no")
+        || d.images
+            .get(&s.name)
+            .is_some_and(|i| crate::images::family(i) == crate::images::Family::MinioClient)
+}
+
+fn find_scripts(
+    d: &mut Deployment,
+    dir: Option<&Path>,
+    input: &AuditInput,
+) -> Result<(), AuditError> {
+    let mut seen: Vec<PathBuf> = Vec::new();
+    if let Some(project) = d.project.clone() {
+        let compose_file = d.compose_file.unwrap_or(0);
+        for s in &project.services {
+            let job = is_job(d, s);
+            let family = d.images.get(&s.name).map(crate::images::family);
+            let postgres = matches!(
+                family,
+                Some(crate::images::Family::PostgresAlpine | crate::images::Family::PostgresDebian)
+            );
+            // Inline scripts and script files run by entrypoint + command.
+            let mut argv: Vec<String> = Vec::new();
+            let mut locs: Vec<Option<Location>> = Vec::new();
+            let mut pointer = String::new();
+            if let Some(e) = &s.entrypoint {
+                argv.extend(e.argv.iter().cloned());
+                locs.extend(e.locs.iter().copied());
+                pointer.clone_from(&e.at.pointer);
+            }
+            if let Some(c) = &s.command {
+                if pointer.is_empty() {
+                    pointer.clone_from(&c.at.pointer);
+                }
+                argv.extend(c.argv.iter().cloned());
+                locs.extend(c.locs.iter().copied());
+            }
+            let key_loc = s
+                .entrypoint
+                .as_ref()
+                .or(s.command.as_ref())
+                .and_then(|c| c.at.loc);
+            if let Some((k, flags)) = inline_script(&argv) {
+                // Scan the script as written (before interpolation), so positions match
+                // the file; `$$` reads as a plain word character either way.
+                let text = raw_argv(d, s)
+                    .and_then(|r| r.get(k).cloned())
+                    .unwrap_or_else(|| argv[k].clone());
+                let loc = locs.get(k).copied().flatten();
+                let own_file = s.entrypoint.as_ref().map_or(compose_file, |e| e.at.file);
+                let literal = loc.and_then(|l| literal_block(&d.files[own_file], l));
+                d.scripts.push(ScriptRef {
+                    file: own_file,
+                    text,
+                    inline: Some(InlineMap {
+                        loc: if literal.is_some() { loc } else { key_loc },
+                        literal,
+                        pointer: pointer.clone(),
+                    }),
+                    run: shell::RunAs {
+                        errexit: shell::flags_errexit(flags.iter().map(String::as_str)),
+                        exit_status_matters: job,
+                    },
+                    service: Some(s.name.clone()),
+                });
+            } else if let Some((path, flags)) = script_path(&argv) {
+                if let Some(local) = container_to_host(d, s, &path) {
+                    if let Ok(text) = std::fs::read_to_string(&local) {
+                        let id = d.add_file(
+                            d.shown(&local),
+                            local.clone(),
+                            text.clone(),
+                            FileKind::Shell,
+                        );
+                        seen.push(local);
+                        d.scripts.push(ScriptRef {
+                            file: id,
+                            text,
+                            inline: None,
+                            run: shell::RunAs {
+                                errexit: shell::flags_errexit(flags.iter().map(String::as_str)),
+                                exit_status_matters: job,
+                            },
+                            service: Some(s.name.clone()),
+                        });
+                    }
+                }
+            }
+            // Init scripts of PostgreSQL, and mounted shell scripts.
+            for v in s.volumes.iter().filter(|v| v.bind) {
+                let local = d.local(&v.source);
+                let initdb = v.target.starts_with("/docker-entrypoint-initdb.d");
+                let mut files: Vec<(PathBuf, String)> = Vec::new();
+                if local.is_dir() && initdb {
+                    let mut entries: Vec<PathBuf> = std::fs::read_dir(&local)
+                        .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
+                        .unwrap_or_default();
+                    entries.sort();
+                    for e in entries {
+                        files.push((
+                            e.clone(),
+                            format!(
+                                "{}/{}",
+                                v.target,
+                                e.file_name().and_then(|n| n.to_str()).unwrap_or("")
+                            ),
+                        ));
+                    }
+                } else if local.is_file() {
+                    files.push((local.clone(), v.target.clone()));
+                }
+                for (f, target) in files {
+                    if seen.contains(&f) || !f.is_file() {
+                        continue;
+                    }
+                    if initdb && postgres && target.ends_with(".sql") {
+                        let text = read(&f)?;
+                        let id = d.add_file(d.shown(&f), f.clone(), text, FileKind::Sql);
+                        d.sql.push(SqlRef {
+                            file: id,
+                            service: Some(s.name.clone()),
+                        });
+                        seen.push(f);
+                    } else if target.ends_with(".sh") {
+                        let text = read(&f)?;
+                        let id = d.add_file(d.shown(&f), f.clone(), text.clone(), FileKind::Shell);
+                        d.scripts.push(ScriptRef {
+                            file: id,
+                            text,
+                            inline: None,
+                            run: shell::RunAs {
+                                // The PostgreSQL entrypoint sources them under its own `set -e`.
+                                errexit: initdb,
+                                exit_status_matters: job,
+                            },
+                            service: Some(s.name.clone()),
+                        });
+                        seen.push(f);
+                    }
+                }
+            }
+        }
+    }
+    // Operator scripts in the directory, and those given.
+    let mut extra: Vec<PathBuf> = Vec::new();
+    if let Some(dir) = dir {
+        for sub in [dir.to_path_buf(), dir.join("scripts")] {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(&sub)
+                .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
+                .unwrap_or_default();
+            entries.sort();
+            extra.extend(
+                entries
+                    .into_iter()
+                    .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "sh")),
+            );
+        }
+    }
+    extra.extend(input.scripts.iter().cloned());
+    for p in extra {
+        if seen.iter().any(|s| same_file(s, &p)) {
+            continue;
+        }
+        let text = read(&p)?;
+        seen.push(p.clone());
+        if p.extension().is_some_and(|e| e == "sql") {
+            let id = d.add_file(d.shown(&p), p, text, FileKind::Sql);
+            d.sql.push(SqlRef {
+                file: id,
+                service: None,
+            });
+        } else {
+            let id = d.add_file(d.shown(&p), p, text.clone(), FileKind::Shell);
+            d.scripts.push(ScriptRef {
+                file: id,
+                text,
+                inline: None,
+                run: shell::RunAs {
+                    errexit: false,
+                    exit_status_matters: true,
+                },
+                service: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `entrypoint` then `command` of `svc` as written (before interpolation).
+fn raw_argv(d: &Deployment, svc: &Svc) -> Option<Vec<String>> {
+    let raw = d.raw.as_ref()?.get("services")?.get(&svc.name)?;
+    let mut out = Vec::new();
+    for field in ["entrypoint", "command"] {
+        match raw.get(field).map(|y| &y.kind) {
+            Some(tree::Kind::Str(s)) => out.extend(compose::shell_split(s)),
+            Some(tree::Kind::Seq(items)) => {
+                out.extend(items.iter().map(|i| i.text().unwrap_or_default()));
+            }
+            _ => {}
+        }
+    }
+    Some(out)
+}
+
+/// The host file a container path of `svc` comes from, through its bind mounts.
+fn container_to_host(d: &Deployment, svc: &Svc, path: &str) -> Option<PathBuf> {
+    let mut best: Option<(&compose::Volume, &str)> = None;
+    for v in svc.volumes.iter().filter(|v| v.bind) {
+        let t = v.target.trim_end_matches('/');
+        let rest = if path == t {
+            Some("")
+        } else {
+            path.strip_prefix(&format!("{t}/"))
+        };
+        if let Some(rest) = rest {
+            if best.is_none_or(|(b, _)| b.target.len() < v.target.len()) {
+                best = Some((v, rest));
+            }
+        }
+    }
+    let (v, rest) = best?;
+    let local = d.local(&v.source);
+    Some(if rest.is_empty() {
+        local
+    } else {
+        local.join(rest)
+    })
+}
+
+/// For a literal block scalar (`|`) whose content starts at `loc` (where the YAML parser
+/// marks a block scalar): (file line of the scalar's first line, indentation). `None` for
+/// other scalars.
+pub(crate) fn literal_block(file: &SrcFile, loc: Location) -> Option<(usize, usize)> {
+    let mut n = loc.line.checked_sub(1)?;
+    while n > 0 && file.line(n).trim().is_empty() {
+        n -= 1;
+    }
+    let indicator = file.line(n).trim_end().rsplit(' ').next().unwrap_or("");
+    let literal = indicator.starts_with('|')
+        && indicator[1..]
+            .chars()
+            .all(|c| c == '-' || c == '+' || c.is_ascii_digit());
+    literal.then_some((n + 1, loc.column - 1))
+}
+
+/// Audits a deployment.
+///
+/// Errors: [`AuditError::Io`] when a named or found file cannot be read (a missing
+/// `env_file` is a finding instead), [`AuditError::Nothing`] when there is nothing to
+/// audit.
+pub fn audit(input: &AuditInput) -> Result<Audit, AuditError> {
+    let mut d = read_deployment(input)?;
+    let mut diags = std::mem::take(&mut d.diags);
+    rules::run(&mut d, &mut diags);
+    // Order: by file (in reading order), then position; keep the rule order otherwise.
+    let order = |name: &str| {
+        d.files
+            .iter()
+            .position(|f| f.name == name)
+            .unwrap_or(usize::MAX)
+    };
+    diags.sort_by_key(|x| {
+        let (f, l) = x
+            .span
+            .as_ref()
+            .map_or((usize::MAX, None), |s| (order(&s.file), s.location));
+        (f, l.map(|l| (l.line, l.column)))
+    });
+    let mut seen = HashSet::new();
+    diags.retain(|x| seen.insert(x.clone()));
+    Ok(Audit {
+        diagnostics: diags,
+        files: d
+            .files
+            .iter()
+            .map(|f| AuditedFile {
+                path: f.name.clone(),
+                kind: f.kind,
+                redacted: f.redacted(),
+            })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_table_is_unique_sorted_and_new() {
+        assert!(
+            RULES.windows(2).all(|w| w[0].0 < w[1].0),
+            "RULES in code order"
+        );
+        for (code, _, desc) in RULES {
+            assert!(
+                !crate::validate::RULES.iter().any(|r| r.0 == *code)
+                    && !crate::load::RULES.iter().any(|r| r.0 == *code),
+                "{code} is already a validate or load code"
+            );
+            assert!(desc.len() > 20 && !desc.ends_with('.'), "{code}: {desc}");
+        }
+        let all = crate::rules();
+        let mut codes: Vec<&str> = all.iter().map(|r| r.0 .0).collect();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len());
+    }
+
+    #[test]
+    fn dockerfile_final_stage_and_target() {
+        let df = "ARG NODE=20\nFROM node:${NODE}-alpine AS base\nHEALTHCHECK CMD wget -q http://127.0.0.1/\nFROM base AS production\nRUN true\nFROM busybox:1.36 AS debug\n";
+        assert_eq!(
+            dockerfile_base(df, None, &[]),
+            (Some("busybox:1.36".into()), false)
+        );
+        assert_eq!(
+            dockerfile_base(df, Some("production"), &[]),
+            (Some("node:20-alpine".into()), true)
+        );
+        assert_eq!(
+            dockerfile_base(df, Some("production"), &[("NODE".into(), "22".into())]).0,
+            Some("node:22-alpine".into())
+        );
+    }
+
+    #[test]
+    fn inline_scripts_and_script_files() {
+        let v = |s: &[&str]| s.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            inline_script(&v(&["/bin/sh", "-c", "x"])),
+            Some((2, vec![]))
+        );
+        assert_eq!(
+            inline_script(&v(&["sh", "-ec", "x"])),
+            Some((2, vec!["-e".into()]))
+        );
+        assert_eq!(inline_script(&v(&["node", "-c", "x"])), None);
+        assert_eq!(
+            script_path(&v(&["/bin/sh", "-eu", "/init/init.sh"])),
+            Some(("/init/init.sh".into(), vec!["-eu".into()]))
+        );
+    }
+}

@@ -1,0 +1,615 @@
+//! The audit of hand-written deployments (`banatie_infra_core::audit`):
+//!
+//! - every case of `tests/fixtures/cases` (each folder is a test: `EXPECT.md` says what a
+//!   correct audit reports): the errors are compared exactly, as (code, file, line), and
+//!   so are the warnings;
+//! - the seed deployment (`tests/fixtures/seed`, extracted from infrastructure-v1.md): each
+//!   of the nine defects of DESIGN.md is reported at its place, and nothing else;
+//! - the closed loop: the bundle `render` writes for every example, with `secrets.env`
+//!   completed (mode 0600), audits clean: no finding at all;
+//! - no secret value is ever printed.
+//!
+//! Fixtures are copied to a temporary directory and given explicit modes (files 0644,
+//! `secrets.env` 0600 unless a test says otherwise), so results do not depend on the
+//! checkout's umask.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use banatie_infra_core::audit::{audit, Audit, AuditInput};
+use banatie_infra_core::diagnostic::{render_human, render_json, Severity};
+use banatie_infra_core::load;
+use banatie_infra_core::spec::{SecretSource, Service};
+use tempfile::TempDir;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
+
+/// Copies `src` into `dst` (created), files 0644 and directories 0755.
+fn copy_dir(src: &Path, dst: &Path) {
+    fs::create_dir_all(dst).unwrap();
+    fs::set_permissions(dst, fs::Permissions::from_mode(0o755)).unwrap();
+    for e in fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to);
+        } else {
+            fs::copy(e.path(), &to).unwrap();
+            fs::set_permissions(&to, fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+}
+
+/// A copy of fixture directory `rel` (under `tests/fixtures`), with `secrets.env` given
+/// `secrets_mode` when there is one.
+fn fixture(rel: &str, secrets_mode: u32) -> (TempDir, PathBuf) {
+    let tmp = tempfile::Builder::new()
+        .prefix("banatie-audit-")
+        .tempdir()
+        .unwrap();
+    let name = Path::new(rel).file_name().unwrap();
+    let dir = tmp.path().join(name);
+    copy_dir(&Path::new(FIXTURES).join(rel), &dir);
+    let secrets = dir.join("secrets.env");
+    if secrets.exists() {
+        fs::set_permissions(&secrets, fs::Permissions::from_mode(secrets_mode)).unwrap();
+    }
+    (tmp, dir)
+}
+
+fn run(dir: &Path, base_images: &[(&str, &str)]) -> Audit {
+    let input = AuditInput {
+        dir: Some(dir.to_path_buf()),
+        base_images: base_images
+            .iter()
+            .map(|(s, i)| ((*s).to_owned(), i.parse().unwrap()))
+            .collect(),
+        ..Default::default()
+    };
+    audit(&input).unwrap_or_else(|e| panic!("audit of {}: {e}", dir.display()))
+}
+
+/// (code, file relative to `dir`, line) of every finding of `severity`, sorted.
+fn found(a: &Audit, dir: &Path, severity: Severity) -> Vec<(String, String, usize)> {
+    let mut out: Vec<(String, String, usize)> = a
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == severity)
+        .map(|d| {
+            let span = d.span.as_ref().expect("every audit finding names its file");
+            let file = Path::new(&span.file)
+                .strip_prefix(dir)
+                .unwrap_or_else(|_| panic!("{} is not under {}", span.file, dir.display()))
+                .display()
+                .to_string();
+            let line = span.location.map_or(0, |l| l.line);
+            (d.code.0.to_owned(), file, line)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn expected(list: &[(&str, &str, usize)]) -> Vec<(String, String, usize)> {
+    let mut v: Vec<(String, String, usize)> = list
+        .iter()
+        .map(|(c, f, l)| ((*c).to_owned(), (*f).to_owned(), *l))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The audit of `dir` reports exactly `errors` and `warnings` (as (code, file, line)).
+#[track_caller]
+fn assert_findings(
+    a: &Audit,
+    dir: &Path,
+    errors: &[(&str, &str, usize)],
+    warnings: &[(&str, &str, usize)],
+) {
+    let report = || render_human(&a.diagnostics, &a.sources(), false);
+    assert_eq!(
+        found(a, dir, Severity::Error),
+        expected(errors),
+        "errors differ:\n{}",
+        report()
+    );
+    assert_eq!(
+        found(a, dir, Severity::Warning),
+        expected(warnings),
+        "warnings differ:\n{}",
+        report()
+    );
+    for d in &a.diagnostics {
+        assert!(
+            d.help.as_deref().is_some_and(|h| !h.is_empty()),
+            "no help: {d:?}"
+        );
+        assert!(
+            d.span.as_ref().and_then(|s| s.location).is_some(),
+            "no position: {d:?}"
+        );
+    }
+}
+
+/// One case of `tests/fixtures/cases`: its expected errors and warnings.
+struct Case {
+    name: &'static str,
+    errors: &'static [(&'static str, &'static str, usize)],
+    warnings: &'static [(&'static str, &'static str, usize)],
+    base_images: &'static [(&'static str, &'static str)],
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "01-minio-curl-healthcheck",
+        // curl in the MinIO health check, at the `test:` key.
+        errors: &[("BI301", "docker-compose.yml", 11)],
+        warnings: &[],
+        base_images: &[],
+    },
+    Case {
+        name: "02-node-alpine-curl",
+        // curl on node:20-alpine (resolved through api/Dockerfile's FROM) and the
+        // localhost probe on a BusyBox image, both at the `test:` key.
+        errors: &[
+            ("BI301", "docker-compose.yml", 5),
+            ("BI302", "docker-compose.yml", 5),
+        ],
+        warnings: &[],
+        base_images: &[],
+    },
+    Case {
+        name: "03-healthy-dependency-without-healthcheck",
+        // service_healthy on postgres without a health check, at the `condition:` key.
+        errors: &[("BI115", "docker-compose.yml", 9)],
+        warnings: &[],
+        base_images: &[],
+    },
+    Case {
+        name: "04-init-job-race-and-masked-failure",
+        errors: &[
+            // The init job's short-form dependency on the storage.
+            ("BI310", "docker-compose.yml", 9),
+            // The inline script (a folded scalar: located at its key): no `set -e`, and
+            // `exit 0`.
+            ("BI312", "docker-compose.yml", 11),
+            ("BI312", "docker-compose.yml", 11),
+            // `api` uses the storage without waiting for the init job.
+            ("BI311", "docker-compose.yml", 18),
+        ],
+        warnings: &[],
+        base_images: &[],
+    },
+    Case {
+        name: "05-secret-interpolated-from-env-file",
+        errors: &[
+            // `${POSTGRES_PASSWORD}` is only in secrets.env: empty, at each use...
+            ("BI307", "docker-compose.yml", 6),
+            ("BI307", "docker-compose.yml", 11),
+            // ...and a secret placed in the Compose file, at each use.
+            ("BI201", "docker-compose.yml", 6),
+            ("BI201", "docker-compose.yml", 11),
+        ],
+        warnings: &[],
+        base_images: &[],
+    },
+    Case {
+        name: "06-dollar-and-hash-in-values",
+        errors: &[
+            // `Xy7$Qa9k2pLm` needs `$$`; and it is a secret in plain text in the Compose
+            // file (the audit's "secrets in compose files" rule).
+            ("BI308", "docker-compose.yml", 6),
+            ("BI201", "docker-compose.yml", 6),
+            // Expanded at `$`, cut at `#`: single quotes.
+            ("BI309", "secrets.env", 1),
+            ("BI309", "secrets.env", 2),
+        ],
+        warnings: &[],
+        base_images: &[],
+    },
+    Case {
+        name: "07-database-url-not-encoded",
+        errors: &[("BI208", "secrets.env", 2)],
+        warnings: &[],
+        base_images: &[],
+    },
+    Case {
+        name: "08-pg15-public-schema",
+        errors: &[("BI510", "db/01-app.sql", 2)],
+        // The script hard-codes the database `app` that POSTGRES_DB sets in the Compose
+        // file.
+        warnings: &[("BI511", "db/01-app.sql", 2)],
+        base_images: &[],
+    },
+    Case {
+        name: "09-backup-by-redirect",
+        errors: &[
+            // No `set -e` (and `echo "backup completed"` runs whatever happened).
+            ("BI312", "backup.sh", 2),
+            // `-t`, no `-U`, the pipe without pipefail, the redirect to the final name.
+            ("BI508", "backup.sh", 2),
+            ("BI508", "backup.sh", 2),
+            ("BI508", "backup.sh", 2),
+            ("BI508", "backup.sh", 2),
+        ],
+        // /srv/backups is never created.
+        warnings: &[("BI509", "backup.sh", 2)],
+        base_images: &[],
+    },
+    Case {
+        name: "10-minio-drives-not-mounted",
+        errors: &[("BI512", "docker-compose.yml", 4)],
+        warnings: &[],
+        base_images: &[],
+    },
+    Case {
+        name: "11-public-bucket-without-anonymous-policy",
+        errors: &[("BI507", "init.sh", 5), ("BI402", "Caddyfile", 1)],
+        // No anonymous read policy on the bucket (the retired `mc policy` set none).
+        warnings: &[("BI406", "Caddyfile", 1)],
+        base_images: &[],
+    },
+    Case {
+        name: "12-internal-network-with-published-port",
+        // The database publishes a port (never allowed), on an internal network only.
+        errors: &[
+            ("BI203", "docker-compose.yml", 5),
+            ("BI304", "docker-compose.yml", 5),
+        ],
+        warnings: &[],
+        base_images: &[],
+    },
+];
+
+fn check_case(name: &str) {
+    let case = CASES
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("case {name} has no expectations in CASES"));
+    let (_tmp, dir) = fixture(&format!("cases/{name}"), 0o600);
+    let a = run(&dir, case.base_images);
+    assert_findings(&a, &dir, case.errors, case.warnings);
+}
+
+macro_rules! case_tests {
+    ($($test:ident => $name:literal,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                check_case($name);
+            }
+        )*
+
+        /// Every folder of tests/fixtures/cases is a test above.
+        #[test]
+        fn every_case_folder_is_tested() {
+            let tested = [$($name),*];
+            let mut dirs: Vec<String> = fs::read_dir(Path::new(FIXTURES).join("cases"))
+                .unwrap()
+                .map(|e| e.unwrap())
+                .filter(|e| e.file_type().unwrap().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            dirs.sort();
+            assert_eq!(dirs, tested, "a case folder without a test, or a test without a folder");
+            assert_eq!(CASES.len(), tested.len());
+        }
+    };
+}
+
+case_tests! {
+    case_01_minio_curl_healthcheck => "01-minio-curl-healthcheck",
+    case_02_node_alpine_curl => "02-node-alpine-curl",
+    case_03_healthy_dependency_without_healthcheck => "03-healthy-dependency-without-healthcheck",
+    case_04_init_job_race_and_masked_failure => "04-init-job-race-and-masked-failure",
+    case_05_secret_interpolated_from_env_file => "05-secret-interpolated-from-env-file",
+    case_06_dollar_and_hash_in_values => "06-dollar-and-hash-in-values",
+    case_07_database_url_not_encoded => "07-database-url-not-encoded",
+    case_08_pg15_public_schema => "08-pg15-public-schema",
+    case_09_backup_by_redirect => "09-backup-by-redirect",
+    case_10_minio_drives_not_mounted => "10-minio-drives-not-mounted",
+    case_11_public_bucket_without_anonymous_policy => "11-public-bucket-without-anonymous-policy",
+    case_12_internal_network_with_published_port => "12-internal-network-with-published-port",
+}
+
+/// A world-readable secrets file is reported (as a fresh clone leaves the fixtures).
+#[test]
+fn secrets_file_readable_by_others() {
+    let (_tmp, dir) = fixture("cases/03-healthy-dependency-without-healthcheck", 0o644);
+    let a = run(&dir, &[]);
+    assert_findings(
+        &a,
+        &dir,
+        &[
+            ("BI115", "docker-compose.yml", 9),
+            ("BI207", "secrets.env", 1),
+        ],
+        &[],
+    );
+    let d = a.diagnostics.iter().find(|d| d.code.0 == "BI207").unwrap();
+    assert!(d.message.contains("0644"), "{d:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// The seed
+// ---------------------------------------------------------------------------------------
+
+/// The document says both apps are based on `node:20-alpine`; their build context is not
+/// part of the seed.
+const SEED_BASES: &[(&str, &str)] = &[
+    ("banatie-api", "node:20-alpine"),
+    ("banatie-landing", "node:20-alpine"),
+];
+
+fn seed() -> (TempDir, PathBuf, Audit) {
+    let (tmp, dir) = fixture("seed", 0o600);
+    let a = run(&dir, SEED_BASES);
+    (tmp, dir, a)
+}
+
+/// Each defect of DESIGN.md ("Defects of the seed that the generated bundle must not
+/// have") is reported where it is, and nothing else is.
+#[test]
+fn seed_defects_are_reported_where_they_are() {
+    const C: &str = "docker-compose.yml";
+    let errors: &[(&str, &str, usize)] = &[
+        // 1. `${POSTGRES_PASSWORD}` and `${MINIO_ROOT_*}` are interpolated from .env and
+        //    the shell only: empty. And each interpolates a secret into the Compose file.
+        ("BI307", C, 84),
+        ("BI201", C, 84),
+        ("BI307", C, 108),
+        ("BI307", C, 109),
+        ("BI201", C, 109),
+        ("BI307", ".env", 10), // ${POSTGRES_PASSWORD} in DATABASE_URL: only in secrets.env
+        // 2. The base64 password goes into DATABASE_URL unencoded.
+        ("BI208", ".env", 10),
+        // 3. curl in the health checks (node:20-alpine, MinIO), localhost on BusyBox.
+        ("BI301", C, 32),
+        ("BI302", C, 32),
+        ("BI301", C, 62),
+        ("BI302", C, 62),
+        ("BI301", C, 114),
+        // 4. The CDN passes every method to the S3 API.
+        ("BI402", "Caddyfile", 66),
+        // 6. The init job hides failures: `|| echo` three times, no `set -e`, `exit 0`;
+        //    it uses the retired `mc ilm import`; and the API does not wait for it.
+        ("BI312", C, 137),
+        ("BI312", C, 146),
+        ("BI312", C, 149),
+        ("BI312", C, 164),
+        ("BI312", C, 170),
+        ("BI507", C, 164),
+        ("BI311", C, 21),
+        // 7. Secrets appended with `>>`: every one defined twice, and the placeholder
+        //    GEMINI_API_KEY wins.
+        ("BI114", "secrets.env", 22),
+        ("BI114", "secrets.env", 23),
+        ("BI114", "secrets.env", 24),
+        ("BI114", "secrets.env", 25),
+        ("BI114", "secrets.env", 26),
+        ("BI114", "secrets.env", 27),
+        ("BI114", "secrets.env", 28),
+        ("BI114", "secrets.env", 29),
+        ("BI202", "secrets.env", 29),
+        // 8. `pg_dump > file` straight to the final name (twice), in a script without
+        //    `set -e`.
+        ("BI312", "backup.sh", 6),
+        ("BI508", "backup.sh", 6),
+        ("BI508", "backup.sh", 18),
+        // 9. DATABASE_URL in .env names POSTGRES_USER and POSTGRES_DB before they are
+        //    defined: empty.
+        ("BI307", ".env", 10),
+        ("BI307", ".env", 10),
+    ];
+    let warnings: &[(&str, &str, usize)] = &[
+        // 3. `:latest` changes under you (and with it what the image ships).
+        ("BI303", C, 96),
+        ("BI303", C, 124),
+        // 4. No anonymous read policy on the bucket behind the CDN.
+        ("BI406", "Caddyfile", 66),
+        // 5. init-db.sql hard-codes the user name that .env sets.
+        ("BI511", "scripts/init-db.sql", 6),
+        // 8. The backup directory is never created.
+        ("BI509", "backup.sh", 6),
+    ];
+    let (_tmp, dir, a) = seed();
+    assert_findings(&a, &dir, errors, warnings);
+    // Defect 9 is about POSTGRES_USER and POSTGRES_DB; defect 1 about the password.
+    let env10: Vec<&str> = a
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.0 == "BI307" && d.span.as_ref().unwrap().file.ends_with(".env"))
+        .map(|d| d.message.as_str())
+        .collect();
+    assert!(
+        env10
+            .iter()
+            .any(|m| m.contains("`POSTGRES_USER` is defined later in this file (line 12)")),
+        "{env10:#?}"
+    );
+    assert!(
+        env10
+            .iter()
+            .any(|m| m.contains("`POSTGRES_DB` is defined later in this file (line 11)")),
+        "{env10:#?}"
+    );
+    assert!(
+        env10
+            .iter()
+            .any(|m| m.contains("`POSTGRES_PASSWORD` is defined only in")),
+        "{env10:#?}"
+    );
+    let hard = a.diagnostics.iter().find(|d| d.code.0 == "BI511").unwrap();
+    assert!(
+        hard.message.contains("banatie_user") && hard.message.contains(".env` line 12"),
+        "{hard:?}"
+    );
+}
+
+/// Without the base images, the built apps' health checks cannot be checked: a warning
+/// says so, instead of a silent pass.
+#[test]
+fn seed_without_base_images_warns() {
+    let (_tmp, dir) = fixture("seed", 0o600);
+    let a = run(&dir, &[]);
+    let w: Vec<(String, String, usize)> = found(&a, &dir, Severity::Warning)
+        .into_iter()
+        .filter(|w| w.0 == "BI313")
+        .collect();
+    assert_eq!(
+        w,
+        expected(&[
+            ("BI313", "docker-compose.yml", 9),
+            ("BI313", "docker-compose.yml", 42)
+        ])
+    );
+    assert!(!a
+        .diagnostics
+        .iter()
+        .any(|d| d.code.0 == "BI301" && d.pointer.contains("banatie-api")));
+}
+
+/// The secret values of the seed's secrets.env never appear in a message, a help line, the
+/// JSON output or the shown source lines.
+#[test]
+fn no_secret_value_is_printed() {
+    let (_tmp, dir, a) = seed();
+    let secrets = fs::read_to_string(dir.join("secrets.env")).unwrap();
+    let values: Vec<&str> = secrets
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('=').map(|(_, v)| v))
+        .filter(|v| v.len() >= 20)
+        .collect();
+    assert!(values.len() >= 5, "{values:?}");
+    let human = render_human(&a.diagnostics, &a.sources(), false);
+    let json = render_json(&a.diagnostics);
+    for v in values {
+        assert!(!human.contains(v), "a secret value in the human output");
+        assert!(!json.contains(v), "a secret value in the JSON output");
+    }
+    // The URL of case 07 holds its password literally.
+    let (_tmp7, dir7) = fixture("cases/07-database-url-not-encoded", 0o600);
+    let a7 = run(&dir7, &[]);
+    let human = render_human(&a7.diagnostics, &a7.sources(), false);
+    assert!(!human.contains("yMnKy8zNzs"), "{human}");
+    // In a file named like a secrets file every value is hidden.
+    assert!(human.contains("DATABASE_URL=<redacted>"), "{human}");
+}
+
+/// The report of the seed, printed like a compiler: positions, the offending line, the
+/// pointer and a help line.
+#[test]
+fn seed_report_is_compiler_style() {
+    let (_tmp, dir, a) = seed();
+    let human = render_human(&a.diagnostics, &a.sources(), false);
+    let compose = dir.join("docker-compose.yml").display().to_string();
+    assert!(human.contains(&format!("--> {compose}:114:7")), "{human}");
+    assert!(
+        human.contains("= note: at /services/banatie-minio/healthcheck/test"),
+        "{human}"
+    );
+    assert!(
+        human.contains("= help: use `[\"CMD\", \"mc\", \"ready\", \"local\"]`"),
+        "{human}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The closed loop
+// ---------------------------------------------------------------------------------------
+
+/// Sets `name` in `dir/secrets.env` (single-quoted), keeping the file's mode.
+fn set_secret(dir: &Path, name: &str, value: &str) {
+    let path = dir.join("secrets.env");
+    let text = fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    match lines
+        .iter()
+        .position(|l| l.starts_with(&format!("{name}=")))
+    {
+        Some(i) => lines[i] = format!("{name}='{value}'"),
+        None => lines.push(format!("{name}='{value}'")),
+    }
+    fs::write(&path, lines.join("\n") + "\n").unwrap();
+}
+
+/// Renders `spec` into a new directory with a completed secrets.env (mode 0600).
+fn rendered(spec: &banatie_infra_core::Spec) -> TempDir {
+    let tmp = tempfile::Builder::new()
+        .prefix("banatie-loop-")
+        .tempdir()
+        .unwrap();
+    let bundle = banatie_infra_core::render::render(spec).expect("the example renders");
+    banatie_infra_core::bundle::write(&bundle, tmp.path()).unwrap();
+    banatie_infra_core::secrets::ensure(spec, tmp.path()).unwrap();
+    for (name, s) in &spec.secrets {
+        if s.source == SecretSource::Supplied {
+            set_secret(
+                tmp.path(),
+                name.as_str(),
+                "AIzaSyD-supplied_by_the_operator_0123456789",
+            );
+        }
+    }
+    let mode = fs::metadata(tmp.path().join("secrets.env"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    tmp
+}
+
+/// The base image of every app of `spec` (its Dockerfile is not in the bundle).
+fn base_images(spec: &banatie_infra_core::Spec) -> Vec<(String, String)> {
+    spec.services
+        .iter()
+        .filter_map(|(n, s)| match s {
+            Service::App(a) => Some((n.to_string(), a.base_image.to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn rendered_bundles_audit_clean() {
+    let mut examples: Vec<PathBuf> = fs::read_dir(EXAMPLES)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| load::Format::from_path(p).is_some())
+        .collect();
+    examples.sort();
+    assert!(examples.len() >= 2);
+    let mut failures = BTreeMap::new();
+    for path in examples {
+        let spec = load::load_path(&path).unwrap().spec;
+        let tmp = rendered(&spec);
+        let bases = base_images(&spec);
+        let bases: Vec<(&str, &str)> = bases
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let a = run(tmp.path(), &bases);
+        // Everything the bundle holds was read: compose, .env, secrets.env, init SQL, the
+        // job's script through its mount, prepare-host.sh, the Caddyfile.
+        let kinds: Vec<String> = a.files.iter().map(|f| format!("{:?}", f.kind)).collect();
+        for k in ["Compose", "EnvFile", "Caddyfile", "Shell", "Sql"] {
+            assert!(
+                kinds.iter().any(|x| x == k),
+                "{}: no {k} file read: {kinds:?}",
+                path.display()
+            );
+        }
+        if !a.diagnostics.is_empty() {
+            failures.insert(
+                path.display().to_string(),
+                render_human(&a.diagnostics, &a.sources(), false),
+            );
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
