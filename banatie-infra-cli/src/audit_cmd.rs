@@ -135,3 +135,56 @@ pub(crate) fn run_audit(args: AuditArgs) -> Result<(), Failure> {
         Ok(())
     }
 }
+
+/// `banatie-infra import`.
+#[derive(clap::Args)]
+pub(crate) struct ImportArgs {
+    #[command(flatten)]
+    inputs: Inputs,
+    /// Where to write the spec (YAML).
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+}
+
+/// Builds a spec from hand-written files: prints what could not be mapped (stderr),
+/// validates it, writes it. Exit 1 when the spec has validation errors (it is written
+/// anyway, to be fixed by hand).
+pub(crate) fn run_import(args: ImportArgs) -> Result<(), Failure> {
+    let input = args.inputs.to_input()?;
+    let imported =
+        banatie_infra_core::import::import(&input).map_err(|e| Failure::Input(e.to_string()))?;
+    for n in &imported.notes {
+        eprintln!("  {n}");
+    }
+    let yaml = banatie_infra_core::import::to_yaml(&imported.spec);
+    banatie_infra_core::bundle::atomic_write(&args.output, yaml.as_bytes(), 0o644)
+        .map_err(|e| Failure::Input(format!("{}: {e}", args.output.display())))?;
+    let name = args.output.display().to_string();
+    // Validate what was written, with positions in it.
+    let mut diags = imported.diagnostics.clone();
+    if let Ok(loaded) =
+        banatie_infra_core::load::load_str(&yaml, banatie_infra_core::load::Format::Yaml, &name)
+    {
+        diags = banatie_infra_core::validate::validate(&loaded.spec);
+        loaded.source.annotate(&mut diags);
+    }
+    if !diags.is_empty() {
+        let color = std::io::stderr().is_terminal();
+        eprint!(
+            "{}",
+            diagnostic::render_human(&diags, &[(&name, &yaml)], color)
+        );
+    }
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    eprintln!(
+        "{name}: written from {}; {} note(s), {errors} error(s), {} warning(s)",
+        args.inputs.label(),
+        imported.notes.len(),
+        diags.len() - errors
+    );
+    if errors > 0 {
+        Err(Failure::Findings)
+    } else {
+        Ok(())
+    }
+}

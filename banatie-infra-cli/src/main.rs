@@ -73,6 +73,9 @@ enum Command {
     /// Check a hand-written deployment (Compose file, env files, Caddyfile, scripts) with
     /// the same rules and output as `validate`. Exit 1 when there are errors.
     Audit(audit_cmd::AuditArgs),
+    /// Build a spec from a hand-written deployment (the files `audit` reads); print what
+    /// could not be mapped, validate it, write it as YAML.
+    Import(audit_cmd::ImportArgs),
     #[cfg(feature = "docker")]
     #[command(flatten)]
     Docker(docker_cmd::DockerCommand),
@@ -142,6 +145,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         } => cmd_render(&file, &output, check),
         Command::Secrets { file, dir } => cmd_secrets(&file, &dir),
         Command::Audit(args) => audit_cmd::run_audit(args),
+        Command::Import(args) => audit_cmd::run_import(args),
         Command::Schema => {
             out(&banatie_infra_core::schema::json_schema_text());
             Ok(())

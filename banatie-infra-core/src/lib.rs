@@ -34,6 +34,7 @@ pub mod docker;
 pub mod envfile;
 pub mod environment;
 pub mod images;
+pub mod import;
 pub mod load;
 pub mod render;
 #[cfg(feature = "schema")]

@@ -613,3 +613,274 @@ fn rendered_bundles_audit_clean() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Import
+// ---------------------------------------------------------------------------------------
+
+/// `docker` with the Compose v2 plugin; panics (never skips) when it is missing.
+fn compose_v2() -> PathBuf {
+    let out = std::process::Command::new("docker")
+        .args(["compose", "version", "--short"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `docker compose version` ({e}): install it with scripts/install-test-deps.sh"));
+    let v = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(
+        out.status.success() && v.trim_start_matches('v').starts_with("2."),
+        "`docker compose` (v2) is required: install it with scripts/install-test-deps.sh ({v:?})"
+    );
+    PathBuf::from("docker")
+}
+
+/// `docker compose config --format json` of the project in `dir`, in a clean environment.
+fn compose_config(dir: &Path) -> serde_json::Value {
+    let mut cmd = std::process::Command::new(compose_v2());
+    cmd.env_clear();
+    for keep in ["PATH", "HOME", "DOCKER_CONFIG", "DOCKER_HOST"] {
+        if let Some(v) = std::env::var_os(keep) {
+            cmd.env(keep, v);
+        }
+    }
+    cmd.arg("compose")
+        .arg("--project-directory")
+        .arg(dir)
+        .arg("-f")
+        .arg(dir.join("docker-compose.yml"))
+        .args(["config", "--format", "json"]);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Replaces `from` by `to` in every string of `v`.
+fn replace_in(v: &mut serde_json::Value, from: &str, to: &str) {
+    match v {
+        serde_json::Value::String(s) => *s = s.replace(from, to),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| replace_in(x, from, to)),
+        serde_json::Value::Object(o) => o.values_mut().for_each(|x| replace_in(x, from, to)),
+        _ => {}
+    }
+}
+
+/// A difference between two JSON documents.
+#[derive(Debug, Clone, PartialEq)]
+enum Change {
+    /// Only in the second.
+    Added,
+    /// Only in the first.
+    Removed,
+    /// In both, different (arrays are compared whole).
+    Changed,
+}
+
+fn json_diff(
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+    at: String,
+    out: &mut Vec<(String, Change)>,
+) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, v) in x {
+                let p = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                match y.get(k) {
+                    Some(w) => json_diff(v, w, p, out),
+                    None => out.push((p, Change::Removed)),
+                }
+            }
+            for k in y.keys().filter(|k| !x.contains_key(*k)) {
+                out.push((
+                    format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                    Change::Added,
+                ));
+            }
+        }
+        _ if a != b => out.push((at, Change::Changed)),
+        _ => {}
+    }
+}
+
+/// Whether JSON pointer `p` matches `pattern`: `*` is one token, a trailing `/**` any
+/// rest (or none).
+fn matches_pattern(pattern: &str, p: &str) -> bool {
+    let pat: Vec<&str> = pattern.split('/').collect();
+    let toks: Vec<&str> = p.split('/').collect();
+    if pat.last() == Some(&"**") {
+        let head = &pat[..pat.len() - 1];
+        return toks.len() >= head.len()
+            && head.iter().zip(&toks).all(|(a, b)| *a == "*" || a == b);
+    }
+    pat.len() == toks.len() && pat.iter().zip(&toks).all(|(a, b)| *a == "*" || a == b)
+}
+
+/// Importing the seed and rendering the spec gives a Compose configuration equal to the
+/// seed's own, but for the defects the generator fixes: every remaining difference is in
+/// the allow-list below, with its reason, and every entry of the list is needed.
+#[test]
+fn import_of_the_seed_renders_the_seed_without_its_defects() {
+    let tmp = tempfile::Builder::new()
+        .prefix("banatie-import-")
+        .tempdir()
+        .unwrap();
+    // The Compose project name is the directory's: name both copies `banatie`.
+    let seed_dir = tmp.path().join("seed/banatie");
+    copy_dir(&Path::new(FIXTURES).join("seed"), &seed_dir);
+    fs::set_permissions(
+        seed_dir.join("secrets.env"),
+        fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let input = AuditInput {
+        dir: Some(seed_dir.clone()),
+        base_images: SEED_BASES
+            .iter()
+            .map(|(s, i)| ((*s).to_owned(), i.parse().unwrap()))
+            .collect(),
+        ..Default::default()
+    };
+    let imported = banatie_infra_core::import::import(&input).unwrap();
+    assert!(
+        !banatie_infra_core::diagnostic::has_errors(&imported.diagnostics),
+        "{}",
+        render_json(&imported.diagnostics)
+    );
+    // What the import changed or could not map is said.
+    let notes: Vec<String> = imported.notes.iter().map(ToString::to_string).collect();
+    for expect in [
+        "(BI311)",
+        "(BI402)",
+        "`curl` is replaced",
+        "public_read_prefix",
+        "`DATABASE_URL` is derived",
+    ] {
+        assert!(
+            notes.iter().any(|n| n.contains(expect)),
+            "no note with {expect}: {notes:#?}"
+        );
+    }
+    // The YAML reads back to the same spec.
+    let yaml = banatie_infra_core::import::to_yaml(&imported.spec);
+    assert!(yaml.starts_with("# yaml-language-server: $schema="));
+    let back = load::load_str(&yaml, load::Format::Yaml, "imported.yaml").unwrap();
+    assert_eq!(back.spec, imported.spec, "{yaml}");
+
+    // The generated bundle, with secrets.
+    let gen_dir = tmp.path().join("generated/banatie");
+    fs::create_dir_all(&gen_dir).unwrap();
+    let bundle = banatie_infra_core::render::render(&imported.spec).unwrap();
+    banatie_infra_core::bundle::write(&bundle, &gen_dir).unwrap();
+    banatie_infra_core::secrets::ensure(&imported.spec, &gen_dir).unwrap();
+    set_secret(
+        &gen_dir,
+        "GEMINI_API_KEY",
+        "AIzaSyD-supplied_by_the_operator_0123456789",
+    );
+
+    // The seed names its files under /opt/banatie: point them at the copy.
+    let compose = seed_dir.join("docker-compose.yml");
+    let text = fs::read_to_string(&compose).unwrap();
+    fs::write(
+        &compose,
+        text.replace("/opt/banatie", &seed_dir.display().to_string()),
+    )
+    .unwrap();
+    let mut seed_cfg = compose_config(&seed_dir);
+    let mut gen_cfg = compose_config(&gen_dir);
+    replace_in(&mut seed_cfg, &seed_dir.display().to_string(), "<root>");
+    replace_in(&mut gen_cfg, &gen_dir.display().to_string(), "<root>");
+    let mut diffs = Vec::new();
+    json_diff(&seed_cfg, &gen_cfg, String::new(), &mut diffs);
+
+    const SECRETS: &[&str] = &[
+        "POSTGRES_PASSWORD",
+        "MINIO_ROOT_PASSWORD",
+        "MINIO_SECRET_KEY",
+        "JWT_SECRET",
+        "SESSION_SECRET",
+    ];
+    let mut allow: Vec<(String, Change, &str)> = vec![
+        ("/services/*/labels".into(), Change::Added, "the generator labels every container with its stack, service and kind (status, drift and down find them by it)"),
+        ("/networks/banatie-internal/labels".into(), Change::Added, "the generator labels the networks it creates"),
+        ("/networks/banatie-internal/name".into(), Change::Changed, "generated networks are named explicitly, without the project prefix"),
+        ("/services/banatie-api/healthcheck/test".into(), Change::Changed, "defect 3: curl (absent from node:20-alpine) on localhost becomes `node -e fetch(...)` on 127.0.0.1"),
+        ("/services/banatie-landing/healthcheck/test".into(), Change::Changed, "defect 3: curl (absent from node:20-alpine) on localhost becomes `node -e fetch(...)` on 127.0.0.1"),
+        ("/services/banatie-minio/healthcheck/test".into(), Change::Changed, "defect 3: curl (absent from MinIO images) becomes MinIO's own probe, `mc ready local`"),
+        ("/services/banatie-postgres/healthcheck/test".into(), Change::Changed, "pg_isready probes the TCP server on 127.0.0.1 (not the init socket) and reads the names at run time (`$${POSTGRES_USER}`)"),
+        ("/services/banatie-api/environment/HOSTNAME".into(), Change::Added, "defect 3: Next.js standalone binds to $HOSTNAME; 0.0.0.0 makes the 127.0.0.1 probe reachable"),
+        ("/services/banatie-landing/environment/HOSTNAME".into(), Change::Added, "defect 3: Next.js standalone binds to $HOSTNAME; 0.0.0.0 makes the 127.0.0.1 probe reachable"),
+        ("/services/banatie-api/depends_on/banatie-storage-init".into(), Change::Added, "the API waits for the init job to complete successfully (BI311, defect 6)"),
+        ("/services/banatie-minio/command".into(), Change::Changed, "the S3 API port is written explicitly (`--address :9000`)"),
+        ("/services/banatie-storage-init/entrypoint".into(), Change::Changed, "defect 6: the init script is a generated file run with `sh -eu`: idempotent, current mc syntax, failures fail the job"),
+        ("/services/banatie-storage-init/volumes".into(), Change::Added, "defect 6: the generated init script and lifecycle JSON are mounted read-only"),
+        ("/services/*/environment/DATABASE_URL".into(), Change::Changed, "defects 1, 2, 9: the URL is derived with the real user, database and percent-encoded password (the seed's is `postgresql://banatie_user:@...`)"),
+        ("/services/*/environment/GEMINI_API_KEY".into(), Change::Changed, "defect 7: the placeholder `your_actual_key_here` is replaced by the operator's key"),
+        ("/services/banatie-minio/environment/MINIO_ROOT_USER".into(), Change::Changed, "defect 1: interpolated from secrets.env, it was empty; now read from secrets.env by the container"),
+        ("/services/banatie-postgres/environment/DATABASE_URL".into(), Change::Added, "defect 1: PostgreSQL and MinIO read secrets.env through env_file instead of interpolation, so they see all of it"),
+        ("/services/banatie-minio/environment/DATABASE_URL".into(), Change::Added, "defect 1: PostgreSQL and MinIO read secrets.env through env_file instead of interpolation, so they see all of it"),
+        ("/services/banatie-storage-init/environment/DATABASE_URL".into(), Change::Added, "the derived DATABASE_URL is in secrets.env, which the job reads"),
+    ];
+    const WHOLE_FILE: &str = "defect 1: PostgreSQL and MinIO read secrets.env through env_file instead of interpolation, so they see all of it";
+    for s in SECRETS {
+        allow.push((
+            format!("/services/*/environment/{s}"),
+            Change::Changed,
+            "secrets are generated anew by `banatie-infra secrets` (defect 1: PostgreSQL's and MinIO's were empty)",
+        ));
+    }
+    for s in SECRETS
+        .iter()
+        .chain(&["GEMINI_API_KEY", "MINIO_ACCESS_KEY", "MINIO_ROOT_USER"])
+    {
+        // Each server's own variables were already there (empty: defect 1, above).
+        if *s != "POSTGRES_PASSWORD" {
+            allow.push((
+                format!("/services/banatie-postgres/environment/{s}"),
+                Change::Added,
+                WHOLE_FILE,
+            ));
+        }
+        if !s.starts_with("MINIO_ROOT_") {
+            allow.push((
+                format!("/services/banatie-minio/environment/{s}"),
+                Change::Added,
+                WHOLE_FILE,
+            ));
+        }
+    }
+    let mut used = vec![false; allow.len()];
+    let mut unexplained = Vec::new();
+    for (p, change) in &diffs {
+        match allow
+            .iter()
+            .position(|(pat, c, _)| c == change && matches_pattern(pat, p))
+        {
+            Some(i) => used[i] = true,
+            None => unexplained.push(format!(
+                "{change:?} {p}: seed {:?}, generated {:?}",
+                seed_cfg.pointer(p),
+                gen_cfg.pointer(p)
+            )),
+        }
+    }
+    assert!(
+        unexplained.is_empty(),
+        "differences without a reason:\n{}",
+        unexplained.join("\n")
+    );
+    let unused: Vec<&str> = allow
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|((p, _, _), _)| p.as_str())
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "allow-list entries that explain nothing: {unused:#?}"
+    );
+}

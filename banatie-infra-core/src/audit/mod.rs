@@ -36,15 +36,14 @@
 //! value, and [`Audit::sources`] gives the files' text with secret values redacted, for
 //! printing the offending lines.
 
-mod compose;
-mod env;
-mod interp;
-mod rules;
-mod shell;
-mod sql;
-mod tree;
-
 pub(crate) mod caddyfile;
+pub(crate) mod compose;
+pub(crate) mod env;
+pub(crate) mod interp;
+pub(crate) mod rules;
+pub(crate) mod shell;
+pub(crate) mod sql;
+pub(crate) mod tree;
 
 use std::collections::HashSet;
 use std::os::unix::fs::PermissionsExt;

@@ -49,7 +49,7 @@ fn is_postgres(d: &Deployment, s: &Svc) -> bool {
 }
 
 /// The argv of a MinIO server (from `server` on), if `s` runs one.
-fn minio_argv(d: &Deployment, s: &Svc) -> Option<Vec<String>> {
+pub(crate) fn minio_argv(d: &Deployment, s: &Svc) -> Option<Vec<String>> {
     let mut argv: Vec<String> = Vec::new();
     if let Some(e) = &s.entrypoint {
         argv.extend(e.argv.iter().cloned());
@@ -199,7 +199,7 @@ const BUILTINS: &[&str] = &[
 ];
 
 /// The programs a health-check test calls, and every argument.
-fn probe_programs(test: &[String]) -> (Vec<String>, Vec<String>) {
+pub(crate) fn probe_programs(test: &[String]) -> (Vec<String>, Vec<String>) {
     let mut programs = Vec::new();
     let mut words = Vec::new();
     let from_script = |script: &str, programs: &mut Vec<String>, words: &mut Vec<String>| {
@@ -234,7 +234,7 @@ fn probe_programs(test: &[String]) -> (Vec<String>, Vec<String>) {
 }
 
 /// `(port, path)` of the first `http://host:port/path` among `words`.
-fn probe_url(words: &[String]) -> Option<(String, String)> {
+pub(crate) fn probe_url(words: &[String]) -> Option<(String, String)> {
     words.iter().find_map(|w| {
         let i = w.find("http://").or_else(|| w.find("https://"))?;
         let rest = &w[i..];
@@ -327,7 +327,7 @@ fn long_running(d: &Deployment, t: &Svc) -> bool {
 
 /// The MinIO servers an init job works on: those it depends on, and those its scripts
 /// address (`http://NAME:PORT`).
-fn init_targets(d: &Deployment, project: &super::Project, j: &Svc) -> Vec<String> {
+pub(crate) fn init_targets(d: &Deployment, project: &super::Project, j: &Svc) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for t in &project.services {
         if t.name == j.name || minio_argv(d, t).is_none() {
@@ -591,7 +591,7 @@ fn scripts(d: &Deployment, out: &mut Vec<Diagnostic>) {
 
 /// The PostgreSQL major version an image runs: the leading number of its tag; `None`
 /// when the tag does not say (`latest`, none): then the current release.
-fn pg_version(img: &ImageRef) -> Option<u32> {
+pub(crate) fn pg_version(img: &ImageRef) -> Option<u32> {
     let tag = img.tag()?;
     let digits: String = tag.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()
