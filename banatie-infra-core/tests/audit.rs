@@ -884,3 +884,108 @@ fn import_of_the_seed_renders_the_seed_without_its_defects() {
         "allow-list entries that explain nothing: {unused:#?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Smaller behaviours
+// ---------------------------------------------------------------------------------------
+
+/// Writes `files` (path, text) into a new directory, modes 0644 (secrets.env 0600).
+fn project(files: &[(&str, &str)]) -> TempDir {
+    let tmp = tempfile::Builder::new()
+        .prefix("banatie-audit-small-")
+        .tempdir()
+        .unwrap();
+    for (p, text) in files {
+        let path = tmp.path().join(p);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, text).unwrap();
+        let mode = if p.ends_with("secrets.env") {
+            0o600
+        } else {
+            0o644
+        };
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+    tmp
+}
+
+#[test]
+fn override_file_is_merged() {
+    let tmp = project(&[
+        ("compose.yaml", "services:\n  db:\n    image: postgres:16\n"),
+        (
+            "compose.override.yaml",
+            "services:\n  db:\n    ports: [\"5432:5432\"]\n",
+        ),
+    ]);
+    let a = run(tmp.path(), &[]);
+    assert_findings(
+        &a,
+        tmp.path(),
+        &[("BI203", "compose.override.yaml", 3)],
+        &[],
+    );
+}
+
+#[test]
+fn defaults_comments_and_shell_env() {
+    let compose = "services:\n  web:\n    image: example/web:1.0\n    environment:\n      A: ${UNSET:-fallback}\n      B: ${FROM_SHELL}\n      C: $${LITERAL}\n";
+    let tmp = project(&[
+        ("docker-compose.yml", compose),
+        (".env", "PORT=3000 # the port\nHASH='$2b$12$x#y'\n"),
+    ]);
+    let a = run(tmp.path(), &[]);
+    assert_findings(&a, tmp.path(), &[("BI307", "docker-compose.yml", 6)], &[]);
+    let input = AuditInput {
+        dir: Some(tmp.path().to_path_buf()),
+        shell_env: [("FROM_SHELL".to_owned(), "x".to_owned())]
+            .into_iter()
+            .collect(),
+        ..Default::default()
+    };
+    let a = audit(&input).unwrap();
+    assert!(a.diagnostics.is_empty(), "{:#?}", a.diagnostics);
+}
+
+#[test]
+fn a_url_password_is_redacted_even_in_a_public_file() {
+    let tmp = project(&[(
+        ".env",
+        "APP_NAME=demo\nREDIS_URL=redis://app:s3cr3t/pa+ss@cache:6379/0\n",
+    )]);
+    let a = run(tmp.path(), &[]);
+    let errors = found(&a, tmp.path(), Severity::Error);
+    assert_eq!(
+        errors,
+        expected(&[("BI207", ".env", 2), ("BI208", ".env", 2)]),
+        "{:#?}",
+        a.diagnostics
+    );
+    let human = render_human(&a.diagnostics, &a.sources(), false);
+    assert!(!human.contains("s3cr3t"), "{human}");
+    assert!(
+        human.contains("REDIS_URL=redis://app:<redacted>@cache:6379/0"),
+        "{human}"
+    );
+}
+
+#[test]
+fn a_required_env_file_that_is_missing_is_located() {
+    let tmp = project(&[(
+        "docker-compose.yml",
+        "services:\n  web:\n    image: example/web:1.0\n    env_file:\n      - ./app.env\n      - path: ./optional.env\n        required: false\n",
+    )]);
+    let a = run(tmp.path(), &[]);
+    assert_findings(&a, tmp.path(), &[("BI314", "docker-compose.yml", 5)], &[]);
+}
+
+#[test]
+fn an_unparsable_caddyfile_and_compose_file_are_findings() {
+    let tmp = project(&[
+        ("docker-compose.yml", "services:\n  web: [unclosed\n"),
+        ("Caddyfile", "a.example {\n\treverse_proxy x:80\n"),
+    ]);
+    let a = run(tmp.path(), &[]);
+    let codes: Vec<&str> = a.diagnostics.iter().map(|d| d.code.0).collect();
+    assert_eq!(codes, ["BI100", "BI314"], "{:#?}", a.diagnostics);
+}

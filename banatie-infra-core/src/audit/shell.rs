@@ -724,6 +724,44 @@ fn parent_dir(path: &str) -> Option<&str> {
     Some(if i == 0 { "/" } else { &path[..i] })
 }
 
+/// For `docker exec [OPTIONS] CONTAINER PROGRAM ...` with a terminal (`-t`, `-it`,
+/// `--tty`): the option word and the program.
+fn docker_exec_tty(cmd: &SimpleCmd) -> Option<(&Word, String)> {
+    let argv = cmd.argv();
+    if argv.first()?.text.rsplit('/').next() != Some("docker") || argv.get(1)?.text != "exec" {
+        return None;
+    }
+    const WITH_VALUE: &[&str] = &[
+        "-e",
+        "-u",
+        "-w",
+        "--env",
+        "--user",
+        "--workdir",
+        "--env-file",
+        "--detach-keys",
+    ];
+    let mut tty = None;
+    let mut j = 2;
+    while j < argv.len() {
+        let w = &argv[j].text;
+        if !w.starts_with('-') {
+            let program = argv.get(j + 1).map_or("the program", |p| p.text.as_str());
+            let program = program.rsplit('/').next().unwrap_or(program).to_owned();
+            return tty.map(|t| (t, program));
+        }
+        if w == "--tty" || (!w.starts_with("--") && w[1..].contains('t')) {
+            tty = Some(&argv[j]);
+        }
+        j += if WITH_VALUE.contains(&w.as_str()) {
+            2
+        } else {
+            1
+        };
+    }
+    None
+}
+
 /// BI508 and BI509: backups that can leave a file that looks like a backup, and backup
 /// directories that the script never creates.
 pub(crate) fn backups(script: &Script, out: &mut Vec<Finding>) {
@@ -755,28 +793,6 @@ pub(crate) fn backups(script: &Script, out: &mut Vec<Finding>) {
                 .next()
                 .unwrap_or("pg_dump")
                 .to_owned();
-            // `docker exec -t` (or -it, --tty) before the dump program.
-            if argv
-                .first()
-                .map(|w| w.text.rsplit('/').next().unwrap_or(""))
-                == Some("docker")
-                && argv.get(1).map(|w| w.text.as_str()) == Some("exec")
-            {
-                if let Some(tty) = argv[2..i].iter().find(|w| {
-                    w.text == "--tty"
-                        || (w.text.starts_with('-')
-                            && !w.text.starts_with("--")
-                            && w.text[1..].contains('t'))
-                }) {
-                    out.push(Finding {
-                        code: CODE_UNSAFE_BACKUP,
-                        severity: crate::Severity::Error,
-                        at: tty.at,
-                        message: format!("`docker exec {}` gives `{dumper}` a terminal: the dump stream is mangled (line endings rewritten), and under cron there is no terminal to give", tty.text),
-                        help: "drop `-t` (keep `-i` only if the program reads stdin)".into(),
-                    });
-                }
-            }
             if dumper.starts_with("pg_dump")
                 && !argv[i..].iter().any(|w| {
                     w.text == "-U" || w.text.starts_with("-U") || w.text.starts_with("--username")
@@ -820,6 +836,19 @@ pub(crate) fn backups(script: &Script, out: &mut Vec<Finding>) {
                         help: "write to a temporary file in the same directory, check the exit status (and that the file is not empty), then `mv` it to its final name".into(),
                     });
                 }
+            }
+        }
+        // `docker exec -t` whose output is a data stream (piped or redirected).
+        for c in pipeline {
+            let streams = c.sep == Sep::Pipe || c.redirects.iter().any(|r| r.op.starts_with('>'));
+            if let (true, Some((tty, program))) = (streams, docker_exec_tty(c)) {
+                out.push(Finding {
+                    code: CODE_UNSAFE_BACKUP,
+                    severity: crate::Severity::Error,
+                    at: tty.at,
+                    message: format!("`docker exec {}` gives `{program}` a terminal while its output is a data stream: the stream is mangled (line endings rewritten), and under cron there is no terminal to give", tty.text),
+                    help: "drop `-t` (keep `-i` only if the program reads stdin)".into(),
+                });
             }
         }
         // Files written into directories that are never created.
@@ -960,10 +989,11 @@ mod tests {
             "#!/bin/sh\ndocker exec -t db pg_dump app | gzip > /srv/backups/app_$(date +%Y%m%d).sql.gz\necho done\n",
             JOB,
         );
-        let codes: Vec<(&str, usize, usize)> = f
+        let mut codes: Vec<(&str, usize, usize)> = f
             .iter()
             .map(|f| (f.code.0, f.at.line, f.at.column))
             .collect();
+        codes.sort();
         assert_eq!(
             codes,
             [
@@ -976,6 +1006,13 @@ mod tests {
             ],
             "{f:#?}"
         );
+        let tty = run("set -e\ndocker exec -it -e A=b minio mc cat s/b/k > /b/k\ndocker exec -t db psql -c 'select 1'\n", JOB);
+        let tty: Vec<(&str, usize)> = tty
+            .iter()
+            .filter(|f| f.code.0 == "BI508")
+            .map(|f| (f.code.0, f.at.line))
+            .collect();
+        assert_eq!(tty, [("BI508", 2)]);
         let ok = run("#!/bin/bash\nset -euo pipefail\nmkdir -p /b\npg_dump -U u db | gzip > /b/x.tmp\nmv /b/x.tmp /b/x.gz\n", JOB);
         assert!(ok.is_empty(), "{ok:#?}");
     }
