@@ -185,7 +185,7 @@ fn family(d: &Deployment, s: &Svc) -> Family {
 fn health(s: &Svc, kind: ServiceKind, c: &mut Ctx) -> HealthTiming {
     let mut h = HealthTiming::default();
     let Some(hc) = &s.healthcheck else { return h };
-    for (k, v) in &hc.timing {
+    for (k, v, _) in &hc.timing {
         let at = format!("services.{}.healthcheck.{k}", s.name);
         if k == "retries" {
             match v.parse::<u32>() {

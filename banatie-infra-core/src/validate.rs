@@ -389,7 +389,7 @@ pub(crate) fn is_loopback(host_ip: &str) -> bool {
 /// Whether `s` is a CORS origin: `*`, or `http://` / `https://` and a host (a DNS name,
 /// an IPv4 address or a bracketed IPv6 address) with an optional port, and no path,
 /// query, fragment or user info.
-fn is_cors_origin(s: &str) -> bool {
+pub(crate) fn is_cors_origin(s: &str) -> bool {
     if s == "*" {
         return true;
     }
@@ -508,6 +508,46 @@ pub(crate) fn s3_write_problem(
             ))
         }
     }
+}
+
+/// BI306: health-check timing that cannot work, for `service`: `retries` 0, an interval
+/// under 1s, a timeout longer than the interval (`timeout_is_default`: the timeout was not
+/// written, so the interval is the field to change). Returns (field, message, help) for
+/// each problem.
+pub(crate) fn health_timing_problems(
+    service: &str,
+    interval: crate::types::Duration,
+    timeout: crate::types::Duration,
+    retries: u32,
+    timeout_is_default: bool,
+) -> Vec<(&'static str, String, &'static str)> {
+    let mut out = Vec::new();
+    if retries == 0 {
+        out.push((
+            "retries",
+            format!("`{service}` has `retries: 0`: no failed check could ever mark it unhealthy"),
+            "use at least 1 (the default is 3)",
+        ));
+    }
+    if interval.as_millis() < 1000 {
+        out.push((
+            "interval",
+            format!("`{service}` checks its health every {interval}: checks would pile up"),
+            "use an interval of at least 1s (the default is 30s)",
+        ));
+    } else if timeout > interval {
+        let (field, note) = if timeout_is_default {
+            ("interval", " (the default)")
+        } else {
+            ("timeout", "")
+        };
+        out.push((
+            field,
+            format!("the health-check timeout of `{service}`, {timeout}{note}, is longer than its interval, {interval}"),
+            "make the timeout at most the interval",
+        ));
+    }
+    out
 }
 
 /// BI402's help line.
@@ -693,7 +733,7 @@ fn site_ports(spec: &Spec, out: &mut Vec<Diagnostic>) {
 
 /// The strongly connected component of each node of `adj` (iterative Tarjan, so a chain
 /// of ten thousand services does not overflow the stack).
-fn strongly_connected(adj: &[Vec<usize>]) -> Vec<usize> {
+pub(crate) fn strongly_connected(adj: &[Vec<usize>]) -> Vec<usize> {
     const UNSEEN: usize = usize::MAX;
     let n = adj.len();
     let mut index = vec![UNSEEN; n];
@@ -751,7 +791,12 @@ fn strongly_connected(adj: &[Vec<usize>]) -> Vec<usize> {
 
 /// The shortest path from `from` to `to` inside the component of both (breadth first);
 /// both ends included.
-fn shortest_path(adj: &[Vec<usize>], comp: &[usize], from: usize, to: usize) -> Vec<usize> {
+pub(crate) fn shortest_path(
+    adj: &[Vec<usize>],
+    comp: &[usize],
+    from: usize,
+    to: usize,
+) -> Vec<usize> {
     let mut prev: HashMap<usize, usize> = HashMap::new();
     let mut queue = VecDeque::from([from]);
     prev.insert(from, from);
@@ -1430,42 +1475,20 @@ fn health_timing(spec: &Spec, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let h = svc.health();
-        if h.retries() == 0 {
-            out.push(
-                Diagnostic::error(
-                    CODE_HEALTH_TIMING,
-                    ptr!("services", name, "health", "retries"),
-                    format!(
-                        "`{name}` has `retries: 0`: no failed check could ever mark it unhealthy"
-                    ),
-                )
-                .with_help("use at least 1 (the default is 3)"),
-            );
-        }
-        let interval = h.interval();
-        let timeout = h.timeout();
-        if interval.as_millis() < 1000 {
-            out.push(
-                Diagnostic::error(
-                    CODE_HEALTH_TIMING,
-                    ptr!("services", name, "health", "interval"),
-                    format!("`{name}` checks its health every {interval}: checks would pile up"),
-                )
-                .with_help("use an interval of at least 1s (the default is 30s)"),
-            );
-        } else if timeout > interval {
-            let (field, note) = if h.timeout.is_some() {
-                ("timeout", "")
-            } else {
-                ("interval", " (the default)")
-            };
+        for (field, message, help) in health_timing_problems(
+            name.as_str(),
+            h.interval(),
+            h.timeout(),
+            h.retries(),
+            h.timeout.is_none(),
+        ) {
             out.push(
                 Diagnostic::error(
                     CODE_HEALTH_TIMING,
                     ptr!("services", name, "health", field),
-                    format!("the health-check timeout of `{name}`, {timeout}{note}, is longer than its interval, {interval}"),
+                    message,
                 )
-                .with_help("make the timeout at most the interval"),
+                .with_help(help),
             );
         }
     }

@@ -989,3 +989,80 @@ fn an_unparsable_caddyfile_and_compose_file_are_findings() {
     let codes: Vec<&str> = a.diagnostics.iter().map(|d| d.code.0).collect();
     assert_eq!(codes, ["BI100", "BI314"], "{:#?}", a.diagnostics);
 }
+
+/// The spec rules that also apply to hand-written files: references, cycles, health
+/// timing, and the structure of the Caddy sites.
+#[test]
+fn spec_rules_on_hand_written_files() {
+    let compose = "\
+services:
+  a:
+    image: example/a:1.0
+    networks: [front, nowhere]
+    depends_on: [b]
+    healthcheck:
+      test: [\"CMD\", \"true\"]
+      interval: 5s
+      timeout: 20s
+      retries: 0
+  b:
+    image: example/b:1.0
+    depends_on: [a, ghost]
+  storage:
+    image: quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z
+    command: server /data --console-address :9001
+    volumes: [\"./data:/data\"]
+networks:
+  front: {}
+";
+    let caddy = "\
+a.example.org {
+\treverse_proxy a:80
+\tlog {
+\t\toutput file /var/log/a.log {
+\t\t\troll_keep 0
+\t\t}
+\t}
+}
+b.example.org, a.example.org {
+\treverse_proxy storage:9001
+\tlog {
+\t\toutput file /var/log/a.log
+\t}
+}
+cdn.example.org {
+\t@w not method GET HEAD
+\trespond @w 405
+\treverse_proxy storage:9000
+\theader Access-Control-Allow-Origin https://x.example.org/
+\theader Access-Control-Allow-Methods \"GET, PUT\"
+}
+";
+    let init = "#!/bin/sh\nset -eu\nmc anonymous set download local/media\n";
+    let tmp = project(&[
+        ("docker-compose.yml", compose),
+        ("Caddyfile", caddy),
+        ("init.sh", init),
+    ]);
+    let a = run(tmp.path(), &[]);
+    assert_findings(
+        &a,
+        tmp.path(),
+        &[
+            ("BI110", "docker-compose.yml", 4),  // network `nowhere`
+            ("BI112", "docker-compose.yml", 5),  // a -> b -> a
+            ("BI306", "docker-compose.yml", 9),  // timeout over interval
+            ("BI306", "docker-compose.yml", 10), // retries: 0
+            ("BI110", "docker-compose.yml", 13), // `ghost`
+            ("BI403", "Caddyfile", 1),           // roll_keep 0
+            ("BI401", "Caddyfile", 9),           // a.example.org twice
+            ("BI403", "Caddyfile", 9),           // a.log twice
+            ("BI405", "Caddyfile", 15),          // origin with a path
+            ("BI405", "Caddyfile", 15),          // PUT on a read-only site
+        ],
+        &[
+            ("BI404", "Caddyfile", 9), // the MinIO console without headers
+            ("BI505", "init.sh", 3),   // the whole bucket public (so no BI406 on the CDN)
+        ],
+    );
+}

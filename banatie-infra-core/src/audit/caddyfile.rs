@@ -400,6 +400,8 @@ pub(crate) struct Site {
     pub(crate) domains: Vec<String>,
     /// Where the first address is.
     pub(crate) at: Location,
+    /// Where each domain is written.
+    pub(crate) domain_at: Vec<Location>,
     /// Its reverse proxies.
     pub(crate) proxies: Vec<Proxy>,
     /// Response headers, in order.
@@ -657,6 +659,7 @@ pub(crate) fn site(block: &Block, snippets: &HashMap<String, Vec<Directive>>) ->
         .collect();
     Site {
         domains,
+        domain_at: block.addresses.iter().map(|a| a.at).collect(),
         at: block
             .addresses
             .first()

@@ -96,8 +96,9 @@ pub(crate) struct Health {
     pub(crate) disabled: bool,
     /// Where `test` is (the key).
     pub(crate) test_at: At,
-    /// `interval`, `timeout`, `retries`, `start_period`, `start_interval` as written.
-    pub(crate) timing: Vec<(String, String)>,
+    /// `interval`, `timeout`, `retries`, `start_period`, `start_interval` as written, with
+    /// where each is.
+    pub(crate) timing: Vec<(String, String, At)>,
 }
 
 /// How a service's image is built.
@@ -612,7 +613,11 @@ pub(crate) fn project(root: &Y) -> Project {
                 "start_interval",
             ]
             .iter()
-            .filter_map(|f| hc.get(f).and_then(Y::text).map(|v| ((*f).to_owned(), v)))
+            .filter_map(|f| {
+                let (k, v) = hc.entry(f)?;
+                let ptr = format!("{}/{f}", sub("healthcheck"));
+                Some(((*f).to_owned(), v.text()?, key_at(k, &ptr)))
+            })
             .collect();
             s.healthcheck = Some(Health {
                 disabled: disabled_flag || test.first().map(String::as_str) == Some("NONE"),

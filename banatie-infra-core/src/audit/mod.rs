@@ -96,9 +96,9 @@ pub const CODE_DRIVE_NOT_MOUNTED: Code = Code("BI512");
 
 /// The codes only the audit reports, with their severity and a one-line description, in
 /// code order. The audit also reports codes of [`crate::validate::RULES`] where the
-/// meaning is the same (BI114, BI115, BI116, BI201, BI202, BI203, BI204, BI301, BI302,
-/// BI303, BI304, BI402, BI406, BI501) and the loader's BI100 for a Compose file that is
-/// not YAML.
+/// meaning is the same (BI110, BI112, BI114, BI115, BI116, BI201, BI202, BI203, BI204,
+/// BI301, BI302, BI303, BI304, BI306, BI401, BI402, BI403, BI404, BI405, BI406, BI501,
+/// BI505) and the loader's BI100 for a Compose file that is not YAML.
 pub const RULES: &[(Code, Severity, &str)] = &[
     (CODE_SECRET_FILE_MODE, Severity::Error, "an env file that holds secrets can be read by group or others (not mode 0600)"),
     (CODE_URL_USERINFO, Severity::Error, "a connection URL whose user or password is not percent-encoded (a base64 password's `/`, `+`, `=` break it)"),

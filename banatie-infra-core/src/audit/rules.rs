@@ -21,6 +21,7 @@ pub(crate) fn run(d: &mut Deployment, out: &mut Vec<Diagnostic>) {
         env::check(d, ef, out);
     }
     if let Some(project) = d.project.clone() {
+        references_and_cycles(d, &project, out);
         for s in &project.services {
             environment(d, s, out);
             healthcheck(d, s, out);
@@ -33,6 +34,236 @@ pub(crate) fn run(d: &mut Deployment, out: &mut Vec<Diagnostic>) {
     scripts(d, out);
     init_sql(d, out);
     sites(d, out);
+    site_structure(d, out);
+}
+
+/// BI110 and BI112: networks and dependencies that name nothing, and dependency cycles
+/// (Compose refuses all of them).
+fn references_and_cycles(d: &Deployment, project: &super::Project, out: &mut Vec<Diagnostic>) {
+    for s in &project.services {
+        for (n, at) in &s.networks {
+            if n != "default" && project.network(n).is_none() {
+                out.push(d.diag_at(
+                    Severity::Error,
+                    v::CODE_UNRESOLVED_REFERENCE,
+                    at,
+                    format!("service `{}` is attached to network `{n}`, which is not declared under `networks`: Compose refuses the file", s.name),
+                    format!("declare it under the top-level `networks` (`{n}: {{}}`, or `external: true` for a network made elsewhere)"),
+                ));
+            }
+        }
+        for dep in &s.depends_on {
+            let message = if dep.name == s.name {
+                format!("service `{}` depends on itself", s.name)
+            } else if project.services.iter().all(|t| t.name != dep.name) {
+                format!("service `{}` depends on `{}`, which is not a service of this project: Compose refuses the file", s.name, dep.name)
+            } else {
+                continue;
+            };
+            out.push(d.diag_at(
+                Severity::Error,
+                v::CODE_UNRESOLVED_REFERENCE,
+                &dep.at,
+                message,
+                "name a service defined under `services`".into(),
+            ));
+        }
+    }
+    // Cycles: the shared graph algorithm of `validate`.
+    let index = |n: &str| project.services.iter().position(|s| s.name == n);
+    let adj: Vec<Vec<usize>> = project
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            s.depends_on
+                .iter()
+                .filter_map(|x| index(&x.name))
+                .filter(|&j| j != i)
+                .collect()
+        })
+        .collect();
+    let comp = v::strongly_connected(&adj);
+    let mut reported = HashSet::new();
+    for (i, s) in project.services.iter().enumerate() {
+        for dep in &s.depends_on {
+            let Some(j) = index(&dep.name) else { continue };
+            if j == i || comp[j] != comp[i] || !reported.insert(comp[i]) {
+                continue;
+            }
+            let mut cycle = vec![i];
+            cycle.extend(v::shortest_path(&adj, &comp, j, i));
+            let names: Vec<&str> = cycle
+                .iter()
+                .map(|&k| project.services[k].name.as_str())
+                .collect();
+            out.push(
+                d.diag_at(
+                    Severity::Error,
+                    v::CODE_DEPENDENCY_CYCLE,
+                    &dep.at,
+                    format!("dependency cycle: {}", names.join(" -> ")),
+                    "remove one of these dependencies: Compose cannot start any service of a cycle"
+                        .into(),
+                ),
+            );
+        }
+    }
+}
+
+/// BI401, BI403, BI404, BI405, BI505: the structure of the Caddy sites, and the public
+/// prefix of the bucket.
+fn site_structure(d: &Deployment, out: &mut Vec<Diagnostic>) {
+    let mut domains: Vec<(&str, usize, usize)> = Vec::new();
+    let mut logs: Vec<(&str, usize, usize)> = Vec::new();
+    for (k, (file, site)) in d.sites.iter().enumerate() {
+        for (j, dm) in site.domains.iter().enumerate() {
+            let at = site.domain_at.get(j).copied().unwrap_or(site.at);
+            match domains.iter().find(|(x, _, _)| x == dm) {
+                Some((_, f, line)) => out.push(d.diag(
+                    Severity::Error,
+                    v::CODE_DUPLICATE_DOMAIN,
+                    *file,
+                    Some(at),
+                    "",
+                    format!(
+                        "domain `{dm}` is already served by the site block at {}:{line}",
+                        d.files[*f].name
+                    ),
+                    "list each domain once: Caddy refuses a domain in two site blocks".into(),
+                )),
+                None => domains.push((dm, *file, at.line)),
+            }
+        }
+        if let Some(log) = &site.log {
+            if let Some(f) = log.file.as_deref() {
+                match logs.iter().find(|(x, _, _)| *x == f) {
+                    Some((_, _, other)) => out.push(d.diag(
+                        Severity::Error,
+                        v::CODE_SITE_STRUCTURE,
+                        *file,
+                        Some(site.at),
+                        "",
+                        format!(
+                            "access log `{f}` is already written by the site block at line {other}"
+                        ),
+                        "give each site its own log file: two writers roll the same file".into(),
+                    )),
+                    None => logs.push((f, k, site.at.line)),
+                }
+            }
+            if log.roll_keep.as_deref() == Some("0") {
+                out.push(d.diag(
+                    Severity::Error,
+                    v::CODE_SITE_STRUCTURE,
+                    *file,
+                    Some(site.at),
+                    "",
+                    format!(
+                        "access log `{}` keeps no rolled files (`roll_keep 0`)",
+                        log.file.as_deref().unwrap_or("?")
+                    ),
+                    "keep at least 1 rolled file (Caddy's default is 10)".into(),
+                ));
+            }
+        }
+        // The console of a MinIO server, served without security headers.
+        for proxy in &site.proxies {
+            let console = proxy.upstreams.iter().find_map(|u| {
+                let (host, port) = u.rsplit_once(':')?;
+                let svc = d.project.as_ref()?.service(host)?;
+                let argv = minio_argv(d, svc)?;
+                (minio_ports(&argv).1 == port.parse().ok()).then(|| svc.name.clone())
+            });
+            let secured = site.headers.iter().any(|(p, k, _)| {
+                p.is_none()
+                    && [
+                        "strict-transport-security",
+                        "x-frame-options",
+                        "content-security-policy",
+                    ]
+                    .contains(&k.to_ascii_lowercase().trim_start_matches(['+', '>', '?']))
+            });
+            if let (Some(svc), false) = (console, secured) {
+                out.push(d.diag(
+                    Severity::Warning,
+                    v::CODE_CONSOLE_WITHOUT_HEADERS,
+                    *file,
+                    Some(site.at),
+                    "",
+                    format!("the site serves the admin console of `{svc}` without security headers"),
+                    "add `Strict-Transport-Security`, `X-Content-Type-Options nosniff` and `X-Frame-Options SAMEORIGIN` in a `header` block".into(),
+                ));
+            }
+        }
+        // CORS that contradicts the methods the site passes, or a malformed origin.
+        let header = |name: &str| {
+            site.headers
+                .iter()
+                .find(|(p, k, _)| p.is_none() && k.eq_ignore_ascii_case(name))
+                .map(|(_, _, v)| v.as_str())
+        };
+        if let Some(origin) = header("Access-Control-Allow-Origin") {
+            if !v::is_cors_origin(origin) {
+                out.push(d.diag(
+                    Severity::Error,
+                    v::CODE_CORS,
+                    *file,
+                    Some(site.at),
+                    "",
+                    format!("CORS origin `{origin}` is neither `*` nor an origin"),
+                    "write `*` or one origin: scheme and host, with an optional port and no path or trailing `/`, like `https://banatie.app`".into(),
+                ));
+            }
+        }
+        if let Some(methods) = header("Access-Control-Allow-Methods") {
+            let read_only = !site.proxies.is_empty()
+                && site.proxies.iter().all(|p| {
+                    p.methods
+                        .as_list()
+                        .is_some_and(|l| l.iter().all(|m| v::is_read_method(m)))
+                });
+            if let Some(w) = methods
+                .split(',')
+                .map(str::trim)
+                .find(|m| !m.is_empty() && !v::is_read_method(m))
+                .filter(|_| read_only)
+            {
+                out.push(d.diag(
+                    Severity::Error,
+                    v::CODE_CORS,
+                    *file,
+                    Some(site.at),
+                    "",
+                    format!("CORS allows `{w}`, but the site passes read methods only"),
+                    "allow only the site's methods in CORS: `Access-Control-Allow-Methods \"GET, HEAD, OPTIONS\"`".into(),
+                ));
+            }
+        }
+    }
+    // A whole bucket made public.
+    for sc in &d.scripts {
+        for (at, target) in shell::anonymous_targets(&shell::scan(&sc.text)) {
+            let prefix = target
+                .split_once('/')
+                .map_or("", |(_, rest)| rest.split_once('/').map_or("", |(_, p)| p));
+            if prefix.is_empty() {
+                let (loc, pointer) = match &sc.inline {
+                    Some(m) => (m.map(at), m.pointer.clone()),
+                    None => (Some(at), String::new()),
+                };
+                out.push(d.diag(
+                    Severity::Warning,
+                    v::CODE_PUBLIC_PREFIX,
+                    sc.file,
+                    loc,
+                    &pointer,
+                    format!("`mc anonymous set ... {target}` makes every object of the bucket readable by anyone"),
+                    "name the public prefix, like `ALIAS/BUCKET/public/`, and keep the rest private".into(),
+                ));
+            }
+        }
+    }
 }
 
 fn family(d: &Deployment, s: &Svc) -> Family {
@@ -258,6 +489,27 @@ fn healthcheck(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
     else {
         return;
     };
+    // BI306, on the values written (Docker's defaults otherwise: 30s, 30s, 3; an unwritten
+    // timeout is not compared).
+    let written = |k: &str| h.timing.iter().find(|(f, _, _)| f == k);
+    let dur = |k: &str| written(k).and_then(|(_, v, _)| v.parse::<crate::types::Duration>().ok());
+    let interval = dur("interval").unwrap_or(crate::types::Duration::from_secs(30));
+    let timeout = dur("timeout").unwrap_or(interval.min(crate::types::Duration::from_secs(30)));
+    let retries = written("retries")
+        .and_then(|(_, v, _)| v.parse().ok())
+        .unwrap_or(3);
+    for (field, message, help) in
+        v::health_timing_problems(&s.name, interval, timeout, retries, false)
+    {
+        let at = written(field).map_or(&h.test_at, |(_, _, at)| at);
+        out.push(d.diag_at(
+            Severity::Error,
+            v::CODE_HEALTH_TIMING,
+            at,
+            message,
+            help.into(),
+        ));
+    }
     if let Some((_, df)) = d.unknown_builds.iter().find(|(n, _)| *n == s.name) {
         if let Some(b) = &s.build {
             out.push(d.diag_at(

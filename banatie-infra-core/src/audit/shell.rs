@@ -687,6 +687,29 @@ pub(crate) fn anonymous_read(script: &Script) -> Option<String> {
     None
 }
 
+/// Every `mc anonymous set download|public ALIAS/BUCKET[/PREFIX]`: (where, target).
+pub(crate) fn anonymous_targets(script: &Script) -> Vec<(Location, String)> {
+    let mut out = Vec::new();
+    for cmd in &script.cmds {
+        if cmd.name() != Some("mc") {
+            continue;
+        }
+        let sub: Vec<&Word> = cmd.argv()[1..]
+            .iter()
+            .filter(|w| !w.text.starts_with('-'))
+            .collect();
+        if let [a, s, p, target, ..] = sub.as_slice() {
+            if a.text == "anonymous"
+                && s.text == "set"
+                && matches!(p.text.as_str(), "download" | "public")
+            {
+                out.push((cmd.argv()[0].at, target.text.clone()));
+            }
+        }
+    }
+    out
+}
+
 /// The first `mc mb ALIAS/BUCKET` of a script: (alias, bucket).
 pub(crate) fn made_bucket(script: &Script) -> Option<(String, String)> {
     for cmd in &script.cmds {
