@@ -192,9 +192,15 @@ pub(crate) fn interpolation_env(d: &Deployment) -> IndexMap<String, String> {
 
 /// Where else a variable is defined: the first env file (not the project one) with it.
 fn defined_in_env_file(d: &Deployment, name: &str) -> Option<(String, usize)> {
+    defined_in(d, name).map(|(f, l, _)| (f, l))
+}
+
+/// [`defined_in_env_file`], with the file's local path.
+fn defined_in(d: &Deployment, name: &str) -> Option<(String, usize, std::path::PathBuf)> {
     d.env_files.iter().filter(|e| !e.project).find_map(|ef| {
         let (i, _) = ef.get(name)?;
-        Some((d.files[ef.file].name.clone(), ef.entries[i].location.line))
+        let f = &d.files[ef.file];
+        Some((f.name.clone(), ef.entries[i].location.line, f.path.clone()))
     })
 }
 
@@ -375,21 +381,45 @@ fn interpolate_value(
         } else {
             "it is interpolated as an empty string".to_owned()
         };
-        let (message, help) = match defined_in_env_file(d, &r.name) {
-            Some((file, line)) => (
+        // Whether this service reads the file that defines the variable.
+        let service = pointer
+            .split('/')
+            .nth(2)
+            .map(|t| t.replace("~1", "/").replace("~0", "~"));
+        let reads = |path: &std::path::Path| {
+            service
+                .as_ref()
+                .and_then(|s| d.service_env_files.get(s))
+                .is_some_and(|files| files.iter().any(|f| super::same_file(f, path)))
+        };
+        let (message, help) = match defined_in(d, &r.name) {
+            Some((file, line, path)) => {
+                // The file as a Compose file would name it: relative to the project.
+                let rel = path
+                    .strip_prefix(&d.project_dir)
+                    .map_or_else(|_| file.clone(), |r| format!("./{}", r.display()));
+                (
                 format!("`{}` is defined only in `{file}` (line {line}), an env_file: Compose interpolates the Compose file from the shell and the project .env only, so {effect}", r.name),
-                if in_command {
-                    format!("write `$${{{}}}` so the container's shell expands it at run time from its env_file", r.name)
-                } else {
-                    format!("remove this line: the container already gets `{}` from `{file}` through `env_file`", r.name)
+                match (in_command, reads(&path)) {
+                    (true, true) => format!("write `$${{{}}}` so the container's shell expands it at run time from its env_file", r.name),
+                    (true, false) => format!("give the service `env_file: [{rel}]` and write `$${{{}}}`, so its shell expands it at run time", r.name),
+                    (false, true) => format!("remove this line: the container already gets `{}` from `{file}` through `env_file`", r.name),
+                    (false, false) => format!("give the service `env_file: [{rel}]` and remove this line: the container then gets `{}` from it", r.name),
                 },
-            ),
+            )
+            }
             None => (
-                format!("`{}` is not set in the shell or the project .env: {effect}", r.name),
+                format!(
+                    "`{}` is not set in the shell or the project .env: {effect}",
+                    r.name
+                ),
                 if in_command {
                     format!("define `{0}` in the project .env, or write `$${{{0}}}` if the container's shell should expand it", r.name)
                 } else {
-                    format!("define `{}` in the project .env, or give a default: `${{{}:-value}}`", r.name, r.name)
+                    format!(
+                        "define `{}` in the project .env, or give a default: `${{{}:-value}}`",
+                        r.name, r.name
+                    )
                 },
             ),
         };

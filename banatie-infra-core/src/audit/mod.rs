@@ -354,6 +354,8 @@ pub(crate) struct Deployment {
     pub(crate) image_healthchecks: HashSet<String>,
     /// Findings made while reading (syntax, interpolation).
     pub(crate) diags: Vec<Diagnostic>,
+    /// The env files of each service (local paths), by service name.
+    pub(crate) service_env_files: IndexMap<String, Vec<PathBuf>>,
 }
 
 impl Deployment {
@@ -673,6 +675,12 @@ pub(crate) fn read_deployment(input: &AuditInput) -> Result<Deployment, AuditErr
                     "/services/{}/env_file",
                     crate::diagnostic::escape_token(&k.text)
                 );
+                let svc_files = d.service_env_files.entry(k.text.clone()).or_default();
+                for y in ef.items().iter().chain(std::iter::once(ef)) {
+                    if let Some(p) = y.text().or_else(|| y.get("path").and_then(tree::Y::text)) {
+                        svc_files.push(p.into());
+                    }
+                }
                 let one = |y: &tree::Y, ptr: String| {
                     let path = y.text().or_else(|| y.get("path").and_then(tree::Y::text))?;
                     let required = y
@@ -691,6 +699,17 @@ pub(crate) fn read_deployment(input: &AuditInput) -> Result<Deployment, AuditErr
                 }
             }
         }
+        let locals: IndexMap<String, Vec<PathBuf>> = d
+            .service_env_files
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.iter().map(|p| d.local(&p.to_string_lossy())).collect(),
+                )
+            })
+            .collect();
+        d.service_env_files = locals;
         let mut missing: Vec<PathBuf> = Vec::new();
         for (p, file, loc, pointer, required) in env_paths {
             let local = d.local(&p);
