@@ -1307,6 +1307,99 @@ mod tests {
         assert_eq!(codes.len(), all.len());
     }
 
+    /// The scanners never panic, whatever the text (a deterministic pseudo-random sweep
+    /// over the characters that matter to them).
+    #[test]
+    fn scanners_never_panic() {
+        const ALPHABET: &[&str] = &[
+            "$",
+            "{",
+            "}",
+            "(",
+            ")",
+            "'",
+            "\"",
+            "`",
+            "\\",
+            "\n",
+            " ",
+            "#",
+            "|",
+            "&",
+            ";",
+            "<<",
+            ">",
+            "<",
+            "-",
+            "--",
+            "EOF",
+            "mc",
+            "policy",
+            "pg_dump",
+            "docker",
+            "exec",
+            "-t",
+            "=",
+            "@",
+            ":",
+            "/",
+            "é",
+            "…",
+            "GRANT",
+            "ON",
+            "DATABASE",
+            "TO",
+            "CREATE",
+            "ROLE",
+            "$$",
+            "*",
+            "/*",
+            "--",
+            "method",
+            "not",
+            "respond",
+            "reverse_proxy",
+            "405",
+            "x",
+            "1...4",
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..3000 {
+            let len = (next() % 40) as usize;
+            let text: String = (0..len)
+                .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+                .collect();
+            let script = shell::scan(&text);
+            let mut f = Vec::new();
+            let run = shell::RunAs {
+                errexit: false,
+                exit_status_matters: true,
+            };
+            shell::masked_failures(&script, run, &mut f);
+            shell::retired_mc(&script, &mut f);
+            shell::backups(&script, &mut f);
+            let _ = shell::anonymous_targets(&script);
+            let stmts = sql::scan(&text);
+            let e = sql::effects(&stmts);
+            let _ = sql::roles_without_schema_create(&e, Some("postgres"));
+            if let Ok(blocks) = caddyfile::parse(&text) {
+                let _ = caddyfile::sites(&blocks);
+            }
+            if let Ok(p) = interp::parse(&text) {
+                let _ = interp::substitute(&p, &|_| None);
+            }
+            let _ = env::url_password(&text);
+            let _ = compose::shell_split(&text);
+            let _ = dockerfile_base(&text, Some("x"), &[]);
+        }
+    }
+
     #[test]
     fn dockerfile_final_stage_and_target() {
         let df = "ARG NODE=20\nFROM node:${NODE}-alpine AS base\nHEALTHCHECK CMD wget -q http://127.0.0.1/\nFROM base AS production\nRUN true\nFROM busybox:1.36 AS debug\n";
