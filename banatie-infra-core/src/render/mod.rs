@@ -129,6 +129,7 @@ pub(crate) struct Layout {
 
 impl Layout {
     /// The layout of `spec`'s deployment root.
+    #[cfg(feature = "docker")]
     pub(crate) fn for_spec(spec: &Spec) -> Self {
         Self::new(spec)
     }

@@ -1,0 +1,60 @@
+//! validate + render of generated specs with 100, 1,000 and 10,000 app services, in
+//! process. Prints the median of several runs for each size and the 10,000/1,000 ratio
+//! (near-linear means about 10). Run with `cargo bench -p banatie-infra-core --bench scale`.
+
+use std::time::{Duration, Instant};
+
+use banatie_infra_core::load::{load_str, Format};
+
+fn spec_text(n: usize) -> String {
+    let mut t = String::from(
+        "stack: { name: scale, source: /src, userns_remap: { enabled: false } }\nnetworks:\n  inner: { internal: true }\n  proxy-network: { external: true }\nservices:\n  db: { kind: postgres, image: \"postgres:15.8-alpine\", networks: [inner] }\n",
+    );
+    for i in 0..n {
+        t.push_str(&format!(
+            "  app{i}:\n    kind: app\n    image: \"example/app{i}:1.0\"\n    base_image: \"node:20-alpine\"\n    health_path: /health\n    logs: {{ source: logs/app{i}, target: /app/logs }}\n    networks: [inner, proxy-network]\n    depends_on: {{ db: healthy }}\n    environment: {{ APP_INDEX: \"{i}\" }}\n"
+        ));
+    }
+    t.push_str("sites:\n");
+    for i in 0..n {
+        t.push_str(&format!("  - {{ domains: [app{i}.example.org], service: app{i}, security_headers: web, access_log: {{ file: app{i}.log }} }}\n"));
+    }
+    t.push_str("env:\n  NODE_ENV: production\nsecrets:\n  POSTGRES_PASSWORD: {}\n");
+    t
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let mut results = Vec::new();
+    for n in [100usize, 1_000, 10_000] {
+        let text = spec_text(n);
+        let spec = load_str(&text, Format::Yaml, "scale.yaml").expect("the generated spec loads").spec;
+        let runs = if n >= 10_000 { 5 } else { 15 };
+        let mut times = Vec::new();
+        let mut load_times = Vec::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            let loaded = load_str(&text, Format::Yaml, "scale.yaml").unwrap();
+            load_times.push(t.elapsed());
+            let t = Instant::now();
+            let diags = banatie_infra_core::validate::validate(&spec);
+            assert!(!banatie_infra_core::diagnostic::has_errors(&diags), "{:?}", &diags[..diags.len().min(3)]);
+            let bundle = banatie_infra_core::render::render_unchecked(&spec).unwrap();
+            std::hint::black_box((bundle, loaded));
+            times.push(t.elapsed());
+        }
+        let m = median(times);
+        let l = median(load_times);
+        println!("validate+render {n:>6} services: {:>9.2} ms   (load: {:>8.2} ms)", m.as_secs_f64() * 1e3, l.as_secs_f64() * 1e3);
+        results.push((n, m, l));
+    }
+    let r = results[2].1.as_secs_f64() / results[1].1.as_secs_f64();
+    let rl = results[2].2.as_secs_f64() / results[1].2.as_secs_f64();
+    println!("ratio 10000/1000: validate+render {r:.2} (target <= 12), load {rl:.2}");
+    println!("RESULT scale_1000_ms {:.3}", results[1].1.as_secs_f64() * 1e3);
+    println!("RESULT scale_ratio {r:.3}");
+}
