@@ -26,8 +26,8 @@ def raw(name, text, code):
 
 
 # --- syntax (BI100) -------------------------------------------------------------------
-raw("empty.yaml", "", "BI102")
-raw("only-comment.yaml", "# nothing here\n", "BI102")
+raw("empty.yaml", "", "BI103")
+raw("only-comment.yaml", "# nothing here\n", "BI103")
 raw("empty.json", "", "BI100")
 raw("empty.toml", "", "BI103")
 raw("tab-indent.yaml", "stack:\n\tname: x\n", "BI100")

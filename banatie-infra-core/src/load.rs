@@ -858,6 +858,14 @@ struct NodeDe<'a> {
 }
 
 impl<'a> NodeDe<'a> {
+    fn is_null(&self) -> bool {
+        match &self.node.kind {
+            NodeKind::Null => true,
+            NodeKind::Plain(inner, _) => matches!(**inner, NodeKind::Null),
+            _ => false,
+        }
+    }
+
     fn wrap<T>(&self, r: Result<T, DeError>) -> Result<T, DeError> {
         r.map_err(|e| e.at(self.node.loc, &self.pointer))
     }
@@ -943,6 +951,14 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
         fields: &'static [&'static str],
         v: V,
     ) -> Result<V::Value, DeError> {
+        if self.is_null() {
+            let r = v.visit_map(MapAccess {
+                entries: std::iter::empty(),
+                pointer: &self.pointer,
+                value: None,
+            });
+            return self.wrap(r);
+        }
         let r = match &self.node.kind {
             NodeKind::Map(entries) => {
                 let mut ordered: Vec<&(Node, Node)> = entries.iter().collect();
@@ -987,9 +1003,34 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
         self.wrap(r)
     }
 
+    /// A key written with no value (`env:`, everything under it commented out) reads as
+    /// an empty list or mapping, as Compose reads it.
+    fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        if self.is_null() {
+            let r = v.visit_seq(SeqAccess {
+                items: std::iter::empty(),
+                pointer: &self.pointer,
+            });
+            return self.wrap(r);
+        }
+        self.deserialize_any(v)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        if self.is_null() {
+            let r = v.visit_map(MapAccess {
+                entries: std::iter::empty(),
+                pointer: &self.pointer,
+                value: None,
+            });
+            return self.wrap(r);
+        }
+        self.deserialize_any(v)
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf
-        unit unit_struct newtype_struct seq tuple tuple_struct map ignored_any
+        unit unit_struct newtype_struct tuple tuple_struct ignored_any
     }
 }
 
@@ -1252,7 +1293,7 @@ mod tests {
     #[test]
     fn empty_and_alias_bombs() {
         let d = err("", Format::Yaml);
-        assert_eq!(d.code, CODE_BAD_VALUE);
+        assert_eq!(d.code, CODE_MISSING_KEY);
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 0..8 {
             let prev = if i == 0 {
@@ -1277,6 +1318,15 @@ mod tests {
         assert_eq!(l.spec.env["PORT"], "3000");
         assert_eq!(l.spec.env["FLAG"], "true");
         assert_eq!(l.spec.env["RATIO"], "1.50");
+    }
+
+    #[test]
+    fn a_key_without_value_is_an_empty_collection() {
+        let l = load_str("stack: {name: demo}\nservices:\nenv:\nsites:\n", Format::Yaml, "t").unwrap();
+        assert!(l.spec.env.is_empty() && l.spec.sites.is_empty() && l.spec.services.is_empty());
+        let d = err("stack:\nservices: {}\n", Format::Yaml);
+        assert_eq!(d.code, CODE_MISSING_KEY);
+        assert_eq!(d.pointer, "/stack");
     }
 
     #[test]

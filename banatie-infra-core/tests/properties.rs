@@ -1,0 +1,201 @@
+//! Property tests: random valid specs (names, domains, env values with `$`, `#`, quotes,
+//! spaces, newlines and unicode, secrets of every alphabet) render to a Compose file that
+//! the Compose Specification's JSON Schema accepts, env files that read back byte for byte,
+//! a Caddyfile that `caddy adapt` accepts, and the same bytes every time. At the end every
+//! generated env value goes through Compose v2's own env-file parser in one batch.
+//!
+//! 256 cases by default (`PROPTEST_CASES` changes it; scripts/proptest-long.sh runs
+//! 10,000).
+
+use std::process::Command;
+use std::sync::Mutex;
+
+use banatie_infra_core::load::{load_str, Format};
+use proptest::prelude::*;
+
+fn compose_schema() -> jsonschema::Validator {
+    let text = include_str!("fixtures/compose-spec.schema.json");
+    let mut schema: serde_json::Value = serde_json::from_str(text).unwrap();
+    // The spec's copy names its draft without the trailing `#` the draft-07 meta-schema's
+    // identifier has; the validator needs the exact identifier.
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#".into();
+    jsonschema::validator_for(&schema).expect("the Compose schema compiles")
+}
+
+fn name() -> impl Strategy<Value = String> {
+    "[a-z][a-z0-9]{0,6}(-[a-z0-9]{1,5})?"
+}
+
+fn domain() -> impl Strategy<Value = String> {
+    ("[a-z][a-z0-9-]{0,10}[a-z0-9]", "[a-z]{2,6}").prop_map(|(a, tld)| format!("{a}.example.{tld}"))
+}
+
+/// Env values: printable ASCII with every character env files and Compose treat
+/// specially, spaces at either end, newlines, tabs and unicode.
+fn env_value() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            4 => "[a-zA-Z0-9]",
+            1 => prop::sample::select(vec!["$", "$$", "${X}", "#", " #", "'", "\"", "\\", " ", "=", "\t", "\n", "é", "€", "日本", "🙂", "`", "{", "}", ";", "&", "|"]).prop_map(String::from),
+        ],
+        1..24,
+    )
+    .prop_map(|v| v.concat())
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    stack: String,
+    apps: Vec<(String, String, u16)>,
+    env: Vec<(String, String)>,
+    secrets: Vec<(String, &'static str, u32)>,
+    with_db: bool,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        name(),
+        prop::collection::vec((name(), domain(), 1024u16..65000), 1..4),
+        prop::collection::vec(("[A-Z][A-Z0-9_]{0,8}", env_value()), 0..6),
+        prop::collection::vec(("[A-Z][A-Z_]{0,6}_SECRET", prop::sample::select(vec!["alphanumeric", "hex", "url_safe"]), 16u32..100), 0..4),
+        any::<bool>(),
+    )
+        .prop_map(|(stack, apps, env, secrets, with_db)| Case { stack, apps, env, secrets, with_db })
+}
+
+/// Quotes a YAML string: double-quoted with JSON escapes (JSON strings are YAML).
+fn q(s: &str) -> String {
+    serde_json::to_string(s).unwrap()
+}
+
+fn spec_text(c: &Case) -> String {
+    let mut t = format!("stack: {{ name: {}, userns_remap: {{ enabled: false }} }}\nnetworks:\n  inner: {{ internal: true }}\n  proxy-network: {{ external: true }}\nservices:\n", c.stack);
+    let mut seen = std::collections::HashSet::new();
+    for (n, _, port) in &c.apps {
+        if !seen.insert(n.clone()) {
+            continue;
+        }
+        t.push_str(&format!(
+            "  svc-{n}: {{ kind: app, image: \"example/{n}:1.0\", base_image: \"alpine:3.20\", port: {port}, health_path: /health, networks: [inner, proxy-network]{} }}\n",
+            if c.with_db { ", depends_on: { db: healthy }" } else { "" }
+        ));
+    }
+    if c.with_db {
+        t.push_str("  db: { kind: postgres, image: \"postgres:15.8-alpine\", networks: [inner] }\n");
+    }
+    t.push_str("sites:\n");
+    let mut seen_sites = std::collections::HashSet::new();
+    let mut seen_domains = std::collections::HashSet::new();
+    for (n, d, _) in &c.apps {
+        if seen_sites.insert(n.clone()) {
+            let d = if seen_domains.insert(d.clone()) { d.clone() } else { format!("{n}.{d}") };
+            seen_domains.insert(d.clone());
+            t.push_str(&format!("  - {{ domains: [{d}], service: svc-{n}, security_headers: web, access_log: {{ file: {n}.log }} }}\n"));
+        }
+    }
+    t.push_str("env:\n");
+    for (k, v) in &c.env {
+        t.push_str(&format!("  {k}: {}\n", q(v)));
+    }
+    t.push_str("secrets:\n");
+    if c.with_db {
+        t.push_str("  POSTGRES_PASSWORD: { alphabet: url_safe, length: 40 }\n");
+    }
+    for (k, alphabet, len) in &c.secrets {
+        t.push_str(&format!("  {k}: {{ alphabet: {alphabet}, length: {len} }}\n"));
+    }
+    t
+}
+
+static ENV_VALUES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn require(tool: &str) {
+    let ok = Command::new(tool).arg("version").output().map(|o| o.status.success()).unwrap_or(false);
+    assert!(ok, "`{tool}` is missing: install it with scripts/install-test-deps.sh");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256), failure_persistence: None, ..ProptestConfig::default() })]
+
+    fn random_specs_render_to_files_their_consumers_accept(c in case()) {
+        let text = spec_text(&c);
+        let loaded = load_str(&text, Format::Yaml, "prop.yaml").map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        let diags = banatie_infra_core::validate::validate(&loaded.spec);
+        // Generated names may collide with a rule (a secret-looking env name, a placeholder
+        // word): such specs are not what this property is about.
+        prop_assume!(!banatie_infra_core::diagnostic::has_errors(&diags));
+        let bundle = banatie_infra_core::render::render(&loaded.spec).unwrap();
+        prop_assert_eq!(&bundle, &banatie_infra_core::render::render(&loaded.spec).unwrap(), "deterministic");
+
+        // The Compose file passes the Compose Specification's schema.
+        let compose: serde_json::Value = serde_yaml::from_str(bundle.text("docker-compose.yml").unwrap()).unwrap();
+        let errors: Vec<String> = compose_schema().iter_errors(&compose).map(|e| format!("{e} at {}", e.instance_path)).collect();
+        prop_assert!(errors.is_empty(), "{:?}", errors);
+
+        // The env file reads back exactly (Compose's parser rules, in process).
+        let env = banatie_infra_core::envfile::parse(bundle.text(".env").unwrap()).unwrap();
+        for (k, v) in &c.env {
+            let got = env.iter().find(|e| &e.key == k).map(|e| e.value.clone());
+            prop_assert_eq!(got.as_deref(), Some(v.as_str()), "{}", k);
+            prop_assert!(!env.iter().find(|e| &e.key == k).unwrap().expands());
+        }
+        ENV_VALUES.lock().unwrap().extend(c.env.iter().map(|(_, v)| v.clone()));
+
+        // Secrets of every alphabet: generated, then read back.
+        let dir = tempfile::tempdir().unwrap();
+        let report = banatie_infra_core::secrets::ensure(&loaded.spec, dir.path()).unwrap();
+        prop_assert!(report.missing.is_empty());
+        for (k, alphabet, len) in &c.secrets {
+            let v = banatie_infra_core::secrets::read_value(dir.path(), k).unwrap().unwrap();
+            prop_assert_eq!(v.chars().count() as u32, *len);
+            let ok = match *alphabet {
+                "hex" => v.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+                "url_safe" => v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                _ => v.bytes().all(|b| b.is_ascii_alphanumeric()),
+            };
+            prop_assert!(ok, "{} is not {}", k, alphabet);
+        }
+
+        // Caddy accepts the Caddyfile.
+        let path = dir.path().join("Caddyfile");
+        std::fs::write(&path, bundle.text("caddy/Caddyfile").unwrap()).unwrap();
+        let out = Command::new("caddy").args(["adapt", "--adapter", "caddyfile", "--config"]).arg(&path).output().expect("caddy runs");
+        prop_assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stderr), bundle.text("caddy/Caddyfile").unwrap());
+    }
+}
+
+/// Runs the property, then sends every generated env value through
+/// `docker compose config` at once.
+#[test]
+fn random_specs_and_their_env_values_through_compose() {
+    require("caddy");
+    random_specs_render_to_files_their_consumers_accept();
+    let values = std::mem::take(&mut *ENV_VALUES.lock().unwrap());
+    assert!(values.len() >= 100, "only {} generated values", values.len());
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = String::new();
+    for (i, v) in values.iter().enumerate() {
+        env.push_str(&format!("V{i}={}\n", banatie_infra_core::render::quote::env_value(v)));
+    }
+    std::fs::write(dir.path().join("values.env"), env).unwrap();
+    std::fs::write(dir.path().join("docker-compose.yml"), "services:\n  s:\n    image: example/s:1\n    env_file: [values.env]\n").unwrap();
+    let out = Command::new("docker")
+        .args(["compose", "--project-directory"])
+        .arg(dir.path())
+        .args(["-f"])
+        .arg(dir.path().join("docker-compose.yml"))
+        .args(["config", "--format", "json"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::var("HOME").unwrap_or_default())
+        .output()
+        .expect("docker compose runs: install it with scripts/install-test-deps.sh");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got = &v["services"]["s"]["environment"];
+    for (i, want) in values.iter().enumerate() {
+        // `config` prints every `$` as `$$`.
+        let g = got[format!("V{i}")].as_str().unwrap_or_default().replace("$$", "$");
+        assert_eq!(&g, want, "value {i}");
+    }
+}
