@@ -1253,6 +1253,7 @@ pub fn audit(input: &AuditInput) -> Result<Audit, AuditError> {
     let mut d = read_deployment(input)?;
     let mut diags = std::mem::take(&mut d.diags);
     rules::run(&mut d, &mut diags);
+    redact_secret_values(&mut d);
     // Order: by file (in reading order), then position; keep the rule order otherwise.
     let order = |name: &str| {
         d.files
@@ -1281,6 +1282,60 @@ pub fn audit(input: &AuditInput) -> Result<Audit, AuditError> {
             })
             .collect(),
     })
+}
+
+/// Every secret value the audit has read (the values of secret env files, and of
+/// secret-looking variables in any env file or in the Compose file's `environment`) is
+/// redacted wherever it occurs in any file shown, not only where it is defined: a secret
+/// pasted into a script or a URL never reaches the output.
+fn redact_secret_values(d: &mut Deployment) {
+    let mut secrets: Vec<String> = Vec::new();
+    for ef in &d.env_files {
+        let secret_file = env::secret_file_name(&d.files[ef.file].name);
+        for (e, v) in ef.entries.iter().zip(&ef.values) {
+            if secret_file || crate::validate::looks_secret(&e.key) {
+                secrets.push(e.value.clone());
+                if let Some(v) = v {
+                    secrets.push(v.clone());
+                }
+            }
+        }
+    }
+    if let Some(p) = &d.project {
+        for svc in &p.services {
+            for e in svc
+                .environment
+                .iter()
+                .filter(|e| crate::validate::looks_secret(&e.name))
+            {
+                secrets.extend(e.raw.iter().cloned());
+                secrets.extend(e.value.iter().cloned());
+            }
+        }
+    }
+    // Short or placeholder values would redact ordinary text.
+    secrets.retain(|s| {
+        s.chars().count() >= 6 && !s.contains('$') && !crate::validate::is_placeholder(s)
+    });
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets.dedup();
+    for f in &mut d.files {
+        for s in &secrets {
+            for (i, line) in f.text.split('\n').enumerate() {
+                for (byte, _) in line.match_indices(s.as_str()) {
+                    let col = line[..byte].chars().count() + 1;
+                    let range = (i + 1, col, col + s.chars().count());
+                    if !f
+                        .redact
+                        .iter()
+                        .any(|r| r.0 == range.0 && r.1 <= range.1 && r.2 >= range.2)
+                    {
+                        f.redact.push(range);
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
