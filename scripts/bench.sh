@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs every benchmark of the project and prints one table: measure, this project, the
+# peer, the ratio, the target. Whole commands are timed with hyperfine (Debian package);
+# in-process figures come from `cargo bench`. Not part of the test command.
+#
+#   ./scripts/bench.sh            # everything that can run here
+#   BENCH_SKIP_DOCKER=1 ./scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-test-deps.sh >/dev/null 2>&1
+if ! command -v hyperfine >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q hyperfine >/dev/null
+fi
+cargo build --release --locked -p banatie-infra-cli 2>/dev/null
+bin="$PWD/target/release/banatie-infra"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+rows=()
+row() { rows+=("$(printf '%-46s | %-14s | %-14s | %-8s | %s' "$@")"); }
+ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a / b:.3f}')" "$1" "$2"; }
+
+# 1. render as a whole process against `docker compose config` on the rendered compose.
+"$bin" render examples/banatie.yaml -o "$work/bundle" >/dev/null
+"$bin" secrets examples/banatie.yaml --dir "$work/bundle" >/dev/null 2>&1 || true
+sed -i "s/^GEMINI_API_KEY=.*/GEMINI_API_KEY='bench-not-a-key'/" "$work/bundle/secrets.env"
+hyperfine --style none --warmup 3 --runs 40 --export-json "$work/render.json" \
+    "$bin render examples/banatie.yaml -o $work/out" \
+    "docker compose --project-directory $work/bundle -f $work/bundle/docker-compose.yml config -q" >/dev/null
+read -r ours peer < <(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results']; print(r[0]['median'], r[1]['median'])" "$work/render.json")
+row "render banatie.yaml (process) vs compose config" "$(printf '%.1f ms' "$(python3 -c "print($ours*1000)")")" "$(printf '%.1f ms' "$(python3 -c "print($peer*1000)")")" "$(ratio "$ours" "$peer")" "<= 0.1"
+
+# 2. validate + render of 100 / 1,000 / 10,000 services, in process.
+scale="$(cargo bench --locked -p banatie-infra-core --bench scale 2>/dev/null)"
+echo "$scale" | grep -E '^validate|^ratio' >&2
+ms1000="$(echo "$scale" | awk '/^RESULT scale_1000_ms/ {print $3}')"
+sr="$(echo "$scale" | awk '/^RESULT scale_ratio/ {print $3}')"
+row "validate+render, 1,000 services" "${ms1000} ms" "-" "-" "<= 50 ms"
+row "validate+render, 10,000 / 1,000 time" "-" "-" "$sr" "<= 12"
+
+# 3. Docker and deploy benchmarks (their own script), when the engine is here.
+if [[ -z "${BENCH_SKIP_DOCKER:-}" ]] && docker info >/dev/null 2>&1 && [[ -x scripts/bench-docker.sh ]]; then
+    scripts/bench-docker.sh | tee "$work/docker.txt" >&2 || true
+    while read -r _ name ours peer r target; do
+        row "$name" "$ours" "$peer" "$r" "$target"
+    done < <(grep '^RESULT' "$work/docker.txt" || true)
+else
+    row "docker: status, backup db, cold up" "not run" "-" "-" "(no engine)"
+fi
+
+# 4. Python per-call overhead (its own script), when the wheel builds.
+if [[ -x banatie-infra-py/run-bench.sh ]]; then
+    banatie-infra-py/run-bench.sh | tee "$work/py.txt" >&2 || true
+    while read -r _ name ours peer r target; do
+        row "$name" "$ours" "$peer" "$r" "$target"
+    done < <(grep '^RESULT' "$work/py.txt" || true)
+else
+    row "python render overhead" "not run" "-" "-" "<= 1.3"
+fi
+
+printf '\n%-46s | %-14s | %-14s | %-8s | %s\n' "measure" "this project" "peer" "ratio" "target"
+printf '%s\n' "-----------------------------------------------+----------------+----------------+----------+---------"
+printf '%s\n' "${rows[@]}"
