@@ -267,9 +267,12 @@ pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
                 }
             }
             DockerCommand::Drift { format, .. } => {
-                let diffs = docker::drift(&engine, &spec).await.map_err(docker_err)?;
+                let mut diffs = docker::drift(&engine, &spec).await.map_err(docker_err)?;
+                // Point each difference at the spec value it differs from.
+                let loaded = load_spec(&file, OutputFormat::Human)?;
+                loaded.source.annotate(&mut diffs);
                 if matches!(format, OutputFormat::Json) || !diffs.is_empty() {
-                    print_diagnostics(&diffs, &file.display().to_string(), "", format, false);
+                    print_diagnostics(&diffs, &loaded.source.name, &loaded.source.text, format, false);
                 }
                 let errors = diffs.iter().filter(|d| d.is_error()).count();
                 eprintln!("{}: {errors} difference(s) that matter, {} warning(s)", spec.stack.name, diffs.len() - errors);
