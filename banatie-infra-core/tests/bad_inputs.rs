@@ -132,6 +132,77 @@ fn huge_inputs_answer_quickly() {
     let d = load_str(&big, Format::Yaml, "big.yaml")
         .unwrap_err()
         .to_diagnostic();
-    assert_coded("huge-value", std::slice::from_ref(&d), "BI102", start.elapsed()).unwrap();
+    assert_coded(
+        "huge-value",
+        std::slice::from_ref(&d),
+        "BI102",
+        start.elapsed(),
+    )
+    .unwrap();
     assert_eq!(d.span.unwrap().location.unwrap().line, 5);
+}
+
+/// The hand-written part of the catalogue: each directory is audited as a deployment and
+/// must produce its code, located in one of its files, without panicking, within a second.
+#[test]
+fn every_bad_hand_written_deployment_gets_its_code() {
+    use banatie_infra_core::audit::{audit, AuditInput};
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad-inputs");
+    let index = std::fs::read_to_string(base.join("hand-expected.tsv"))
+        .expect("run scripts/gen-bad-inputs.py");
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for line in index
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let (dir, code) = line.split_once('\t').expect("dir<TAB>code");
+        n += 1;
+        // A copy with explicit modes: git does not keep them.
+        let tmp = tempfile::tempdir().unwrap();
+        copy_dir(&base.join(dir), tmp.path());
+        let start = Instant::now();
+        let input = AuditInput {
+            dir: Some(tmp.path().to_owned()),
+            ..Default::default()
+        };
+        let result = std::panic::catch_unwind(|| audit(&input));
+        let took = start.elapsed();
+        match result {
+            Err(_) => failures.push(format!("{dir}: panicked")),
+            Ok(Err(e)) => failures.push(format!("{dir}: audit failed: {e}")),
+            Ok(Ok(a)) => {
+                if let Err(e) = assert_coded(dir, &a.diagnostics, code, took) {
+                    failures.push(e);
+                }
+            }
+        }
+    }
+    assert!(n >= 20, "only {n} hand-written cases");
+    assert!(
+        failures.is_empty(),
+        "{} of {n} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.path().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+            let mode = if e.file_name().to_string_lossy().contains("secret") {
+                0o600
+            } else {
+                0o644
+            };
+            std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+    }
 }
