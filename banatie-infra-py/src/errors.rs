@@ -1,0 +1,334 @@
+//! The exception hierarchy, the conversion of every core error into it, and the guard
+//! that turns a Rust panic into `BanatieInfraError("internal error: ...")`.
+//!
+//! ```text
+//! BanatieInfraError(Exception)
+//! ├── SpecError(BanatieInfraError, ValueError)   the spec is wrong: .diagnostics, .code, ...
+//! ├── FileError(BanatieInfraError, OSError)      a local file cannot be read or written
+//! ├── SecretsError(BanatieInfraError)            secrets.env is unsafe or malformed
+//! ├── DockerError(BanatieInfraError)             the engine failed or is unreachable
+//! │   └── WaitError(DockerError)                 a service failed or did not get ready
+//! └── BackupError(BanatieInfraError)             a backup failed (nothing left behind)
+//! ```
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use banatie_infra_core::docker::WaitError as CoreWaitError;
+use banatie_infra_core::docker::{BackupError as CoreBackupError, DockerError as CoreDockerError};
+use banatie_infra_core::load::{LoadError, Source};
+use banatie_infra_core::render::RenderError;
+use banatie_infra_core::secrets::SecretsError as CoreSecretsError;
+use banatie_infra_core::Diagnostic;
+use pyo3::exceptions::{PyException, PyOSError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyType};
+
+use crate::spec::PyDiagnostic;
+
+pyo3::create_exception!(
+    banatie_infra,
+    BanatieInfraError,
+    PyException,
+    "The root of every exception this module raises.\n\n\
+     A panic inside the Rust core (a bug: please report it) is raised as\n\
+     ``BanatieInfraError(\"internal error: ...\")``.\n\n\
+     Example::\n\n\
+     \x20   try:\n\
+     \x20       banatie_infra.load(\"stack.yaml\").render()\n\
+     \x20   except banatie_infra.BanatieInfraError as e:\n\
+     \x20       print(f\"cannot render: {e}\")\n"
+);
+
+pyo3::create_exception!(
+    banatie_infra,
+    SecretsError,
+    BanatieInfraError,
+    "``secrets.env`` cannot be used: group or others may read it (mode wider than\n\
+     0600), it is not a regular file (a symlink, a directory), it does not parse, or it\n\
+     defines a variable twice. The message names the file and line, never a value.\n\n\
+     Example::\n\n\
+     \x20   try:\n\
+     \x20       banatie_infra.generate_secrets(spec, \"/opt/banatie\")\n\
+     \x20   except banatie_infra.SecretsError as e:\n\
+     \x20       print(e)  # /opt/banatie/secrets.env has mode 0644: ...\n"
+);
+
+pyo3::create_exception!(
+    banatie_infra,
+    DockerError,
+    BanatieInfraError,
+    "The Docker engine is unreachable (``DOCKER_HOST``, default\n\
+     ``unix:///var/run/docker.sock``), refuses access, speaks an API older than 1.41,\n\
+     or fails a request; or a service has no container.\n\n\
+     Example::\n\n\
+     \x20   try:\n\
+     \x20       banatie_infra.status(spec)\n\
+     \x20   except banatie_infra.DockerError as e:\n\
+     \x20       print(e)  # no Docker engine at unix:///var/run/docker.sock: ...\n"
+);
+
+pyo3::create_exception!(
+    banatie_infra,
+    WaitError,
+    DockerError,
+    "``wait`` gave up: a service reached a state it cannot leave by itself (a job\n\
+     exited non-zero, a container exited or is unhealthy), or the timeout passed first.\n\n\
+     Attributes: ``service`` (str, the service), ``timed_out`` (bool), ``output``\n\
+     (str or None: the last health-check output).\n\n\
+     Example::\n\n\
+     \x20   try:\n\
+     \x20       banatie_infra.wait(spec, timeout=60)\n\
+     \x20   except banatie_infra.WaitError as e:\n\
+     \x20       print(e.service, e.timed_out, e.output)\n"
+);
+
+pyo3::create_exception!(
+    banatie_infra,
+    BackupError,
+    BanatieInfraError,
+    "A backup failed: the spec has no PostgreSQL service, the destination cannot be\n\
+     written, ``pg_dump`` failed (its stderr is in the message), or the dump does not\n\
+     verify. No partial file is left at a final path. An engine failure raises\n\
+     ``DockerError`` instead.\n\n\
+     Example::\n\n\
+     \x20   try:\n\
+     \x20       banatie_infra.backup_db(spec, \"/var/backups/banatie\")\n\
+     \x20   except banatie_infra.BackupError as e:\n\
+     \x20       print(e)\n"
+);
+
+const SPEC_ERROR_DOC: &str = "\
+The spec is wrong: it does not parse, does not match the spec's types (an unknown key,
+a wrong type, a missing key), has an unknown file extension, or has validation errors
+(raised by ``render``, ``render_to`` and ``generate_secrets``). A ``ValueError``.
+
+Attributes:
+    diagnostics (list[Diagnostic]): every finding (for ``render``: warnings too).
+    code (str): the first error's stable code, for example ``\"BI101\"``.
+    path (str): the first error's JSON pointer into the spec.
+    line (int | None): the first error's 1-based line, when known.
+    column (int | None): the first error's 1-based column, when known.
+
+Example::
+
+    try:
+        banatie_infra.loads(\"stack: {nmae: demo}\\nservices: {}\\n\")
+    except banatie_infra.SpecError as e:
+        print(e.code, e.line, e.column)  # BI101 1 9
+";
+
+const FILE_ERROR_DOC: &str = "\
+A local file cannot be read or written: the spec file given to ``load``, a file of the
+bundle written by ``render_to``, ``secrets.env``. An ``OSError``: ``errno``,
+``strerror`` and ``filename`` are set when the operating system gave an error number.
+
+Example::
+
+    try:
+        banatie_infra.load(\"missing.yaml\")
+    except banatie_infra.FileError as e:
+        print(e.errno, e.filename)  # 2 missing.yaml
+";
+
+static SPEC_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static FILE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// Creates a class with several bases (Python's `type(name, bases, dict)`), as the module's.
+fn new_class<'py>(
+    py: Python<'py>,
+    name: &str,
+    bases: (Bound<'py, PyType>, Bound<'py, PyType>),
+    doc: &str,
+) -> PyResult<Py<PyType>> {
+    let dict = PyDict::new(py);
+    dict.set_item("__module__", "banatie_infra")?;
+    dict.set_item("__doc__", doc)?;
+    let ty = py
+        .get_type::<PyType>()
+        .call1((name, bases, dict))?
+        .cast_into::<PyType>()?;
+    Ok(ty.unbind())
+}
+
+/// Adds every exception class to the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    let root = py.get_type::<BanatieInfraError>();
+    let spec = SPEC_ERROR.get_or_try_init(py, || {
+        new_class(
+            py,
+            "SpecError",
+            (root.clone(), py.get_type::<PyValueError>()),
+            SPEC_ERROR_DOC,
+        )
+    })?;
+    let file = FILE_ERROR.get_or_try_init(py, || {
+        new_class(
+            py,
+            "FileError",
+            (root.clone(), py.get_type::<PyOSError>()),
+            FILE_ERROR_DOC,
+        )
+    })?;
+    m.add("BanatieInfraError", root)?;
+    m.add("SpecError", spec.bind(py))?;
+    m.add("FileError", file.bind(py))?;
+    m.add("SecretsError", py.get_type::<SecretsError>())?;
+    m.add("DockerError", py.get_type::<DockerError>())?;
+    m.add("WaitError", py.get_type::<WaitError>())?;
+    m.add("BackupError", py.get_type::<BackupError>())?;
+    Ok(())
+}
+
+/// Runs `f`, turning a panic into `BanatieInfraError("internal error: ...")` so that no
+/// panic reaches Python as a `PanicException` (a `BaseException`).
+pub(crate) fn guard<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".to_owned());
+            Err(BanatieInfraError::new_err(format!(
+                "internal error: {what} (a bug of banatie-infra: please report it)"
+            )))
+        }
+    }
+}
+
+/// A `PyErr` from an exception built by `build`, or the error met while building it.
+fn raise<'py>(build: impl FnOnce() -> PyResult<Bound<'py, PyAny>>) -> PyErr {
+    match build() {
+        Ok(exc) => PyErr::from_value(exc),
+        Err(e) => e,
+    }
+}
+
+/// `SpecError` with `diags` (at least one), the first error's details as attributes.
+pub(crate) fn spec_error(py: Python<'_>, message: String, diags: Vec<Diagnostic>) -> PyErr {
+    raise(|| {
+        let first = diags
+            .iter()
+            .find(|d| d.is_error())
+            .or_else(|| diags.first())
+            .map(PyDiagnostic::from);
+        let ty = SPEC_ERROR.get(py).ok_or_else(|| {
+            BanatieInfraError::new_err("internal error: the module was not initialised")
+        })?;
+        let exc = ty.bind(py).call1((message,))?;
+        let list: Vec<PyDiagnostic> = diags.iter().map(PyDiagnostic::from).collect();
+        exc.setattr("diagnostics", list)?;
+        let first = first.unwrap_or_default();
+        exc.setattr("code", first.code)?;
+        exc.setattr("path", first.path)?;
+        exc.setattr("line", first.line)?;
+        exc.setattr("column", first.column)?;
+        Ok(exc)
+    })
+}
+
+/// `FileError` for an I/O error on `path`: `OSError(errno, strerror, filename)` when the
+/// operating system gave an error number, `OSError(message)` otherwise.
+pub(crate) fn file_error(py: Python<'_>, path: &std::path::Path, e: &std::io::Error) -> PyErr {
+    raise(|| {
+        let ty = FILE_ERROR.get(py).ok_or_else(|| {
+            BanatieInfraError::new_err("internal error: the module was not initialised")
+        })?;
+        let filename = path.display().to_string();
+        match e.raw_os_error() {
+            Some(errno) => {
+                let text = e.to_string();
+                let strerror = text
+                    .rsplit_once(" (os error ")
+                    .map_or(text.as_str(), |(s, _)| s)
+                    .to_owned();
+                ty.bind(py).call1((errno, strerror, filename))
+            }
+            None => ty.bind(py).call1((format!("{filename}: {e}"),)),
+        }
+    })
+}
+
+/// A load failure: an unreadable file is a `FileError`; everything else (unknown
+/// extension, not UTF-8, syntax, unknown key, wrong type, missing key) a `SpecError` with
+/// the loader's diagnostic.
+pub(crate) fn load_error(py: Python<'_>, e: LoadError) -> PyErr {
+    match &e {
+        LoadError::Io { path, source } => file_error(py, path.as_ref(), source),
+        _ => {
+            let d = e.to_diagnostic();
+            spec_error(py, one_line(&d), vec![d])
+        }
+    }
+}
+
+/// A render failure: validation errors are a `SpecError` with every diagnostic (with
+/// positions when the spec came from a file); a template failure is a bug.
+pub(crate) fn render_error(py: Python<'_>, e: RenderError, source: Option<&Source>) -> PyErr {
+    match e {
+        RenderError::Invalid(mut diags) => {
+            if let Some(s) = source {
+                s.annotate(&mut diags);
+            }
+            spec_error(py, invalid_message(&diags), diags)
+        }
+        other => BanatieInfraError::new_err(format!("internal error: {other}")),
+    }
+}
+
+/// The message of a `SpecError` for validation errors: the count and the first error.
+pub(crate) fn invalid_message(diags: &[Diagnostic]) -> String {
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let first = diags
+        .iter()
+        .find(|d| d.is_error())
+        .map(|d| format!("; first: {}", one_line(d)))
+        .unwrap_or_default();
+    format!("the spec has {errors} error(s){first}")
+}
+
+/// `file:line:column: error[CODE]: message (at /pointer; help: ...)`.
+pub(crate) fn one_line(d: &Diagnostic) -> String {
+    PyDiagnostic::from(d).to_string()
+}
+
+pub(crate) fn secrets_error(py: Python<'_>, e: CoreSecretsError) -> PyErr {
+    match &e {
+        CoreSecretsError::Io { path, source } => file_error(py, path, source),
+        _ => SecretsError::new_err(e.to_string()),
+    }
+}
+
+pub(crate) fn docker_error(e: CoreDockerError) -> PyErr {
+    DockerError::new_err(e.to_string())
+}
+
+pub(crate) fn wait_error(py: Python<'_>, e: CoreWaitError) -> PyErr {
+    let message = e.to_string();
+    let (service, output, timed_out) = match e {
+        CoreWaitError::Docker(d) => return docker_error(d),
+        CoreWaitError::Failed {
+            service, output, ..
+        } => (service, output, false),
+        CoreWaitError::Timeout {
+            service, output, ..
+        } => (service, output, true),
+    };
+    raise(|| {
+        let exc = py.get_type::<WaitError>().call1((message,))?;
+        exc.setattr("service", service)?;
+        exc.setattr("output", output)?;
+        exc.setattr("timed_out", timed_out)?;
+        Ok(exc)
+    })
+}
+
+pub(crate) fn backup_error(e: CoreBackupError) -> PyErr {
+    match e {
+        CoreBackupError::Docker(d) => docker_error(d),
+        other => BackupError::new_err(other.to_string()),
+    }
+}
