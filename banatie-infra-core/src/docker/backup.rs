@@ -139,6 +139,23 @@ impl Tail {
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.0).trim().to_owned()
     }
+
+    /// The text, or, when the tool printed nothing, what its exit code says.
+    fn explain(&self, code: i64) -> String {
+        let t = self.text();
+        if !t.is_empty() {
+            t
+        } else if (129..160).contains(&code) {
+            format!(
+                "no error output; killed by signal {} (was the container stopped or killed?)",
+                code - 128
+            )
+        } else if code == -1 {
+            "no error output; the container went away".into()
+        } else {
+            "no error output".into()
+        }
+    }
 }
 
 fn postgres(spec: &Spec) -> Result<(&str, &crate::spec::PostgresService), BackupError> {
@@ -207,6 +224,13 @@ pub async fn backup_db(
     let mut hasher = Sha256::new();
     let mut bytes = 0u64;
     let mut stderr = Tail::default();
+    // A name for the dump's session, so it can be ended if we stop reading (see below).
+    let app = format!(
+        "banatie-infra-backup-{}-{}",
+        std::process::id(),
+        utc_stamp()
+    );
+    let conninfo = format!("dbname={} application_name={app}", pg.database);
     let argv: Vec<String> = [
         "pg_dump",
         "--format=custom",
@@ -214,7 +238,7 @@ pub async fn backup_db(
         "--username",
         pg.user.as_str(),
         "--dbname",
-        pg.database.as_str(),
+        conninfo.as_str(),
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -240,8 +264,16 @@ pub async fn backup_db(
                 Ok(())
             },
         )
-        .await
-        .map_err(|e| map_exec(e, &tmp_path))?;
+        .await;
+        let code = match code {
+            Ok(code) => code,
+            Err(e) => {
+                // We stopped reading (a full disk, a dropped stream): the engine would let
+                // pg_dump run to its end, holding its snapshot and locks. End it.
+                terminate_session(engine, &id, pg, &app).await;
+                return Err(map_exec(e, &tmp_path));
+            }
+        };
         w.flush().map_err(io_err(&tmp_path))?;
         code
     };
@@ -249,7 +281,7 @@ pub async fn backup_db(
         return Err(BackupError::ToolFailed {
             tool: "pg_dump",
             code,
-            stderr: stderr.text(),
+            stderr: stderr.explain(code),
         });
     }
     if bytes < 5 {
@@ -288,6 +320,38 @@ pub async fn backup_db(
         elapsed: start.elapsed(),
         removed,
     })
+}
+
+/// Best effort: ends the database session named `app` (a dump we stopped reading), as
+/// its own role, which may terminate its own sessions.
+async fn terminate_session(
+    engine: &Engine,
+    container: &str,
+    pg: &crate::spec::PostgresService,
+    app: &str,
+) {
+    let argv: Vec<String> = vec![
+        "psql".into(),
+        "--no-password".into(),
+        "--no-psqlrc".into(),
+        "--username".into(),
+        pg.user.to_string(),
+        "--dbname".into(),
+        pg.database.to_string(),
+        "-Atc".into(),
+        format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{app}'"
+        ),
+    ];
+    let _ = exec_in(
+        engine,
+        container,
+        &argv,
+        None,
+        None::<tokio::io::Empty>,
+        |_, _| Ok(()),
+    )
+    .await;
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), BackupError> {
@@ -330,7 +394,7 @@ async fn verify_dump(engine: &Engine, container: &str, path: &Path) -> Result<()
         return Err(BackupError::ToolFailed {
             tool: "pg_restore --list",
             code,
-            stderr: stderr.text(),
+            stderr: stderr.explain(code),
         });
     }
     if entries == 0 {
@@ -460,7 +524,7 @@ pub async fn restore_db(
         return Err(BackupError::ToolFailed {
             tool: "pg_restore",
             code,
-            stderr: stderr.text(),
+            stderr: stderr.explain(code),
         });
     }
     Ok(RestoreResult {

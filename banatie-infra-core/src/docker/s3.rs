@@ -92,7 +92,9 @@ pub(crate) fn copy_bucket(
         let parsed =
             rusty_s3::actions::ListObjectsV2::parse_response(body.as_bytes()).map_err(storage)?;
         for obj in &parsed.contents {
-            let key = percent_encoding::percent_decode_str(&obj.key)
+            // `encoding-type=url` keys are form-encoded: S3 writes a space as `+` and a
+            // plus as `%2B` (botocore decodes them with `unquote_plus`).
+            let key = percent_encoding::percent_decode_str(&obj.key.replace('+', " "))
                 .decode_utf8_lossy()
                 .into_owned();
             let get = b.get_object(Some(&creds), &key);

@@ -239,6 +239,19 @@ fn parse_dur(s: &str) -> i64 {
 
 fn read_env(root: &Path, name: &str) -> Result<Vec<(String, String)>, UpError> {
     let path = root.join(name);
+    if name == crate::render::SECRETS_FILE {
+        // Refused like `banatie-infra secrets` refuses it: the file holds every password.
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::symlink_metadata(&path) {
+            let mode = meta.permissions().mode() & 0o7777;
+            if mode & 0o077 != 0 {
+                return Err(UpError::Root {
+                    path: path.clone(),
+                    reason: format!("mode {mode:04o}: group or others can access it; run `chmod 600 {}` and check who read it", path.display()),
+                });
+            }
+        }
+    }
     let text = std::fs::read_to_string(&path).map_err(|e| UpError::Root {
         path: path.clone(),
         reason: format!("{e}: run `banatie-infra render SPEC -o {0}` and `banatie-infra secrets SPEC --dir {0}` first", root.display()),
@@ -350,7 +363,10 @@ fn desired(spec: &Spec, root: &Path) -> Result<BTreeMap<String, Desired>, UpErro
             ..Default::default()
         };
         let mut h = Sha256::new();
-        h.update(serde_json::to_vec(&body).expect("plain data"));
+        // Hash a canonical form: the body holds `HashMap`s (labels, port bindings) whose
+        // serialization order changes from one map to the next.
+        let canonical = canonical_json(serde_json::to_value(&body).expect("plain data"));
+        h.update(serde_json::to_vec(&canonical).expect("plain data"));
         h.update(serde_json::to_vec(&c.networks).expect("plain data"));
         let hash: String = h
             .finalize()
@@ -374,6 +390,26 @@ fn desired(spec: &Spec, root: &Path) -> Result<BTreeMap<String, Desired>, UpErro
         );
     }
     Ok(out)
+}
+
+/// `v` with the keys of every object sorted, so equal values serialize to equal bytes.
+fn canonical_json(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut entries: Vec<(String, serde_json::Value)> = m.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, canonical_json(v)))
+                    .collect(),
+            )
+        }
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.into_iter().map(canonical_json).collect())
+        }
+        other => other,
+    }
 }
 
 /// The fields of two Compose services that differ, by name.
@@ -646,6 +682,11 @@ pub async fn up(
                     path: path.clone(),
                     reason: e.to_string(),
                 })?;
+            // A directory a container writes gets the owner of the plan (as
+            // `prepare-host.sh` does). Only root may chown: otherwise `doctor` names the fix.
+            if dir.container_uid.is_some() {
+                let _ = std::os::unix::fs::chown(&path, Some(dir.uid), Some(dir.gid));
+            }
         }
     }
     // Containers.
@@ -755,6 +796,15 @@ pub async fn up(
                     let _ = tx.send(Ready::Started);
                 }
                 wait_ready(engine, &name, &id, &target, d, opts.timeout).await?;
+                if target == Ready::Healthy {
+                    // Dependents may start as soon as the probe passes; `up` itself returns
+                    // only once the engine's own health check agrees, so `status` (and
+                    // `docker ps`) say healthy afterwards.
+                    let _ = tx.send(Ready::Healthy);
+                    let left = opts.timeout.saturating_sub(start.elapsed());
+                    wait_engine_healthy(engine, &name, &id, left.max(Duration::from_secs(1)))
+                        .await?;
+                }
                 events(UpEvent::Ready(name.clone(), start.elapsed()));
                 Ok(target)
             }
@@ -1083,6 +1133,64 @@ async fn wait_ready(
             });
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Waits until the engine reports the container `healthy` (its health check runs every
+/// `interval`: the first result comes one interval after the start on engines without
+/// `start_interval`).
+async fn wait_engine_healthy(
+    engine: &Engine,
+    name: &str,
+    id: &str,
+    timeout: Duration,
+) -> Result<(), UpError> {
+    let start = Instant::now();
+    loop {
+        let c = engine
+            .docker
+            .inspect_container(id, None::<InspectContainerOptions>)
+            .await
+            .map_err(DockerError::api)?;
+        let st = c.state.unwrap_or_default();
+        let status = st.status.map(|s| s.to_string()).unwrap_or_default();
+        let health = st
+            .health
+            .as_ref()
+            .and_then(|h| h.status)
+            .map(|s| s.to_string());
+        if health.as_deref() == Some("healthy") {
+            return Ok(());
+        }
+        if status == "exited" || status == "dead" {
+            return Err(UpError::Stopped {
+                service: name.into(),
+                reason: format!(
+                    "exited with code {}; its output:\n{}",
+                    st.exit_code.unwrap_or(-1),
+                    job_logs(engine, id).await
+                ),
+            });
+        }
+        if start.elapsed() >= timeout {
+            return Err(UpError::Timeout {
+                service: name.into(),
+                wanted: "healthy",
+                state: format!(
+                    "the probe passes but the engine's health status is still {}",
+                    health.as_deref().unwrap_or("none")
+                ),
+                output: st
+                    .health
+                    .as_ref()
+                    .and_then(|h| h.log.as_ref())
+                    .and_then(|l| l.last())
+                    .and_then(|r| r.output.clone())
+                    .map(|o| o.trim().to_owned()),
+                timeout,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 
