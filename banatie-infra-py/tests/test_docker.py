@@ -5,6 +5,8 @@ engine or the test image is missing; they are never skipped."""
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -163,6 +165,36 @@ def test_docker_calls_release_the_gil(docker_engine: None, tmp_path: Path) -> No
     thread.join()
     assert len(errors) == 1 and isinstance(errors[0], banatie_infra.WaitError)
     assert ticks > 100, f"the main thread ran only {ticks} times while `wait` blocked"
+
+
+def runtime_threads() -> int:
+    """OS threads of this process named by the module's tokio runtime."""
+    return sum(1 for t in Path("/proc/self/task").iterdir() if (t / "comm").read_text().strip() == "banatie-infra")
+
+
+def test_one_runtime_for_the_whole_process(docker_engine: None, tmp_path: Path) -> None:
+    spec = banatie_infra.loads(postgres_spec_text(unique_name(), tmp_path))
+    banatie_infra.status(spec)
+    first = runtime_threads()
+    assert first >= 2, "the runtime (two workers) outlives the call"
+    for _ in range(10):
+        banatie_infra.status(spec)
+        banatie_infra.drift(spec)
+    assert runtime_threads() <= first + 1, "no runtime per call"
+
+
+def test_ctrl_c_interrupts_a_blocking_call(docker_engine: None, tmp_path: Path) -> None:
+    """SIGINT during `wait` raises KeyboardInterrupt within ~100 ms, not at the timeout."""
+    spec = banatie_infra.loads(postgres_spec_text(unique_name(), tmp_path))
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    start = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            banatie_infra.wait(spec, timeout=60)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - start < 5
 
 
 def test_sample_usage_runs_against_the_stack(ready: Stack, tmp_path: Path) -> None:
