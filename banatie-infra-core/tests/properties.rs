@@ -57,10 +57,23 @@ fn case() -> impl Strategy<Value = Case> {
         name(),
         prop::collection::vec((name(), domain(), 1024u16..65000), 1..4),
         prop::collection::vec(("[A-Z][A-Z0-9_]{0,8}", env_value()), 0..6),
-        prop::collection::vec(("[A-Z][A-Z_]{0,6}_SECRET", prop::sample::select(vec!["alphanumeric", "hex", "url_safe"]), 16u32..100), 0..4),
+        prop::collection::vec(
+            (
+                "[A-Z][A-Z_]{0,6}_SECRET",
+                prop::sample::select(vec!["alphanumeric", "hex", "url_safe"]),
+                16u32..100,
+            ),
+            0..4,
+        ),
         any::<bool>(),
     )
-        .prop_map(|(stack, apps, env, secrets, with_db)| Case { stack, apps, env, secrets, with_db })
+        .prop_map(|(stack, apps, env, secrets, with_db)| Case {
+            stack,
+            apps,
+            env,
+            secrets,
+            with_db,
+        })
 }
 
 /// Quotes a YAML string: double-quoted with JSON escapes (JSON strings are YAML).
@@ -81,37 +94,64 @@ fn spec_text(c: &Case) -> String {
         ));
     }
     if c.with_db {
-        t.push_str("  db: { kind: postgres, image: \"postgres:15.8-alpine\", networks: [inner] }\n");
+        t.push_str(
+            "  db: { kind: postgres, image: \"postgres:15.8-alpine\", networks: [inner] }\n",
+        );
     }
     t.push_str("sites:\n");
     let mut seen_sites = std::collections::HashSet::new();
     let mut seen_domains = std::collections::HashSet::new();
     for (n, d, _) in &c.apps {
         if seen_sites.insert(n.clone()) {
-            let d = if seen_domains.insert(d.clone()) { d.clone() } else { format!("{n}.{d}") };
+            let d = if seen_domains.insert(d.clone()) {
+                d.clone()
+            } else {
+                format!("{n}.{d}")
+            };
             seen_domains.insert(d.clone());
             t.push_str(&format!("  - {{ domains: [{d}], service: svc-{n}, security_headers: web, access_log: {{ file: {n}.log }} }}\n"));
         }
     }
     t.push_str("env:\n");
-    for (k, v) in &c.env {
-        t.push_str(&format!("  {k}: {}\n", q(v)));
+    for (k, v) in unique(&c.env) {
+        t.push_str(&format!("  {k}: {}\n", q(&v)));
     }
     t.push_str("secrets:\n");
     if c.with_db {
         t.push_str("  POSTGRES_PASSWORD: { alphabet: url_safe, length: 40 }\n");
     }
+    let mut seen_secrets = std::collections::HashSet::new();
     for (k, alphabet, len) in &c.secrets {
-        t.push_str(&format!("  {k}: {{ alphabet: {alphabet}, length: {len} }}\n"));
+        if seen_secrets.insert(k) {
+            t.push_str(&format!(
+                "  {k}: {{ alphabet: {alphabet}, length: {len} }}\n"
+            ));
+        }
     }
     t
+}
+
+/// The generated env entries with each name once (the first wins), as the spec holds them.
+fn unique(env: &[(String, String)]) -> Vec<(String, String)> {
+    let mut seen = std::collections::HashSet::new();
+    env.iter()
+        .filter(|(k, _)| seen.insert(k.clone()))
+        .cloned()
+        .collect()
 }
 
 static ENV_VALUES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 fn require(tool: &str) {
-    let ok = Command::new(tool).arg("version").output().map(|o| o.status.success()).unwrap_or(false);
-    assert!(ok, "`{tool}` is missing: install it with scripts/install-test-deps.sh");
+    let ok = Command::new(tool)
+        .arg("version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "`{tool}` is missing: install it with scripts/install-test-deps.sh"
+    );
 }
 
 proptest! {
@@ -134,18 +174,19 @@ proptest! {
 
         // The env file reads back exactly (Compose's parser rules, in process).
         let env = banatie_infra_core::envfile::parse(bundle.text(".env").unwrap()).unwrap();
-        for (k, v) in &c.env {
+        for (k, v) in &unique(&c.env) {
             let got = env.iter().find(|e| &e.key == k).map(|e| e.value.clone());
             prop_assert_eq!(got.as_deref(), Some(v.as_str()), "{}", k);
             prop_assert!(!env.iter().find(|e| &e.key == k).unwrap().expands());
         }
-        ENV_VALUES.lock().unwrap().extend(c.env.iter().map(|(_, v)| v.clone()));
+        ENV_VALUES.lock().unwrap().extend(unique(&c.env).into_iter().map(|(_, v)| v));
 
         // Secrets of every alphabet: generated, then read back.
         let dir = tempfile::tempdir().unwrap();
         let report = banatie_infra_core::secrets::ensure(&loaded.spec, dir.path()).unwrap();
         prop_assert!(report.missing.is_empty());
-        for (k, alphabet, len) in &c.secrets {
+        let mut checked = std::collections::HashSet::new();
+        for (k, alphabet, len) in c.secrets.iter().filter(|(k, _, _)| checked.insert(k.clone())) {
             let v = banatie_infra_core::secrets::read_value(dir.path(), k).unwrap().unwrap();
             prop_assert_eq!(v.chars().count() as u32, *len);
             let ok = match *alphabet {
@@ -171,14 +212,25 @@ fn random_specs_and_their_env_values_through_compose() {
     require("caddy");
     random_specs_render_to_files_their_consumers_accept();
     let values = std::mem::take(&mut *ENV_VALUES.lock().unwrap());
-    assert!(values.len() >= 100, "only {} generated values", values.len());
+    assert!(
+        values.len() >= 100,
+        "only {} generated values",
+        values.len()
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut env = String::new();
     for (i, v) in values.iter().enumerate() {
-        env.push_str(&format!("V{i}={}\n", banatie_infra_core::render::quote::env_value(v)));
+        env.push_str(&format!(
+            "V{i}={}\n",
+            banatie_infra_core::render::quote::env_value(v)
+        ));
     }
     std::fs::write(dir.path().join("values.env"), env).unwrap();
-    std::fs::write(dir.path().join("docker-compose.yml"), "services:\n  s:\n    image: example/s:1\n    env_file: [values.env]\n").unwrap();
+    std::fs::write(
+        dir.path().join("docker-compose.yml"),
+        "services:\n  s:\n    image: example/s:1\n    env_file: [values.env]\n",
+    )
+    .unwrap();
     let out = Command::new("docker")
         .args(["compose", "--project-directory"])
         .arg(dir.path())
@@ -190,12 +242,19 @@ fn random_specs_and_their_env_values_through_compose() {
         .env("HOME", std::env::var("HOME").unwrap_or_default())
         .output()
         .expect("docker compose runs: install it with scripts/install-test-deps.sh");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let got = &v["services"]["s"]["environment"];
     for (i, want) in values.iter().enumerate() {
         // `config` prints every `$` as `$$`.
-        let g = got[format!("V{i}")].as_str().unwrap_or_default().replace("$$", "$");
+        let g = got[format!("V{i}")]
+            .as_str()
+            .unwrap_or_default()
+            .replace("$$", "$");
         assert_eq!(&g, want, "value {i}");
     }
 }
