@@ -185,7 +185,20 @@ pub(crate) async fn exec_in<R: AsyncRead + Unpin + Send>(
         }
         Ok::<(), ExecError>(())
     };
-    let ((), drained) = tokio::join!(feed, drain);
+    // Once the output has ended the process is gone: stop feeding it. (A process that
+    // reads only part of its input, like `pg_restore --list`, would otherwise wait for the
+    // engine to swallow the rest of the file.)
+    let drained = {
+        tokio::pin!(feed);
+        tokio::pin!(drain);
+        let mut fed = false;
+        loop {
+            tokio::select! {
+                () = &mut feed, if !fed => fed = true,
+                r = &mut drain => break r,
+            }
+        }
+    };
     drained?;
     let inspect = engine
         .docker

@@ -724,6 +724,13 @@ pub async fn up(
         let is_job = d.compose.restart == "no";
         async move {
             let result = async {
+                // A missing container is created at once (not started), in parallel with
+                // the others, so only its start waits for the dependencies (as Compose
+                // does): creating the writable layer is not on the critical path.
+                let precreated = match (&action, &existing) {
+                    (Action::Create { .. }, None) => Some(create(engine, &name, d).await?),
+                    _ => None,
+                };
                 for (dep, cond, mut rx) in deps {
                     loop {
                         let state = rx.borrow().clone();
@@ -778,12 +785,20 @@ pub async fn up(
                             .map_err(DockerError::api)?;
                         id
                     }
-                    (_, existing) => {
-                        if let Some(old) = existing {
-                            remove_container(engine, &old, 10).await?;
+                    (_, existing) => match precreated {
+                        Some(id) => {
+                            start_created(engine, &id).await?;
+                            id
                         }
-                        create_and_start(engine, &name, d).await?
-                    }
+                        None => {
+                            if let Some(old) = existing {
+                                remove_container(engine, &old, 10).await?;
+                            }
+                            let id = create(engine, &name, d).await?;
+                            start_created(engine, &id).await?;
+                            id
+                        }
+                    },
                 };
                 let target = if is_job {
                     Ready::Completed
@@ -909,7 +924,8 @@ async fn build_image(
     Ok(())
 }
 
-async fn create_and_start(engine: &Engine, name: &str, d: &Desired) -> Result<String, UpError> {
+/// Creates the container of `name` (attached to its networks), without starting it.
+async fn create(engine: &Engine, name: &str, d: &Desired) -> Result<String, UpError> {
     let mut body = d.body.clone();
     // API 1.41 attaches one network at creation; the others are connected before start.
     let first = d.networks.first().cloned();
@@ -951,12 +967,16 @@ async fn create_and_start(engine: &Engine, name: &str, d: &Desired) -> Result<St
             .await
             .map_err(DockerError::api)?;
     }
+    Ok(created.id)
+}
+
+async fn start_created(engine: &Engine, id: &str) -> Result<(), UpError> {
     engine
         .docker
-        .start_container(&created.id, None::<StartContainerOptions>)
+        .start_container(id, None::<StartContainerOptions>)
         .await
         .map_err(DockerError::api)?;
-    Ok(created.id)
+    Ok(())
 }
 
 async fn remove_container(engine: &Engine, id: &str, timeout_secs: i32) -> Result<(), DockerError> {
