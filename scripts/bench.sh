@@ -25,7 +25,7 @@ ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]);
 "$bin" render examples/banatie.yaml -o "$work/bundle" >/dev/null
 "$bin" secrets examples/banatie.yaml --dir "$work/bundle" >/dev/null 2>&1 || true
 sed -i "s/^GEMINI_API_KEY=.*/GEMINI_API_KEY='bench-not-a-key'/" "$work/bundle/secrets.env"
-hyperfine --style none --warmup 3 --runs 40 --export-json "$work/render.json" \
+hyperfine -N --style none --warmup 3 --runs 40 --export-json "$work/render.json" \
     "$bin render examples/banatie.yaml -o $work/out" \
     "docker compose --project-directory $work/bundle -f $work/bundle/docker-compose.yml config -q" >/dev/null
 read -r ours peer < <(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results']; print(r[0]['median'], r[1]['median'])" "$work/render.json")
@@ -49,14 +49,15 @@ else
     row "docker: status, backup db, cold up" "not run" "-" "-" "(no engine)"
 fi
 
-# 4. Python per-call overhead (its own script), when the wheel builds.
-if [[ -x banatie-infra-py/run-bench.sh ]]; then
-    banatie-infra-py/run-bench.sh | tee "$work/py.txt" >&2 || true
-    while read -r _ name ours peer r target; do
-        row "$name" "$ours" "$peer" "$r" "$target"
-    done < <(grep '^RESULT' "$work/py.txt" || true)
+# 4. Python per-call overhead: the wheel built by banatie-infra-py/run-tests.sh.
+venv="$(cargo metadata --format-version 1 --no-deps --locked | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/py-venv"
+if [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c 'import banatie_infra' 2>/dev/null; then
+    "$venv/bin/python" banatie-infra-py/bench.py | tee "$work/py.txt" >&2
+    py_rust="$(awk '/Rust core in-process/ {print $5}' "$work/py.txt")"
+    py_py="$(awk '/Python spec.render/ {print $4}' "$work/py.txt")"
+    row "render from Python vs Rust in process (per call)" "${py_py} us" "${py_rust} us" "$(ratio "$py_py" "$py_rust")" "<= 1.3"
 else
-    row "python render overhead" "not run" "-" "-" "<= 1.3"
+    row "render from Python vs Rust in process" "not run" "-" "-" "(run banatie-infra-py/run-tests.sh first)"
 fi
 
 printf '\n%-46s | %-14s | %-14s | %-8s | %s\n' "measure" "this project" "peer" "ratio" "target"
