@@ -32,7 +32,9 @@ fn main() {
     let mut results = Vec::new();
     for n in [100usize, 1_000, 10_000] {
         let text = spec_text(n);
-        let spec = load_str(&text, Format::Yaml, "scale.yaml").expect("the generated spec loads").spec;
+        let spec = load_str(&text, Format::Yaml, "scale.yaml")
+            .expect("the generated spec loads")
+            .spec;
         let runs = if n >= 10_000 { 5 } else { 15 };
         let mut times = Vec::new();
         let mut load_times = Vec::new();
@@ -42,19 +44,30 @@ fn main() {
             load_times.push(t.elapsed());
             let t = Instant::now();
             let diags = banatie_infra_core::validate::validate(&spec);
-            assert!(!banatie_infra_core::diagnostic::has_errors(&diags), "{:?}", &diags[..diags.len().min(3)]);
+            assert!(
+                !banatie_infra_core::diagnostic::has_errors(&diags),
+                "{:?}",
+                &diags[..diags.len().min(3)]
+            );
             let bundle = banatie_infra_core::render::render_unchecked(&spec).unwrap();
             std::hint::black_box((bundle, loaded));
             times.push(t.elapsed());
         }
         let m = median(times);
         let l = median(load_times);
-        println!("validate+render {n:>6} services: {:>9.2} ms   (load: {:>8.2} ms)", m.as_secs_f64() * 1e3, l.as_secs_f64() * 1e3);
+        println!(
+            "validate+render {n:>6} services: {:>9.2} ms   (load: {:>8.2} ms)",
+            m.as_secs_f64() * 1e3,
+            l.as_secs_f64() * 1e3
+        );
         results.push((n, m, l));
     }
     let r = results[2].1.as_secs_f64() / results[1].1.as_secs_f64();
     let rl = results[2].2.as_secs_f64() / results[1].2.as_secs_f64();
     println!("ratio 10000/1000: validate+render {r:.2} (target <= 12), load {rl:.2}");
-    println!("RESULT scale_1000_ms {:.3}", results[1].1.as_secs_f64() * 1e3);
+    println!(
+        "RESULT scale_1000_ms {:.3}",
+        results[1].1.as_secs_f64() * 1e3
+    );
     println!("RESULT scale_ratio {r:.3}");
 }

@@ -1322,7 +1322,12 @@ mod tests {
 
     #[test]
     fn a_key_without_value_is_an_empty_collection() {
-        let l = load_str("stack: {name: demo}\nservices:\nenv:\nsites:\n", Format::Yaml, "t").unwrap();
+        let l = load_str(
+            "stack: {name: demo}\nservices:\nenv:\nsites:\n",
+            Format::Yaml,
+            "t",
+        )
+        .unwrap();
         assert!(l.spec.env.is_empty() && l.spec.sites.is_empty() && l.spec.services.is_empty());
         let d = err("stack:\nservices: {}\n", Format::Yaml);
         assert_eq!(d.code, CODE_MISSING_KEY);
