@@ -264,6 +264,11 @@ fn read_env(root: &Path, name: &str) -> Result<Vec<(String, String)>, UpError> {
 }
 
 fn desired(spec: &Spec, root: &Path) -> Result<BTreeMap<String, Desired>, UpError> {
+    // Bind mounts need absolute host paths.
+    let root = &std::path::absolute(root).map_err(|e| UpError::Root {
+        path: root.to_owned(),
+        reason: e.to_string(),
+    })?;
     let layout = crate::render::Layout::for_spec(spec);
     let compose: ComposeFile = crate::render::compose::build(spec, &layout);
     let mut files: HashMap<String, Vec<(String, String)>> = HashMap::new();
