@@ -107,6 +107,10 @@ pub enum UpError {
         /// Exit code and logs.
         reason: String,
     },
+    /// A container has a service's name but is not labelled as this stack's: `up` never
+    /// removes a container the spec does not own.
+    #[error("a container named `{0}` exists and is not part of stack `{1}`: it was left alone; rename or remove it yourself, then run `up` again")]
+    Foreign(String, String),
     /// A dependency failed, so this service was not started.
     #[error("`{service}` was not started: dependency `{dependency}` failed")]
     DependencyFailed {
@@ -496,6 +500,9 @@ pub async fn plan(engine: &Engine, spec: &Spec, root: &Path) -> Result<Plan, UpE
                     .as_ref()
                     .and_then(|c| c.labels.clone())
                     .unwrap_or_default();
+                if labels.get(label::STACK).map(String::as_str) != Some(spec.stack.name.as_str()) {
+                    return Err(UpError::Foreign(name.clone(), spec.stack.name.to_string()));
+                }
                 if labels.get(CONFIG_HASH_LABEL) != Some(&d.hash) {
                     let reason = match labels
                         .get(CONFIG_LABEL)

@@ -276,6 +276,23 @@ async fn up_stops_on_a_failing_job_and_on_a_never_healthy_service() {
         docker_ok(&["inspect", "-f", "{{.State.Status}}", &web]),
         "running"
     );
+    // `up` refuses to replace it, and leaves it running.
+    let r = docker::up(
+        &engine,
+        &stack.spec,
+        stack.root(),
+        &docker::UpOptions::default(),
+        &|_| {},
+    )
+    .await;
+    assert!(
+        matches!(r, Err(docker::UpError::Foreign(ref n, _)) if *n == web),
+        "{r:?}"
+    );
+    assert_eq!(
+        docker_ok(&["inspect", "-f", "{{.State.Status}}", &web]),
+        "running"
+    );
 }
 
 /// The host processes (containerd shims, runc, execs) whose command line names one of
