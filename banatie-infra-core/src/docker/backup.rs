@@ -294,19 +294,7 @@ pub async fn backup_db(
     progress(Progress::Phase("verifying"));
     verify_dump(engine, &id, &tmp_path).await?;
     let sha256 = hex(&hasher.finalize());
-    let final_path = dir.join(&final_name);
-    tmp.persist_noclobber(&final_path)
-        .map_err(|e| BackupError::Io {
-            path: final_path.clone(),
-            source: e.error,
-        })?;
-    let sidecar = dir.join(format!("{final_name}.sha256"));
-    crate::bundle::atomic_write(
-        &sidecar,
-        format!("{sha256}  {final_name}\n").as_bytes(),
-        0o600,
-    )
-    .map_err(io_err(&sidecar))?;
+    let final_path = publish(tmp, dir, &final_name, &sha256)?;
     let removed = retain(
         dir,
         &format!("{}_", pg.database),
@@ -438,6 +426,31 @@ fn sha256_file(path: &Path) -> Result<String, BackupError> {
         h.update(&buf[..n]);
     }
     Ok(hex(&h.finalize()))
+}
+
+/// Puts a checked temporary file at its final name `dir/final_name` (never over an
+/// existing file) and writes its `<name>.sha256` sidecar atomically; the one way every
+/// backup is published.
+fn publish(
+    tmp: tempfile::NamedTempFile,
+    dir: &Path,
+    final_name: &str,
+    sha256: &str,
+) -> Result<PathBuf, BackupError> {
+    let final_path = dir.join(final_name);
+    tmp.persist_noclobber(&final_path)
+        .map_err(|e| BackupError::Io {
+            path: final_path.clone(),
+            source: e.error,
+        })?;
+    let sidecar = dir.join(format!("{final_name}.sha256"));
+    crate::bundle::atomic_write(
+        &sidecar,
+        format!("{sha256}  {final_name}\n").as_bytes(),
+        0o600,
+    )
+    .map_err(io_err(&sidecar))?;
+    Ok(final_path)
 }
 
 /// Removes the oldest `prefix*suffix` files (and their `.sha256`) beyond the newest `keep`.
@@ -610,19 +623,7 @@ pub async fn backup_storage(
         let (res, ()) = tokio::join!(worker, relay);
         res.map_err(|e| BackupError::Storage(e.to_string()))??
     };
-    let final_path = dir.join(&final_name);
-    tmp.persist_noclobber(&final_path)
-        .map_err(|e| BackupError::Io {
-            path: final_path.clone(),
-            source: e.error,
-        })?;
-    let sidecar = dir.join(format!("{final_name}.sha256"));
-    crate::bundle::atomic_write(
-        &sidecar,
-        format!("{sha256}  {final_name}\n").as_bytes(),
-        0o600,
-    )
-    .map_err(io_err(&sidecar))?;
+    let final_path = publish(tmp, dir, &final_name, &sha256)?;
     let removed = retain(dir, &format!("{bucket}_"), ".tar", spec.backups.keep)?;
     Ok(BackupResult {
         path: final_path,
