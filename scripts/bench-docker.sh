@@ -16,13 +16,18 @@
 #              database size / time. Target >= 0.95x. The tool's peak RSS (/usr/bin/time -f
 #              %M, every timed run) must stay <= 64 MiB.
 #   cold up    `banatie-infra up SPEC` against `docker compose up -d --wait` on the
-#              rendered docker-compose.yml of the same stack, both to all-healthy, each run
-#              from nothing (containers and the stack's network removed, data wiped).
-#              Target <= 0.5x.
+#              rendered docker-compose.yml of the same stack, each run from nothing
+#              (containers and the stack's network removed, data wiped), in alternating
+#              pairs (scripts/bench/alternate.py). `up` returns when every service's own
+#              health-check command has passed (run through exec); Compose's --wait when
+#              the engine's health status says healthy. A second row times
+#              `up && wait`, which also waits for the engine's status. Run on the test
+#              stack (interval 2s) and, unless UP_SEED_RUNS=0, on the same stack with the
+#              seed's health-check timings (interval 30s). Target <= 0.5x.
 #
 # Environment: BENCH_DIR (default /var/tmp/banatie-bench: the stacks' roots, kept between
 # runs so the 1 GiB database is filled once), STATUS_RUNS (30), BACKUP_RUNS (3; the
-# 100 MiB one gets 2 more), UP_RUNS (5), CARGO_TARGET_DIR. Needs root, Docker, Compose v2,
+# 100 MiB one gets 2 more), UP_RUNS (7 pairs), UP_SEED_RUNS (3 pairs), CARGO_TARGET_DIR. Needs root, Docker, Compose v2,
 # hyperfine, GNU time and python3 (hyperfine and time are installed with apt-get when
 # missing).
 set -euo pipefail
@@ -30,7 +35,8 @@ REPO="$(cd "$(dirname "$0")/.." && pwd)"
 BENCH_DIR="${BENCH_DIR:-/var/tmp/banatie-bench}"
 STATUS_RUNS="${STATUS_RUNS:-30}"
 BACKUP_RUNS="${BACKUP_RUNS:-3}"
-UP_RUNS="${UP_RUNS:-5}"
+UP_RUNS="${UP_RUNS:-7}"
+UP_SEED_RUNS="${UP_SEED_RUNS:-3}"
 BIN="${CARGO_TARGET_DIR:-$REPO/target}/release/banatie-infra"
 KEEP=0
 # shellcheck source=scripts/bench/lib.sh
@@ -39,7 +45,7 @@ source "$REPO/scripts/bench/lib.sh"
 case "${1:-}" in
 --keep) KEEP=1 ;;
 --clean)
-	for s in bench-s bench-l bench-up; do WIPE=1 down_stack "$s"; done
+	for s in bench-s bench-l bench-up bench-up30; do WIPE=1 down_stack "$s"; done
 	rm -rf "$BENCH_DIR"
 	log "removed the bench stacks and $BENCH_DIR"
 	exit 0
@@ -62,7 +68,7 @@ OUT="$(mktemp -d "${TMPDIR:-/tmp}/bench-docker.XXXXXX")"
 mkdir -p "$BENCH_DIR"
 cleanup() {
 	if [[ $KEEP == 0 ]]; then
-		for s in bench-s bench-l bench-up; do down_stack "$s"; done
+		for s in bench-s bench-l bench-up bench-up30; do down_stack "$s"; done
 	fi
 }
 trap cleanup EXIT
@@ -105,15 +111,31 @@ if [[ $KEEP == 0 ]]; then
 fi
 
 # --- cold up -----------------------------------------------------------------------------
-prepare_stack bench-up
-UP_ROOT="$(root_of bench-up)"
-RESET="$REPO/scripts/bench/reset-up.sh $BIN $UP_ROOT"
+# Alternating pairs (scripts/bench/alternate.py), each run from nothing.
+bench_up() {
+	local name=$1 runs=$2 out=$3 root reset
+	prepare_stack "$name"
+	root="$(root_of "$name")"
+	reset="$REPO/scripts/bench/reset-up.sh $BIN $root"
+	python3 "$REPO/scripts/bench/alternate.py" --runs "$runs" --prepare "$reset" \
+		--export-json "$OUT/$out-up.json" \
+		"banatie-infra up" "$BIN up $root/spec.yaml --timeout 300" \
+		"docker compose up -d --wait" "$REPO/scripts/bench/compose-up.sh $root $OUT/compose-note.txt"
+	python3 "$REPO/scripts/bench/alternate.py" --runs "$runs" --prepare "$reset" \
+		--export-json "$OUT/$out-up-wait.json" \
+		"banatie-infra up && banatie-infra wait" \
+		"$BIN up $root/spec.yaml --timeout 300 && $BIN wait $root/spec.yaml --timeout 300" \
+		"docker compose up -d --wait" "$REPO/scripts/bench/compose-up.sh $root $OUT/compose-note.txt"
+	$reset
+	down_stack "$name"
+}
 : >"$OUT/compose-note.txt"
-log "cold up: $UP_RUNS runs each, reset before every run"
-hyperfine --style basic --runs "$UP_RUNS" --prepare "$RESET" --export-json "$OUT/up.json" \
-	-n "banatie-infra up" "$BIN up $UP_ROOT/spec.yaml --timeout 300" \
-	-n "docker compose up -d --wait" "$REPO/scripts/bench/compose-up.sh $UP_ROOT $OUT/compose-note.txt" >&2
-$RESET
+log "cold up (test timings, interval 2s): $UP_RUNS alternating pairs, reset before every run"
+bench_up bench-up "$UP_RUNS" test
+if ((UP_SEED_RUNS > 0)); then
+	log "cold up (the seed's timings, interval 30s): $UP_SEED_RUNS alternating pairs"
+	SEED_TIMINGS=1 bench_up bench-up30 "$UP_SEED_RUNS" seed
+fi
 
 echo "banatie-infra Docker benchmarks ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), Docker $(docker version -f '{{.Server.Version}}'), Compose $(docker compose version --short 2>/dev/null || echo '?'))"
 python3 "$REPO/scripts/bench/report.py" "$OUT"
@@ -123,8 +145,11 @@ How: hyperfine times each whole command from outside; the table shows medians. R
 banatie-infra / baseline for times (lower is better) and banatie-infra / baseline for
 throughput (higher is better). Backups: the same running database for both; the
 baseline writes to a file on the same disk; banatie-infra also hashes, fsyncs, verifies the
-archive's table of contents and writes the sidecar. Cold up: before every run of either
-command, scripts/bench/reset-up.sh removes the stack's containers and network and wipes
-its data directories (PostgreSQL runs initdb each time); both stop at all-healthy (the
-engine's health status, job exited 0). Raw results: $OUT
+archive's table of contents and writes the sidecar. Cold up: alternating pairs; before every
+run of either command, scripts/bench/reset-up.sh removes the stack's containers and network
+and wipes its data directories (PostgreSQL runs initdb each time). "banatie-infra up" stops
+when every service's own health-check command has passed through exec (job exited 0);
+Compose's --wait when the engine's health status says healthy, which the engine checks
+once per interval (API 1.41 has no start_interval); "up && wait" stops when the engine
+agrees too. Raw results: $OUT
 EOF

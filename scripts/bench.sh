@@ -42,7 +42,7 @@ row "validate+render, 10,000 / 1,000 time" "-" "-" "$sr" "<= 12"
 # 3. Docker and deploy benchmarks (their own script), when the engine is here.
 if [[ -z "${BENCH_SKIP_DOCKER:-}" ]] && docker info >/dev/null 2>&1 && [[ -x scripts/bench-docker.sh ]]; then
     scripts/bench-docker.sh | tee "$work/docker.txt" >&2 || true
-    while read -r _ name ours peer r target; do
+    while IFS=$'\t' read -r _ name ours peer r target; do
         row "$name" "$ours" "$peer" "$r" "$target"
     done < <(grep '^RESULT' "$work/docker.txt" || true)
 else

@@ -113,7 +113,12 @@ pub(crate) enum DockerCommand {
         #[arg(long, value_enum, default_value = "human")]
         format: OutputFormat,
     },
-    /// Bring the stack to its spec and wait until every service is healthy or completed.
+    /// Bring the stack to its spec and wait until every service is ready.
+    ///
+    /// Ready: a service's own health-check command passes (run through exec every 250 ms,
+    /// so dependents start at once), a service without one runs, a job exited 0. The
+    /// engine's health status turns `healthy` at its next scheduled check; run `wait`
+    /// after `up` when a script reads `status` or `docker ps` next.
     Up {
         /// The spec.
         file: PathBuf,

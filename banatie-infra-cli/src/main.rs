@@ -102,7 +102,21 @@ impl Failure {
     }
 }
 
+/// Debug logging of the core's operations, off unless `BANATIE_LOG` is set (an
+/// `EnvFilter` directive such as `debug` or `banatie_infra_core=trace`). To stderr, with
+/// the time since start. The core never logs secret values.
+fn init_logging() {
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("BANATIE_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_timer(tracing_subscriber::fmt::time::uptime())
+            .with_writer(std::io::stderr)
+            .init();
+    }
+}
+
 fn main() -> ExitCode {
+    init_logging();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -285,7 +285,11 @@ mod docker_verbs {
             "{err}"
         );
 
-        // status: a table, every verdict ok, exit 0; JSON likewise.
+        // `up` returns once the health-check commands pass; `wait` until the engine's own
+        // status agrees (its next check), then status: a table, every verdict ok, exit 0;
+        // JSON likewise.
+        let o = s.run(&["wait", "{spec}", "--timeout", "60"]);
+        assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
         let o = s.run(&["status", "{spec}"]);
         assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
         let rows = s.status_rows(&o);

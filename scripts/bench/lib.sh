@@ -10,12 +10,15 @@ die() { log "ERROR: $*"; exit 1; }
 root_of() { printf '%s/%s' "$BENCH_DIR" "$1"; }
 
 # Renders bench stack NAME (the test fixture with prefix NAME) into its root, completes
-# its secrets.env and creates its proxy network. Idempotent.
+# its secrets.env and creates its proxy network. Idempotent. With SEED_TIMINGS=1 the
+# fixture's short health-check timings (interval 2s) are dropped, so every service gets
+# the spec's defaults, which are the seed's (interval 30s, timeout 10s, 3 retries).
 prepare_stack() {
-	local name=$1 root
+	local name=$1 root drop='^$'
 	root="$(root_of "$name")"
 	mkdir -p "$root"
-	sed -e "s/@P@/$name/g" -e "s#@ROOT@#$root#g" "$TEMPLATE" >"$root/spec.yaml"
+	[[ "${SEED_TIMINGS:-0}" == 1 ]] && drop='^    health: {.*}$'
+	sed -e "s/@P@/$name/g" -e "s#@ROOT@#$root#g" -e "/$drop/d" "$TEMPLATE" >"$root/spec.yaml"
 	"$BIN" render "$root/spec.yaml" -o "$root" >/dev/null
 	"$BIN" secrets "$root/spec.yaml" --dir "$root" >/dev/null
 	docker network inspect "$name-proxy" >/dev/null 2>&1 ||

@@ -3,8 +3,10 @@
 
     report.py DIR
 
-DIR holds status.json, backup-100m.json, backup-1g.json, up.json (hyperfine
---export-json; in each, the first command is banatie-infra, the second the baseline),
+DIR holds status.json, backup-100m.json, backup-1g.json (hyperfine --export-json),
+test-up.json, test-up-wait.json, seed-up.json, seed-up-wait.json (the same shape, from
+scripts/bench/alternate.py; in each, the first command is banatie-infra, the second the
+baseline),
 rss-100m.txt and rss-1g.txt (one peak RSS in KiB per line, from /usr/bin/time -f %M),
 dump-100m.bytes / dump-1g.bytes and db-100m.bytes / db-1g.bytes (sizes), and
 compose-note.txt (how each Compose run was measured).
@@ -22,7 +24,11 @@ def load(name):
     if not os.path.exists(path):
         return None
     with open(path) as f:
-        return json.load(f)["results"]
+        doc = json.load(f)
+    res = doc["results"]
+    if "pair_ratio_median" in doc:  # scripts/bench/alternate.py
+        res[1]["pair_ratio"] = doc["pair_ratio_median"]
+    return res
 
 
 def num(name):
@@ -52,7 +58,10 @@ def timed(label, res, target, better_low=True):
     a, b = res[0], res[1]
     ratio = a["median"] / b["median"]
     rows.append((label, secs(a["median"]), secs(b["median"]), f"{ratio:.2f}x", target))
-    notes.append(f"  {label}: banatie-infra {spread(a)}; baseline {spread(b)}")
+    pairs = ""
+    if "pair_ratio" in b:
+        pairs = f"; median of the per-pair ratios {b['pair_ratio']:.3f}"
+    notes.append(f"  {label}: banatie-infra {spread(a)}; baseline {spread(b)}{pairs}")
 
 
 timed("status (wall, median)", load("status.json"), "<= 1.0x")
@@ -81,7 +90,9 @@ for size in ("100m", "1g"):
         notes.append(
             f"  peak RSS {label}: max of {len(rss)} runs (median {statistics.median(rss) / 1024:.1f} MiB)"
         )
-timed("cold up to all-healthy (median)", load("up.json"), "<= 0.5x")
+for key, timings in (("test", "interval 2s"), ("seed", "seed's interval 30s")):
+    timed(f"cold up ({timings}), median", load(f"{key}-up.json"), "<= 0.5x")
+    timed(f"cold up && wait ({timings}), median", load(f"{key}-up-wait.json"), "(info)")
 
 w = [max(len(r[i]) for r in rows + [("benchmark", "banatie-infra", "baseline", "ratio", "target")]) for i in range(5)]
 print()
@@ -99,3 +110,8 @@ if os.path.exists(note):
         f"  compose runs measured by `up -d --wait`: {how.count('wait')}, "
         f"by polling `compose ps` after `up -d` (--wait exited non-zero): {how.count('poll')}"
     )
+
+# One machine-readable line per row for scripts/bench.sh (tab-separated).
+print()
+for r in rows:
+    print("\t".join(("RESULT",) + tuple(r)))

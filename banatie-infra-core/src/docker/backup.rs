@@ -290,9 +290,12 @@ pub async fn backup_db(
             reason: format!("pg_dump wrote {bytes} bytes"),
         });
     }
+    tracing::debug!(bytes, elapsed = ?start.elapsed(), "pg_dump finished");
     tmp.as_file().sync_all().map_err(io_err(&tmp_path))?;
+    tracing::debug!(elapsed = ?start.elapsed(), "dump synced to disk");
     progress(Progress::Phase("verifying"));
     verify_dump(engine, &id, &tmp_path).await?;
+    tracing::debug!(elapsed = ?start.elapsed(), "dump verified");
     let sha256 = hex(&hasher.finalize());
     let final_path = publish(tmp, dir, &final_name, &sha256)?;
     let removed = retain(

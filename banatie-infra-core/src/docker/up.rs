@@ -604,9 +604,15 @@ enum Ready {
 /// (healthy, running, or a job completed with exit 0). Running it twice changes nothing
 /// the second time (the returned plan is then a no-op).
 ///
-/// Health: the engine's health status is used, and, because engines before API 1.44 have
-/// no `start_interval`, the container's own health-check command is also run through exec
-/// every 500 ms while waiting, so a ready service is noticed within a second.
+/// Health: a service with a health check is ready when the engine says `healthy` or when
+/// its own health-check command (the same `test`, run through exec with the check's
+/// `timeout`) exits 0; the command is run every 250 ms while waiting, because engines
+/// before API 1.44 have no `start_interval` and would otherwise report the first result
+/// only one `interval` after the start (30 s with the seed's timings). So a ready service
+/// is noticed within a second, its dependents start at once, and `up` returns when the
+/// last service is ready. The engine's own status then turns `healthy` at that
+/// service's next scheduled check; `banatie-infra wait` ([`super::wait`]) blocks until it
+/// has, for scripts that read `docker ps` or `status` right after `up`.
 ///
 /// Errors: [`UpError`]; a failing job stops `up` with its logs; a service that never
 /// becomes healthy stops it at `opts.timeout` with its last health output.
@@ -722,6 +728,16 @@ pub async fn up(
         senders.insert(name.to_string(), tx);
         receivers.insert(name.to_string(), rx);
     }
+    // Services that wait for nothing are created and started first; the others are
+    // pre-created while those start (creating a container is the engine's slowest call on
+    // overlay storage, and only the first ones are on the critical path).
+    let roots = spec
+        .services
+        .values()
+        .filter(|s| s.depends_on().is_empty())
+        .count();
+    let (roots_tx, roots_rx) = watch::channel(roots);
+    let root_started = || roots_tx.send_modify(|n| *n = n.saturating_sub(1));
     let tasks = spec.services.iter().map(|(name, svc)| {
         let name = name.to_string();
         let deps: Vec<(String, Condition, watch::Receiver<Ready>)> = svc
@@ -734,13 +750,31 @@ pub async fn up(
         let action = actions[&name].clone();
         let existing = owned.get(&name).and_then(|c| c.id.clone());
         let is_job = d.compose.restart == "no";
+        let is_root = deps.is_empty();
+        let mut roots_rx = roots_rx.clone();
+        let root_started = &root_started;
         async move {
+            // A root's start (or failure) is counted once.
+            let started_once = std::sync::Once::new();
+            let signal = || {
+                if is_root {
+                    started_once.call_once(root_started)
+                }
+            };
             let result = async {
-                // A missing container is created at once (not started), in parallel with
-                // the others, so only its start waits for the dependencies (as Compose
-                // does): creating the writable layer is not on the critical path.
+                // A missing container is created before its dependencies are ready (not
+                // started), in parallel with the others, so only its start waits for them
+                // (as Compose does): creating the writable layer is not on the critical
+                // path. It waits only for the services that wait for nothing to start.
+                if !is_root {
+                    let _ = roots_rx.wait_for(|n| *n == 0).await;
+                }
                 let precreated = match (&action, &existing) {
-                    (Action::Create { .. }, None) => Some(create(engine, &name, d).await?),
+                    (Action::Create { .. }, None) => {
+                        let id = create(engine, &name, d).await?;
+                        tracing::debug!(service = %name, "created");
+                        Some(id)
+                    }
                     _ => None,
                 };
                 for (dep, cond, mut rx) in deps {
@@ -773,6 +807,7 @@ pub async fn up(
                     }
                 }
                 let start = Instant::now();
+                tracing::debug!(service = %name, "dependencies ready");
                 if action.changes() {
                     events(UpEvent::Step(action.clone()));
                 }
@@ -812,6 +847,8 @@ pub async fn up(
                         }
                     },
                 };
+                signal();
+                tracing::debug!(service = %name, "started");
                 let target = if is_job {
                     Ready::Completed
                 } else if d.compose.healthcheck.is_some() {
@@ -823,19 +860,11 @@ pub async fn up(
                     let _ = tx.send(Ready::Started);
                 }
                 wait_ready(engine, &name, &id, &target, d, opts.timeout).await?;
-                if target == Ready::Healthy {
-                    // Dependents may start as soon as the probe passes; `up` itself returns
-                    // only once the engine's own health check agrees, so `status` (and
-                    // `docker ps`) say healthy afterwards.
-                    let _ = tx.send(Ready::Healthy);
-                    let left = opts.timeout.saturating_sub(start.elapsed());
-                    wait_engine_healthy(engine, &name, &id, left.max(Duration::from_secs(1)))
-                        .await?;
-                }
                 events(UpEvent::Ready(name.clone(), start.elapsed()));
                 Ok(target)
             }
             .await;
+            signal();
             match result {
                 Ok(state) => {
                     let _ = tx.send(state);
@@ -1045,6 +1074,11 @@ async fn job_logs(engine: &Engine, id: &str) -> String {
     String::from_utf8_lossy(&out).trim_end().to_owned()
 }
 
+/// How often `up` runs a waiting service's health-check command through exec.
+const PROBE_EVERY: Duration = Duration::from_millis(250);
+/// How often `up` inspects a container it waits for.
+const POLL_EVERY: Duration = Duration::from_millis(50);
+
 /// Waits until the container reaches `target`: completed (exit 0), healthy, or running.
 async fn wait_ready(
     engine: &Engine,
@@ -1065,8 +1099,18 @@ async fn wait_ready(
             Some("CMD-SHELL") => Some(vec!["/bin/sh".into(), "-c".into(), t[1..].join(" ")]),
             _ => None,
         });
+    // The engine's own timeout for one check (nanoseconds in the create body; 30 s when
+    // unset, the engine's default).
+    let probe_timeout = d
+        .body
+        .healthcheck
+        .as_ref()
+        .and_then(|h| h.timeout)
+        .filter(|ns| *ns > 0)
+        .map(|ns| Duration::from_nanos(ns as u64))
+        .unwrap_or(Duration::from_secs(30));
     let mut last_output: Option<String> = None;
-    let mut last_probe = Instant::now() - Duration::from_secs(1);
+    let mut last_probe = Instant::now() - PROBE_EVERY;
     loop {
         let c = engine
             .docker
@@ -1122,28 +1166,40 @@ async fn wait_ready(
                         return Ok(());
                     }
                     if let Some(argv) = &probe {
-                        if last_probe.elapsed() >= Duration::from_millis(500) {
+                        if last_probe.elapsed() >= PROBE_EVERY {
                             last_probe = Instant::now();
                             let mut out = Vec::new();
-                            let r = exec_in(
-                                engine,
-                                id,
-                                argv,
-                                None,
-                                None::<tokio::io::Empty>,
-                                |_, b: &[u8]| {
-                                    if out.len() < 4096 {
-                                        out.extend_from_slice(b);
-                                    }
-                                    Ok(())
-                                },
+                            let r = tokio::time::timeout(
+                                probe_timeout,
+                                exec_in(
+                                    engine,
+                                    id,
+                                    argv,
+                                    None,
+                                    None::<tokio::io::Empty>,
+                                    |_, b: &[u8]| {
+                                        if out.len() < 4096 {
+                                            out.extend_from_slice(b);
+                                        }
+                                        Ok(())
+                                    },
+                                ),
                             )
                             .await;
-                            if let Ok(0) = r {
-                                return Ok(());
-                            }
-                            if !out.is_empty() {
-                                last_output = Some(String::from_utf8_lossy(&out).trim().to_owned());
+                            tracing::debug!(service = name, result = ?r.as_ref().map(|r| r.as_ref().ok()), "health-check command run through exec");
+                            match r {
+                                Ok(Ok(0)) => return Ok(()),
+                                Err(_) => {
+                                    last_output = Some(format!(
+                                        "the health-check command did not finish within {}s",
+                                        probe_timeout.as_secs_f64()
+                                    ))
+                                }
+                                _ if !out.is_empty() => {
+                                    last_output =
+                                        Some(String::from_utf8_lossy(&out).trim().to_owned())
+                                }
+                                _ => {}
                             }
                         }
                     }
@@ -1164,65 +1220,7 @@ async fn wait_ready(
                 timeout,
             });
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Waits until the engine reports the container `healthy` (its health check runs every
-/// `interval`: the first result comes one interval after the start on engines without
-/// `start_interval`).
-async fn wait_engine_healthy(
-    engine: &Engine,
-    name: &str,
-    id: &str,
-    timeout: Duration,
-) -> Result<(), UpError> {
-    let start = Instant::now();
-    loop {
-        let c = engine
-            .docker
-            .inspect_container(id, None::<InspectContainerOptions>)
-            .await
-            .map_err(DockerError::api)?;
-        let st = c.state.unwrap_or_default();
-        let status = st.status.map(|s| s.to_string()).unwrap_or_default();
-        let health = st
-            .health
-            .as_ref()
-            .and_then(|h| h.status)
-            .map(|s| s.to_string());
-        if health.as_deref() == Some("healthy") {
-            return Ok(());
-        }
-        if status == "exited" || status == "dead" {
-            return Err(UpError::Stopped {
-                service: name.into(),
-                reason: format!(
-                    "exited with code {}; its output:\n{}",
-                    st.exit_code.unwrap_or(-1),
-                    job_logs(engine, id).await
-                ),
-            });
-        }
-        if start.elapsed() >= timeout {
-            return Err(UpError::Timeout {
-                service: name.into(),
-                wanted: "healthy",
-                state: format!(
-                    "the probe passes but the engine's health status is still {}",
-                    health.as_deref().unwrap_or("none")
-                ),
-                output: st
-                    .health
-                    .as_ref()
-                    .and_then(|h| h.log.as_ref())
-                    .and_then(|l| l.last())
-                    .and_then(|r| r.output.clone())
-                    .map(|o| o.trim().to_owned()),
-                timeout,
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(POLL_EVERY).await;
     }
 }
 

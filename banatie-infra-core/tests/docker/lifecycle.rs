@@ -15,7 +15,13 @@ fn services(stack: &Stack) -> Vec<String> {
         .collect()
 }
 
+/// After `up` (which returns once each service's own health-check command has passed),
+/// the engine's status turns healthy at its next scheduled check: `wait` blocks until it
+/// has, then `status` says ok for every service.
 async fn assert_all_ok(stack: &Stack, engine: &Engine) {
+    docker::wait(engine, &stack.spec, &[], Duration::from_secs(60))
+        .await
+        .expect("the engine agrees with up: every service healthy or completed");
     let all = docker::status(engine, &stack.spec).await.expect("status");
     for s in &all {
         assert_eq!(s.verdict, Verdict::Ok, "{s:#?}");

@@ -20,6 +20,11 @@ async fn operations_on_a_running_stack() {
     let stack = Stack::new("ops");
     let engine = engine().await;
     stack.up(&engine).await;
+    // `up` returns on the services' own health-check commands; the engine's status
+    // follows at its next check.
+    docker::wait(&engine, &stack.spec, &[], Duration::from_secs(60))
+        .await
+        .expect("the engine agrees with up");
 
     status_reports_every_service(&stack, &engine).await;
     wait_returns_when_ready(&stack, &engine).await;
