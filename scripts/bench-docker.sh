@@ -7,13 +7,14 @@
 #   scripts/bench-docker.sh --keep     # leave the bench stacks running afterwards
 #   scripts/bench-docker.sh --clean    # remove the bench stacks and their data, then exit
 #
-# What is measured (whole commands, timed from outside by hyperfine; medians):
+# What is measured (whole commands, timed from outside by hyperfine or, in alternating pairs, by
+# scripts/bench/alternate.py; medians):
 #   status     `banatie-infra status SPEC` against
 #              `docker ps --filter label=io.banatie-infra.stack=S -q | xargs docker inspect`
 #              on the same running stack. Target <= 1.0x.
 #   backup db  `banatie-infra backup db SPEC` against `docker exec DB pg_dump -Fc -U USER DB
-#              > FILE`, on the same database of >= 100 MiB and of >= 1 GiB; throughput is
-#              database size / time. Target >= 0.95x. The tool's peak RSS (/usr/bin/time -f
+#              > FILE`, on the same database of >= 100 MiB and of >= 1 GiB, in
+#              alternating pairs; throughput is database size / time. Target >= 0.95x. The tool's peak RSS (/usr/bin/time -f
 #              %M, every timed run) must stay <= 64 MiB.
 #   cold up    `banatie-infra up SPEC` against `docker compose up -d --wait` on the
 #              rendered docker-compose.yml of the same stack, each run from nothing
@@ -26,7 +27,7 @@
 #              seed's health-check timings (interval 30s). Target <= 0.5x.
 #
 # Environment: BENCH_DIR (default /var/tmp/banatie-bench: the stacks' roots, kept between
-# runs so the 1 GiB database is filled once), STATUS_RUNS (30), BACKUP_RUNS (3; the
+# runs so the 1 GiB database is filled once), STATUS_RUNS (30), BACKUP_RUNS (5 pairs; the
 # 100 MiB one gets 2 more), UP_RUNS (7 pairs), UP_SEED_RUNS (3 pairs), CARGO_TARGET_DIR. Needs root, Docker, Compose v2,
 # hyperfine, GNU time and python3 (hyperfine and time are installed with apt-get when
 # missing).
@@ -34,7 +35,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 BENCH_DIR="${BENCH_DIR:-/var/tmp/banatie-bench}"
 STATUS_RUNS="${STATUS_RUNS:-30}"
-BACKUP_RUNS="${BACKUP_RUNS:-3}"
+BACKUP_RUNS="${BACKUP_RUNS:-5}"
 UP_RUNS="${UP_RUNS:-7}"
 UP_SEED_RUNS="${UP_SEED_RUNS:-3}"
 BIN="${CARGO_TARGET_DIR:-$REPO/target}/release/banatie-infra"
@@ -92,15 +93,17 @@ bench_backup() {
 	local name=$1 size=$2 runs=$3 root
 	root="$(root_of "$name")"
 	psql_in "$name" "SELECT pg_database_size(current_database())" >"$OUT/db-$size.bytes"
-	rm -rf "$root/backups"
-	log "backup db $size: $runs runs each"
-	hyperfine --style basic --runs "$runs" --export-json "$OUT/backup-$size.json" \
-		-n "banatie-infra backup db" \
+	log "backup db $size: $runs alternating pairs"
+	# Before each run: no earlier output on the disk, and its dirty pages written back.
+	python3 "$REPO/scripts/bench/alternate.py" --runs "$runs" \
+		--prepare "rm -rf $root/backups $BENCH_DIR/$name-baseline.dump; sync" \
+		--export-json "$OUT/backup-$size.json" \
+		"banatie-infra backup db" \
 		"/usr/bin/time -f %M -a -o $OUT/rss-$size.txt $BIN backup db $root/spec.yaml" \
-		-n "docker exec pg_dump -Fc" \
-		"docker exec $name-db pg_dump -Fc -U app_user app_db > $BENCH_DIR/$name-baseline.dump" >&2
+		"docker exec pg_dump -Fc" \
+		"docker exec $name-db pg_dump -Fc -U app_user app_db > $BENCH_DIR/$name-baseline.dump"
 	stat -c %s "$BENCH_DIR/$name-baseline.dump" >"$OUT/dump-$size.bytes"
-	rm -f "$BENCH_DIR/$name-baseline.dump"
+	rm -rf "$root/backups" "$BENCH_DIR/$name-baseline.dump"
 }
 bench_backup bench-s 100m $((BACKUP_RUNS + 2))
 bench_backup bench-l 1g "$BACKUP_RUNS"
@@ -141,9 +144,11 @@ echo "banatie-infra Docker benchmarks ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cor
 python3 "$REPO/scripts/bench/report.py" "$OUT"
 cat <<EOF
 
-How: hyperfine times each whole command from outside; the table shows medians. Ratios are
-banatie-infra / baseline for times (lower is better) and banatie-infra / baseline for
-throughput (higher is better). Backups: the same running database for both; the
+How: each whole command is timed from outside (status: hyperfine; backups and cold up:
+alternating pairs, so a drift of the machine's speed lands on both sides); the table shows
+medians. Ratios are banatie-infra / baseline for times (lower is better) and
+banatie-infra / baseline for throughput (higher is better). Backups: the same running
+database for both, each run after the previous output is deleted and synced; the
 baseline writes to a file on the same disk; banatie-infra also hashes, fsyncs, verifies the
 archive's table of contents and writes the sidecar. Cold up: alternating pairs; before every
 run of either command, scripts/bench/reset-up.sh removes the stack's containers and network

@@ -78,9 +78,12 @@ for size in ("100m", "1g"):
     rows.append(
         (f"backup db {label}: throughput", mib(a), mib(b), f"{b / a:.2f}x", ">= 0.95x")
     )
+    pairs = ""
+    if "pair_ratio" in res[1]:
+        pairs = f"; median of the per-pair throughput ratios {1 / res[1]['pair_ratio']:.3f}"
     notes.append(
         f"  backup db {label}: database {db / 2**20:.0f} MiB, dump {dump / 2**20:.0f} MiB; "
-        f"banatie-infra {spread(res[0])}; baseline {spread(res[1])}"
+        f"banatie-infra {spread(res[0])}; baseline {spread(res[1])}{pairs}"
     )
     rss = num(f"rss-{size}.txt")
     if rss:
