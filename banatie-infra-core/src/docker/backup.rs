@@ -213,9 +213,9 @@ pub async fn backup_db(
     let (service, pg) = postgres(spec)?;
     let id = container(engine, spec, service).await?;
     create_private_dir(dir)?;
-    let final_name = format!("{}_{}.dump", pg.database, utc_stamp());
+    let stem = format!("{}_{}", pg.database, utc_stamp());
     let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{final_name}."))
+        .prefix(&format!(".{stem}.dump."))
         .suffix(".partial")
         .tempfile_in(dir)
         .map_err(io_err(dir))?;
@@ -297,7 +297,7 @@ pub async fn backup_db(
     verify_dump(engine, &id, &tmp_path).await?;
     tracing::debug!(elapsed = ?start.elapsed(), "dump verified");
     let sha256 = hex(&hasher.finalize());
-    let final_path = publish(tmp, dir, &final_name, &sha256)?;
+    let final_path = publish(tmp, dir, &stem, "dump", &sha256)?;
     let removed = retain(
         dir,
         &format!("{}_", pg.database),
@@ -431,29 +431,50 @@ fn sha256_file(path: &Path) -> Result<String, BackupError> {
     Ok(hex(&h.finalize()))
 }
 
-/// Puts a checked temporary file at its final name `dir/final_name` (never over an
+/// Puts a checked temporary file at its final name `dir/<stem>.<ext>` (never over an
 /// existing file) and writes its `<name>.sha256` sidecar atomically; the one way every
-/// backup is published.
+/// backup is published. When the name is taken (a second backup in the same second:
+/// the timestamp has one-second resolution), `<stem>_2.<ext>` ... `<stem>_9.<ext>` are
+/// tried in turn; they sort after `<stem>.<ext>` (`_` > `.`), so retention still keeps
+/// the newest. Errors: [`BackupError::Io`] (also when all ten names are taken).
 fn publish(
     tmp: tempfile::NamedTempFile,
     dir: &Path,
-    final_name: &str,
+    stem: &str,
+    ext: &str,
     sha256: &str,
 ) -> Result<PathBuf, BackupError> {
-    let final_path = dir.join(final_name);
-    tmp.persist_noclobber(&final_path)
-        .map_err(|e| BackupError::Io {
-            path: final_path.clone(),
-            source: e.error,
-        })?;
-    let sidecar = dir.join(format!("{final_name}.sha256"));
-    crate::bundle::atomic_write(
-        &sidecar,
-        format!("{sha256}  {final_name}\n").as_bytes(),
-        0o600,
-    )
-    .map_err(io_err(&sidecar))?;
-    Ok(final_path)
+    let mut tmp = tmp;
+    for n in 1..=9 {
+        let name = if n == 1 {
+            format!("{stem}.{ext}")
+        } else {
+            format!("{stem}_{n}.{ext}")
+        };
+        let final_path = dir.join(&name);
+        match tmp.persist_noclobber(&final_path) {
+            Ok(_) => {
+                let sidecar = dir.join(format!("{name}.sha256"));
+                crate::bundle::atomic_write(
+                    &sidecar,
+                    format!("{sha256}  {name}\n").as_bytes(),
+                    0o600,
+                )
+                .map_err(io_err(&sidecar))?;
+                return Ok(final_path);
+            }
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists && n < 9 => {
+                tmp = e.file;
+            }
+            Err(e) => {
+                return Err(BackupError::Io {
+                    path: final_path,
+                    source: e.error,
+                })
+            }
+        }
+    }
+    unreachable!("the last attempt returns")
 }
 
 /// Removes the oldest `prefix*suffix` files (and their `.sha256`) beyond the newest `keep`.
@@ -594,9 +615,9 @@ pub async fn backup_storage(
     let endpoint = format!("http://{ip}:{}", m.api_port);
     let bucket = m.bucket.to_string();
     create_private_dir(dir)?;
-    let final_name = format!("{bucket}_{}.tar", utc_stamp());
+    let stem = format!("{bucket}_{}", utc_stamp());
     let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{final_name}."))
+        .prefix(&format!(".{stem}.tar."))
         .suffix(".partial")
         .tempfile_in(dir)
         .map_err(io_err(dir))?;
@@ -626,7 +647,7 @@ pub async fn backup_storage(
         let (res, ()) = tokio::join!(worker, relay);
         res.map_err(|e| BackupError::Storage(e.to_string()))??
     };
-    let final_path = publish(tmp, dir, &final_name, &sha256)?;
+    let final_path = publish(tmp, dir, &stem, "tar", &sha256)?;
     let removed = retain(dir, &format!("{bucket}_"), ".tar", spec.backups.keep)?;
     Ok(BackupResult {
         path: final_path,
@@ -647,6 +668,42 @@ mod tests {
             s.starts_with("20") && s.ends_with('Z') && s.as_bytes()[8] == b'T',
             "{s}"
         );
+    }
+
+    #[test]
+    fn a_second_backup_in_the_same_second_gets_the_next_free_name() {
+        let d = tempfile::tempdir().unwrap();
+        let stem = "db_20260101T000000Z";
+        let mut published = Vec::new();
+        for i in 0..9 {
+            let mut tmp = tempfile::NamedTempFile::new_in(d.path()).unwrap();
+            std::io::Write::write_all(&mut tmp, format!("dump {i}").as_bytes()).unwrap();
+            published.push(super::publish(tmp, d.path(), stem, "dump", "ab").unwrap());
+        }
+        let names: Vec<String> = published
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names[0], "db_20260101T000000Z.dump");
+        assert_eq!(names[1], "db_20260101T000000Z_2.dump");
+        assert_eq!(names[8], "db_20260101T000000Z_9.dump");
+        // Nothing overwritten: each file holds its own dump, each sidecar names its file.
+        for (i, p) in published.iter().enumerate() {
+            assert_eq!(std::fs::read_to_string(p).unwrap(), format!("dump {i}"));
+            let side = std::fs::read_to_string(format!("{}.sha256", p.display())).unwrap();
+            assert_eq!(side, format!("ab  {}\n", names[i]));
+        }
+        // A tenth in the same second: a clear error, and no file at a final path changed.
+        let tmp = tempfile::NamedTempFile::new_in(d.path()).unwrap();
+        let e = super::publish(tmp, d.path(), stem, "dump", "ab").unwrap_err();
+        assert!(e.to_string().contains("db_20260101T000000Z_9.dump"), "{e}");
+        // The newest sorts last, so retention keeps it.
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(sorted, names);
+        let removed = super::retain(d.path(), "db_", ".dump", 1).unwrap();
+        assert_eq!(removed.len(), 8);
+        assert!(published[8].exists());
     }
 
     #[test]
