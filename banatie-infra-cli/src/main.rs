@@ -111,6 +111,7 @@ fn init_logging() {
             .with_env_filter(filter)
             .with_timer(tracing_subscriber::fmt::time::uptime())
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init();
     }
 }

@@ -118,10 +118,15 @@ mod docker_verbs {
         }
 
         fn run_stdin(&self, args: &[&str], input: Option<&[u8]>) -> Output {
+            self.run_with(args, input, &[])
+        }
+
+        fn run_with(&self, args: &[&str], input: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
             let spec = self.spec.display().to_string();
             let args: Vec<String> = args.iter().map(|a| a.replace("{spec}", &spec)).collect();
             let mut child = bin()
                 .args(&args)
+                .envs(env.iter().copied())
                 .stdin(if input.is_some() {
                     Stdio::piped()
                 } else {
@@ -269,9 +274,34 @@ mod docker_verbs {
             want.push_str(&format!("create     {n} (missing)\n"));
         }
         assert_eq!(stdout(&o), want);
-        let o = s.run(&["up", "{spec}", "--timeout", "120"]);
+        // With every log line on (BANATIE_LOG=trace): the steps are logged, and no value
+        // of secrets.env appears (the engine's request bodies carry them as env).
+        let o = s.run_with(
+            &["up", "{spec}", "--timeout", "120"],
+            None,
+            &[("BANATIE_LOG", "trace")],
+        );
         let err = stderr(&o);
         assert_eq!(code(&o), 0, "{err}");
+        assert!(
+            err.contains("health-check command run through exec"),
+            "{err}"
+        );
+        let secrets = std::fs::read_to_string(s.root().join("secrets.env")).unwrap();
+        for line in secrets
+            .lines()
+            .filter(|l| l.contains('=') && !l.starts_with('#'))
+        {
+            let (name, value) = line.split_once('=').unwrap();
+            let value = value.trim_matches('\'');
+            assert!(value.len() >= 8, "{name}");
+            assert!(!err.contains(value), "the value of {name} in the log");
+        }
+        let err: String = err
+            .lines()
+            .filter(|l| !l.contains(" DEBUG ") && !l.contains(" TRACE "))
+            .map(|l| format!("{l}\n"))
+            .collect();
         for n in &names {
             assert!(
                 err.contains(&format!("create     {n} (missing)\n")),
