@@ -15,7 +15,7 @@ use crate::{load_spec, out, print_diagnostics, Failure, OutputFormat};
 #[derive(Subcommand)]
 pub(crate) enum DockerCommand {
     /// Show every container of the stack: state, health, restarts, uptime, image, networks.
-    /// Exit 1 when a service is missing, unhealthy or stopped.
+    /// Exit 1 when a service is missing, unhealthy or stopped (`starting` is not a failure).
     Status {
         /// The spec.
         file: PathBuf,

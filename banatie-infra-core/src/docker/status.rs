@@ -64,9 +64,13 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// Whether this verdict counts as a failure for `status`'s exit code.
+    /// Whether this verdict counts as a failure for `status`'s exit code: a service
+    /// missing, unhealthy, or not running (exited unexpectedly, created, restarting,
+    /// dead). `Starting` is not: the engine has not had a passing check yet (a service in
+    /// its start period, or just after `up`, which does not wait for the engine's next
+    /// check), or a job still runs; a check that keeps failing makes it `Unhealthy`.
     pub fn is_failure(&self) -> bool {
-        !matches!(self, Verdict::Ok)
+        !matches!(self, Verdict::Ok | Verdict::Starting)
     }
 }
 
@@ -308,7 +312,8 @@ pub(crate) async fn find(
 /// The status of every service of `spec`, in spec order.
 ///
 /// A service fails (see [`Verdict::is_failure`]) when its container is missing,
-/// unhealthy or not running; a one-shot job that exited 0 is fine.
+/// unhealthy or not running; a one-shot job that exited 0 is fine, and so is a service
+/// whose health is still `starting`.
 pub async fn status(engine: &Engine, spec: &Spec) -> Result<Vec<ServiceStatus>, DockerError> {
     let (owned, _) = find(engine, spec).await?;
     Ok(spec
@@ -440,6 +445,94 @@ pub(crate) fn service<'a>(spec: &'a Spec, name: &str) -> Result<&'a Service, Doc
 
 #[cfg(test)]
 mod tests {
+    use super::{verdict, ContainerState, Verdict};
+    use crate::spec::ServiceKind;
+
+    fn container(state: &str, health: Option<&str>, exit_code: Option<i64>) -> ContainerState {
+        ContainerState {
+            id: "0".repeat(64),
+            name: "s".into(),
+            state: state.into(),
+            health: health.map(Into::into),
+            last_health_output: None,
+            restart_count: 0,
+            uptime_secs: None,
+            image: "i:1".into(),
+            networks: vec![],
+            exit_code,
+            labels: Default::default(),
+            env_names: vec![],
+            published: vec![],
+        }
+    }
+
+    /// The exit code of `status`: missing, unhealthy and stopped services fail it; a
+    /// service still starting (in its start period, or just after `up`) and a finished
+    /// job do not.
+    #[test]
+    fn verdicts_and_which_fail_status() {
+        let app = ServiceKind::App;
+        let job = ServiceKind::Job;
+        let cases = [
+            (
+                app,
+                container("running", Some("healthy"), None),
+                Verdict::Ok,
+                false,
+            ),
+            (app, container("running", None, None), Verdict::Ok, false),
+            (
+                app,
+                container("running", Some("starting"), None),
+                Verdict::Starting,
+                false,
+            ),
+            (
+                app,
+                container("running", Some("unhealthy"), None),
+                Verdict::Unhealthy,
+                true,
+            ),
+            (
+                app,
+                container("exited", None, Some(0)),
+                Verdict::Down("exited with code 0".into()),
+                true,
+            ),
+            (
+                app,
+                container("created", None, None),
+                Verdict::Down("created".into()),
+                true,
+            ),
+            (
+                app,
+                container("restarting", None, None),
+                Verdict::Down("restarting".into()),
+                true,
+            ),
+            (job, container("exited", None, Some(0)), Verdict::Ok, false),
+            (
+                job,
+                container("exited", None, Some(3)),
+                Verdict::Down("exited with code 3".into()),
+                true,
+            ),
+            (
+                job,
+                container("running", None, None),
+                Verdict::Starting,
+                false,
+            ),
+        ];
+        for (kind, c, want, fails) in cases {
+            let got = verdict(kind, &c);
+            assert_eq!(got, want, "{kind:?} {} {:?}", c.state, c.health);
+            assert_eq!(got.is_failure(), fails, "{got:?}");
+        }
+        assert!(Verdict::Missing.is_failure());
+    }
+
     #[test]
     fn rfc3339() {
         assert_eq!(super::parse_rfc3339_secs("1970-01-01T00:00:00Z"), Some(0));

@@ -200,7 +200,9 @@ pub enum UpEvent {
     Step(Action),
     /// A line of build output.
     BuildOutput(String, String),
-    /// A service is ready (healthy, running, or completed).
+    /// A service that `up` created, recreated, started or restarted is ready (healthy,
+    /// running, or completed), with the time since its start. (A kept service is waited
+    /// for too, without an event.)
     Ready(String, Duration),
 }
 
@@ -860,7 +862,9 @@ pub async fn up(
                     let _ = tx.send(Ready::Started);
                 }
                 wait_ready(engine, &name, &id, &target, d, opts.timeout).await?;
-                events(UpEvent::Ready(name.clone(), start.elapsed()));
+                if action.changes() {
+                    events(UpEvent::Ready(name.clone(), start.elapsed()));
+                }
                 Ok(target)
             }
             .await;
