@@ -38,6 +38,17 @@ ms1000="$(echo "$scale" | awk '/^RESULT scale_1000_ms/ {print $3}')"
 sr="$(echo "$scale" | awk '/^RESULT scale_ratio/ {print $3}')"
 row "validate+render, 1,000 services" "${ms1000} ms" "-" "-" "<= 50 ms"
 row "validate+render, 10,000 / 1,000 time" "-" "-" "$sr" "<= 12"
+# The same ratio in instructions (callgrind counts are repeatable whatever the machine
+# does; the wall-time ratio also carries cache and page-fault effects of a 130 MiB heap).
+scale_bin="$(cargo bench --locked -p banatie-infra-core --bench scale --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*\))$/\1/p')"
+if command -v valgrind >/dev/null && [[ -x "$scale_bin" ]]; then
+    for n in 1000 10000; do
+        SCALE_ONLY=$n valgrind --tool=callgrind --callgrind-out-file="$work/cg.$n" "$scale_bin" 2>"$work/cg.$n.log"
+    done
+    i1="$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/cg.1000.log")"
+    i10="$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/cg.10000.log")"
+    row "validate+render, 10,000 / 1,000 instructions" "$i10" "$i1" "$(ratio "$i10" "$i1")" "<= 12"
+fi
 
 # 3. Docker and deploy benchmarks (their own script), when the engine is here.
 if [[ -z "${BENCH_SKIP_DOCKER:-}" ]] && docker info >/dev/null 2>&1 && [[ -x scripts/bench-docker.sh ]]; then

@@ -117,4 +117,4 @@ if os.path.exists(note):
 # One machine-readable line per row for scripts/bench.sh (tab-separated).
 print()
 for r in rows:
-    print("\t".join(("RESULT",) + tuple(r)))
+    print("\t".join(("RESULT",) + tuple(c or "-" for c in r)))

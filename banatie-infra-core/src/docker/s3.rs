@@ -17,6 +17,7 @@ struct HashingWriter<W: Write> {
     hasher: Sha256,
     bytes: u64,
     progress: Sender<u64>,
+    flusher: super::backup::Flusher,
 }
 
 impl<W: Write> Write for HashingWriter<W> {
@@ -24,6 +25,7 @@ impl<W: Write> Write for HashingWriter<W> {
         let n = self.inner.write(buf)?;
         self.hasher.update(&buf[..n]);
         self.bytes += n as u64;
+        self.flusher.written(self.bytes);
         let _ = self.progress.send(self.bytes);
         Ok(n)
     }
@@ -64,11 +66,16 @@ pub(crate) fn copy_bucket(
             path: tmp_path.to_owned(),
             source,
         })?;
+    let flusher = super::backup::Flusher::new(&file).map_err(|source| BackupError::Io {
+        path: tmp_path.to_owned(),
+        source,
+    })?;
     let writer = HashingWriter {
         inner: std::io::BufWriter::with_capacity(1 << 20, file),
         hasher: Sha256::new(),
         bytes: 0,
         progress,
+        flusher,
     };
     let mut archive = tar::Builder::new(writer);
     let mut token: Option<String> = None;
@@ -138,8 +145,13 @@ pub(crate) fn copy_bucket(
         inner,
         hasher,
         bytes,
+        flusher,
         ..
     } = writer;
+    flusher.finish().map_err(|source| BackupError::Io {
+        path: tmp_path.to_owned(),
+        source,
+    })?;
     let file = inner.into_inner().map_err(|e| BackupError::Io {
         path: tmp_path.to_owned(),
         source: e.into_error(),
