@@ -14,6 +14,13 @@ use banatie_infra_core::load::{self, Loaded};
 use banatie_infra_core::{bundle, render, secrets, validate};
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// The global allocator: mimalloc, as ruff and uv ship one. With glibc malloc, freeing
+/// the ~10^6 small values of a 10,000-service render walks scattered free lists
+/// (`malloc_consolidate`), and time grows faster than the spec (see
+/// `cargo bench -p banatie-infra-core --bench scale` and `--bench scale_system`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod audit_cmd;
 #[cfg(feature = "docker")]
 mod docker_cmd;

@@ -1,90 +1,13 @@
-//! validate + render of generated specs with 100, 1,000 and 10,000 app services, in
-//! process. Prints the fastest of 9 interleaved runs for each size and the 10,000/1,000
-//! ratio (near-linear means about 10). `SCALE_ONLY=N` runs one size once, for
-//! `valgrind --tool=callgrind` (scripts/bench.sh compares the instruction counts). Run with `cargo bench -p banatie-infra-core --bench scale`.
+//! validate + render at 100, 1,000 and 10,000 services with the allocator the
+//! `banatie-infra` binary ships with (mimalloc, as set in banatie-infra-cli/src/main.rs).
+//! Run with `cargo bench -p banatie-infra-core --bench scale`; `scale_system` is the same
+//! with the system allocator.
 
-use std::time::{Duration, Instant};
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use banatie_infra_core::load::{load_str, Format};
-
-fn spec_text(n: usize) -> String {
-    let mut t = String::from(
-        "stack: { name: scale, source: /src, userns_remap: { enabled: false } }\nnetworks:\n  inner: { internal: true }\n  proxy-network: { external: true }\nservices:\n  db: { kind: postgres, image: \"postgres:15.8-alpine\", networks: [inner] }\n",
-    );
-    for i in 0..n {
-        t.push_str(&format!(
-            "  app{i}:\n    kind: app\n    image: \"example/app{i}:1.0\"\n    base_image: \"node:20-alpine\"\n    health_path: /health\n    logs: {{ source: logs/app{i}, target: /app/logs }}\n    networks: [inner, proxy-network]\n    depends_on: {{ db: healthy }}\n    environment: {{ APP_INDEX: \"{i}\" }}\n"
-        ));
-    }
-    t.push_str("sites:\n");
-    for i in 0..n {
-        t.push_str(&format!("  - {{ domains: [app{i}.example.org], service: app{i}, security_headers: web, access_log: {{ file: app{i}.log }} }}\n"));
-    }
-    t.push_str("env:\n  NODE_ENV: production\nsecrets:\n  POSTGRES_PASSWORD: {}\n");
-    t
-}
+mod scale_common;
 
 fn main() {
-    // `SCALE_ONLY=N` runs one size once (for a profiler such as callgrind).
-    if let Some(n) = std::env::var("SCALE_ONLY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        let text = spec_text(n);
-        let loaded = load_str(&text, Format::Yaml, "scale.yaml").unwrap();
-        let diags = banatie_infra_core::validate::validate(&loaded.spec);
-        let bundle = banatie_infra_core::render::render_unchecked(&loaded.spec).unwrap();
-        std::hint::black_box((bundle, diags));
-        return;
-    }
-    // Rounds over the three sizes in turn, keeping each size's fastest run: noise (other
-    // processes, a VM's neighbours) only ever adds time, and interleaving puts a slow
-    // phase of the machine on every size rather than on one.
-    let sizes = [100usize, 1_000, 10_000];
-    let texts: Vec<String> = sizes.iter().map(|&n| spec_text(n)).collect();
-    let specs: Vec<_> = texts
-        .iter()
-        .map(|t| {
-            load_str(t, Format::Yaml, "scale.yaml")
-                .expect("the generated spec loads")
-                .spec
-        })
-        .collect();
-    let mut best = vec![(Duration::MAX, Duration::MAX); sizes.len()];
-    for _ in 0..9 {
-        for (i, text) in texts.iter().enumerate() {
-            let t = Instant::now();
-            let loaded = load_str(text, Format::Yaml, "scale.yaml").unwrap();
-            let l = t.elapsed();
-            let t = Instant::now();
-            let diags = banatie_infra_core::validate::validate(&specs[i]);
-            assert!(
-                !banatie_infra_core::diagnostic::has_errors(&diags),
-                "{:?}",
-                &diags[..diags.len().min(3)]
-            );
-            let bundle = banatie_infra_core::render::render_unchecked(&specs[i]).unwrap();
-            std::hint::black_box((bundle, loaded));
-            let m = t.elapsed();
-            best[i] = (best[i].0.min(m), best[i].1.min(l));
-        }
-    }
-    let mut results = Vec::new();
-    for (i, &n) in sizes.iter().enumerate() {
-        let (m, l) = best[i];
-        println!(
-            "validate+render {n:>6} services: {:>9.2} ms   (load: {:>8.2} ms)   fastest of 9",
-            m.as_secs_f64() * 1e3,
-            l.as_secs_f64() * 1e3
-        );
-        results.push((n, m, l));
-    }
-    let r = results[2].1.as_secs_f64() / results[1].1.as_secs_f64();
-    let rl = results[2].2.as_secs_f64() / results[1].2.as_secs_f64();
-    println!("ratio 10000/1000: validate+render {r:.2} (target <= 12), load {rl:.2}");
-    println!(
-        "RESULT scale_1000_ms {:.3}",
-        results[1].1.as_secs_f64() * 1e3
-    );
-    println!("RESULT scale_ratio {r:.3}");
+    scale_common::main("mimalloc");
 }

@@ -135,10 +135,22 @@ pub fn escape_token(token: &str) -> String {
 pub fn pointer<S: AsRef<str>>(tokens: &[S]) -> String {
     let mut out = String::new();
     for t in tokens {
-        out.push('/');
-        out.push_str(&escape_token(t.as_ref()));
+        push_token(&mut out, &t.as_ref());
     }
     out
+}
+
+/// Appends `/` and `token` (as it displays, escaped as [`escape_token`] does) to the
+/// pointer being built, without allocating for tokens that need no escape.
+pub(crate) fn push_token(pointer: &mut String, token: &dyn fmt::Display) {
+    use fmt::Write as _;
+    pointer.push('/');
+    let start = pointer.len();
+    let _ = write!(pointer, "{token}");
+    if pointer[start..].contains(['~', '/']) {
+        let raw = pointer.split_off(start);
+        pointer.push_str(&escape_token(&raw));
+    }
 }
 
 /// Whether any diagnostic in `diags` is an error.
@@ -266,4 +278,20 @@ pub fn render_json(diags: &[Diagnostic]) -> String {
         })
         .collect();
     serde_json::to_string_pretty(&items).expect("serializable")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointer_tokens_are_escaped_whatever_their_type() {
+        let mut p = String::new();
+        push_token(&mut p, &"services");
+        push_token(&mut p, &"a/b~c");
+        push_token(&mut p, &7usize);
+        push_token(&mut p, &"~");
+        assert_eq!(p, "/services/a~1b~0c/7/~0");
+        assert_eq!(pointer(&["x/y", "", "z"]), "/x~1y//z");
+    }
 }

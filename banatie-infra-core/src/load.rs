@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
@@ -156,16 +157,27 @@ pub struct Source {
     pub text: String,
     /// The format it was parsed as.
     pub format: Format,
-    positions: HashMap<String, Location>,
+    /// The positioned tree the spec was read from, kept so that positions can be looked
+    /// up when a diagnostic needs one.
+    tree: Node,
+    /// Pointer -> position of every written value, built from `tree` on the first
+    /// [`Source::locate`]: a spec without diagnostics never pays for it (at 10,000
+    /// services it is ~150,000 pointer strings).
+    positions: OnceLock<HashMap<String, Location>>,
 }
 
 impl Source {
     /// The position of the value at `pointer` (for a mapping entry, its key). When the
     /// value was not written (a default), the nearest written ancestor's position.
     pub fn locate(&self, pointer: &str) -> Option<Location> {
+        let positions = self.positions.get_or_init(|| {
+            let mut out = HashMap::new();
+            index_positions(&self.tree, &mut String::new(), None, &mut out);
+            out
+        });
         let mut p = pointer;
         loop {
-            if let Some(l) = self.positions.get(p) {
+            if let Some(l) = positions.get(p) {
                 return Some(*l);
             }
             match p.rfind('/') {
@@ -245,15 +257,14 @@ pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
 pub fn load_str(text: &str, format: Format, name: &str) -> Result<Loaded, LoadError> {
     let node = parse_tree(text, format, name)?;
     let spec = from_node(&node, name)?;
-    let mut positions = HashMap::new();
-    index_positions(&node, String::new(), None, &mut positions);
     Ok(Loaded {
         spec,
         source: Source {
             name: name.to_owned(),
             text: text.to_owned(),
             format,
-            positions,
+            tree: node,
+            positions: OnceLock::new(),
         },
     })
 }
@@ -362,25 +373,34 @@ impl Node {
     }
 }
 
+/// Records the position of `node` (or of its key) at `pointer`, then of everything below
+/// it. `pointer` is one buffer, extended and cut back per child.
 fn index_positions(
     node: &Node,
-    pointer: String,
+    pointer: &mut String,
     key_loc: Option<Location>,
     out: &mut HashMap<String, Location>,
 ) {
+    use std::fmt::Write as _;
     if let Some(l) = key_loc.or(node.loc) {
         out.insert(pointer.clone(), l);
     }
+    let len = pointer.len();
     match &node.kind {
         NodeKind::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
-                index_positions(item, format!("{pointer}/{i}"), None, out);
+                let _ = write!(pointer, "/{i}");
+                index_positions(item, pointer, None, out);
+                pointer.truncate(len);
             }
         }
         NodeKind::Map(entries) => {
             for (k, v) in entries {
                 let key = scalar_text(k).unwrap_or_default();
-                index_positions(v, format!("{pointer}/{}", escape_token(&key)), k.loc, out);
+                pointer.push('/');
+                pointer.push_str(&escape_token(&key));
+                index_positions(v, pointer, k.loc, out);
+                pointer.truncate(len);
             }
         }
         _ => {}
@@ -1180,6 +1200,28 @@ mod tests {
 
     fn err(text: &str, format: Format) -> Diagnostic {
         load_str(text, format, "t").unwrap_err().to_diagnostic()
+    }
+
+    #[test]
+    fn locate_finds_written_values_keys_items_and_nearest_ancestor() {
+        let text = "stack:\n  name: demo\nservices:\n  api:\n    kind: app\n    image: \"x:1\"\n    environment:\n      A_B: v\n    networks: [inner, edge]\n";
+        let src = match load_str(text, Format::Yaml, "t") {
+            Ok(l) => l.source,
+            // The spec may be invalid for validation; loading it must work.
+            Err(e) => panic!("{:?}", e.to_diagnostic()),
+        };
+        let at = |line, column| Some(Location { line, column });
+        // A mapping entry is located at its key.
+        assert_eq!(src.locate("/services/api/image"), at(6, 5));
+        assert_eq!(src.locate("/services/api/environment/A_B"), at(8, 7));
+        // Sequence items by index.
+        assert_eq!(src.locate("/services/api/networks/1"), at(9, 23));
+        // A value that was not written (a default): its nearest written ancestor.
+        assert_eq!(src.locate("/services/api/health_path"), at(4, 3));
+        // Nothing written on the way: the document itself.
+        assert_eq!(src.locate("/nothing/here"), src.locate(""));
+        // The same answer the second time (the index is built once, on first use).
+        assert_eq!(src.locate("/services/api/networks/1"), at(9, 23));
     }
 
     #[test]

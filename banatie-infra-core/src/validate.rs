@@ -22,7 +22,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use crate::diagnostic::{pointer, Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::environment::{public_vars, required_secrets, secret_vars};
 use crate::images::{self, Family};
 use crate::spec::{
@@ -188,9 +188,11 @@ const RULE_FNS: &[Rule] = &[
 
 /// Builds a JSON pointer from tokens of any displayable type.
 macro_rules! ptr {
-    ($($t:expr),* $(,)?) => {
-        pointer(&[$(($t).to_string()),*])
-    };
+    ($($t:expr),* $(,)?) => {{
+        let mut p = String::new();
+        $(crate::diagnostic::push_token(&mut p, &$t);)*
+        p
+    }};
 }
 
 /// Whether `value` is a placeholder rather than a real value: empty (or only whitespace),
@@ -1274,15 +1276,15 @@ fn proxy_network(spec: &Spec, out: &mut Vec<Diagnostic>) {
         let Some(i) = svc.networks().iter().position(|n| n == proxy) else {
             continue;
         };
-        let at = ptr!("services", name, "networks", i);
+        let at = || ptr!("services", name, "networks", i);
         if matches!(svc, Service::Postgres(_)) {
             let (message, help) = postgres_on_proxy(name.as_str(), proxy.as_str());
-            out.push(Diagnostic::error(CODE_PROXY_NETWORK, at, message).with_help(help));
+            out.push(Diagnostic::error(CODE_PROXY_NETWORK, at(), message).with_help(help));
         } else if !routed.contains(name.as_str()) {
             out.push(
                 Diagnostic::error(
                     CODE_PROXY_NETWORK,
-                    at,
+                    at(),
                     format!("service `{name}` is on the proxy network but no site routes to it (`{proxy}` is shared with Caddy and other stacks)"),
                 )
                 .with_help("remove the proxy network from its `networks`, or add a site for it"),
@@ -1753,9 +1755,27 @@ fn lifecycle_rules(spec: &Spec, out: &mut Vec<Diagnostic>) {
 /// storage data directory or the backup directory (that is the one to move), else at the
 /// later one.
 fn overlapping_mounts(spec: &Spec, out: &mut Vec<Diagnostic>) {
+    /// Where a mount's host directory is written in the spec (its pointer is only built
+    /// for a diagnostic).
+    enum At<'a> {
+        Logs(&'a Name),
+        Volume(&'a Name, usize),
+        Data(&'a Name),
+        Backups,
+    }
+    impl At<'_> {
+        fn pointer(&self) -> String {
+            match self {
+                At::Logs(name) => ptr!("services", name, "logs", "source"),
+                At::Volume(name, i) => ptr!("services", name, "volumes", i, "source"),
+                At::Data(name) => ptr!("services", name, "data"),
+                At::Backups => ptr!("backups", "dir"),
+            }
+        }
+    }
     struct Mount<'a> {
         path: Vec<&'a str>,
-        pointer: String,
+        at: At<'a>,
         shown: &'a RelPath,
         data: bool,
     }
@@ -1766,7 +1786,7 @@ fn overlapping_mounts(spec: &Spec, out: &mut Vec<Diagnostic>) {
                 if let Some(logs) = &app.logs {
                     mounts.push(Mount {
                         path: path_components(&logs.source),
-                        pointer: ptr!("services", name, "logs", "source"),
+                        at: At::Logs(name),
                         shown: &logs.source,
                         data: false,
                     });
@@ -1774,7 +1794,7 @@ fn overlapping_mounts(spec: &Spec, out: &mut Vec<Diagnostic>) {
                 for (i, v) in app.volumes.iter().enumerate() {
                     mounts.push(Mount {
                         path: path_components(&v.source),
-                        pointer: ptr!("services", name, "volumes", i, "source"),
+                        at: At::Volume(name, i),
                         shown: &v.source,
                         data: false,
                     });
@@ -1782,13 +1802,13 @@ fn overlapping_mounts(spec: &Spec, out: &mut Vec<Diagnostic>) {
             }
             Service::Postgres(pg) => mounts.push(Mount {
                 path: path_components(&pg.data),
-                pointer: ptr!("services", name, "data"),
+                at: At::Data(name),
                 shown: &pg.data,
                 data: true,
             }),
             Service::Minio(m) => mounts.push(Mount {
                 path: path_components(&m.data),
-                pointer: ptr!("services", name, "data"),
+                at: At::Data(name),
                 shown: &m.data,
                 data: true,
             }),
@@ -1798,7 +1818,7 @@ fn overlapping_mounts(spec: &Spec, out: &mut Vec<Diagnostic>) {
     // The backup directory holds database dumps: no app may mount it (or the root).
     mounts.push(Mount {
         path: path_components(&spec.backups.dir),
-        pointer: ptr!("backups", "dir"),
+        at: At::Backups,
         shown: &spec.backups.dir,
         data: true,
     });
@@ -1833,10 +1853,10 @@ fn overlapping_mounts(spec: &Spec, out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::error(
                     CODE_OVERLAPPING_MOUNTS,
-                    at.pointer.clone(),
+                    at.at.pointer(),
                     format!(
                         "host directory `{}` is {relation} `{}` (`{}`): mounts must not share directories",
-                        at.shown, with.shown, with.pointer
+                        at.shown, with.shown, with.at.pointer()
                     ),
                 )
                 .with_help("give each mount its own directory under the root; database and storage data directories are never shared"),

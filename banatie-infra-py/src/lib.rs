@@ -6,6 +6,11 @@
 
 use pyo3::prelude::*;
 
+/// The allocator of the module's own (Rust) memory: mimalloc, as the `banatie-infra`
+/// binary (and as pydantic-core does). Python's objects keep Python's allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod docker;
 mod errors;
 mod secrets;
