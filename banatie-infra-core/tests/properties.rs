@@ -30,9 +30,51 @@ fn domain() -> impl Strategy<Value = String> {
     ("[a-z][a-z0-9-]{0,10}[a-z0-9]", "[a-z]{2,6}").prop_map(|(a, tld)| format!("{a}.example.{tld}"))
 }
 
+/// Whole values that a YAML reader other than YAML 1.2's core schema types when they are
+/// written plain: YAML 1.1 booleans, base-60 numbers, Go's yaml.v3 (Compose v2) numbers
+/// with `_` or `0b`, timestamps.
+const YAML_WORDS: &[&str] = &[
+    "no",
+    "yes",
+    "on",
+    "off",
+    "y",
+    "N",
+    "~",
+    "=",
+    "<<",
+    "1_000",
+    "0b101",
+    "0o17",
+    "0755",
+    "0x1F",
+    "2025-01-01",
+    "2025-01-01 10:00:00",
+    "22:22",
+    "1:20",
+    "190:20:30.15",
+    "1e3",
+    ".5",
+    "+12",
+    "-.inf",
+    "+inf",
+    "nan",
+    "true",
+    "null",
+    "1_0.5",
+];
+
 /// Env values: printable ASCII with every character env files and Compose treat
-/// specially, spaces at either end, newlines, tabs and unicode.
+/// specially, spaces at either end, newlines, tabs and unicode; and whole words that YAML
+/// readers type.
 fn env_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => env_text(),
+        1 => prop::sample::select(YAML_WORDS).prop_map(String::from),
+    ]
+}
+
+fn env_text() -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop_oneof![
             4 => "[a-zA-Z0-9]",
@@ -256,5 +298,81 @@ fn random_specs_and_their_env_values_through_compose() {
             .unwrap_or_default()
             .replace("$$", "$");
         assert_eq!(&g, want, "value {i}");
+    }
+    values_through_a_rendered_service_environment(&values);
+}
+
+/// Every value (and every YAML word) as a service `environment` entry of one rendered
+/// spec: `docker compose config` on the rendered Compose file gives each back as written.
+fn values_through_a_rendered_service_environment(values: &[String]) {
+    let mut all: Vec<String> = YAML_WORDS.iter().map(|w| w.to_string()).collect();
+    all.extend(values.iter().cloned());
+    let spec = |entries: &[(usize, &String)]| {
+        let mut t = String::from("stack: { name: envcheck, userns_remap: { enabled: false } }\nnetworks:\n  inner: { internal: true }\nservices:\n  s:\n    kind: app\n    image: \"example/s:1.0\"\n    base_image: \"alpine:3.20\"\n    port: 3000\n    networks: [inner]\n    environment:\n");
+        for (i, v) in entries {
+            t.push_str(&format!("      V{i}: {}\n", q(v)));
+        }
+        t
+    };
+    let indexed: Vec<(usize, &String)> = all.iter().enumerate().collect();
+    // Entries a rule rejects (a `$` reference to an unknown secret, a placeholder word)
+    // are left out; the rest render.
+    let loaded = load_str(&spec(&indexed), Format::Yaml, "env.yaml").unwrap();
+    let rejected: std::collections::HashSet<String> =
+        banatie_infra_core::validate::validate(&loaded.spec)
+            .iter()
+            .filter(|d| d.severity == banatie_infra_core::diagnostic::Severity::Error)
+            .filter_map(|d| {
+                d.pointer
+                    .strip_prefix("/services/s/environment/")
+                    .map(String::from)
+            })
+            .collect();
+    let kept: Vec<(usize, &String)> = indexed
+        .into_iter()
+        .filter(|(i, _)| !rejected.contains(&format!("V{i}")))
+        .collect();
+    assert!(
+        kept.len() >= YAML_WORDS.len(),
+        "only {} of {} values pass validation",
+        kept.len(),
+        all.len()
+    );
+    let text = spec(&kept);
+    let loaded = load_str(&text, Format::Yaml, "env.yaml").unwrap();
+    let bundle =
+        banatie_infra_core::render::render(&loaded.spec).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("docker-compose.yml"),
+        bundle.text("docker-compose.yml").unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(".env"), bundle.text(".env").unwrap()).unwrap();
+    std::fs::write(dir.path().join("secrets.env"), "").unwrap();
+    let out = Command::new("docker")
+        .args(["compose", "--project-directory"])
+        .arg(dir.path())
+        .args(["-f"])
+        .arg(dir.path().join("docker-compose.yml"))
+        .args(["config", "--format", "json"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::var("HOME").unwrap_or_default())
+        .output()
+        .expect("docker compose runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got = &v["services"]["s"]["environment"];
+    for (i, want) in &kept {
+        let g = got[format!("V{i}")]
+            .as_str()
+            .unwrap_or_default()
+            .replace("$$", "$");
+        assert_eq!(&&g, want, "environment value V{i}");
     }
 }

@@ -390,7 +390,9 @@ pub fn render_unchecked(spec: &Spec) -> Result<Bundle, RenderError> {
         message: e.to_string(),
     })?;
     drop(compose);
-    let yaml = String::from_utf8(yaml).expect("the YAML emitter writes UTF-8");
+    let yaml = quote::requote_ambiguous_yaml(
+        String::from_utf8(yaml).expect("the YAML emitter writes UTF-8"),
+    );
     b.push(COMPOSE_FILE, yaml, 0o644);
     let t = text::Templates::new();
     b.push(ENV_FILE, t.env_file(spec)?, 0o644);
@@ -485,6 +487,6 @@ fn caddy_volumes(spec: &Spec, header: &str) -> String {
     let lines = vec![format!("{dir}:{dir}")];
     format!(
         "{header}# Add to the `volumes:` of the shared Caddy service, so it can write the access logs\n# at the paths the Caddyfile names:\n{}",
-        serde_yaml::to_string(&lines).expect("strings serialize")
+        quote::requote_ambiguous_yaml(serde_yaml::to_string(&lines).expect("strings serialize"))
     )
 }

@@ -97,3 +97,428 @@ pub fn env_value(s: &str) -> String {
 pub fn compose_literal(s: &str) -> String {
     s.replace('$', "$$")
 }
+
+/// Whether a plain (unquoted) YAML scalar `s` is read as something other than the string
+/// `s` by a YAML 1.1 reader or by Compose v2.
+///
+/// The YAML emitter quotes what YAML 1.2's core schema resolves (`true`, `null`, `12`,
+/// `1.5`), which leaves plain the values that other readers still type:
+///
+/// - Compose v2 parses with Go's `yaml.v3`, which resolves YAML 1.1 integers with `_`
+///   (`1_000` becomes `1000`), `0b` and leading-`0` octal forms, signed `inf`/`nan`, and
+///   timestamps (`2025-01-01` becomes `2025-01-01 00:00:00 +0000 UTC` in an environment
+///   value; a command argument of `1_000` fails its schema);
+/// - YAML 1.1 readers (PyYAML, docker-compose v1, many linters) also read `yes`/`no`/
+///   `on`/`off`/`y`/`n` as booleans (`restart: no` is `false`), `22:22` and `1:20.5` as
+///   base-60 numbers, and `=` and `<<` as the value and merge keys
+///   (YAML 1.1 type repository, <https://yaml.org/type/>).
+///
+/// Errs on the side of quoting: a quoted string is a string to every reader.
+///
+/// ```
+/// use banatie_infra_core::render::quote::yaml_plain_is_ambiguous;
+/// for s in ["no", "On", "1_000", "0b101", "2025-01-01", "22:22", "=", "<<", "-.inf", "+nan"] {
+///     assert!(yaml_plain_is_ambiguous(s), "{s}");
+/// }
+/// for s in ["production", "8080:80", "/app/logs", "-eu", "1.2.3", "node:20-alpine", "no-cache"] {
+///     assert!(!yaml_plain_is_ambiguous(s), "{s}");
+/// }
+/// ```
+pub fn yaml_plain_is_ambiguous(s: &str) -> bool {
+    if matches!(s, "" | "~" | "=" | "<<") {
+        return true;
+    }
+    if s.len() <= 5
+        && matches!(
+            s.to_ascii_lowercase().as_str(),
+            "y" | "yes" | "n" | "no" | "on" | "off" | "true" | "false" | "null"
+        )
+    {
+        return true;
+    }
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let signed = body.len() < s.len();
+    let lower = body.to_ascii_lowercase();
+    let lower = lower.as_str();
+    if matches!(lower, ".inf" | ".nan") || (signed && matches!(lower, "inf" | "infinity" | "nan")) {
+        return true;
+    }
+    let b = body.as_bytes();
+    if b.is_empty() || !(b[0].is_ascii_digit() || b[0] == b'.') {
+        return false;
+    }
+    // A timestamp (YAML 1.1 and yaml.v3): `YYYY-M-D`, alone or followed by a time.
+    let date = |t: &[u8]| {
+        t.len() >= 8
+            && t[..4].iter().all(u8::is_ascii_digit)
+            && t[4] == b'-'
+            && t[5].is_ascii_digit()
+            && (t[6] == b'-' || (t[6].is_ascii_digit() && t[7] == b'-'))
+    };
+    if !signed && date(b) {
+        return true;
+    }
+    // Base 60: `[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?`.
+    if b[0].is_ascii_digit() && body.contains(':') {
+        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+        let mut parts = int.split(':');
+        let head = parts.next().unwrap_or_default();
+        let head_ok = head.bytes().all(|c| c.is_ascii_digit() || c == b'_');
+        let rest_ok = parts.all(|p| match p.as_bytes() {
+            [d] => d.is_ascii_digit(),
+            [t, d] => (b'0'..=b'5').contains(t) && d.is_ascii_digit(),
+            _ => false,
+        });
+        let frac_ok = frac.bytes().all(|c| c.is_ascii_digit() || c == b'_');
+        return head_ok && rest_ok && frac_ok;
+    }
+    // Numbers with YAML 1.1 underscores and base prefixes, and floats.
+    let t: String = body.chars().filter(|&c| c != '_').collect();
+    let digits_in = |s: &str, radix: u32| !s.is_empty() && s.chars().all(|c| c.is_digit(radix));
+    let lt = t.to_ascii_lowercase();
+    if let Some(x) = lt.strip_prefix("0x") {
+        return !x.is_empty()
+            && x.chars()
+                .all(|c| c.is_ascii_hexdigit() || matches!(c, '.' | 'p' | '+' | '-'));
+    }
+    if let Some(x) = lt.strip_prefix("0b") {
+        return digits_in(x, 2);
+    }
+    if let Some(x) = lt.strip_prefix("0o") {
+        return digits_in(x, 8);
+    }
+    digits_in(&t, 10) || (t.bytes().any(|c| c.is_ascii_digit()) && t.parse::<f64>().is_ok())
+}
+
+/// Whether YAML 1.2's core schema resolves the plain scalar `s` to a non-string: `null`,
+/// `~` and the empty scalar, `true`/`false` (three spellings each), integers (decimal,
+/// `0o`, `0x`) and floats (`1.5`, `1e3`, `.inf`, `.nan`) (YAML 1.2.2, 10.3.2). The YAML
+/// emitter quotes a string of this form and writes a typed value of this form plain, so in
+/// emitted text such a plain scalar is a typed value, never a string.
+fn yaml12_typed(s: &str) -> bool {
+    if matches!(
+        s,
+        "" | "~"
+            | "null"
+            | "Null"
+            | "NULL"
+            | "true"
+            | "True"
+            | "TRUE"
+            | "false"
+            | "False"
+            | "FALSE"
+            | ".nan"
+            | ".NaN"
+            | ".NAN"
+    ) {
+        return true;
+    }
+    let digits = |t: &str, radix: u32| !t.is_empty() && t.chars().all(|c| c.is_digit(radix));
+    if let Some(x) = s.strip_prefix("0o") {
+        return digits(x, 8);
+    }
+    if let Some(x) = s.strip_prefix("0x") {
+        return digits(x, 16);
+    }
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if matches!(body, ".inf" | ".Inf" | ".INF") {
+        return true;
+    }
+    // [0-9]+ | (\.[0-9]+ | [0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((int, frac)) => {
+            (int.is_empty() && digits(frac, 10))
+                || (digits(int, 10) && (frac.is_empty() || digits(frac, 10)))
+        }
+        None => digits(mantissa, 10),
+    };
+    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e), 10));
+    mantissa_ok && exponent_ok
+}
+
+/// Whether a plain scalar in emitted YAML is a string that [`yaml_plain_is_ambiguous`]
+/// says some reader types: one to quote.
+fn needs_quotes(plain: &str) -> bool {
+    yaml_plain_is_ambiguous(plain) && !yaml12_typed(plain)
+}
+
+/// Quotes, in YAML text written by the YAML emitter, every plain scalar (key or value) that
+/// is a string some reader would type ([`yaml_plain_is_ambiguous`]), so that every reader
+/// gets the string the model holds. Typed values (`retries: 3`, `internal: true`) stay
+/// plain. Returns the text unchanged, without parsing it, when no line can hold such a
+/// scalar (almost every file). `text` must be YAML the emitter wrote.
+pub(crate) fn requote_ambiguous_yaml(text: String) -> String {
+    if !text.lines().any(line_may_need_quotes) {
+        return text;
+    }
+    use yaml_rust2::parser::{Event, Parser};
+    use yaml_rust2::scanner::TScalarStyle;
+    // A mark's line and column (in characters) place the scalar; its `index` does not
+    // (yaml-rust2 0.10 adds a block scalar's lines to it in bytes).
+    let line_starts: Vec<usize> = [0]
+        .into_iter()
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut parser = Parser::new_from_str(&text);
+    while let Ok((ev, mark)) = parser.next_token() {
+        match ev {
+            Event::StreamEnd => break,
+            Event::Scalar(value, TScalarStyle::Plain, _, None) if needs_quotes(&value) => {
+                let Some(&line) = line_starts.get(mark.line().wrapping_sub(1)) else {
+                    continue;
+                };
+                let Some(start) = text[line..]
+                    .char_indices()
+                    .nth(mark.col())
+                    .map(|(i, _)| line + i)
+                else {
+                    continue;
+                };
+                let end = start + value.len();
+                // A plain scalar the emitter wrote is on one line, as the value reads.
+                if text.get(start..end) == Some(value.as_str()) {
+                    spans.push((start, end));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = String::with_capacity(text.len() + 2 * spans.len());
+    let mut last = 0;
+    for (start, end) in spans {
+        out.push_str(&text[last..start]);
+        out.push('\'');
+        out.push_str(&text[start..end]);
+        out.push('\'');
+        last = end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// Whether a line of emitted block YAML may hold a plain scalar to quote: its key
+/// (`key:`) or its value (after `key: ` or `- `). A cheap over-approximation that spares
+/// the parse for almost every file.
+fn line_may_need_quotes(line: &str) -> bool {
+    let mut t = line.trim_start();
+    while let Some(rest) = t.strip_prefix("- ") {
+        t = rest.trim_start();
+    }
+    if t == "-" || t.is_empty() || t.starts_with('#') {
+        return false;
+    }
+    match t.split_once(": ") {
+        Some((k, v)) => needs_quotes(k) || needs_quotes(v),
+        None => match t.strip_suffix(':') {
+            Some(k) => needs_quotes(k),
+            None => needs_quotes(t),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What Compose v2 does with each of these written plain was read off
+    /// `docker compose config` (2.26): `1_000` → `1000`, `0b101` → `5`, `2025-01-01` →
+    /// `2025-01-01 00:00:00 +0000 UTC`; the rest are YAML 1.1 (<https://yaml.org/type/>).
+    #[test]
+    fn strings_some_reader_types_are_ambiguous() {
+        for s in [
+            "no",
+            "No",
+            "NO",
+            "n",
+            "Y",
+            "yes",
+            "on",
+            "OFF",
+            "~",
+            "=",
+            "<<",
+            "",
+            "1_000",
+            "-1_000",
+            "0b101",
+            "-0b11",
+            "0755",
+            "0o17",
+            "0x1F",
+            "2025-01-01",
+            "2025-1-1",
+            "2025-01-01 10:00:00",
+            "2001-12-14t21:59:43.10-05:00",
+            "22:22",
+            "1:20",
+            "190:20:30.15",
+            "-1:30",
+            "1e3",
+            ".5",
+            "1_0.5",
+            "+12",
+            ".inf",
+            "-.Inf",
+            "+inf",
+            "-nan",
+            "+Infinity",
+            "3",
+            "true",
+            "null",
+        ] {
+            assert!(yaml_plain_is_ambiguous(s), "{s:?}");
+        }
+        for s in [
+            "production",
+            "unless-stopped",
+            "8080:80",
+            "443:443",
+            "1:60",
+            "/app/logs",
+            "-eu",
+            "1.2.3",
+            "node:20-alpine",
+            "no-cache",
+            "none",
+            "inf",
+            "nan",
+            "0x",
+            "0b",
+            "2025-01",
+            "20250101T",
+            "v1_000",
+            "1_000a",
+            "12:30:61",
+            "yess",
+            "0.0.0.0",
+            "::1",
+            ":9000",
+            "a=b",
+            "<<<",
+        ] {
+            assert!(!yaml_plain_is_ambiguous(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn yaml12_typed_follows_the_core_schema() {
+        for s in [
+            "", "~", "null", "TRUE", "false", "0", "-12", "+3", "0o17", "0x1F", "1.5", "1.", ".5",
+            "-1e3", "1E+30", ".inf", "-.INF", ".NaN",
+        ] {
+            assert!(yaml12_typed(s), "{s:?}");
+        }
+        for s in [
+            "no",
+            "1_000",
+            "0b101",
+            "2025-01-01",
+            "22:22",
+            "+inf",
+            "1e",
+            ".",
+            "0x",
+            "tRue",
+            "-",
+        ] {
+            assert!(!yaml12_typed(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn requoting_quotes_only_ambiguous_strings() {
+        let text = "restart: no\nretries: 3\ninternal: true\nx: null\ncommand:\n- on\n- -eu\n- 1_000\n- 8080:80\nenv:\n  A: 2025-01-01\n  B: '0755'\n  on: off\nscript: |-\n  no\n  1_000\n";
+        let want = "restart: 'no'\nretries: 3\ninternal: true\nx: null\ncommand:\n- 'on'\n- -eu\n- '1_000'\n- 8080:80\nenv:\n  A: '2025-01-01'\n  B: '0755'\n  'on': 'off'\nscript: |-\n  no\n  1_000\n";
+        assert_eq!(requote_ambiguous_yaml(text.into()), want);
+        // Non-ASCII text, in a block scalar and on the line itself, before the value.
+        let text = "a: |-\n  日本語 é\n  🙂\nb: é\nc:\n- 日本\n- no\nd: yes\n";
+        let want = "a: |-\n  日本語 é\n  🙂\nb: é\nc:\n- 日本\n- 'no'\nd: 'yes'\n";
+        assert_eq!(requote_ambiguous_yaml(text.into()), want);
+        // Nothing to quote: the same text back.
+        let plain = "a: production\nretries: 3\n";
+        assert_eq!(requote_ambiguous_yaml(plain.into()), plain);
+    }
+
+    fn scalar_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9a-fA-FxXoObBnNyYtT._eE+:~=<-]{0,10}",
+            "[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}( [0-9]{2}:[0-9]{2}:[0-9]{2})?",
+            "[-+]?[0-9_]{1,4}(:[0-9]{1,2}){1,3}(\\.[0-9_]{0,3})?",
+            prop::sample::select(vec![
+                "no",
+                "Yes",
+                "ON",
+                "off",
+                "y",
+                "N",
+                "inf",
+                "+inf",
+                "-Infinity",
+                ".NaN",
+                "~",
+                "null",
+                "True"
+            ])
+            .prop_map(String::from),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2048, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// A string the emitter writes plain is never taken for a typed value (else it
+        /// would be left unquoted).
+        #[test]
+        fn strings_the_emitter_leaves_plain_are_not_yaml12_typed(s in scalar_text()) {
+            let emitted = serde_yaml::to_string(&s).unwrap();
+            let plain = !emitted.starts_with(['\'', '"']);
+            if plain {
+                prop_assert!(!yaml12_typed(emitted.trim_end()), "{:?} emitted as {:?}", s, emitted);
+            }
+        }
+
+        /// Every typed scalar the emitter writes stays plain.
+        #[test]
+        fn typed_values_the_emitter_writes_are_yaml12_typed(i in any::<i64>(), u in any::<u64>(), f in any::<f64>(), b in any::<bool>()) {
+            for v in [serde_yaml::to_string(&i).unwrap(), serde_yaml::to_string(&u).unwrap(), serde_yaml::to_string(&f).unwrap(), serde_yaml::to_string(&b).unwrap(), serde_yaml::to_string(&()).unwrap()] {
+                prop_assert!(yaml12_typed(v.trim_end()), "{:?}", v);
+            }
+        }
+
+        /// Requoting keeps every value (strings stay those strings, typed values their
+        /// types) and leaves no plain string that a reader would type.
+        #[test]
+        fn requoting_keeps_values_and_leaves_nothing_ambiguous(
+            m in prop::collection::btree_map(scalar_text(), prop_oneof![
+                scalar_text().prop_map(serde_yaml::Value::from),
+                "[a-zé日🙂 \n]{0,12}".prop_map(serde_yaml::Value::from),
+                any::<i32>().prop_map(serde_yaml::Value::from),
+                any::<bool>().prop_map(serde_yaml::Value::from),
+                prop::collection::vec(scalar_text(), 0..3).prop_map(serde_yaml::Value::from),
+            ], 0..6),
+        ) {
+            let emitted = serde_yaml::to_string(&m).unwrap();
+            let quoted = requote_ambiguous_yaml(emitted.clone());
+            let before: serde_yaml::Value = serde_yaml::from_str(&emitted).unwrap();
+            let after: serde_yaml::Value = serde_yaml::from_str(&quoted).unwrap();
+            prop_assert_eq!(&before, &after, "{}", quoted);
+            use yaml_rust2::parser::{Event, Parser};
+            use yaml_rust2::scanner::TScalarStyle;
+            let mut parser = Parser::new_from_str(&quoted);
+            while let Ok((ev, _)) = parser.next_token() {
+                match ev {
+                    Event::StreamEnd => break,
+                    Event::Scalar(v, TScalarStyle::Plain, _, _) => prop_assert!(!needs_quotes(&v), "{:?} in {}", v, quoted),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
