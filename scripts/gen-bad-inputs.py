@@ -230,6 +230,7 @@ hand.append(("sql-pg15-public", {"docker-compose.yml": C + "  db:\n    image: po
 hand.append(("url-not-encoded", {"docker-compose.yml": C + "  api:\n    image: example/api:1.0\n    env_file: [secrets.env]\n", "secrets.env": "DATABASE_URL=postgresql://u:ab/cd+ef=@db:5432/app\n"}, "BI208"))
 hand.append(("init-job-race", {"docker-compose.yml": C + "  storage:\n    image: quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z\n    command: server /data{1...2}\n    volumes: [./d1:/data1, ./d2:/data2]\n  init:\n    image: minio/mc:RELEASE.2025-04-16T18-13-26Z\n    depends_on: [storage]\n    entrypoint: [\"/bin/sh\", \"-euc\", \"mc mb --ignore-existing s/x\"]\n"}, "BI310"))
 hand.append(("secret-in-compose", {"docker-compose.yml": C + "  db:\n    image: postgres:15.8-alpine\n    environment:\n      POSTGRES_PASSWORD: Tr0ub4dor-and-3\n"}, "BI201"))
+hand.append(("env-value-retyped", {"docker-compose.yml": C + "  api:\n    image: example/api:1.0\n    environment:\n      MAX_UPLOAD_BYTES: 10_000_000\n"}, "BI315"))
 hand.append(("placeholder-in-env", {"docker-compose.yml": C + "  api:\n    image: example/api:1.0\n    env_file: [secrets.env]\n", "secrets.env": "GEMINI_API_KEY=your_actual_key_here\n"}, "BI202"))
 
 OUT.mkdir(parents=True, exist_ok=True)

@@ -263,6 +263,22 @@ const CASES: &[Case] = &[
         warnings: &[],
         base_images: &[],
     },
+    Case {
+        name: "13-environment-values-retyped",
+        // Plain values Compose's YAML parser types, at each value (EXPECT.md has what the
+        // container gets, read off `docker compose config`).
+        errors: &[
+            ("BI315", "docker-compose.yml", 5),
+            ("BI315", "docker-compose.yml", 6),
+            ("BI315", "docker-compose.yml", 7),
+            ("BI315", "docker-compose.yml", 8),
+            ("BI315", "docker-compose.yml", 9),
+            ("BI315", "docker-compose.yml", 16),
+            ("BI315", "docker-compose.yml", 21),
+        ],
+        warnings: &[],
+        base_images: &[],
+    },
 ];
 
 fn check_case(name: &str) {
@@ -314,6 +330,7 @@ case_tests! {
     case_10_minio_drives_not_mounted => "10-minio-drives-not-mounted",
     case_11_public_bucket_without_anonymous_policy => "11-public-bucket-without-anonymous-policy",
     case_12_internal_network_with_published_port => "12-internal-network-with-published-port",
+    case_13_environment_values_retyped => "13-environment-values-retyped",
 }
 
 /// A world-readable secrets file is reported (as a fresh clone leaves the fixtures).

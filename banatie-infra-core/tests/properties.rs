@@ -376,3 +376,100 @@ fn values_through_a_rendered_service_environment(values: &[String]) {
         assert_eq!(&&g, want, "environment value V{i}");
     }
 }
+
+/// `compose_env_reading` (what the audit's BI315 says the container gets) against Compose
+/// itself: 600 generated plain values, in one `docker compose config`, each compared with
+/// what Compose puts in the environment.
+#[test]
+fn compose_env_reading_matches_compose() {
+    use banatie_infra_core::render::quote::compose_env_reading;
+    use proptest::strategy::ValueTree;
+    let strategy = prop_oneof![
+        "[-+.]?[0-9][0-9_.eExXoObBa-f:]{0,7}",
+        "[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}( [0-9]{1,2}:[0-9]{2}:[0-9]{2})?",
+        "\\.[0-9]{1,3}",
+        prop::sample::select(vec![
+            "True",
+            "TRUE",
+            "true",
+            "False",
+            "false",
+            "1.10",
+            "0755",
+            "089",
+            "1_000",
+            "0b101",
+            "-0b11",
+            "0o17",
+            "0x1F",
+            "+12",
+            "-0",
+            "00",
+            "1e3",
+            "22:22",
+            "2024-02-30",
+            "2025-13-01",
+            "2025-01-01 10:00:00",
+            "on",
+            "yes",
+            "3000",
+            "1.5",
+        ])
+        .prop_map(String::from),
+    ];
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut values: Vec<String> = Vec::new();
+    while values.len() < 600 {
+        let v = strategy.new_tree(&mut runner).unwrap().current();
+        // Plain scalars only: nothing a block mapping would read as a structure. Infinite
+        // and NaN numbers make Compose refuse the whole file (the unit tests cover them).
+        let finite = compose_env_reading(&v).is_none_or(|(_, got)| !got.is_empty());
+        if finite && !v.ends_with(':') && !v.contains(": ") && !values.contains(&v) {
+            values.push(v);
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut compose = String::from("services:\n  s:\n    image: example/s:1\n    environment:\n");
+    for (i, v) in values.iter().enumerate() {
+        compose.push_str(&format!("      V{i}: {v}\n"));
+    }
+    std::fs::write(dir.path().join("docker-compose.yml"), &compose).unwrap();
+    let out = Command::new("docker")
+        .args(["compose", "--project-directory"])
+        .arg(dir.path())
+        .args(["-f"])
+        .arg(dir.path().join("docker-compose.yml"))
+        .args(["config", "--format", "json"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::var("HOME").unwrap_or_default())
+        .output()
+        .expect("docker compose runs: install it with scripts/install-test-deps.sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got = &v["services"]["s"]["environment"];
+    let mut checked = 0;
+    for (i, written) in values.iter().enumerate() {
+        let compose = got[format!("V{i}")].as_str().unwrap_or_default();
+        match compose_env_reading(written) {
+            // A zone or fraction: described, not reproduced.
+            Some((_, said)) if said.contains("Go's format") => {}
+            Some((_, said)) => {
+                assert_eq!(said, compose, "V{i}: {written:?}");
+                checked += 1;
+            }
+            None => {
+                assert_eq!(
+                    compose, written,
+                    "V{i}: {written:?} reaches the container changed"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 550, "only {checked} values compared");
+}

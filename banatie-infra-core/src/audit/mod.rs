@@ -79,6 +79,9 @@ pub const CODE_MASKED_FAILURE: Code = Code("BI312");
 pub const CODE_UNKNOWN_BUILD_BASE: Code = Code("BI313");
 /// BI314: an env file or Caddyfile that does not parse, or an `env_file` that is missing.
 pub const CODE_UNPARSABLE: Code = Code("BI314");
+/// BI315: an `environment` value written plain that Compose's YAML parser reads as a
+/// number, boolean or timestamp, so the container gets other text.
+pub const CODE_RETYPED_VALUE: Code = Code("BI315");
 /// BI507: a retired `mc` command.
 pub const CODE_RETIRED_MC: Code = Code("BI507");
 /// BI508: a backup whose failure leaves a file that looks like a backup.
@@ -110,6 +113,7 @@ pub const RULES: &[(Code, Severity, &str)] = &[
     (CODE_MASKED_FAILURE, Severity::Error, "a job or operator script whose failures are masked (`|| echo`, `|| true`, `exit 0`, no `set -e`)"),
     (CODE_UNKNOWN_BUILD_BASE, Severity::Warning, "the Dockerfile of a built service cannot be read, so its health check is not checked against the image (pass `--base-image`)"),
     (CODE_UNPARSABLE, Severity::Error, "an env file or Caddyfile that does not parse, or a required env_file that cannot be read"),
+    (CODE_RETYPED_VALUE, Severity::Error, "an `environment` value written plain that Compose's YAML parser reads as a number, boolean or timestamp: the container gets `1000` for `1_000`, `493` for `0755`, `1.1` for `1.10`, a date and time for `2025-01-01`"),
     (CODE_RETIRED_MC, Severity::Error, "a retired `mc` command (`mc policy`, `mc admin policy add/set`, `mc ilm import`, `mc config host`)"),
     (CODE_UNSAFE_BACKUP, Severity::Error, "a backup whose failure leaves a file that looks like a backup (`docker exec -t`, `pg_dump` without `-U`, a pipe without pipefail, a redirect to the final name)"),
     (CODE_BACKUP_DIRECTORY, Severity::Warning, "a script writes a backup into a directory it never creates"),

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use super::compose::{Cmd, Svc};
 use super::CODE_URL_USERINFO;
 use super::{env, is_job, shell, sql, Deployment, CODE_DRIVE_NOT_MOUNTED, CODE_HARDCODED_NAME};
+use super::{At, CODE_RETYPED_VALUE};
 use super::{
     CODE_INIT_NOT_AWAITED, CODE_JOB_RACE, CODE_SCHEMA_PUBLIC_CREATE, CODE_UNKNOWN_BUILD_BASE,
 };
@@ -409,6 +410,31 @@ fn environment(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
                 "write the real value, or remove the variable".into(),
             ));
         }
+        // BI315: a plain value Compose's YAML parser types.
+        if let Some(plain) = plain_scalar_text(d, e.at.file, e.value_loc) {
+            if let Some((what, got)) = crate::render::quote::compose_env_reading(&plain) {
+                out.push(d.diag_at(
+                    Severity::Error,
+                    CODE_RETYPED_VALUE,
+                    &At {
+                        file: e.at.file,
+                        loc: e.value_loc.or(e.at.loc),
+                        pointer: e.at.pointer.clone(),
+                    },
+                    // A secret-looking variable's value is not repeated (BI201 covers it).
+                    match (looks_secret(&e.name), got.is_empty()) {
+                        (true, _) => format!("`{}` is written plain, and Compose's YAML parser reads it as {what}: the container gets other text than written", e.name),
+                        (false, true) => format!("`{}: {plain}` is written plain, and Compose's YAML parser reads it as {what}", e.name),
+                        (false, false) => format!("`{}: {plain}` is written plain, and Compose's YAML parser reads it as {what}: the container gets `{got}`, not `{plain}`", e.name),
+                    },
+                    if looks_secret(&e.name) {
+                        "quote the value (double quotes)".to_owned()
+                    } else {
+                        format!("quote the value: `{}: \"{plain}\"`", e.name)
+                    },
+                ));
+            }
+        }
         let mut found = Vec::new();
         env::check_url(d, &e.name, &raw, true, &mut |_, msg| found.push(msg));
         for msg in found {
@@ -421,6 +447,39 @@ fn environment(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
+}
+
+/// The text of a plain (unquoted, untagged, one-line) scalar starting at `loc` in `file`,
+/// without a trailing comment; `None` for a quoted, block, tagged or flow value, or when
+/// the position is unknown.
+fn plain_scalar_text(
+    d: &Deployment,
+    file: super::FileId,
+    loc: Option<crate::diagnostic::Location>,
+) -> Option<String> {
+    let loc = loc?;
+    let line = d
+        .files
+        .get(file)?
+        .text
+        .lines()
+        .nth(loc.line.checked_sub(1)?)?;
+    let column = loc.column.checked_sub(1)?;
+    let before: String = line.chars().take(column).collect();
+    let rest: String = line.chars().skip(column).collect();
+    if rest.starts_with(['\'', '"', '|', '>', '!', '&', '*', '[', '{', '#']) {
+        return None;
+    }
+    // In a flow collection (`{A: 1_000, B: x}`) a plain scalar ends at `,`, `}` or `]`.
+    let flow = before.contains(['{', '[']);
+    let end = rest
+        .find(" #")
+        .into_iter()
+        .chain(flow.then(|| rest.find([',', '}', ']'])).flatten())
+        .min()
+        .unwrap_or(rest.len());
+    let text = rest[..end].trim_end();
+    (!text.is_empty()).then(|| text.to_owned())
 }
 
 /// Shell builtins and keywords a health check may use that are not programs.

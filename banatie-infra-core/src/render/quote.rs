@@ -128,19 +128,17 @@ pub fn yaml_plain_is_ambiguous(s: &str) -> bool {
     if matches!(s, "" | "~" | "=" | "<<") {
         return true;
     }
-    if s.len() <= 5
-        && matches!(
-            s.to_ascii_lowercase().as_str(),
-            "y" | "yes" | "n" | "no" | "on" | "off" | "true" | "false" | "null"
-        )
-    {
+    let any_case = |words: &[&str], s: &str| words.iter().any(|w| s.eq_ignore_ascii_case(w));
+    if any_case(
+        &["y", "yes", "n", "no", "on", "off", "true", "false", "null"],
+        s,
+    ) {
         return true;
     }
     let body = s.strip_prefix(['+', '-']).unwrap_or(s);
     let signed = body.len() < s.len();
-    let lower = body.to_ascii_lowercase();
-    let lower = lower.as_str();
-    if matches!(lower, ".inf" | ".nan") || (signed && matches!(lower, "inf" | "infinity" | "nan")) {
+    if any_case(&[".inf", ".nan"], body) || (signed && any_case(&["inf", "infinity", "nan"], body))
+    {
         return true;
     }
     let b = body.as_bytes();
@@ -188,6 +186,139 @@ pub fn yaml_plain_is_ambiguous(s: &str) -> bool {
         return digits_in(x, 8);
     }
     digits_in(&t, 10) || (t.bytes().any(|c| c.is_ascii_digit()) && t.parse::<f64>().is_ok())
+}
+
+/// What [`compose_env_reading`] says of an infinite or NaN number (`.inf`, `1e999`).
+const NOT_FINITE: &str =
+    "an infinite or NaN number, and refuses the file (`json: unsupported value`)";
+
+/// What Compose v2 makes of an `environment` value written plain when its YAML parser
+/// (Go's `yaml.v3`) reads it as something other than that text: `(what, the text the
+/// container gets)`, or `None` when the container gets the text as written. The text is
+/// empty for an infinite or NaN number: Compose 2.26 then refuses the file.
+///
+/// `yaml.v3` resolves, for a scalar starting with a digit, a sign or `.`: timestamps
+/// (`YYYY-M-D`, with an optional time), integers after removing every `_` (`0b`, `0o`,
+/// `0x` and a leading `0` for octal), YAML-style floats, and `.inf`/`.nan`; and the
+/// booleans `true`/`True`/`TRUE`/`false`/`False`/`FALSE`. Compose then prints the typed
+/// value back as text (read off `docker compose config`, Compose 2.26). YAML 1.1's
+/// `yes`/`no`/`on`/`off` and base-60 numbers stay strings in `yaml.v3`.
+///
+/// ```
+/// use banatie_infra_core::render::quote::compose_env_reading;
+/// assert_eq!(compose_env_reading("1_000"), Some(("a number", "1000".to_owned())));
+/// assert_eq!(compose_env_reading("0755"), Some(("a number", "493".to_owned())));
+/// assert_eq!(compose_env_reading("1.10"), Some(("a number", "1.1".to_owned())));
+/// assert_eq!(compose_env_reading("True"), Some(("a boolean", "true".to_owned())));
+/// assert_eq!(compose_env_reading("2025-01-01").unwrap().1, "2025-01-01 00:00:00 +0000 UTC");
+/// assert_eq!(compose_env_reading("3000"), None);
+/// assert_eq!(compose_env_reading("on"), None);
+/// assert_eq!(compose_env_reading("production"), None);
+/// ```
+pub fn compose_env_reading(plain: &str) -> Option<(&'static str, String)> {
+    let differs = |what: &'static str, got: String| (got != plain).then_some((what, got));
+    match plain {
+        "true" | "True" | "TRUE" => return differs("a boolean", "true".into()),
+        "false" | "False" | "FALSE" => return differs("a boolean", "false".into()),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+        | ".nan" | ".NaN" | ".NAN" => return Some((NOT_FINITE, String::new())),
+        _ => {}
+    }
+    let first = *plain.as_bytes().first()?;
+    if !(first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.')) {
+        return None;
+    }
+    if first != b'.' {
+        if let Some(t) = go_timestamp(plain) {
+            return differs("a timestamp", t);
+        }
+    }
+    let p: String = plain.chars().filter(|&c| c != '_').collect();
+    let p = if first == b'.' { plain.to_owned() } else { p };
+    if first != b'.' {
+        let (neg, body) = match p.strip_prefix('-') {
+            Some(b) => (true, b),
+            None => (false, p.strip_prefix('+').unwrap_or(&p)),
+        };
+        let lower = body.to_ascii_lowercase();
+        let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+            (16, d)
+        } else if let Some(d) = lower.strip_prefix("0b") {
+            (2, d)
+        } else if let Some(d) = lower.strip_prefix("0o") {
+            (8, d)
+        } else if lower.len() > 1 && lower.starts_with('0') {
+            (8, &lower[1..])
+        } else {
+            (10, lower.as_str())
+        };
+        if !digits.is_empty() && !digits.starts_with(['+', '-']) {
+            if let Ok(v) = i128::from_str_radix(digits, radix) {
+                let v = if neg { -v } else { v };
+                return differs("a number", v.to_string());
+            }
+        }
+    }
+    // A YAML-style float: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+    if yaml12_typed(&p) && p.bytes().any(|c| c.is_ascii_digit()) {
+        if let Ok(f) = p.parse::<f64>() {
+            if !f.is_finite() {
+                return Some((NOT_FINITE, String::new()));
+            }
+            return differs("a number", format!("{f}"));
+        }
+    }
+    None
+}
+
+/// Go's `time.Time` text of a plain scalar `yaml.v3` reads as a timestamp (formats
+/// `2006-1-2`, `2006-1-2 15:4:5` and with `T`/`t`; a zone or fraction is described, not
+/// rendered), or `None`.
+fn go_timestamp(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    if !(b.len() >= 8 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-') {
+        return None;
+    }
+    let (date, time) = match s.find([' ', 'T', 't']) {
+        Some(i) => (&s[..i], Some(s[i + 1..].trim_start())),
+        None => (s, None),
+    };
+    let mut d = date.split('-');
+    let (y, m, day) = (d.next()?, d.next()?, d.next()?);
+    let num = |t: &str, max: usize| {
+        (!t.is_empty() && t.len() <= max && t.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| t.parse::<u32>().ok())
+            .flatten()
+    };
+    let (year, m, day) = (num(y, 4)?, num(m, 2)?, num(day, 2)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if d.next().is_some() || !(1..=12).contains(&m) || !(1..=days).contains(&day) {
+        return None;
+    }
+    let clock = match time {
+        None => "00:00:00".to_owned(),
+        Some(t) => {
+            let mut parts = t.splitn(3, ':');
+            let (h, mi, sec) = (parts.next()?, parts.next()?, parts.next()?);
+            match (num(h, 2), num(mi, 2), num(sec, 2)) {
+                (Some(h), Some(mi), Some(sec)) if h < 24 && mi < 60 && sec < 60 => {
+                    format!("{h:02}:{mi:02}:{sec:02}")
+                }
+                // A fraction or a zone: Go's text, not reproduced here.
+                (Some(_), Some(_), None) if sec.starts_with(|c: char| c.is_ascii_digit()) => {
+                    return Some("its date and time in Go's format".to_owned())
+                }
+                _ => return None,
+            }
+        }
+    };
+    Some(format!("{y}-{m:02}-{day:02} {clock} +0000 UTC"))
 }
 
 /// Whether YAML 1.2's core schema resolves the plain scalar `s` to a non-string: `null`,
