@@ -247,6 +247,28 @@ proptest! {
     }
 }
 
+/// `docker compose config --format json` on `dir/docker-compose.yml`, with an
+/// environment of only `PATH` and `HOME` (nothing to interpolate from the shell).
+fn compose_config(dir: &std::path::Path) -> serde_json::Value {
+    let out = Command::new("docker")
+        .args(["compose", "--project-directory"])
+        .arg(dir)
+        .args(["-f"])
+        .arg(dir.join("docker-compose.yml"))
+        .args(["config", "--format", "json"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::var("HOME").unwrap_or_default())
+        .output()
+        .expect("docker compose runs: install it with scripts/install-test-deps.sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Runs the property, then sends every generated env value through
 /// `docker compose config` at once.
 #[test]
@@ -273,23 +295,7 @@ fn random_specs_and_their_env_values_through_compose() {
         "services:\n  s:\n    image: example/s:1\n    env_file: [values.env]\n",
     )
     .unwrap();
-    let out = Command::new("docker")
-        .args(["compose", "--project-directory"])
-        .arg(dir.path())
-        .args(["-f"])
-        .arg(dir.path().join("docker-compose.yml"))
-        .args(["config", "--format", "json"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", std::env::var("HOME").unwrap_or_default())
-        .output()
-        .expect("docker compose runs: install it with scripts/install-test-deps.sh");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = compose_config(dir.path());
     let got = &v["services"]["s"]["environment"];
     for (i, want) in values.iter().enumerate() {
         // `config` prints every `$` as `$$`.
@@ -350,23 +356,7 @@ fn values_through_a_rendered_service_environment(values: &[String]) {
     .unwrap();
     std::fs::write(dir.path().join(".env"), bundle.text(".env").unwrap()).unwrap();
     std::fs::write(dir.path().join("secrets.env"), "").unwrap();
-    let out = Command::new("docker")
-        .args(["compose", "--project-directory"])
-        .arg(dir.path())
-        .args(["-f"])
-        .arg(dir.path().join("docker-compose.yml"))
-        .args(["config", "--format", "json"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", std::env::var("HOME").unwrap_or_default())
-        .output()
-        .expect("docker compose runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = compose_config(dir.path());
     let got = &v["services"]["s"]["environment"];
     for (i, want) in &kept {
         let g = got[format!("V{i}")]
@@ -434,23 +424,7 @@ fn compose_env_reading_matches_compose() {
         compose.push_str(&format!("      V{i}: {v}\n"));
     }
     std::fs::write(dir.path().join("docker-compose.yml"), &compose).unwrap();
-    let out = Command::new("docker")
-        .args(["compose", "--project-directory"])
-        .arg(dir.path())
-        .args(["-f"])
-        .arg(dir.path().join("docker-compose.yml"))
-        .args(["config", "--format", "json"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", std::env::var("HOME").unwrap_or_default())
-        .output()
-        .expect("docker compose runs: install it with scripts/install-test-deps.sh");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = compose_config(dir.path());
     let got = &v["services"]["s"]["environment"];
     let mut checked = 0;
     for (i, written) in values.iter().enumerate() {
