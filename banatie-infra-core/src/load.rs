@@ -324,6 +324,9 @@ const MAX_NODES: usize = 1_000_000;
 pub(crate) struct Node {
     pub(crate) kind: NodeKind,
     pub(crate) loc: Option<Location>,
+    /// A YAML plain scalar (unquoted, untagged, not a block scalar): its text is what a
+    /// reader's type resolution sees (the audit's BI315).
+    pub(crate) plain: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -344,7 +347,11 @@ pub(crate) enum NodeKind {
 
 impl Node {
     fn new(kind: NodeKind, loc: Option<Location>) -> Self {
-        Self { kind, loc }
+        Self {
+            kind,
+            loc,
+            plain: false,
+        }
     }
 
     fn from_json(v: &serde_json::Value) -> Self {
@@ -420,6 +427,10 @@ fn scalar_text(n: &Node) -> Option<String> {
 }
 
 pub(crate) fn parse_tree(text: &str, format: Format, name: &str) -> Result<Node, LoadError> {
+    // A UTF-8 byte order mark (editors on Windows write one) is not content: Compose and
+    // most YAML, JSON and TOML readers skip it. (Columns on line 1 then count from after
+    // it.)
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match format {
         Format::Yaml => parse_yaml(text, name),
         Format::Json => {
@@ -536,7 +547,9 @@ impl YamlBuilder<'_> {
         }
         let node = match ev {
             Event::Scalar(value, style, anchor, tag) => {
-                let n = Node::new(resolve_scalar(value, style, tag.as_ref()), loc);
+                let plain = style == yaml_rust2::scanner::TScalarStyle::Plain && tag.is_none();
+                let mut n = Node::new(resolve_scalar(value, style, tag.as_ref()), loc);
+                n.plain = plain;
                 if anchor > 0 {
                     self.anchors.insert(anchor, n.clone());
                 }
@@ -1200,6 +1213,22 @@ mod tests {
 
     fn err(text: &str, format: Format) -> Diagnostic {
         load_str(text, format, "t").unwrap_err().to_diagnostic()
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_in_every_format() {
+        for (text, format) in [
+            (MINI, Format::Yaml),
+            (
+                "{\"stack\": {\"name\": \"demo\"}, \"services\": {}}",
+                Format::Json,
+            ),
+            ("services = {}\n[stack]\nname = \"demo\"\n", Format::Toml),
+        ] {
+            let loaded = load_str(&format!("\u{feff}{text}"), format, "t")
+                .unwrap_or_else(|e| panic!("{format:?}: {e}"));
+            assert_eq!(loaded.spec.stack.name.to_string(), "demo");
+        }
     }
 
     #[test]

@@ -410,6 +410,30 @@ fn loopback() -> String {
     "127.0.0.1".into()
 }
 
+impl PublishedPort {
+    /// The host address as an IP address (an IPv6 address with or without brackets), or
+    /// `None` when `host_ip` is not one (validation reports it, BI203: Compose refuses
+    /// the file with "Invalid ip address").
+    pub fn host_addr(&self) -> Option<std::net::IpAddr> {
+        let ip = self.host_ip.as_str();
+        let ip = ip
+            .strip_prefix('[')
+            .and_then(|s| s.strip_suffix(']'))
+            .unwrap_or(ip);
+        ip.parse().ok()
+    }
+
+    /// The Compose short syntax `HOST_IP:HOST:CONTAINER`, an IPv6 address in brackets
+    /// (`[::1]:8080:80`; Compose reads `::1:8080:80` as "too many colons").
+    pub fn compose_short(&self) -> String {
+        match self.host_addr() {
+            Some(std::net::IpAddr::V6(a)) => format!("[{a}]:{}:{}", self.host, self.container),
+            Some(a) => format!("{a}:{}:{}", self.host, self.container),
+            None => format!("{}:{}:{}", self.host_ip, self.host, self.container),
+        }
+    }
+}
+
 /// A `depends_on` condition (Compose spec, `depends_on` long syntax).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]

@@ -112,7 +112,7 @@ pub const RULES: &[(Code, Severity, &str)] = &[
     (CODE_SINGLE_SERVER, Severity::Error, "more than one PostgreSQL or MinIO service in a stack (each image reads fixed variable names from the shared secrets.env)"),
     (CODE_SECRET_IN_PUBLIC_ENV, Severity::Error, "a secret in public env: a secret-looking name, a secret's name, or a `$` reference to a secret"),
     (CODE_PLACEHOLDER, Severity::Error, "a placeholder value (`<...>`, `your_..._here`, `changeme`, `xxx`, `TODO`, empty)"),
-    (CODE_PUBLISHED_PORT, Severity::Error, "a published host port: always an error on PostgreSQL, an error unless allowed, a warning when not on loopback"),
+    (CODE_PUBLISHED_PORT, Severity::Error, "a published host port: always an error on PostgreSQL, an error unless allowed or when its host address is not an IP address, a warning when not on loopback"),
     (CODE_PROXY_NETWORK, Severity::Error, "PostgreSQL or an unrouted service on the proxy network, or a site's service not on it"),
     (CODE_DOLLAR_IN_VALUE, Severity::Warning, "a value contains `$`: values are written literally, never interpolated"),
     (CODE_SECRET_LENGTH, Severity::Error, "a generated secret's length is outside 16 to 4096 characters"),
@@ -1235,6 +1235,16 @@ fn placeholders(spec: &Spec, out: &mut Vec<Diagnostic>) {
 fn published_ports(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for (name, svc) in &spec.services {
         for (i, p) in svc.publish().iter().enumerate() {
+            if p.host_addr().is_none() {
+                out.push(
+                    Diagnostic::error(
+                        CODE_PUBLISHED_PORT,
+                        ptr!("services", name, "publish", i, "host_ip"),
+                        format!("service `{name}` publishes host port {} on `{}`, which is not an IP address: Compose refuses the file (\"Invalid ip address\")", p.host, p.host_ip),
+                    )
+                    .with_help("write an IPv4 or IPv6 address: `127.0.0.1` (the default) or `::1` for loopback only"),
+                );
+            }
             if matches!(svc, Service::Postgres(_)) {
                 let (message, help) = postgres_published(name.as_str(), &p.host.to_string());
                 out.push(
@@ -2579,6 +2589,21 @@ mod tests {
             "/services/web/publish/0/host_ip",
         );
         assert_eq!(d[0].severity, Severity::Warning);
+        // Not an IP address (Compose refuses `localhost` and `1`): an error, whatever else.
+        for bad in ["localhost", "\"1\"", "example.com", "\"[::1\""] {
+            let d = expect(
+                &allow(web_pub(&format!(", host_ip: {bad}"))),
+                CODE_PUBLISHED_PORT,
+                "/services/web/publish/0/host_ip",
+            );
+            assert!(
+                d.iter()
+                    .any(|x| x.severity == Severity::Error
+                        && x.message.contains("not an IP address")),
+                "{bad}: {d:#?}"
+            );
+        }
+        clean(&allow(web_pub(", host_ip: \"[::1]\"")));
         // PostgreSQL: always an error.
         let db = "  db: { kind: postgres, image: \"postgres:15-alpine\", networks: [inner, plain], publish: [{ host: 5432, container: 5432 }] }\n";
         let text =

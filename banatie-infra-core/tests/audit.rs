@@ -275,6 +275,14 @@ const CASES: &[Case] = &[
             ("BI315", "docker-compose.yml", 9),
             ("BI315", "docker-compose.yml", 16),
             ("BI315", "docker-compose.yml", 21),
+            // An anchor and its alias, a tab before a comment, Go's `%v` of a float.
+            ("BI315", "docker-compose.yml", 31),
+            ("BI315", "docker-compose.yml", 32),
+            ("BI315", "docker-compose.yml", 33),
+            ("BI315", "docker-compose.yml", 36),
+            // A flow mapping over several lines.
+            ("BI315", "docker-compose.yml", 40),
+            ("BI315", "docker-compose.yml", 41),
         ],
         warnings: &[],
         base_images: &[],
@@ -942,6 +950,51 @@ fn override_file_is_merged() {
         &[("BI203", "compose.override.yaml", 3)],
         &[],
     );
+}
+
+/// BI315 reads a value in the file it is written in: an override's value replaces the
+/// base file's under the base file's key, and the base file's line is not read for it
+/// (nor its secret shown).
+#[test]
+fn retyped_values_are_read_where_they_are_written() {
+    let tmp = project(&[
+        (
+            "compose.yaml",
+            "services:\n  app:\n    image: example/app:1.0\n    environment:\n      API_SECRET: 0755_1234\n      GREETING: \"x\"\n      BATCH: x\n",
+        ),
+        (
+            "compose.override.yaml",
+            "services:\n  app:\n    environment:\n      GREETING: hello\n      BATCH: 1_000\n",
+        ),
+    ]);
+    let a = run(tmp.path(), &[]);
+    let retyped: Vec<_> = found(&a, tmp.path(), Severity::Error)
+        .into_iter()
+        .filter(|(c, _, _)| c == "BI315")
+        .collect();
+    assert_eq!(
+        retyped,
+        expected(&[
+            ("BI315", "compose.override.yaml", 5),
+            ("BI315", "compose.yaml", 5),
+        ])
+    );
+    for d in &a.diagnostics {
+        let text = format!("{} {}", d.message, d.help.as_deref().unwrap_or_default());
+        assert!(!text.contains("0755_1234"), "a secret in: {text}");
+    }
+}
+
+/// A Compose file that starts with a UTF-8 byte order mark is read (Compose reads it),
+/// not taken for a file without services.
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let tmp = project(&[(
+        "docker-compose.yml",
+        "\u{feff}services:\n  app:\n    image: example/app:1.0\n    environment:\n      BATCH: 1_000\n",
+    )]);
+    let a = run(tmp.path(), &[]);
+    assert_findings(&a, tmp.path(), &[("BI315", "docker-compose.yml", 5)], &[]);
 }
 
 #[test]

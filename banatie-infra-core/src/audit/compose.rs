@@ -40,9 +40,13 @@ pub(crate) struct EnvVar {
     pub(crate) raw: Option<String>,
     /// Where the entry is (the key of the map form, the item of the list form).
     pub(crate) at: At,
-    /// Where the value starts, and the character offset of the value in that scalar
-    /// (non-zero for the list form `NAME=value`).
+    /// Where the value starts (for the list form `NAME=value`, the item).
     pub(crate) value_loc: Option<Location>,
+    /// The file the value is written in (an override file may replace a base file's
+    /// value under the base file's key).
+    pub(crate) value_file: FileId,
+    /// For the map form, the value as written when it is a YAML plain scalar.
+    pub(crate) plain: Option<String>,
 }
 
 /// One mount.
@@ -444,6 +448,8 @@ pub(crate) fn project(root: &Y) -> Project {
                                 &format!("{}/{}", sub("environment"), escape_token(&ek.text)),
                             ),
                             value_loc: ev.loc,
+                            value_file: ev.file,
+                            plain: ev.plain.clone(),
                         });
                     }
                 }
@@ -460,6 +466,8 @@ pub(crate) fn project(root: &Y) -> Project {
                             raw: None,
                             at: at(it, &format!("{}/{i}", sub("environment"))),
                             value_loc: it.loc,
+                            value_file: it.file,
+                            plain: None,
                         });
                     }
                 }

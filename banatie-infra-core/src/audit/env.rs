@@ -316,6 +316,7 @@ fn walk(d: &Deployment, y: &Y, pointer: String, out: &mut Vec<Diagnostic>) -> Y 
         kind,
         loc: y.loc,
         file: y.file,
+        plain: y.plain.clone(),
     }
 }
 

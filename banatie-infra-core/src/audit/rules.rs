@@ -411,21 +411,21 @@ fn environment(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
             ));
         }
         // BI315: a plain value Compose's YAML parser types.
-        if let Some(plain) = plain_scalar_text(d, e.at.file, e.value_loc) {
-            if let Some((what, got)) = crate::render::quote::compose_env_reading(&plain) {
+        if let Some(plain) = &e.plain {
+            if let Some((what, got)) = crate::render::quote::compose_env_reading(plain) {
                 out.push(d.diag_at(
                     Severity::Error,
                     CODE_RETYPED_VALUE,
                     &At {
-                        file: e.at.file,
+                        file: e.value_file,
                         loc: e.value_loc.or(e.at.loc),
                         pointer: e.at.pointer.clone(),
                     },
                     // A secret-looking variable's value is not repeated (BI201 covers it).
-                    match (looks_secret(&e.name), got.is_empty()) {
+                    match (looks_secret(&e.name), got) {
                         (true, _) => format!("`{}` is written plain, and Compose's YAML parser reads it as {what}: the container gets other text than written", e.name),
-                        (false, true) => format!("`{}: {plain}` is written plain, and Compose's YAML parser reads it as {what}", e.name),
-                        (false, false) => format!("`{}: {plain}` is written plain, and Compose's YAML parser reads it as {what}: the container gets `{got}`, not `{plain}`", e.name),
+                        (false, None) => format!("`{}: {plain}` is written plain, and Compose's YAML parser reads it as {what}", e.name),
+                        (false, Some(got)) => format!("`{}: {plain}` is written plain, and Compose's YAML parser reads it as {what}: the container gets `{got}`, not `{plain}`", e.name),
                     },
                     if looks_secret(&e.name) {
                         "quote the value (double quotes)".to_owned()
@@ -447,39 +447,6 @@ fn environment(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
-}
-
-/// The text of a plain (unquoted, untagged, one-line) scalar starting at `loc` in `file`,
-/// without a trailing comment; `None` for a quoted, block, tagged or flow value, or when
-/// the position is unknown.
-fn plain_scalar_text(
-    d: &Deployment,
-    file: super::FileId,
-    loc: Option<crate::diagnostic::Location>,
-) -> Option<String> {
-    let loc = loc?;
-    let line = d
-        .files
-        .get(file)?
-        .text
-        .lines()
-        .nth(loc.line.checked_sub(1)?)?;
-    let column = loc.column.checked_sub(1)?;
-    let before: String = line.chars().take(column).collect();
-    let rest: String = line.chars().skip(column).collect();
-    if rest.starts_with(['\'', '"', '|', '>', '!', '&', '*', '[', '{', '#']) {
-        return None;
-    }
-    // In a flow collection (`{A: 1_000, B: x}`) a plain scalar ends at `,`, `}` or `]`.
-    let flow = before.contains(['{', '[']);
-    let end = rest
-        .find(" #")
-        .into_iter()
-        .chain(flow.then(|| rest.find([',', '}', ']'])).flatten())
-        .min()
-        .unwrap_or(rest.len());
-    let text = rest[..end].trim_end();
-    (!text.is_empty()).then(|| text.to_owned())
 }
 
 /// Shell builtins and keywords a health check may use that are not programs.

@@ -43,6 +43,9 @@ pub(crate) struct Y {
     pub(crate) loc: Option<Location>,
     /// The file it is in.
     pub(crate) file: FileId,
+    /// For a YAML plain scalar (unquoted, untagged, not a block scalar), the text as
+    /// written (before interpolation): what a reader's type resolution sees.
+    pub(crate) plain: Option<String>,
 }
 
 impl Y {
@@ -85,10 +88,15 @@ impl Y {
                     .collect(),
             ),
         };
+        let plain = match &n.kind {
+            NodeKind::Str(s) | NodeKind::Plain(_, s) if n.plain => Some(s.clone()),
+            _ => None,
+        };
         Y {
             kind,
             loc: n.loc,
             file,
+            plain,
         }
     }
 

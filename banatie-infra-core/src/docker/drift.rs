@@ -132,7 +132,13 @@ pub async fn drift(engine: &Engine, spec: &Spec) -> Result<Vec<Drift>, DockerErr
         let want_ports: BTreeSet<String> = svc
             .publish()
             .iter()
-            .map(|p| format!("{}:{}->{}/tcp", p.host_ip, p.host, p.container))
+            .map(|p| {
+                // The engine reports an IPv6 address without brackets.
+                let ip = p
+                    .host_addr()
+                    .map_or_else(|| p.host_ip.clone(), |a| a.to_string());
+                format!("{ip}:{}->{}/tcp", p.host, p.container)
+            })
             .collect();
         for p in &live.published {
             if !want_ports.contains(p) {

@@ -305,8 +305,7 @@ fn desired(spec: &Spec, root: &Path) -> Result<BTreeMap<String, Desired>, UpErro
             .collect();
         let mut port_bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
         for p in &c.ports {
-            let parts: Vec<&str> = p.split(':').collect();
-            if let [ip, host, container] = parts[..] {
+            if let Some((ip, host, container)) = split_port(p) {
                 port_bindings.insert(
                     format!("{container}/tcp"),
                     Some(vec![PortBinding {
@@ -1310,4 +1309,45 @@ pub async fn down(
         }
     }
     Ok(report)
+}
+
+/// Splits the Compose short syntax `HOST_IP:HOST:CONTAINER` the renderer writes
+/// ([`crate::spec::PublishedPort::compose_short`]) into (address, host port, container
+/// port), an IPv6 address without its brackets (as the engine takes it).
+fn split_port(short: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = short.rsplitn(3, ':');
+    let (container, host, ip) = (parts.next()?, parts.next()?, parts.next()?);
+    let ip = ip
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .unwrap_or(ip);
+    Some((ip, host, container))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_port;
+    use crate::spec::PublishedPort;
+
+    #[test]
+    fn published_ports_split_back_ipv6_included() {
+        for (ip, want) in [
+            ("127.0.0.1", "127.0.0.1"),
+            ("::1", "::1"),
+            ("[::1]", "::1"),
+            ("0.0.0.0", "0.0.0.0"),
+            ("fd00::2", "fd00::2"),
+        ] {
+            let p = PublishedPort {
+                host: crate::types::Port::new(8080).unwrap(),
+                container: crate::types::Port::new(3000).unwrap(),
+                host_ip: ip.into(),
+            };
+            assert_eq!(
+                split_port(&p.compose_short()),
+                Some((want, "8080", "3000")),
+                "{ip}"
+            );
+        }
+    }
 }

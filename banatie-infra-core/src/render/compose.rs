@@ -202,8 +202,7 @@ pub(crate) fn build(spec: &Spec, layout: &Layout) -> ComposeFile {
         c.labels
             .insert(label::KIND.into(), svc.kind().as_str().into());
         for p in svc.publish() {
-            c.ports
-                .push(format!("{}:{}:{}", p.host_ip, p.host, p.container));
+            c.ports.push(p.compose_short());
         }
         match svc {
             Service::App(app) => {

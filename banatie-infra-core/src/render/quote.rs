@@ -120,7 +120,7 @@ pub fn compose_literal(s: &str) -> String {
 /// for s in ["no", "On", "1_000", "0b101", "2025-01-01", "22:22", "=", "<<", "-.inf", "+nan"] {
 ///     assert!(yaml_plain_is_ambiguous(s), "{s}");
 /// }
-/// for s in ["production", "8080:80", "/app/logs", "-eu", "1.2.3", "node:20-alpine", "no-cache"] {
+/// for s in ["production", "8080:80", "/app/logs", "-eu", "30s", "node:20-alpine", "no-cache"] {
 ///     assert!(!yaml_plain_is_ambiguous(s), "{s}");
 /// }
 /// ```
@@ -180,127 +180,178 @@ pub fn yaml_plain_is_ambiguous(s: &str) -> bool {
         let frac_ok = frac.bytes().all(|c| c.is_ascii_digit() || c == b'_');
         return head_ok && rest_ok && frac_ok;
     }
-    // Numbers with YAML 1.1 underscores and base prefixes, and floats.
-    let t: String = body.chars().filter(|&c| c != '_').collect();
-    let digits_in = |s: &str, radix: u32| !s.is_empty() && s.chars().all(|c| c.is_digit(radix));
-    let lt = t.to_ascii_lowercase();
-    if let Some(x) = lt.strip_prefix("0x") {
-        return !x.is_empty()
-            && x.chars()
-                .all(|c| c.is_ascii_hexdigit() || matches!(c, '.' | 'p' | '+' | '-'));
-    }
-    if let Some(x) = lt.strip_prefix("0b") {
-        return digits_in(x, 2);
-    }
-    if let Some(x) = lt.strip_prefix("0o") {
-        return digits_in(x, 8);
-    }
-    digits_in(&t, 10) || (t.bytes().any(|c| c.is_ascii_digit()) && t.parse::<f64>().is_ok())
+    // The rest of that alphabet, starting with a digit or `.`: a number to some reader
+    // (YAML 1.1 allows `_` anywhere and several `.`; PyYAML fails on `0x_`; yaml.v3 drops
+    // every `_`), or close enough that quoting it costs nothing.
+    true
 }
 
-/// What [`compose_env_reading`] says of an infinite or NaN number (`.inf`, `1e999`).
+/// What [`compose_env_reading`] says of `.inf` and `.nan`.
 const NOT_FINITE: &str =
     "an infinite or NaN number, and refuses the file (`json: unsupported value`)";
 
 /// What Compose v2 makes of an `environment` value written plain when its YAML parser
-/// (Go's `yaml.v3`) reads it as something other than that text: `(what, the text the
-/// container gets)`, or `None` when the container gets the text as written. The text is
-/// empty for an infinite or NaN number: Compose 2.26 then refuses the file.
+/// (Go's `yaml.v3`) reads it as something other than that text: `(what it reads, the text
+/// the container gets)`, or `None` when the container gets the text as written. The text
+/// is `None` when it is not reproduced here (a timestamp with a zone or a fraction) and
+/// for `.inf`/`.nan`, which make Compose 2.26 refuse the file.
 ///
-/// `yaml.v3` resolves, for a scalar starting with a digit, a sign or `.`: timestamps
-/// (`YYYY-M-D`, with an optional time), integers after removing every `_` (`0b`, `0o`,
-/// `0x` and a leading `0` for octal), YAML-style floats, and `.inf`/`.nan`; and the
-/// booleans `true`/`True`/`TRUE`/`false`/`False`/`FALSE`. Compose then prints the typed
-/// value back as text (read off `docker compose config`, Compose 2.26). YAML 1.1's
-/// `yes`/`no`/`on`/`off` and base-60 numbers stay strings in `yaml.v3`.
+/// Mirrors `yaml.v3`'s `resolve` for an untagged plain scalar: the booleans
+/// `true`/`True`/`TRUE`/`false`/`False`/`FALSE` and `.inf`/`.nan`; for a scalar starting
+/// with `.`, a float (`strconv.ParseFloat`); for one starting with a digit or a sign, a
+/// timestamp (`2006-1-2`, `2006-1-2 15:4:5[.f]`, `2006-1-2T15:4:5[.f]Z07:00`), then, with
+/// every `_` removed, an integer (`strconv.ParseInt`/`ParseUint` with base prefixes `0b`,
+/// `0o`, `0x` and a leading `0` for octal, 64 bits) or a YAML-style float. Out-of-range
+/// numbers stay text. Compose prints the typed value back with Go's `%v` (floats as `%g`
+/// with the shortest digits: `1e+06`, `1e-05`). Read off `docker compose config`,
+/// Compose 2.26. YAML 1.1's `yes`/`no`/`on`/`off` and base-60 numbers stay text.
 ///
 /// ```
 /// use banatie_infra_core::render::quote::compose_env_reading;
-/// assert_eq!(compose_env_reading("1_000"), Some(("a number", "1000".to_owned())));
-/// assert_eq!(compose_env_reading("0755"), Some(("a number", "493".to_owned())));
-/// assert_eq!(compose_env_reading("1.10"), Some(("a number", "1.1".to_owned())));
-/// assert_eq!(compose_env_reading("True"), Some(("a boolean", "true".to_owned())));
-/// assert_eq!(compose_env_reading("2025-01-01").unwrap().1, "2025-01-01 00:00:00 +0000 UTC");
-/// assert_eq!(compose_env_reading("3000"), None);
-/// assert_eq!(compose_env_reading("on"), None);
-/// assert_eq!(compose_env_reading("production"), None);
+/// let gets = |s| compose_env_reading(s).and_then(|(_, got)| got);
+/// assert_eq!(gets("1_000").as_deref(), Some("1000"));
+/// assert_eq!(gets("0755").as_deref(), Some("493"));
+/// assert_eq!(gets("1.10").as_deref(), Some("1.1"));
+/// assert_eq!(gets("1e6").as_deref(), Some("1e+06"));
+/// assert_eq!(gets("True").as_deref(), Some("true"));
+/// assert_eq!(gets("2025-01-01").as_deref(), Some("2025-01-01 00:00:00 +0000 UTC"));
+/// for same in ["3000", "on", "production", "1e999", "2025-01-01T10:00:00", "0x10000000000000000"] {
+///     assert_eq!(compose_env_reading(same), None, "{same}");
+/// }
 /// ```
-pub fn compose_env_reading(plain: &str) -> Option<(&'static str, String)> {
-    let differs = |what: &'static str, got: String| (got != plain).then_some((what, got));
+pub fn compose_env_reading(plain: &str) -> Option<(&'static str, Option<String>)> {
+    let differs = |what: &'static str, got: String| (got != plain).then_some((what, Some(got)));
     match plain {
         "true" | "True" | "TRUE" => return differs("a boolean", "true".into()),
         "false" | "False" | "FALSE" => return differs("a boolean", "false".into()),
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
-        | ".nan" | ".NaN" | ".NAN" => return Some((NOT_FINITE, String::new())),
+        | ".nan" | ".NaN" | ".NAN" => return Some((NOT_FINITE, None)),
         _ => {}
     }
-    let first = *plain.as_bytes().first()?;
-    if !(first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.')) {
-        return None;
-    }
-    if first != b'.' {
-        if let Some(t) = go_timestamp(plain) {
-            return differs("a timestamp", t);
+    match *plain.as_bytes().first()? {
+        b'.' => {
+            let f = go_parse_float(plain)?;
+            differs("a number", go_float(f))
         }
-    }
-    let p: String = plain.chars().filter(|&c| c != '_').collect();
-    let p = if first == b'.' { plain.to_owned() } else { p };
-    if first != b'.' {
-        let (neg, body) = match p.strip_prefix('-') {
-            Some(b) => (true, b),
-            None => (false, p.strip_prefix('+').unwrap_or(&p)),
-        };
-        let lower = body.to_ascii_lowercase();
-        let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
-            (16, d)
-        } else if let Some(d) = lower.strip_prefix("0b") {
-            (2, d)
-        } else if let Some(d) = lower.strip_prefix("0o") {
-            (8, d)
-        } else if lower.len() > 1 && lower.starts_with('0') {
-            (8, &lower[1..])
-        } else {
-            (10, lower.as_str())
-        };
-        if !digits.is_empty() && !digits.starts_with(['+', '-']) {
-            if let Ok(v) = i128::from_str_radix(digits, radix) {
-                let v = if neg { -v } else { v };
-                return differs("a number", v.to_string());
+        b'0'..=b'9' | b'+' | b'-' => {
+            if let Some(t) = go_timestamp(plain) {
+                return match t {
+                    Some(t) => differs("a timestamp", t),
+                    None => Some(("a timestamp", None)),
+                };
             }
-        }
-    }
-    // A YAML-style float: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
-    if yaml12_typed(&p) && p.bytes().any(|c| c.is_ascii_digit()) {
-        if let Ok(f) = p.parse::<f64>() {
-            if !f.is_finite() {
-                return Some((NOT_FINITE, String::new()));
+            let p: String = plain.chars().filter(|&c| c != '_').collect();
+            if let Some(i) = go_parse_int(&p) {
+                return differs("a number", i.to_string());
             }
-            return differs("a number", format!("{f}"));
+            if yaml_style_float(&p) {
+                let f = go_parse_float(&p)?;
+                return differs("a number", go_float(f));
+            }
+            None
         }
+        _ => None,
     }
-    None
 }
 
-/// Go's `time.Time` text of a plain scalar `yaml.v3` reads as a timestamp (formats
-/// `2006-1-2`, `2006-1-2 15:4:5` and with `T`/`t`; a zone or fraction is described, not
-/// rendered), or `None`.
-fn go_timestamp(s: &str) -> Option<String> {
+/// Go's `strconv.ParseInt(s, 0, 64)`, then `ParseUint(s, 0, 64)`: an optional sign
+/// (`ParseInt` only), a base prefix `0b`/`0o`/`0x` (either case) or a leading `0` for
+/// octal, digits; `None` out of range.
+fn go_parse_int(s: &str) -> Option<i128> {
+    let (neg, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let signed = body.len() < s.len();
+    let lower = body.to_ascii_lowercase();
+    let (radix, digits) = match lower.as_bytes() {
+        [b'0', b'x', ..] => (16, &lower[2..]),
+        [b'0', b'b', ..] => (2, &lower[2..]),
+        [b'0', b'o', ..] => (8, &lower[2..]),
+        [b'0', _, ..] => (8, &lower[1..]),
+        _ => (10, lower.as_str()),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let v = u128::from_str_radix(digits, radix).ok()?;
+    let v = i128::try_from(v).ok()?;
+    let v = if neg { -v } else { v };
+    // ParseInt takes int64; ParseUint (no sign) takes uint64.
+    let fits = i64::try_from(v).is_ok() || (!signed && u64::try_from(v).is_ok());
+    fits.then_some(v)
+}
+
+/// `yaml.v3`'s `yamlStyleFloat`: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn yaml_style_float(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", frac)) => digits(frac),
+        Some((int, frac)) => digits(int) && (frac.is_empty() || digits(frac)),
+        None => digits(mantissa),
+    };
+    mantissa_ok && exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)))
+}
+
+/// Go's `strconv.ParseFloat(s, 64)` for the decimal forms `yaml.v3` hands it: `None` when
+/// it fails or is out of range (then `yaml.v3` keeps the text).
+fn go_parse_float(s: &str) -> Option<f64> {
+    if !s
+        .bytes()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
+        return None;
+    }
+    let f = s.parse::<f64>().ok()?;
+    f.is_finite().then_some(f)
+}
+
+/// Go's `%v` of a float64: `%g` with the shortest digits, in exponent form when the
+/// exponent is below -4 or at least 6 (`strconv.FormatFloat(f, 'g', -1, 64)`), with a
+/// signed exponent of at least two digits.
+fn go_float(f: f64) -> String {
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.to_owned();
+    }
+    let sci = format!("{f:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..6).contains(&exp) {
+        format!("{f}")
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.unsigned_abs())
+    }
+}
+
+/// A plain scalar `yaml.v3` reads as a timestamp: `Some(Some(Go's time.Time text))`,
+/// `Some(None)` when it is a timestamp whose text is not reproduced (a zone or a
+/// fraction), `None` when it is not a timestamp. Formats (Go layouts):
+/// `2006-1-2T15:4:5.999999999Z07:00` (also with `t`), `2006-1-2 15:4:5.999999999`,
+/// `2006-1-2`.
+fn go_timestamp(s: &str) -> Option<Option<String>> {
     let b = s.as_bytes();
     if !(b.len() >= 8 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-') {
         return None;
     }
-    let (date, time) = match s.find([' ', 'T', 't']) {
-        Some(i) => (&s[..i], Some(s[i + 1..].trim_start())),
+    let (date, rest) = match s.find([' ', 'T', 't']) {
+        Some(i) => (&s[..i], Some((s.as_bytes()[i], &s[i + 1..]))),
         None => (s, None),
     };
-    let mut d = date.split('-');
-    let (y, m, day) = (d.next()?, d.next()?, d.next()?);
-    let num = |t: &str, max: usize| {
-        (!t.is_empty() && t.len() <= max && t.bytes().all(|c| c.is_ascii_digit()))
+    let num = |t: &str, min: usize, max: usize| {
+        (t.len() >= min && t.len() <= max && t.bytes().all(|c| c.is_ascii_digit()))
             .then(|| t.parse::<u32>().ok())
             .flatten()
     };
-    let (year, m, day) = (num(y, 4)?, num(m, 2)?, num(day, 2)?);
+    let mut d = date.split('-');
+    let (y, m, day) = (d.next()?, d.next()?, d.next()?);
+    let (year, m, day) = (num(y, 4, 4)?, num(m, 1, 2)?, num(day, 1, 2)?);
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     let days = match m {
         2 if leap => 29,
@@ -311,32 +362,61 @@ fn go_timestamp(s: &str) -> Option<String> {
     if d.next().is_some() || !(1..=12).contains(&m) || !(1..=days).contains(&day) {
         return None;
     }
-    let clock = match time {
-        None => "00:00:00".to_owned(),
-        Some(t) => {
-            let mut parts = t.splitn(3, ':');
-            let (h, mi, sec) = (parts.next()?, parts.next()?, parts.next()?);
-            match (num(h, 2), num(mi, 2), num(sec, 2)) {
-                (Some(h), Some(mi), Some(sec)) if h < 24 && mi < 60 && sec < 60 => {
-                    format!("{h:02}:{mi:02}:{sec:02}")
-                }
-                // A fraction or a zone: Go's text, not reproduced here.
-                (Some(_), Some(_), None) if sec.starts_with(|c: char| c.is_ascii_digit()) => {
-                    return Some("its date and time in Go's format".to_owned())
-                }
-                _ => return None,
-            }
-        }
+    let Some((sep, time)) = rest else {
+        return Some(Some(format!("{y}-{m:02}-{day:02} 00:00:00 +0000 UTC")));
     };
-    Some(format!("{y}-{m:02}-{day:02} {clock} +0000 UTC"))
+    // `15:4:5`, then a fraction, then (after `T`/`t` only, and required there) a zone.
+    let clock_len = time
+        .find(|c: char| !(c.is_ascii_digit() || c == ':'))
+        .unwrap_or(time.len());
+    let mut parts = time[..clock_len].split(':');
+    let (h, mi, sec) = (
+        num(parts.next()?, 1, 2)?,
+        num(parts.next()?, 1, 2)?,
+        num(parts.next()?, 1, 2)?,
+    );
+    if parts.next().is_some() || h > 23 || mi > 59 || sec > 59 {
+        return None;
+    }
+    let mut tail = &time[clock_len..];
+    let mut fraction = false;
+    if let Some(f) = tail.strip_prefix('.') {
+        let n = f.find(|c: char| !c.is_ascii_digit()).unwrap_or(f.len());
+        if n == 0 {
+            return None;
+        }
+        fraction = true;
+        tail = &f[n..];
+    }
+    if sep == b' ' {
+        // No zone in this layout.
+        return tail.is_empty().then(|| {
+            (!fraction).then(|| format!("{y}-{m:02}-{day:02} {h:02}:{mi:02}:{sec:02} +0000 UTC"))
+        });
+    }
+    // `Z07:00`: `Z`, or a sign, two-digit hours, `:`, two-digit minutes.
+    let zone_ok = tail == "Z"
+        || (tail.len() == 6
+            && tail.starts_with(['+', '-'])
+            && tail.as_bytes()[3] == b':'
+            && num(&tail[1..3], 2, 2).is_some_and(|z| z <= 23)
+            && num(&tail[4..6], 2, 2).is_some_and(|z| z <= 59));
+    if !zone_ok {
+        return None;
+    }
+    Some(
+        (tail == "Z" && !fraction)
+            .then(|| format!("{y}-{m:02}-{day:02} {h:02}:{mi:02}:{sec:02} +0000 UTC")),
+    )
 }
 
-/// Whether YAML 1.2's core schema resolves the plain scalar `s` to a non-string: `null`,
-/// `~` and the empty scalar, `true`/`false` (three spellings each), integers (decimal,
-/// `0o`, `0x`) and floats (`1.5`, `1e3`, `.inf`, `.nan`) (YAML 1.2.2, 10.3.2). The YAML
-/// emitter quotes a string of this form and writes a typed value of this form plain, so in
-/// emitted text such a plain scalar is a typed value, never a string.
-fn yaml12_typed(s: &str) -> bool {
+/// Whether the YAML emitter (`yaml_serde` 0.10, `ser.rs`) would quote the string `s`
+/// because its own reader types it: null (`~`, `null`, empty), the booleans `true` and
+/// `false` (three spellings each), integers that fit 128 bits (decimal, `0x`, `0o`, `0b`,
+/// signed; not a leading `0`), finite floats (Rust's `f64` syntax) and `.inf`/`.nan`.
+/// A port of `yaml_serde`'s `visit_untagged_scalar` (`de.rs`). In emitted text a plain
+/// scalar of this form is a typed value, and every other plain scalar a string.
+fn emitter_types(s: &str) -> bool {
     if matches!(
         s,
         "" | "~"
@@ -349,37 +429,59 @@ fn yaml12_typed(s: &str) -> bool {
             | "false"
             | "False"
             | "FALSE"
-            | ".nan"
-            | ".NaN"
-            | ".NAN"
     ) {
         return true;
     }
-    let digits = |t: &str, radix: u32| !t.is_empty() && t.chars().all(|c| c.is_digit(radix));
-    if let Some(x) = s.strip_prefix("0o") {
-        return digits(x, 8);
+    emitter_int(s) || (!digits_but_not_number(s) && emitter_float(s))
+}
+
+/// `yaml_serde`'s `digits_but_not_number`: a leading `0` and more digits (a string in
+/// YAML 1.2).
+fn digits_but_not_number(s: &str) -> bool {
+    let t = s.strip_prefix(['-', '+']).unwrap_or(s);
+    t.len() > 1 && t.starts_with('0') && t[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `yaml_serde`'s `parse_unsigned_int` (`u128`) or `parse_negative_int` (`i128`).
+fn emitter_int(s: &str) -> bool {
+    const PREFIXES: [(&str, u32); 3] = [("0x", 16), ("0o", 8), ("0b", 2)];
+    let unpositive = s.strip_prefix('+').unwrap_or(s);
+    for (prefix, radix) in PREFIXES {
+        if let Some(rest) = unpositive.strip_prefix(prefix) {
+            if rest.starts_with(['+', '-']) {
+                return false;
+            }
+            if u128::from_str_radix(rest, radix).is_ok() {
+                return true;
+            }
+        }
     }
-    if let Some(x) = s.strip_prefix("0x") {
-        return digits(x, 16);
-    }
-    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if matches!(body, ".inf" | ".Inf" | ".INF") {
+    let unsigned = !unpositive.starts_with(['+', '-'])
+        && !digits_but_not_number(s)
+        && unpositive.parse::<u128>().is_ok();
+    if unsigned {
         return true;
     }
-    // [0-9]+ | (\.[0-9]+ | [0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
-    let (mantissa, exponent) = match body.find(['e', 'E']) {
-        Some(i) => (&body[..i], Some(&body[i + 1..])),
-        None => (body, None),
-    };
-    let mantissa_ok = match mantissa.split_once('.') {
-        Some((int, frac)) => {
-            (int.is_empty() && digits(frac, 10))
-                || (digits(int, 10) && (frac.is_empty() || digits(frac, 10)))
+    for (prefix, radix) in PREFIXES {
+        if let Some(rest) = s.strip_prefix('-').and_then(|r| r.strip_prefix(prefix)) {
+            if i128::from_str_radix(&format!("-{rest}"), radix).is_ok() {
+                return true;
+            }
         }
-        None => digits(mantissa, 10),
+    }
+    !digits_but_not_number(s) && s.parse::<i128>().is_ok()
+}
+
+/// `yaml_serde`'s `parse_f64`: `.inf`/`.nan` spellings, or a finite Rust `f64`.
+fn emitter_float(s: &str) -> bool {
+    let unpositive = match s.strip_prefix('+') {
+        Some(u) if u.starts_with(['+', '-']) => return false,
+        Some(u) => u,
+        None => s,
     };
-    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e), 10));
-    mantissa_ok && exponent_ok
+    matches!(unpositive, ".inf" | ".Inf" | ".INF")
+        || matches!(s, "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN" | ".NAN")
+        || unpositive.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
 /// Whether a plain scalar in emitted YAML is a string that [`yaml_plain_is_ambiguous`]
@@ -390,7 +492,7 @@ fn needs_quotes(plain: &str) -> bool {
     // are rejected here, on every render.
     match plain.as_bytes().first() {
         Some(b) if b.is_ascii_digit() || b"+-.~=<yYnNoOtTfF".contains(b) => {
-            yaml_plain_is_ambiguous(plain) && !yaml12_typed(plain)
+            yaml_plain_is_ambiguous(plain) && !emitter_types(plain)
         }
         _ => false,
     }
@@ -547,6 +649,12 @@ mod tests {
         ] {
             assert!(yaml_plain_is_ambiguous(s), "{s:?}");
         }
+        // Over-quoted, harmlessly: number-like text some reader may choke on.
+        for s in [
+            "1.2.3", "0x", "0b", "0x_", "._", "2025-01", "1_000a", "0.0.0.0", "1e999",
+        ] {
+            assert!(yaml_plain_is_ambiguous(s), "{s:?}");
+        }
         for s in [
             "production",
             "unless-stopped",
@@ -555,21 +663,17 @@ mod tests {
             "1:60",
             "/app/logs",
             "-eu",
-            "1.2.3",
             "node:20-alpine",
+            "3.20-alpine",
+            "30s",
             "no-cache",
             "none",
             "inf",
             "nan",
-            "0x",
-            "0b",
-            "2025-01",
             "20250101T",
             "v1_000",
-            "1_000a",
             "12:30:61",
             "yess",
-            "0.0.0.0",
             "::1",
             ":9000",
             "a=b",
@@ -580,27 +684,30 @@ mod tests {
     }
 
     #[test]
-    fn yaml12_typed_follows_the_core_schema() {
+    fn emitter_types_what_the_emitter_reads_as_typed() {
         for s in [
-            "", "~", "null", "TRUE", "false", "0", "-12", "+3", "0o17", "0x1F", "1.5", "1.", ".5",
-            "-1e3", "1E+30", ".inf", "-.INF", ".NaN",
+            "", "~", "null", "TRUE", "false", "0", "-12", "+3", "0o17", "0x1F", "0b101", "-0b11",
+            "1.5", "1.", ".5", "-1e3", "1E+30", ".inf", "-.INF", ".NaN",
         ] {
-            assert!(yaml12_typed(s), "{s:?}");
+            assert!(emitter_types(s), "{s:?}");
         }
         for s in [
             "no",
             "1_000",
-            "0b101",
+            "0755",
             "2025-01-01",
             "22:22",
             "+inf",
+            "inf",
             "1e",
+            "1e999",
             ".",
             "0x",
             "tRue",
             "-",
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
         ] {
-            assert!(!yaml12_typed(s), "{s:?}");
+            assert!(!emitter_types(s), "{s:?}");
         }
     }
 
@@ -613,6 +720,20 @@ mod tests {
         let text = "a: |-\n  日本語 é\n  🙂\nb: é\nc:\n- 日本\n- no\nd: yes\n";
         let want = "a: |-\n  日本語 é\n  🙂\nb: é\nc:\n- 日本\n- 'no'\nd: 'yes'\n";
         assert_eq!(requote_ambiguous_yaml(text.into()), want);
+        // Strings the emitter leaves plain because its own reader does not type them (out
+        // of range), which other readers type or fail on.
+        let long = "9".repeat(310);
+        for v in [
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+            "1e999",
+            "1e+999",
+            "0x_",
+            "._",
+            long.as_str(),
+        ] {
+            let emitted = serde_yaml::to_string(&[v]).unwrap();
+            assert_eq!(requote_ambiguous_yaml(emitted), format!("- '{v}'\n"), "{v}");
+        }
         // Nothing to quote: the same text back.
         let plain = "a: production\nretries: 3\n";
         assert_eq!(requote_ambiguous_yaml(plain.into()), plain);
@@ -650,23 +771,29 @@ mod tests {
         /// The first-byte gate of `needs_quotes` rejects nothing the two predicates accept.
         #[test]
         fn the_gate_of_needs_quotes_loses_nothing(s in prop_oneof![scalar_text(), ".{0,8}"]) {
-            prop_assert_eq!(needs_quotes(&s), yaml_plain_is_ambiguous(&s) && !yaml12_typed(&s), "{:?}", s);
+            prop_assert_eq!(needs_quotes(&s), yaml_plain_is_ambiguous(&s) && !emitter_types(&s), "{:?}", s);
         }
 
+        /// `emitter_types` is the emitter's own reading: exactly the strings its reader
+        /// types.
         #[test]
-        fn strings_the_emitter_leaves_plain_are_not_yaml12_typed(s in scalar_text()) {
+        fn emitter_types_agrees_with_the_emitter(s in prop_oneof![scalar_text(), "[0-9a-fA-FxXoObB.eE+_-]{1,40}", "[0-9]{300,320}"]) {
+            if let Ok(v) = serde_yaml::from_str::<serde_yaml::Value>(&s) {
+                if !matches!(v, serde_yaml::Value::Sequence(_) | serde_yaml::Value::Mapping(_) | serde_yaml::Value::Tagged(_)) {
+                    prop_assert_eq!(emitter_types(&s), !v.is_string(), "{:?} reads as {:?}", s, v);
+                }
+            }
             let emitted = serde_yaml::to_string(&s).unwrap();
-            let plain = !emitted.starts_with(['\'', '"']);
-            if plain {
-                prop_assert!(!yaml12_typed(emitted.trim_end()), "{:?} emitted as {:?}", s, emitted);
+            if !emitted.starts_with(['\'', '"']) {
+                prop_assert!(!emitter_types(emitted.trim_end()), "{:?} emitted as {:?}", s, emitted);
             }
         }
 
         /// Every typed scalar the emitter writes stays plain.
         #[test]
-        fn typed_values_the_emitter_writes_are_yaml12_typed(i in any::<i64>(), u in any::<u64>(), f in any::<f64>(), b in any::<bool>()) {
+        fn typed_values_the_emitter_writes_are_emitter_typed(i in any::<i64>(), u in any::<u64>(), f in any::<f64>(), b in any::<bool>()) {
             for v in [serde_yaml::to_string(&i).unwrap(), serde_yaml::to_string(&u).unwrap(), serde_yaml::to_string(&f).unwrap(), serde_yaml::to_string(&b).unwrap(), serde_yaml::to_string(&()).unwrap()] {
-                prop_assert!(yaml12_typed(v.trim_end()), "{:?}", v);
+                prop_assert!(emitter_types(v.trim_end()), "{:?}", v);
             }
         }
 
