@@ -166,6 +166,11 @@ pub fn yaml_plain_is_ambiguous(s: &str) -> bool {
     {
         return false;
     }
+    // More than one `.` (`0.0.0.0`, `1.2.3`): text to PyYAML, ruamel.yaml and yaml.v3,
+    // whose floats have one `.`.
+    if body.bytes().filter(|&c| c == b'.').count() > 1 {
+        return false;
+    }
     // Base 60: `[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?`.
     if b[0].is_ascii_digit() && body.contains(':') {
         let (int, frac) = body.split_once('.').unwrap_or((body, ""));
@@ -501,44 +506,81 @@ fn needs_quotes(plain: &str) -> bool {
 /// Quotes, in YAML text written by the YAML emitter, every plain scalar (key or value) that
 /// is a string some reader would type ([`yaml_plain_is_ambiguous`]), so that every reader
 /// gets the string the model holds. Typed values (`retries: 3`, `internal: true`) stay
-/// plain. Returns the text unchanged, without parsing it, when no line can hold such a
-/// scalar (almost every file). `text` must be YAML the emitter wrote.
+/// plain. Returns the text itself when there is nothing to quote.
+///
+/// Works line by line on what the emitter writes (block style, no line width, so every
+/// flow scalar is on one line; multi-line strings as literal block scalars, whose content
+/// lines are skipped): a plain scalar to quote is a whole key (`no:`), the text after the
+/// last `: ` (a plain value never holds `: `), or a whole sequence item.
 pub(crate) fn requote_ambiguous_yaml(text: String) -> String {
-    if !text.lines().any(line_may_need_quotes) {
-        return text;
-    }
-    use yaml_rust2::parser::{Event, Parser};
-    use yaml_rust2::scanner::TScalarStyle;
-    // A mark's line and column (in characters) place the scalar; its `index` does not
-    // (yaml-rust2 0.10 adds a block scalar's lines to it in bytes).
-    let line_starts: Vec<usize> = [0]
-        .into_iter()
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-        .collect();
+    // (start, end) byte ranges to wrap in single quotes, in order.
     let mut spans: Vec<(usize, usize)> = Vec::new();
-    let mut parser = Parser::new_from_str(&text);
-    while let Ok((ev, mark)) = parser.next_token() {
-        match ev {
-            Event::StreamEnd => break,
-            Event::Scalar(value, TScalarStyle::Plain, _, None) if needs_quotes(&value) => {
-                let Some(&line) = line_starts.get(mark.line().wrapping_sub(1)) else {
-                    continue;
-                };
-                let Some(start) = text[line..]
-                    .char_indices()
-                    .nth(mark.col())
-                    .map(|(i, _)| line + i)
-                else {
-                    continue;
-                };
-                let end = start + value.len();
-                // A plain scalar the emitter wrote is on one line, as the value reads.
-                if text.get(start..end) == Some(value.as_str()) {
-                    spans.push((start, end));
-                }
+    // The indentation of the line that opened a block scalar, while in its content.
+    let mut block: Option<usize> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let line = line.strip_suffix('\n').unwrap_or(line);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let indent = line.bytes().take_while(|&c| c == b' ').count();
+        if let Some(parent) = block {
+            if indent == line.len() || indent > parent {
+                continue;
             }
-            _ => {}
+            block = None;
         }
+        // Past the indentation and any `- ` of sequence items.
+        let b = line.as_bytes();
+        let mut i = indent;
+        // The column of the last `- `: a block scalar item's content is indented past it.
+        let mut dash = None;
+        while b.get(i) == Some(&b'-') && b.get(i + 1) == Some(&b' ') {
+            dash = Some(i);
+            i += 2;
+            while b.get(i) == Some(&b' ') {
+                i += 1;
+            }
+        }
+        let t = &line[i..];
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let (key, value) = match (
+            first_colon_space(t.as_bytes()),
+            last_colon_space(t.as_bytes()),
+        ) {
+            (Some(k), Some(v)) => (Some((i, i + k)), Some(i + v + 2)),
+            _ => match t.strip_suffix(':') {
+                Some(k) => (Some((i, i + k.len())), None),
+                None => (None, Some(i)),
+            },
+        };
+        if let Some((ks, ke)) = key {
+            if needs_quotes(&line[ks..ke]) {
+                spans.push((start + ks, start + ke));
+            }
+        }
+        if let Some(vs) = value {
+            let v = &line[vs..];
+            if v.starts_with(['|', '>'])
+                && v[1..]
+                    .bytes()
+                    .all(|c| c.is_ascii_digit() || c == b'-' || c == b'+')
+            {
+                // Content is indented past its key's column, or past the `- ` of an item.
+                block = Some(if key.is_some() {
+                    i
+                } else {
+                    dash.unwrap_or(indent)
+                });
+            } else if needs_quotes(v) {
+                spans.push((start + vs, start + line.len()));
+            }
+        }
+    }
+    if spans.is_empty() {
+        return text;
     }
     let mut out = String::with_capacity(text.len() + 2 * spans.len());
     let mut last = 0;
@@ -553,38 +595,15 @@ pub(crate) fn requote_ambiguous_yaml(text: String) -> String {
     out
 }
 
-/// Whether a line of emitted block YAML may hold a plain scalar to quote: its key
-/// (`key:`) or its value (after `key: ` or `- `). A cheap over-approximation, on bytes
-/// (the emitter indents with spaces), that spares the parse for almost every file.
-fn line_may_need_quotes(line: &str) -> bool {
-    let b = line.as_bytes();
-    let mut i = 0;
-    loop {
-        while b.get(i) == Some(&b' ') {
-            i += 1;
-        }
-        if b.get(i) == Some(&b'-') && b.get(i + 1) == Some(&b' ') {
-            i += 2;
-        } else {
-            break;
-        }
-    }
-    let t = &line[i..];
-    if t.is_empty() || t == "-" || t.starts_with('#') {
-        return false;
-    }
-    let tb = t.as_bytes();
-    match memchr_colon_space(tb) {
-        Some(c) => needs_quotes(&t[..c]) || needs_quotes(&t[c + 2..]),
-        None => match t.strip_suffix(':') {
-            Some(k) => needs_quotes(k),
-            None => needs_quotes(t),
-        },
-    }
+/// The offset of the last `": "` in `b`.
+fn last_colon_space(b: &[u8]) -> Option<usize> {
+    (0..b.len().saturating_sub(1))
+        .rev()
+        .find(|&i| b[i] == b':' && b[i + 1] == b' ')
 }
 
 /// The offset of the first `": "` in `b`.
-fn memchr_colon_space(b: &[u8]) -> Option<usize> {
+fn first_colon_space(b: &[u8]) -> Option<usize> {
     let mut from = 0;
     while let Some(c) = b[from..].iter().position(|&x| x == b':') {
         let at = from + c;
@@ -650,9 +669,7 @@ mod tests {
             assert!(yaml_plain_is_ambiguous(s), "{s:?}");
         }
         // Over-quoted, harmlessly: number-like text some reader may choke on.
-        for s in [
-            "1.2.3", "0x", "0b", "0x_", "._", "2025-01", "1_000a", "0.0.0.0", "1e999",
-        ] {
+        for s in ["0x", "0b", "0x_", "._", "2025-01", "1_000a", "1e999"] {
             assert!(yaml_plain_is_ambiguous(s), "{s:?}");
         }
         for s in [
@@ -666,6 +683,9 @@ mod tests {
             "node:20-alpine",
             "3.20-alpine",
             "30s",
+            "1.2.3",
+            "0.0.0.0",
+            "127.0.0.1",
             "no-cache",
             "none",
             "inf",
@@ -734,6 +754,10 @@ mod tests {
             let emitted = serde_yaml::to_string(&[v]).unwrap();
             assert_eq!(requote_ambiguous_yaml(emitted), format!("- '{v}'\n"), "{v}");
         }
+        // A block scalar in a map in a sequence, then a sibling key to quote.
+        let text = "- a: |-\n    no\n    x\n  b: on\n- |-\n  yes\n  z\n- off\n";
+        let want = "- a: |-\n    no\n    x\n  b: 'on'\n- |-\n  yes\n  z\n- 'off'\n";
+        assert_eq!(requote_ambiguous_yaml(text.into()), want);
         // Nothing to quote: the same text back.
         let plain = "a: production\nretries: 3\n";
         assert_eq!(requote_ambiguous_yaml(plain.into()), plain);
@@ -807,6 +831,11 @@ mod tests {
                 any::<i32>().prop_map(serde_yaml::Value::from),
                 any::<bool>().prop_map(serde_yaml::Value::from),
                 prop::collection::vec(scalar_text(), 0..3).prop_map(serde_yaml::Value::from),
+                // Maps in a sequence, with block scalars among ambiguous siblings.
+                prop::collection::vec(
+                    prop::collection::btree_map(scalar_text(), prop_oneof![scalar_text(), "[a-z0-9 ]{0,4}\n[a-z0-9 \n]{0,8}"], 0..4),
+                    0..3,
+                ).prop_map(|v| serde_yaml::to_value(v).unwrap()),
             ], 0..6),
         ) {
             let emitted = serde_yaml::to_string(&m).unwrap();
