@@ -410,17 +410,22 @@ fn loopback() -> String {
     "127.0.0.1".into()
 }
 
+/// A published port's host address as an IP address: IPv4, or IPv6 with or without
+/// brackets (`[::1]`, `::1`); `None` for anything else (`localhost`, `1`).
+pub(crate) fn parse_host_ip(ip: &str) -> Option<std::net::IpAddr> {
+    let ip = ip
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .unwrap_or(ip);
+    ip.parse().ok()
+}
+
 impl PublishedPort {
     /// The host address as an IP address (an IPv6 address with or without brackets), or
     /// `None` when `host_ip` is not one (validation reports it, BI203: Compose refuses
     /// the file with "Invalid ip address").
     pub fn host_addr(&self) -> Option<std::net::IpAddr> {
-        let ip = self.host_ip.as_str();
-        let ip = ip
-            .strip_prefix('[')
-            .and_then(|s| s.strip_suffix(']'))
-            .unwrap_or(ip);
-        ip.parse().ok()
+        parse_host_ip(&self.host_ip)
     }
 
     /// The Compose short syntax `HOST_IP:HOST:CONTAINER`, an IPv6 address in brackets

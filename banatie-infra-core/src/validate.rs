@@ -379,13 +379,10 @@ pub(crate) fn is_unpinned(image: &ImageRef) -> bool {
     !image.has_digest() && matches!(image.tag(), None | Some("latest"))
 }
 
-/// Whether a published port's host address is a loopback address.
+/// Whether a published port's host address (as written in a Compose file) is a loopback
+/// address; `localhost`, which Compose refuses anyway, counts as one.
 pub(crate) fn is_loopback(host_ip: &str) -> bool {
-    let ip = host_ip.trim_start_matches('[').trim_end_matches(']');
-    ip == "localhost"
-        || ip
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|a| a.is_loopback())
+    host_ip == "localhost" || crate::spec::parse_host_ip(host_ip).is_some_and(|a| a.is_loopback())
 }
 
 /// Whether `s` is a CORS origin: `*`, or `http://` / `https://` and a host (a DNS name,
@@ -1264,7 +1261,7 @@ fn published_ports(spec: &Spec, out: &mut Vec<Diagnostic>) {
                     )
                     .with_help("route public traffic through a site (the shared Caddy), or set `stack.allow_published_ports: true`"),
                 );
-            } else if !is_loopback(&p.host_ip) {
+            } else if p.host_addr().is_some_and(|a| !a.is_loopback()) {
                 out.push(
                     Diagnostic::warning(
                         CODE_PUBLISHED_PORT,

@@ -413,6 +413,8 @@ fn environment(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
         // BI315: a plain value Compose's YAML parser types.
         if let Some(plain) = &e.plain {
             if let Some((what, got)) = crate::render::quote::compose_env_reading(plain) {
+                // A secret-looking variable's value is not repeated (BI201 covers it).
+                let secret = looks_secret(&e.name);
                 out.push(d.diag_at(
                     Severity::Error,
                     CODE_RETYPED_VALUE,
@@ -421,13 +423,12 @@ fn environment(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
                         loc: e.value_loc.or(e.at.loc),
                         pointer: e.at.pointer.clone(),
                     },
-                    // A secret-looking variable's value is not repeated (BI201 covers it).
-                    match (looks_secret(&e.name), got) {
+                    match (secret, got) {
                         (true, _) => format!("`{}` is written plain, and Compose's YAML parser reads it as {what}: the container gets other text than written", e.name),
                         (false, None) => format!("`{}: {plain}` is written plain, and Compose's YAML parser reads it as {what}", e.name),
                         (false, Some(got)) => format!("`{}: {plain}` is written plain, and Compose's YAML parser reads it as {what}: the container gets `{got}`, not `{plain}`", e.name),
                     },
-                    if looks_secret(&e.name) {
+                    if secret {
                         "quote the value (double quotes)".to_owned()
                     } else {
                         format!("quote the value: `{}: \"{plain}\"`", e.name)

@@ -304,15 +304,10 @@ fn yaml_style_float(s: &str) -> bool {
     mantissa_ok && exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)))
 }
 
-/// Go's `strconv.ParseFloat(s, 64)` for the decimal forms `yaml.v3` hands it: `None` when
-/// it fails or is out of range (then `yaml.v3` keeps the text).
+/// Go's `strconv.ParseFloat(s, 64)` for the decimal forms `yaml.v3` hands it (a YAML-style
+/// float, or text starting with `.`, where Rust's and Go's syntaxes agree): `None` when it
+/// fails or is out of range (then `yaml.v3` keeps the text).
 fn go_parse_float(s: &str) -> Option<f64> {
-    if !s
-        .bytes()
-        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
-    {
-        return None;
-    }
     let f = s.parse::<f64>().ok()?;
     f.is_finite().then_some(f)
 }
