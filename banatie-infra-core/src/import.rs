@@ -36,6 +36,7 @@ use crate::spec::{
     Probe, Proxy, RestartPolicy, Secret, SecretSource, Service, ServiceAccount, ServiceKind, Site,
     Spec, Stack, UsernsRemap,
 };
+use crate::header::{HeaderName, HeaderValue};
 use crate::types::{AbsPath, Duration, EnvName, ImageRef, Name, Port, RelPath};
 
 /// What a note is about.
@@ -874,11 +875,12 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
         let mut plain: Vec<(String, String)> = Vec::new();
         for (path, k, v) in &site.headers {
             if let Some(p) = path {
-                match (k.as_str(), p.parse()) {
-                    ("Cache-Control", Ok(path)) => cache.push(CacheRule {
+                match (k.as_str(), p.parse(), v.parse::<HeaderValue>()) {
+                    ("Cache-Control", Ok(path), Ok(cache_control)) => cache.push(CacheRule {
                         path,
-                        cache_control: v.clone(),
+                        cache_control,
                     }),
+                    (_, _, Err(e)) => c.note(NoteKind::NotMapped, &at, format!("header `{k}` on `{p}`: {}", e.reason)),
                     _ => c.note(NoteKind::NotMapped, &at, format!("header `{k}` on `{p}`")),
                 }
                 continue;
@@ -897,13 +899,26 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
                         .filter(|x| !x.is_empty())
                         .collect::<Vec<_>>()
                 };
+                // Header names for the spec; what is not one is reported, not kept.
+                let names = |c: &mut Ctx| {
+                    list()
+                        .iter()
+                        .filter_map(|x| match x.parse::<HeaderName>() {
+                            Ok(n) => Some(n),
+                            Err(e) => {
+                                c.note(NoteKind::NotMapped, &at, format!("header `{k}`: {}", e.reason));
+                                None
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                };
                 match lower.as_str() {
                     "access-control-allow-origin" => cr.origin = v.clone(),
                     "access-control-allow-methods" => {
                         cr.methods = list().iter().filter_map(|m| parse_method(m)).collect()
                     }
-                    "access-control-allow-headers" => cr.allow_headers = list(),
-                    "access-control-expose-headers" => cr.expose_headers = list(),
+                    "access-control-allow-headers" => cr.allow_headers = names(&mut c),
+                    "access-control-expose-headers" => cr.expose_headers = names(&mut c),
                     _ => c.note(NoteKind::NotMapped, &at, format!("header `{k}`")),
                 }
                 continue;
@@ -928,7 +943,17 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
                 );
             }
         }
-        let headers: IndexMap<String, String> = extra.into_iter().collect();
+        let mut headers: IndexMap<HeaderName, HeaderValue> = IndexMap::new();
+        for (k, v) in extra {
+            match (k.parse::<HeaderName>(), v.parse::<HeaderValue>()) {
+                (Ok(k), Ok(v)) => {
+                    headers.insert(k, v);
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    c.note(NoteKind::NotMapped, &at, format!("header `{}`: {}", k.escape_debug(), e.reason))
+                }
+            }
+        }
         let methods = match proxy.methods.as_list() {
             Some(list) => Some(
                 list.iter()

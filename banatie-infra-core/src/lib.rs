@@ -32,6 +32,7 @@ pub mod diagnostic;
 #[cfg(feature = "docker")]
 pub mod docker;
 pub mod envfile;
+pub mod header;
 pub mod environment;
 pub mod images;
 pub mod import;

@@ -9,6 +9,7 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use crate::header::{HeaderName, HeaderValue};
 use crate::types::{
     AbsPath, BucketName, ByteSize, Domain, Duration, EnvName, ImageRef, Name, Port, RelPath,
     SqlIdent, UrlPath,
@@ -963,9 +964,11 @@ pub struct Site {
     /// A preset of security headers. Default `none`.
     #[serde(default)]
     pub security_headers: HeaderPreset,
-    /// More response headers, set after the preset's.
+    /// More response headers, set after the preset's and the CORS ones (a name set twice
+    /// keeps its last value): names are RFC 9110 tokens, values have no control
+    /// characters and no `{` or `}` (Caddy placeholders).
     #[serde(default)]
-    pub headers: IndexMap<String, String>,
+    pub headers: IndexMap<HeaderName, HeaderValue>,
     /// Cross-origin access for browsers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cors: Option<Cors>,
@@ -1013,12 +1016,12 @@ pub struct Cors {
     /// Allowed methods. Default `GET, HEAD, OPTIONS`.
     #[serde(default = "read_methods")]
     pub methods: Vec<Method>,
-    /// Allowed request headers.
+    /// Allowed request headers (header names, or `*`).
     #[serde(default)]
-    pub allow_headers: Vec<String>,
-    /// Response headers exposed to scripts.
+    pub allow_headers: Vec<HeaderName>,
+    /// Response headers exposed to scripts (header names, or `*`).
     #[serde(default)]
-    pub expose_headers: Vec<String>,
+    pub expose_headers: Vec<HeaderName>,
 }
 
 fn star() -> String {
@@ -1073,7 +1076,7 @@ pub struct CacheRule {
     /// The path matcher, for example `/banatie/*`.
     pub path: UrlPath,
     /// The header value, for example `public, max-age=31536000, immutable`.
-    pub cache_control: String,
+    pub cache_control: HeaderValue,
 }
 
 /// A rolled JSON access log written by Caddy.

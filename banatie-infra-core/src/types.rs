@@ -24,7 +24,7 @@ pub struct InvalidValue {
     pub reason: String,
 }
 
-fn invalid(kind: &'static str, input: &str, reason: impl Into<String>) -> InvalidValue {
+pub(crate) fn invalid(kind: &'static str, input: &str, reason: impl Into<String>) -> InvalidValue {
     InvalidValue {
         kind,
         input: input.to_owned(),
@@ -114,6 +114,8 @@ macro_rules! string_newtype {
         }
     };
 }
+
+pub(crate) use string_newtype;
 
 fn check_name(s: &str) -> Result<(), String> {
     const RULE: &str =

@@ -23,6 +23,7 @@
 //!
 //! `secrets.env` itself is never rendered: `banatie-infra secrets` creates it.
 
+pub mod caddy;
 pub mod compose;
 pub mod quote;
 mod text;

@@ -34,25 +34,18 @@ pub fn sql_literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// Writes `s` as one Caddyfile token: bare when it has no whitespace, quotes, braces,
-/// backslashes or leading `#`/`@`; otherwise double-quoted with `"` and `\` escaped.
+/// Writes `s` as one Caddyfile token that Caddy reads back as exactly `s`, or says why no
+/// token can (`{`, `}`, and a few texts no quoting writes): [`super::caddy::token`], the one
+/// Caddyfile escaper, whose documentation gives Caddy's lexing rules.
 ///
 /// ```
 /// use banatie_infra_core::render::quote::caddy;
-/// assert_eq!(caddy("nosniff"), "nosniff");
-/// assert_eq!(caddy("max-age=31536000; includeSubDomains"), r#""max-age=31536000; includeSubDomains""#);
+/// assert_eq!(caddy("nosniff").unwrap(), "nosniff");
+/// assert_eq!(caddy("max-age=31536000; includeSubDomains").unwrap(), r#""max-age=31536000; includeSubDomains""#);
+/// assert!(caddy("}").is_err());
 /// ```
-pub fn caddy(s: &str) -> String {
-    let bare = !s.is_empty()
-        && !s.starts_with(['#', '@', '{', '}'])
-        && !s.contains(|c: char| {
-            c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '\\' | '{' | '}')
-        });
-    if bare {
-        s.to_owned()
-    } else {
-        format!("\"{}\"", s.replace('\\', r"\\").replace('"', "\\\""))
-    }
+pub fn caddy(s: &str) -> Result<String, super::caddy::TokenError> {
+    super::caddy::token(s)
 }
 
 /// Writes `s` as an env-file value that Compose v2's env-file parser returns byte for byte:

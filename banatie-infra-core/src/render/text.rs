@@ -44,7 +44,10 @@ impl Templates {
         env.add_filter("shell", |s: &str| quote::shell(s));
         env.add_filter("sql_ident", |s: &str| quote::sql_ident(s));
         env.add_filter("sql_literal", |s: &str| quote::sql_literal(s));
-        env.add_filter("caddy", |s: &str| quote::caddy(s));
+        env.add_filter("caddy", |s: &str| caddy_filter(s, super::caddy::token));
+        env.add_filter("caddy_line_start", |s: &str| {
+            caddy_filter(s, super::caddy::line_start_token)
+        });
         env.add_filter("env", |s: &str| quote::env_value(s));
         for (name, src) in TEMPLATES {
             env.add_template(name, src).expect("templates are valid");
@@ -255,21 +258,18 @@ impl Templates {
                             .collect::<Vec<_>>()
                             .join(", "),
                     ));
-                    if !c.allow_headers.is_empty() {
-                        headers.push((
-                            "Access-Control-Allow-Headers".into(),
-                            c.allow_headers.join(", "),
-                        ));
-                    }
-                    if !c.expose_headers.is_empty() {
-                        headers.push((
-                            "Access-Control-Expose-Headers".into(),
-                            c.expose_headers.join(", "),
-                        ));
+                    for (name, list) in [
+                        ("Access-Control-Allow-Headers", &c.allow_headers),
+                        ("Access-Control-Expose-Headers", &c.expose_headers),
+                    ] {
+                        if !list.is_empty() {
+                            let names: Vec<&str> = list.iter().map(|h| h.as_str()).collect();
+                            headers.push((name.into(), names.join(", ")));
+                        }
                     }
                 }
                 for (k, v) in &site.headers {
-                    headers.push((k.clone(), v.clone()));
+                    headers.push((k.to_string(), v.to_string()));
                 }
                 S {
                     domains: site.domains.iter().map(ToString::to_string).collect(),
@@ -282,7 +282,7 @@ impl Templates {
                     cache: site
                         .cache
                         .iter()
-                        .map(|c| (c.path.to_string(), c.cache_control.clone()))
+                        .map(|c| (c.path.to_string(), c.cache_control.to_string()))
                         .collect(),
                     log: site.access_log.as_ref().map(|l| Log {
                         path: format!("{log_dir}/{}", l.file),
@@ -297,6 +297,20 @@ impl Templates {
             context! { stack => spec.stack.name.as_str(), root => spec.stack.root().as_str(), sites },
         )
     }
+}
+
+/// A Caddyfile filter: the token, or a template error naming why no token carries the
+/// value (the value itself is not repeated: it may be a header holding a credential).
+fn caddy_filter(
+    s: &str,
+    write: fn(&str) -> Result<String, super::caddy::TokenError>,
+) -> Result<String, minijinja::Error> {
+    write(s).map_err(|e| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("a value cannot be written to the Caddyfile: {e}"),
+        )
+    })
 }
 
 /// The headers of a security-header preset, from the seed's site blocks.
