@@ -76,7 +76,7 @@ pub const CODE_HEALTH_TIMING: Code = Code("BI306");
 pub const CODE_DUPLICATE_DOMAIN: Code = Code("BI401");
 /// BI402: a site exposes a MinIO S3 API with methods that write.
 pub const CODE_S3_WRITE_METHODS: Code = Code("BI402");
-/// BI403: a site with no domains, an access log shared by two sites, or `roll_keep: 0`.
+/// BI403: a site with no domains, an access log shared by two sites, `roll_keep: 0`, or a `roll_size` over 1 PiB.
 pub const CODE_SITE_STRUCTURE: Code = Code("BI403");
 /// BI406: a site serves a bucket's S3 API publicly but nothing in the bucket is anonymously readable.
 pub const CODE_PUBLIC_SITE_PRIVATE_BUCKET: Code = Code("BI406");
@@ -124,7 +124,7 @@ pub const RULES: &[(Code, Severity, &str)] = &[
     (CODE_HEALTH_TIMING, Severity::Error, "health timing that cannot work: `retries: 0`, timeout longer than interval, interval under 1s"),
     (CODE_DUPLICATE_DOMAIN, Severity::Error, "a domain listed twice, in one site or across sites"),
     (CODE_S3_WRITE_METHODS, Severity::Error, "a site exposes a MinIO S3 API without `methods`, or with methods that write"),
-    (CODE_SITE_STRUCTURE, Severity::Error, "a site with no domains, an access log file shared by two sites, or `roll_keep: 0`"),
+    (CODE_SITE_STRUCTURE, Severity::Error, "a site with no domains, an access log file shared by two sites, `roll_keep: 0`, or a `roll_size` over 1 PiB (Caddy refuses sizes near 2^64 bytes)"),
     (CODE_CONSOLE_WITHOUT_HEADERS, Severity::Warning, "a site serves a MinIO console without security headers"),
     (CODE_CORS, Severity::Error, "CORS methods that write on a read-only site, or a CORS origin that is not `*` or a bare origin"),
     (CODE_PUBLIC_SITE_PRIVATE_BUCKET, Severity::Warning, "a public site serves a MinIO S3 API but no `public_read_prefix` is set: every anonymous URL answers AccessDenied"),
@@ -1584,7 +1584,13 @@ fn public_site_private_bucket(spec: &Spec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// BI403: sites have domains, their own access log files, and keep rolled logs.
+/// The largest access log `roll_size` accepted: 1 PiB. Caddy reads `roll_size` with
+/// `humanize.ParseBytes` (modules/logging/filewriter.go), which refuses a size whose
+/// float64 reaches 2^64 bytes.
+const MAX_ROLL_SIZE: u64 = 1 << 50;
+
+/// BI403: sites have domains, their own access log files, keep rolled logs and roll at a
+/// size Caddy reads.
 fn site_structure(spec: &Spec, out: &mut Vec<Diagnostic>) {
     let mut logs: HashMap<String, usize> = HashMap::new();
     for (i, site) in spec.sites.iter().enumerate() {
@@ -1617,6 +1623,16 @@ fn site_structure(spec: &Spec, out: &mut Vec<Diagnostic>) {
                 )
                 .with_help("give each site its own log file: two writers roll the same file"),
             ),
+        }
+        if log.roll_size.bytes() > MAX_ROLL_SIZE {
+            out.push(
+                Diagnostic::error(
+                    CODE_SITE_STRUCTURE,
+                    ptr!("sites", i, "access_log", "roll_size"),
+                    format!("access log `{}` rolls at `{}`, beyond what Caddy reads", log.file, log.roll_size),
+                )
+                .with_help("roll at most at 1048576GiB (1 PiB): Caddy's `roll_size` refuses sizes near 2^64 bytes (`too large`), and no log grows that big"),
+            );
         }
         if log.roll_keep == 0 {
             out.push(
