@@ -94,7 +94,10 @@ fn check_header_value(s: &str) -> Result<(), String> {
         return Err("a header value cannot hold control characters (newlines, tabs, NUL, DEL; RFC 9110 section 5.5)".into());
     }
     if s.starts_with(' ') || s.ends_with(' ') {
-        return Err("a header value cannot start or end with a space: HTTP drops it (RFC 9110 section 5.5)".into());
+        return Err(
+            "a header value cannot start or end with a space: HTTP drops it (RFC 9110 section 5.5)"
+                .into(),
+        );
     }
     if s.contains(['{', '}']) {
         return Err("a header value cannot hold `{` or `}`: Caddy reads them as blocks, `{$NAME}` environment substitutions or `{...}` placeholders (`{env.*}` would send Caddy's environment), even inside quotes".into());
@@ -128,6 +131,31 @@ string_newtype!(
     "An HTTP header value: no control characters, `{` or `}`, no leading or trailing space."
 );
 
+/// BI407: a site's `headers` name one header twice, in any case. Caddy sets each under
+/// its canonical name (`http.Header.Set`), so the earlier value is silently dropped.
+pub(crate) fn duplicate_headers(spec: &crate::spec::Spec, out: &mut Vec<crate::Diagnostic>) {
+    for (i, site) in spec.sites.iter().enumerate() {
+        let mut seen: std::collections::HashMap<String, &HeaderName> =
+            std::collections::HashMap::new();
+        for name in site.headers.keys() {
+            if let Some(first) = seen.insert(name.canonical(), name) {
+                let mut at = String::new();
+                for t in ["sites", &i.to_string(), "headers", name.as_str()] {
+                    crate::diagnostic::push_token(&mut at, &t);
+                }
+                out.push(
+                    crate::Diagnostic::error(
+                        crate::validate::CODE_DUPLICATE_HEADER,
+                        at,
+                        format!("header `{name}` is also set as `{first}`: HTTP header names are case-insensitive, so Caddy sends only this value"),
+                    )
+                    .with_help("set each header once"),
+                );
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,8 +166,8 @@ mod tests {
             assert!(ok.parse::<HeaderName>().is_ok(), "{ok}");
         }
         for bad in [
-            "", "a b", "a:", ":a", "a\n", "é", "{", "}", "(a)", "@a", "\"a\"", "+a", "-a",
-            "defer", "match", "import", "a/b", "a,b", "a;b",
+            "", "a b", "a:", ":a", "a\n", "é", "{", "}", "(a)", "@a", "\"a\"", "+a", "-a", "defer",
+            "match", "import", "a/b", "a,b", "a;b",
         ] {
             assert!(bad.parse::<HeaderName>().is_err(), "{bad:?}");
         }
@@ -147,7 +175,19 @@ mod tests {
 
     #[test]
     fn values() {
-        for ok in ["x", "a b", "\"", "a\\", "`x`", "#", "<<EOF", "(snip)", "é 日本", "import", "a\\\"b"] {
+        for ok in [
+            "x",
+            "a b",
+            "\"",
+            "a\\",
+            "`x`",
+            "#",
+            "<<EOF",
+            "(snip)",
+            "é 日本",
+            "import",
+            "a\\\"b",
+        ] {
             assert!(ok.parse::<HeaderValue>().is_ok(), "{ok:?}");
         }
         for bad in [

@@ -29,6 +29,7 @@ use indexmap::IndexMap;
 use crate::audit::compose::{Svc, Volume};
 use crate::audit::{self, env, rules, shell, AuditError, AuditInput, Deployment};
 use crate::diagnostic::Diagnostic;
+use crate::header::{HeaderName, HeaderValue};
 use crate::images::{self, Family};
 use crate::spec::{
     AccessLog, AppService, Backups, Build, CacheRule, Condition, Cors, HeaderPreset, HealthTiming,
@@ -36,7 +37,6 @@ use crate::spec::{
     Probe, Proxy, RestartPolicy, Secret, SecretSource, Service, ServiceAccount, ServiceKind, Site,
     Spec, Stack, UsernsRemap,
 };
-use crate::header::{HeaderName, HeaderValue};
 use crate::types::{AbsPath, Duration, EnvName, ImageRef, Name, Port, RelPath};
 
 /// What a note is about.
@@ -880,7 +880,11 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
                         path,
                         cache_control,
                     }),
-                    (_, _, Err(e)) => c.note(NoteKind::NotMapped, &at, format!("header `{k}` on `{p}`: {}", e.reason)),
+                    (_, _, Err(e)) => c.note(
+                        NoteKind::NotMapped,
+                        &at,
+                        format!("header `{k}` on `{p}`: {}", e.reason),
+                    ),
                     _ => c.note(NoteKind::NotMapped, &at, format!("header `{k}` on `{p}`")),
                 }
                 continue;
@@ -906,7 +910,11 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
                         .filter_map(|x| match x.parse::<HeaderName>() {
                             Ok(n) => Some(n),
                             Err(e) => {
-                                c.note(NoteKind::NotMapped, &at, format!("header `{k}`: {}", e.reason));
+                                c.note(
+                                    NoteKind::NotMapped,
+                                    &at,
+                                    format!("header `{k}`: {}", e.reason),
+                                );
                                 None
                             }
                         })
@@ -949,9 +957,11 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
                 (Ok(k), Ok(v)) => {
                     headers.insert(k, v);
                 }
-                (Err(e), _) | (_, Err(e)) => {
-                    c.note(NoteKind::NotMapped, &at, format!("header `{}`: {}", k.escape_debug(), e.reason))
-                }
+                (Err(e), _) | (_, Err(e)) => c.note(
+                    NoteKind::NotMapped,
+                    &at,
+                    format!("header `{}`: {}", k.escape_debug(), e.reason),
+                ),
             }
         }
         let methods = match proxy.methods.as_list() {

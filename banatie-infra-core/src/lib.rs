@@ -32,8 +32,8 @@ pub mod diagnostic;
 #[cfg(feature = "docker")]
 pub mod docker;
 pub mod envfile;
-pub mod header;
 pub mod environment;
+pub mod header;
 pub mod images;
 pub mod import;
 pub mod load;

@@ -84,6 +84,8 @@ pub const CODE_PUBLIC_SITE_PRIVATE_BUCKET: Code = Code("BI406");
 pub const CODE_CONSOLE_WITHOUT_HEADERS: Code = Code("BI404");
 /// BI405: CORS that contradicts the site's methods, or an origin that is not `*` or an origin.
 pub const CODE_CORS: Code = Code("BI405");
+/// BI407: a site sets one response header twice in `headers` (names are case-insensitive; Caddy keeps the last).
+pub const CODE_DUPLICATE_HEADER: Code = Code("BI407");
 /// BI501: a MinIO drive count outside 2 to 16 (one erasure set).
 pub const CODE_MINIO_DRIVES: Code = Code("BI501");
 /// BI502: a lifecycle rule with an empty prefix would expire the whole bucket.
@@ -128,6 +130,7 @@ pub const RULES: &[(Code, Severity, &str)] = &[
     (CODE_CONSOLE_WITHOUT_HEADERS, Severity::Warning, "a site serves a MinIO console without security headers"),
     (CODE_CORS, Severity::Error, "CORS methods that write on a read-only site, or a CORS origin that is not `*` or a bare origin"),
     (CODE_PUBLIC_SITE_PRIVATE_BUCKET, Severity::Warning, "a public site serves a MinIO S3 API but no `public_read_prefix` is set: every anonymous URL answers AccessDenied"),
+    (CODE_DUPLICATE_HEADER, Severity::Error, "a site's `headers` name one header twice, in any case (HTTP names are case-insensitive: Caddy sends only the last value)"),
     (CODE_MINIO_DRIVES, Severity::Error, "MinIO `drives` outside 2 to 16 (one erasure set)"),
     (CODE_LIFECYCLE_WHOLE_BUCKET, Severity::Error, "a lifecycle rule with an empty prefix and no `whole_bucket: true` would expire the whole bucket"),
     (CODE_LIFECYCLE_RULE, Severity::Error, "a lifecycle rule with `expire_days: 0`, or a rule id used twice in one bucket"),
@@ -178,6 +181,7 @@ const RULE_FNS: &[Rule] = &[
     site_structure,
     console_without_headers,
     cors,
+    crate::header::duplicate_headers,
     minio_drives,
     lifecycle_whole_bucket,
     lifecycle_rules,

@@ -16,6 +16,7 @@
 //! - Caddy's header operators (`+Name`, `-Name`, `Name:`), empty values, values HTTP trims;
 //! - directive injection through a whole line (`x\n\trespond "pwned" 200`);
 //! - roll sizes Caddy refuses (`too large`);
+//! - one header set twice in different cases (Caddy would drop the first silently);
 //! - the `import` verb: hostile headers of a hand-written Caddyfile stay out of the spec.
 
 mod caddy_oracle;
@@ -138,9 +139,8 @@ const LITERAL_VALUES: &[&str] = &[
 fn header_values_that_caddy_cannot_carry_are_refused() {
     for bad in BAD_VALUES {
         refused(bad, &header("X-A", bad), "BI102", "/sites/0/headers");
-        let cache = spec_text(|v| {
-            v["sites"][0]["cache"] = json!([{"path": "/x/*", "cache_control": bad}])
-        });
+        let cache =
+            spec_text(|v| v["sites"][0]["cache"] = json!([{"path": "/x/*", "cache_control": bad}]));
         refused(bad, &cache, "BI102", "/sites/0/cache/0/cache_control");
     }
 }
@@ -181,15 +181,39 @@ fn header_names_that_caddy_or_http_read_otherwise_are_refused() {
 }
 
 #[test]
+fn a_header_named_twice_in_any_case_is_refused() {
+    let text = spec_text(|v| {
+        v["sites"][0]["headers"] = json!({"X-Robots-Tag": "none", "x-robots-tag": "all"})
+    });
+    refused(
+        "case duplicate",
+        &text,
+        "BI407",
+        "/sites/0/headers/x-robots-tag",
+    );
+}
+
+#[test]
 fn header_names_reach_caddy_literally() {
     caddy_oracle::require_caddy();
     let names = [
-        "Import", "Defer", "Match", "#X", "X#", "*", "x-lower", "X_Y", "a!b$c%d&e'f*g.h^i`j|k~l",
-        "1x", "X-+",
+        "Import",
+        "Defer",
+        "Match",
+        "#X",
+        "X#",
+        "*",
+        "x-lower",
+        "X_Y",
+        "a!b$c%d&e'f*g.h^i`j|k~l",
+        "1x",
+        "X-+",
     ];
     let text = spec_text(|v| {
-        let headers: serde_json::Map<String, Value> =
-            names.iter().map(|n| ((*n).to_owned(), json!("v"))).collect();
+        let headers: serde_json::Map<String, Value> = names
+            .iter()
+            .map(|n| ((*n).to_owned(), json!("v")))
+            .collect();
         v["sites"][0]["headers"] = Value::Object(headers);
         v["sites"][0]["cors"] = json!({"allow_headers": names, "expose_headers": ["*", "Import"]});
     });
@@ -199,28 +223,153 @@ fn header_names_reach_caddy_literally() {
 #[test]
 fn every_other_field_refuses_caddyfile_syntax() {
     let cases: Vec<(&str, String, &str, &str)> = vec![
-        ("origin `}`", spec_text(|v| v["sites"][0]["cors"] = json!({"origin": "}"})), "BI405", "/sites/0/cors/origin"),
-        ("origin `{$HOME}`", spec_text(|v| v["sites"][0]["cors"] = json!({"origin": "https://{$HOME}"})), "BI405", "/sites/0/cors/origin"),
-        ("origin with a newline", spec_text(|v| v["sites"][0]["cors"] = json!({"origin": "https://a.com\n}"})), "BI405", "/sites/0/cors/origin"),
-        ("domain `}`", spec_text(|v| v["sites"][0]["domains"] = json!(["}"])), "BI102", "/sites/0/domains/0"),
-        ("domain snippet", spec_text(|v| v["sites"][0]["domains"] = json!(["(snip)"])), "BI102", "/sites/0/domains/0"),
-        ("domain import", spec_text(|v| v["sites"][0]["domains"] = json!(["import"])), "BI102", "/sites/0/domains/0"),
-        ("domain with a block", spec_text(|v| v["sites"][0]["domains"] = json!(["a.com {\n respond x\n}\nb.com"])), "BI102", "/sites/0/domains/0"),
-        ("domain env", spec_text(|v| v["sites"][0]["domains"] = json!(["{$HOME}.com"])), "BI102", "/sites/0/domains/0"),
-        ("cache path `}`", spec_text(|v| v["sites"][0]["cache"] = json!([{"path": "/}", "cache_control": "x"}])), "BI102", "/sites/0/cache/0/path"),
-        ("cache path env", spec_text(|v| v["sites"][0]["cache"] = json!([{"path": "/{$HOME}", "cache_control": "x"}])), "BI102", "/sites/0/cache/0/path"),
-        ("cache path placeholder", spec_text(|v| v["sites"][0]["cache"] = json!([{"path": "/{path}", "cache_control": "x"}])), "BI102", "/sites/0/cache/0/path"),
-        ("cache path comment", spec_text(|v| v["sites"][0]["cache"] = json!([{"path": "/a #b", "cache_control": "x"}])), "BI102", "/sites/0/cache/0/path"),
-        ("cache path newline", spec_text(|v| v["sites"][0]["cache"] = json!([{"path": "/a\nrespond x", "cache_control": "x"}])), "BI102", "/sites/0/cache/0/path"),
-        ("log file `}`", spec_text(|v| v["sites"][0]["access_log"] = json!({"file": "a}.log"})), "BI102", "/sites/0/access_log/file"),
-        ("log file space", spec_text(|v| v["sites"][0]["access_log"] = json!({"file": "a.log {"})), "BI102", "/sites/0/access_log/file"),
-        ("log dir env", spec_text(|v| v["proxy"] = json!({"log_dir": "/var/{$HOME}"})), "BI102", "/proxy/log_dir"),
-        ("log dir newline", spec_text(|v| v["proxy"] = json!({"log_dir": "/var/log\n}\nimport /etc"})), "BI102", "/proxy/log_dir"),
-        ("roll size `}`", spec_text(|v| v["sites"][0]["access_log"] = json!({"file": "a.log", "roll_size": "10MiB }"})), "BI102", "/sites/0/access_log/roll_size"),
-        ("roll size Caddy refuses", spec_text(|v| v["sites"][0]["access_log"] = json!({"file": "a.log", "roll_size": "18446744073709551615B"})), "BI403", "/sites/0/access_log/roll_size"),
-        ("roll keep text", spec_text(|v| v["sites"][0]["access_log"] = json!({"file": "a.log", "roll_keep": "5 }"})), "BI102", "/sites/0/access_log/roll_keep"),
-        ("method `}`", spec_text(|v| v["sites"][0]["methods"] = json!(["GET }"])), "BI102", "/sites/0/methods/0"),
-        ("service `}`", spec_text(|v| v["sites"][0]["service"] = json!("web }")), "BI102", "/sites/0/service"),
+        (
+            "origin `}`",
+            spec_text(|v| v["sites"][0]["cors"] = json!({"origin": "}"})),
+            "BI405",
+            "/sites/0/cors/origin",
+        ),
+        (
+            "origin `{$HOME}`",
+            spec_text(|v| v["sites"][0]["cors"] = json!({"origin": "https://{$HOME}"})),
+            "BI405",
+            "/sites/0/cors/origin",
+        ),
+        (
+            "origin with a newline",
+            spec_text(|v| v["sites"][0]["cors"] = json!({"origin": "https://a.com\n}"})),
+            "BI405",
+            "/sites/0/cors/origin",
+        ),
+        (
+            "domain `}`",
+            spec_text(|v| v["sites"][0]["domains"] = json!(["}"])),
+            "BI102",
+            "/sites/0/domains/0",
+        ),
+        (
+            "domain snippet",
+            spec_text(|v| v["sites"][0]["domains"] = json!(["(snip)"])),
+            "BI102",
+            "/sites/0/domains/0",
+        ),
+        (
+            "domain import",
+            spec_text(|v| v["sites"][0]["domains"] = json!(["import"])),
+            "BI102",
+            "/sites/0/domains/0",
+        ),
+        (
+            "domain with a block",
+            spec_text(|v| v["sites"][0]["domains"] = json!(["a.com {\n respond x\n}\nb.com"])),
+            "BI102",
+            "/sites/0/domains/0",
+        ),
+        (
+            "domain env",
+            spec_text(|v| v["sites"][0]["domains"] = json!(["{$HOME}.com"])),
+            "BI102",
+            "/sites/0/domains/0",
+        ),
+        (
+            "cache path `}`",
+            spec_text(|v| v["sites"][0]["cache"] = json!([{"path": "/}", "cache_control": "x"}])),
+            "BI102",
+            "/sites/0/cache/0/path",
+        ),
+        (
+            "cache path env",
+            spec_text(|v| {
+                v["sites"][0]["cache"] = json!([{"path": "/{$HOME}", "cache_control": "x"}])
+            }),
+            "BI102",
+            "/sites/0/cache/0/path",
+        ),
+        (
+            "cache path placeholder",
+            spec_text(|v| {
+                v["sites"][0]["cache"] = json!([{"path": "/{path}", "cache_control": "x"}])
+            }),
+            "BI102",
+            "/sites/0/cache/0/path",
+        ),
+        (
+            "cache path comment",
+            spec_text(|v| {
+                v["sites"][0]["cache"] = json!([{"path": "/a #b", "cache_control": "x"}])
+            }),
+            "BI102",
+            "/sites/0/cache/0/path",
+        ),
+        (
+            "cache path newline",
+            spec_text(|v| {
+                v["sites"][0]["cache"] = json!([{"path": "/a\nrespond x", "cache_control": "x"}])
+            }),
+            "BI102",
+            "/sites/0/cache/0/path",
+        ),
+        (
+            "log file `}`",
+            spec_text(|v| v["sites"][0]["access_log"] = json!({"file": "a}.log"})),
+            "BI102",
+            "/sites/0/access_log/file",
+        ),
+        (
+            "log file space",
+            spec_text(|v| v["sites"][0]["access_log"] = json!({"file": "a.log {"})),
+            "BI102",
+            "/sites/0/access_log/file",
+        ),
+        (
+            "log dir env",
+            spec_text(|v| v["proxy"] = json!({"log_dir": "/var/{$HOME}"})),
+            "BI102",
+            "/proxy/log_dir",
+        ),
+        (
+            "log dir newline",
+            spec_text(|v| v["proxy"] = json!({"log_dir": "/var/log\n}\nimport /etc"})),
+            "BI102",
+            "/proxy/log_dir",
+        ),
+        (
+            "roll size `}`",
+            spec_text(|v| {
+                v["sites"][0]["access_log"] = json!({"file": "a.log", "roll_size": "10MiB }"})
+            }),
+            "BI102",
+            "/sites/0/access_log/roll_size",
+        ),
+        (
+            "roll size Caddy refuses",
+            spec_text(|v| {
+                v["sites"][0]["access_log"] =
+                    json!({"file": "a.log", "roll_size": "18446744073709551615B"})
+            }),
+            "BI403",
+            "/sites/0/access_log/roll_size",
+        ),
+        (
+            "roll keep text",
+            spec_text(|v| {
+                v["sites"][0]["access_log"] = json!({"file": "a.log", "roll_keep": "5 }"})
+            }),
+            "BI102",
+            "/sites/0/access_log/roll_keep",
+        ),
+        (
+            "method `}`",
+            spec_text(|v| v["sites"][0]["methods"] = json!(["GET }"])),
+            "BI102",
+            "/sites/0/methods/0",
+        ),
+        (
+            "service `}`",
+            spec_text(|v| v["sites"][0]["service"] = json!("web }")),
+            "BI102",
+            "/sites/0/service",
+        ),
     ];
     for (what, text, code, at) in cases {
         refused(what, &text, code, at);
@@ -233,10 +382,12 @@ fn the_limits_of_the_other_fields_reach_caddy_literally() {
     let text = spec_text(|v| {
         v["proxy"] = json!({"log_dir": "/var/log/@caddy+x"});
         v["sites"][0]["domains"] = json!(["a.example.com", "xn--bcher-kva.example", "0-0.a1"]);
-        v["sites"][0]["methods"] = json!(["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]);
+        v["sites"][0]["methods"] =
+            json!(["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]);
         v["sites"][0]["cors"] = json!({"origin": "https://[::1]:8443", "methods": ["GET", "POST"]});
         v["sites"][0]["cache"] = json!([{"path": "/a*b!%20(x)[y]|~", "cache_control": "x"}]);
-        v["sites"][0]["access_log"] = json!({"file": "d/@a+b.log", "roll_size": "1048576GiB", "roll_keep": 4294967295u32});
+        v["sites"][0]["access_log"] =
+            json!({"file": "d/@a+b.log", "roll_size": "1048576GiB", "roll_keep": 4294967295u32});
     });
     literal("field limits", &text);
 }
@@ -250,8 +401,24 @@ fn the_escaper_writes_tokens_caddy_reads_back() {
     let mut texts: Vec<String> = LITERAL_VALUES.iter().map(|s| (*s).to_owned()).collect();
     texts.extend(
         [
-            "", " ", "a\nb", "a\r\nb", "\t", "\u{0}", "\u{7f}", "\u{85}", "x\n\trespond \"pwned\" 200",
-            "\"\\\"", "\\\"\\", "a\\\nb", "``", "<<", "<<A\nx\nA", "#", "//", "import",
+            "",
+            " ",
+            "a\nb",
+            "a\r\nb",
+            "\t",
+            "\u{0}",
+            "\u{7f}",
+            "\u{85}",
+            "x\n\trespond \"pwned\" 200",
+            "\"\\\"",
+            "\\\"\\",
+            "a\\\nb",
+            "``",
+            "<<",
+            "<<A\nx\nA",
+            "#",
+            "//",
+            "import",
         ]
         .map(String::from),
     );
@@ -297,7 +464,11 @@ fn the_renderer_refuses_what_no_token_carries() {
         expose_headers: vec![],
     });
     let err = banatie_infra_core::render::render_unchecked(&ok).unwrap_err();
-    assert!(err.to_string().contains("cannot be written to the Caddyfile"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("cannot be written to the Caddyfile"),
+        "{err}"
+    );
     spec.sites[0].cors = ok.sites[0].cors.clone();
     assert!(banatie_infra_core::render::render(&spec).is_err());
 }
@@ -333,7 +504,10 @@ fn import_keeps_hostile_headers_out_of_the_spec() {
     assert_eq!(allowed, ["Content-Type"]);
     let notes: Vec<String> = imported.notes.iter().map(ToString::to_string).collect();
     for n in ["X-Env", "X-Req", "X-Tab", "/s/*"] {
-        assert!(notes.iter().any(|x| x.contains(n)), "no note on {n}: {notes:#?}");
+        assert!(
+            notes.iter().any(|x| x.contains(n)),
+            "no note on {n}: {notes:#?}"
+        );
     }
     // The YAML loads back; the spec renders to what Caddy reads as the spec.
     let yaml = banatie_infra_core::import::to_yaml(&imported.spec);

@@ -57,9 +57,38 @@ const FIELDS: &[Field] = &[
 
 /// Texts Caddy reads specially, alone and inside other text.
 const HOSTILE: &[&str] = &[
-    "}", "{", "{}", "import", "defer", "match", "{$HOME}", "{$BANATIE_CANARY}", "{env.HOME}",
-    "{http.request.uri}", "{host}", "<<EOF", "(snip)", "#", "@m", "\\", "\"", "`", "\n", "\r",
-    "\t", "\u{0}", "\u{85}", "\u{a0}", "\u{2028}", " ", "*", "-", "+", ":", ",", "é",
+    "}",
+    "{",
+    "{}",
+    "import",
+    "defer",
+    "match",
+    "{$HOME}",
+    "{$BANATIE_CANARY}",
+    "{env.HOME}",
+    "{http.request.uri}",
+    "{host}",
+    "<<EOF",
+    "(snip)",
+    "#",
+    "@m",
+    "\\",
+    "\"",
+    "`",
+    "\n",
+    "\r",
+    "\t",
+    "\u{0}",
+    "\u{85}",
+    "\u{a0}",
+    "\u{2028}",
+    " ",
+    "*",
+    "-",
+    "+",
+    ":",
+    ",",
+    "é",
 ];
 
 fn text() -> impl Strategy<Value = String> {
@@ -85,7 +114,11 @@ fn plausible(field: Field) -> BoxedStrategy<String> {
         Field::Origin => "(https?://)?[a-z0-9.-]{1,10}(:[0-9]{1,6})?/?".boxed(),
         Field::CachePath => with_hostile("/[!-~]{0,10}"),
         Field::Domain => "[a-z0-9-]{1,8}(\\.[a-z0-9-]{1,8}){1,3}".boxed(),
-        Field::Method => prop::sample::select(vec!["GET", "HEAD", "POST", "get", "TRACE", "DELETE", "OPTIONS", "PATCH", "PUT"]).prop_map(String::from).boxed(),
+        Field::Method => prop::sample::select(vec![
+            "GET", "HEAD", "POST", "get", "TRACE", "DELETE", "OPTIONS", "PATCH", "PUT",
+        ])
+        .prop_map(String::from)
+        .boxed(),
         Field::Service => "[a-z0-9][a-z0-9_.-]{0,10}".boxed(),
         // An app listens on its one `port` only.
         Field::Port => prop_oneof!["-?[0-9]{1,6}", Just("3000".to_owned())].boxed(),
@@ -95,7 +128,8 @@ fn plausible(field: Field) -> BoxedStrategy<String> {
             "1844674407370955[0-9]{4}B",
             "[0-9]{4,11}GiB",
             "1125899906842[0-9]{3}B",
-        ].boxed(),
+        ]
+        .boxed(),
         Field::RollKeep => "-?[0-9]{1,11}".boxed(),
     }
 }
@@ -138,7 +172,9 @@ fn site(field: Field, s: &str, i: usize) -> (Value, Option<(String, Value)>) {
         Field::HeaderName => site["headers"] = json!({ s: "v" }),
         Field::HeaderValue => site["headers"] = json!({ "X-P": s }),
         Field::AllowHeader => site["cors"] = json!({"allow_headers": [s]}),
-        Field::ExposeHeader => site["cors"] = json!({"expose_headers": [s], "origin": "https://a.prop.test"}),
+        Field::ExposeHeader => {
+            site["cors"] = json!({"expose_headers": [s], "origin": "https://a.prop.test"})
+        }
         Field::Origin => site["cors"] = json!({"origin": s}),
         Field::CachePath => site["cache"] = json!([{"path": s, "cache_control": "no-store"}]),
         Field::CacheControl => site["cache"] = json!([{"path": "/c/*", "cache_control": s}]),
@@ -146,12 +182,21 @@ fn site(field: Field, s: &str, i: usize) -> (Value, Option<(String, Value)>) {
         Field::Method => site["methods"] = json!([s, "GET"]),
         Field::Service => {
             site["service"] = json!(s);
-            service = Some((s.to_owned(), json!({"kind": "app", "image": "example/x:1", "port": 8080, "networks": ["proxy-network"]})));
+            service = Some((
+                s.to_owned(),
+                json!({"kind": "app", "image": "example/x:1", "port": 8080, "networks": ["proxy-network"]}),
+            ));
         }
         Field::Port => site["port"] = number_or_text(s),
         Field::LogFile => site["access_log"] = log(json!(s), json!("1MiB"), json!(2)),
         Field::RollSize => site["access_log"] = log(json!(format!("f{i}.log")), json!(s), json!(3)),
-        Field::RollKeep => site["access_log"] = log(json!(format!("f{i}.log")), json!("10MiB"), number_or_text(s)),
+        Field::RollKeep => {
+            site["access_log"] = log(
+                json!(format!("f{i}.log")),
+                json!("10MiB"),
+                number_or_text(s),
+            )
+        }
     }
     (site, service)
 }
@@ -226,7 +271,13 @@ fn caddyfile_values_through_caddy() {
     every_caddyfile_value_is_refused_or_reaches_caddy_literally();
     let accepted = *ACCEPTED.lock().unwrap();
     for (field, n) in FIELDS.iter().zip(accepted) {
-        assert!(n > 0, "no value of {field:?} was accepted: the property never reached Caddy with one");
+        assert!(
+            n > 0,
+            "no value of {field:?} was accepted: the property never reached Caddy with one"
+        );
     }
-    eprintln!("accepted values per field: {:?}", FIELDS.iter().zip(accepted).collect::<Vec<_>>());
+    eprintln!(
+        "accepted values per field: {:?}",
+        FIELDS.iter().zip(accepted).collect::<Vec<_>>()
+    );
 }

@@ -51,9 +51,7 @@ fn bare(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with(['#', '@', '<'])
         && !s.contains(|c: char| {
-            c.is_whitespace()
-                || c.is_control()
-                || matches!(c, '"' | '\'' | '`' | '\\' | '{' | '}')
+            c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '`' | '\\' | '{' | '}')
         })
 }
 

@@ -85,7 +85,10 @@ fn pair(m: &Value, h: &Value) -> String {
 /// template produces (another app, server, route key, a route not under a site's hosts).
 pub fn model_of_json(v: &Value) -> Result<Model, String> {
     let top: Vec<&String> = v.as_object().ok_or("not an object")?.keys().collect();
-    if top.iter().any(|k| !["apps", "logging"].contains(&k.as_str())) {
+    if top
+        .iter()
+        .any(|k| !["apps", "logging"].contains(&k.as_str()))
+    {
         return Err(format!("unexpected top-level keys {top:?}"));
     }
     let apps: Vec<&String> = v["apps"].as_object().ok_or("no apps")?.keys().collect();
@@ -96,7 +99,9 @@ pub fn model_of_json(v: &Value) -> Result<Model, String> {
     if servers.keys().any(|k| k != "servers") {
         return Err(format!("unexpected http keys {:?}", servers.keys()));
     }
-    let servers = v["apps"]["http"]["servers"].as_object().ok_or("no servers")?;
+    let servers = v["apps"]["http"]["servers"]
+        .as_object()
+        .ok_or("no servers")?;
     if servers.len() != 1 {
         return Err(format!("{} servers", servers.len()));
     }
@@ -112,7 +117,10 @@ pub fn model_of_json(v: &Value) -> Result<Model, String> {
     let mut sites = BTreeMap::new();
     for r in srv["routes"].as_array().ok_or("no routes")? {
         let keys: Vec<&String> = r.as_object().ok_or("route")?.keys().collect();
-        if keys.iter().any(|k| !["match", "handle", "terminal"].contains(&k.as_str())) {
+        if keys
+            .iter()
+            .any(|k| !["match", "handle", "terminal"].contains(&k.as_str()))
+        {
             return Err(format!("unexpected route keys {keys:?}"));
         }
         let m = r["match"].as_array().ok_or("a route without hosts")?;
@@ -137,7 +145,10 @@ pub fn model_of_json(v: &Value) -> Result<Model, String> {
         let mut pairs = Vec::new();
         for s in sub["routes"].as_array().ok_or("subroutes")? {
             let keys: Vec<&String> = s.as_object().ok_or("subroute")?.keys().collect();
-            if keys.iter().any(|k| !["match", "handle"].contains(&k.as_str())) {
+            if keys
+                .iter()
+                .any(|k| !["match", "handle"].contains(&k.as_str()))
+            {
                 return Err(format!("unexpected subroute keys {keys:?}"));
             }
             for h in s["handle"].as_array().ok_or("subroute handle")? {
@@ -150,7 +161,10 @@ pub fn model_of_json(v: &Value) -> Result<Model, String> {
         }
     }
     // Logs: each named log's writer and the hosts whose logger it is.
-    let names = srv["logs"]["logger_names"].as_object().cloned().unwrap_or_default();
+    let names = srv["logs"]["logger_names"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     let mut logs = Vec::new();
     if let Some(l) = v["logging"]["logs"].as_object() {
         for (name, log) in l {
