@@ -2117,6 +2117,7 @@ mod tests {
             CODE_POSTGRES_VERSION,
             CODE_SINGLE_SERVER,
             CODE_PUBLIC_SITE_PRIVATE_BUCKET,
+            CODE_DUPLICATE_HEADER,
         ];
         assert_eq!(RULES.len(), all.len());
         for c in all {
