@@ -234,7 +234,6 @@ proptest! {
         values in values(),
         log_dir in prop_oneof![Just(None), "/[ -~]{0,10}".prop_map(Some), text().prop_map(Some)],
     ) {
-        caddy_oracle::require_caddy();
         // The log directory: one per spec; refused ones fall back to the default.
         let probe = site(Field::LogFile, "a.log", 0);
         let log_dir = log_dir.filter(|d| accepted(&spec_json(Some(d), std::slice::from_ref(&probe))).ok().flatten().is_some());
