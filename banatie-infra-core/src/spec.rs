@@ -964,9 +964,9 @@ pub struct Site {
     /// A preset of security headers. Default `none`.
     #[serde(default)]
     pub security_headers: HeaderPreset,
-    /// More response headers, set after the preset's and the CORS ones (a name set twice
-    /// keeps its last value): names are RFC 9110 tokens, values have no control
-    /// characters and no `{` or `}` (Caddy placeholders).
+    /// More response headers, set after the preset's and the CORS ones (which they may
+    /// override): names are RFC 9110 tokens, each set once in any case (BI407), values
+    /// have no control characters and no `{` or `}` (Caddy placeholders).
     #[serde(default)]
     pub headers: IndexMap<HeaderName, HeaderValue>,
     /// Cross-origin access for browsers.
