@@ -507,7 +507,10 @@ fn import_keeps_hostile_headers_out_of_the_spec() {
     let yaml = banatie_infra_core::import::to_yaml(&imported.spec);
     let back = load_str(&yaml, Format::Yaml, "imported.yaml").unwrap();
     assert_eq!(back.spec, imported.spec);
-    if !banatie_infra_core::diagnostic::has_errors(&imported.diagnostics) {
-        caddy_oracle::check_spec(&imported.spec).unwrap();
-    }
+    assert!(
+        !banatie_infra_core::diagnostic::has_errors(&imported.diagnostics),
+        "{:#?}",
+        imported.diagnostics
+    );
+    caddy_oracle::check_spec(&imported.spec).unwrap();
 }
