@@ -883,7 +883,12 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
                     (_, _, Err(e)) => c.note(
                         NoteKind::NotMapped,
                         &at,
-                        format!("header `{k}` on `{p}`: {}", e.reason),
+                        format!(
+                            "header `{}` on `{}`: {}",
+                            k.escape_debug(),
+                            p.escape_debug(),
+                            e.reason
+                        ),
                     ),
                     _ => c.note(NoteKind::NotMapped, &at, format!("header `{k}` on `{p}`")),
                 }
@@ -913,7 +918,7 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
                                 c.note(
                                     NoteKind::NotMapped,
                                     &at,
-                                    format!("header `{k}`: {}", e.reason),
+                                    format!("header `{}`: {}", k.escape_debug(), e.reason),
                                 );
                                 None
                             }
