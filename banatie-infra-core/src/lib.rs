@@ -35,8 +35,11 @@ pub mod envfile;
 pub mod environment;
 pub mod images;
 pub mod import;
+pub mod jail;
 pub mod load;
+pub mod lock;
 pub mod render;
+pub mod roots;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod secrets;
@@ -59,6 +62,7 @@ pub fn rules() -> Vec<(Code, Severity, &'static str)> {
         .iter()
         .chain(validate::RULES)
         .chain(audit::RULES)
+        .chain(jail::RULES)
         .copied()
         .collect();
     #[cfg(feature = "docker")]
