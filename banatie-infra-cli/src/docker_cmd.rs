@@ -290,6 +290,16 @@ pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
             DockerCommand::Backup { what, dir, secrets_dir, .. } => {
                 let root = PathBuf::from(spec.stack.root().as_str());
                 let dir = dir.unwrap_or_else(|| root.join(spec.backups.dir.as_str()));
+                // A backup written under the root holds the root's lock, like render and
+                // secrets (a backup directory elsewhere needs none).
+                let _lock = if dir.starts_with(&root) && root.is_dir() {
+                    Some(
+                        banatie_infra_core::lock::RootLock::acquire(&root, "backup")
+                            .map_err(|e| crate::coded(e.to_string(), e.code(), e.help()))?,
+                    )
+                } else {
+                    None
+                };
                 let (bar, report) = progress_bar();
                 let r = match what {
                     BackupWhat::Db => docker::backup_db(&engine, &spec, &dir, &report).await,

@@ -180,7 +180,7 @@ pub fn check(bundle: &Bundle, dir: &Path) -> std::io::Result<Vec<Difference>> {
             out.push(Difference::Changed {
                 path: f.path.clone(),
                 diff: format!(
-                    "{}: differs; it does not start with the banatie-infra header, so it was not written by banatie-infra and is not shown\n",
+                    "{}: differs; it lacks the banatie-infra header, so it was not written by banatie-infra and is not shown\n",
                     f.path
                 ),
             });
@@ -211,13 +211,19 @@ pub fn check(bundle: &Bundle, dir: &Path) -> std::io::Result<Vec<Difference>> {
 }
 
 /// Whether a file on disk may be shown in a diff: when one of the rendered file's first
-/// three lines names banatie-infra (its header), one of the file's on disk must too, so
-/// a copy of another file (`cp secrets.env .env`) is never printed.
+/// three lines names banatie-infra (its header), the file on disk must have that same
+/// line at the same place, so a copy of another file (`cp secrets.env .env`, whose first
+/// line names banatie-infra too) is never printed.
 fn written_by_tool(on_disk: &[u8], rendered: &[u8]) -> bool {
-    let first = |b: &[u8]| {
-        b.split(|&c| c == b'\n')
-            .take(3)
-            .any(|line| String::from_utf8_lossy(line).contains("banatie-infra"))
+    let lines = |b: &[u8]| -> Vec<Vec<u8>> {
+        b.split(|&c| c == b'\n').take(3).map(<[u8]>::to_vec).collect()
     };
-    !first(rendered) || first(on_disk)
+    let (disk, ours) = (lines(on_disk), lines(rendered));
+    match ours
+        .iter()
+        .position(|l| String::from_utf8_lossy(l).contains("banatie-infra"))
+    {
+        Some(k) => disk.get(k) == ours.get(k),
+        None => true,
+    }
 }
