@@ -22,3 +22,4 @@ out="$(cargo test --release --locked -p banatie-infra-core --test properties 2>&
 }
 printf '%s\n' "$out" | grep -E '^test |test result'
 echo "property run: $PROPTEST_CASES cases passed in $(($(date +%s) - start)) s ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+PROPTEST_CASES="$PROPTEST_CASES" cargo test --release --locked -p banatie-infra-core --test attacks_jail 2>&1 | grep -E "^test property|test result" # the jail property (tests/attacks_jail.rs)

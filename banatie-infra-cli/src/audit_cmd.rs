@@ -157,9 +157,8 @@ pub(crate) fn run_import(args: ImportArgs) -> Result<(), Failure> {
         eprintln!("  {n}");
     }
     let yaml = banatie_infra_core::import::to_yaml(&imported.spec);
-    banatie_infra_core::roots::check_import_output(&input, &args.output).map_err(|e| {
-        crate::coded(e.to_string(), e.code(), e.help())
-    })?;
+    banatie_infra_core::roots::check_import_output(&input, &args.output)
+        .map_err(|e| crate::coded(e.to_string(), e.code(), e.help()))?;
     banatie_infra_core::bundle::atomic_write(&args.output, yaml.as_bytes(), 0o644).map_err(
         |e| {
             let (code, help) = crate::io_code(&e);

@@ -314,7 +314,11 @@ fn cmd_validate(file: &Path, format: OutputFormat) -> Result<(), Failure> {
 }
 
 /// A failure with the code and help of a core error, when it has them.
-pub(crate) fn coded(message: String, code: Option<banatie_infra_core::Code>, help: Option<String>) -> Failure {
+pub(crate) fn coded(
+    message: String,
+    code: Option<banatie_infra_core::Code>,
+    help: Option<String>,
+) -> Failure {
     match code {
         Some(code) => Failure::Coded {
             code,
@@ -456,7 +460,8 @@ fn cmd_secrets(file: &Path, dir: &Path, force: bool) -> Result<(), Failure> {
         return Err(Failure::Findings);
     }
     check_root(dir, force)?;
-    let r = secrets::ensure(&loaded.spec, dir).map_err(|e| coded(e.to_string(), e.code(), e.help()))?;
+    let r =
+        secrets::ensure(&loaded.spec, dir).map_err(|e| coded(e.to_string(), e.code(), e.help()))?;
     let mut text = String::new();
     for (label, names) in [
         ("generated", &r.generated),

@@ -56,8 +56,12 @@ pub fn write(bundle: &Bundle, dir: &Path) -> Result<Vec<(String, WriteOutcome)>,
             ),
         ));
     }
-    crate::roots::refuse_system_root(dir)
-        .map_err(|e| err(dir, std::io::Error::new(std::io::ErrorKind::PermissionDenied, e)))?;
+    crate::roots::refuse_system_root(dir).map_err(|e| {
+        err(
+            dir,
+            std::io::Error::new(std::io::ErrorKind::PermissionDenied, e),
+        )
+    })?;
     let root = Root::create(dir).map_err(|e| err(dir, e.into()))?;
     let lock = crate::lock::RootLock::acquire_in(&root, "render", crate::lock::default_wait())
         .map_err(|e| err(&dir.join(crate::lock::LOCK_FILE), std::io::Error::other(e)))?;
@@ -79,15 +83,12 @@ pub fn write(bundle: &Bundle, dir: &Path) -> Result<Vec<(String, WriteOutcome)>,
 /// through. On error the temporary file is removed and `path` is unchanged.
 pub fn atomic_write(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
     let parent = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("{}: not a file name", path.display()),
-            )
-        })?;
+    let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{}: not a file name", path.display()),
+        )
+    })?;
     let root = Root::open(parent)?;
     root.write(name, contents, mode)?;
     Ok(())
@@ -138,9 +139,7 @@ pub enum Difference {
 pub fn check(bundle: &Bundle, dir: &Path) -> std::io::Result<Vec<Difference>> {
     let root = match Root::open(dir) {
         Ok(r) => Some(r),
-        Err(JailError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            None
-        }
+        Err(JailError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e.into()),
     };
     let mut out = Vec::new();
@@ -157,7 +156,11 @@ pub fn check(bundle: &Bundle, dir: &Path) -> std::io::Result<Vec<Difference>> {
                 continue;
             }
             Node::Unsafe { path, what } => {
-                let rel = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap_or(&path)
+                    .display()
+                    .to_string();
                 out.push(Difference::NotRegular {
                     path: f.path.clone(),
                     found: format!("{rel} is {what}, not written by banatie-infra"),
@@ -216,7 +219,10 @@ pub fn check(bundle: &Bundle, dir: &Path) -> std::io::Result<Vec<Difference>> {
 /// line names banatie-infra too) is never printed.
 fn written_by_tool(on_disk: &[u8], rendered: &[u8]) -> bool {
     let lines = |b: &[u8]| -> Vec<Vec<u8>> {
-        b.split(|&c| c == b'\n').take(3).map(<[u8]>::to_vec).collect()
+        b.split(|&c| c == b'\n')
+            .take(3)
+            .map(<[u8]>::to_vec)
+            .collect()
     };
     let (disk, ours) = (lines(on_disk), lines(rendered));
     match ours

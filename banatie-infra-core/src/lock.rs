@@ -267,6 +267,9 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink("/etc/passwd", t.path().join(LOCK_FILE)).unwrap();
         let e = RootLock::acquire(t.path(), "render").unwrap_err();
-        assert!(matches!(e, LockError::Jail(JailError::Symlink { .. })), "{e}");
+        assert!(
+            matches!(e, LockError::Jail(JailError::Symlink { .. })),
+            "{e}"
+        );
     }
 }

@@ -44,7 +44,13 @@ fn jail_error(e: &std::io::Error) -> Option<&JailError> {
 #[test]
 fn write_refuses_symlinks_below_the_root() {
     let b = bundle_();
-    for p in ["scripts", "caddy", ".env", "caddy/Caddyfile", "scripts/prepare-host.sh"] {
+    for p in [
+        "scripts",
+        "caddy",
+        ".env",
+        "caddy/Caddyfile",
+        "scripts/prepare-host.sh",
+    ] {
         let t = tempfile::tempdir().unwrap();
         let out = t.path().join("out");
         let outside = t.path().join("outside");
@@ -66,7 +72,10 @@ fn write_refuses_symlinks_below_the_root() {
         );
         assert_eq!(jail_error(&e.source).unwrap().code().unwrap().0, "BI701");
         assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 1, "{p}");
-        assert_eq!(std::fs::read_to_string(outside.join("keep")).unwrap(), "keep\n");
+        assert_eq!(
+            std::fs::read_to_string(outside.join("keep")).unwrap(),
+            "keep\n"
+        );
         assert!(target.is_symlink(), "{p}: replaced");
     }
 }
@@ -77,8 +86,14 @@ fn atomic_write_refuses_a_symlink_at_its_final_name() {
     std::fs::write(t.path().join("input.yml"), "mine\n").unwrap();
     std::os::unix::fs::symlink("input.yml", t.path().join("spec.yaml")).unwrap();
     let e = bundle::atomic_write(&t.path().join("spec.yaml"), b"new\n", 0o644).unwrap_err();
-    assert!(matches!(jail_error(&e), Some(JailError::Symlink { .. })), "{e}");
-    assert_eq!(std::fs::read_to_string(t.path().join("input.yml")).unwrap(), "mine\n");
+    assert!(
+        matches!(jail_error(&e), Some(JailError::Symlink { .. })),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(t.path().join("input.yml")).unwrap(),
+        "mine\n"
+    );
     bundle::atomic_write(&t.path().join("new.yaml"), b"new\n", 0o640).unwrap();
     let m = std::fs::metadata(t.path().join("new.yaml")).unwrap();
     assert_eq!(m.permissions().mode() & 0o777, 0o640);
@@ -148,7 +163,10 @@ fn secrets_env_must_be_a_regular_file() {
         secrets::read_value(&d, "POSTGRES_PASSWORD"),
         Err(SecretsError::NotAFile(_))
     ));
-    assert_eq!(std::fs::read_to_string(&target).unwrap(), "POSTGRES_PASSWORD=x\n");
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "POSTGRES_PASSWORD=x\n"
+    );
     let f = t.path().join("b");
     std::fs::create_dir(&f).unwrap();
     assert!(std::process::Command::new("mkfifo")
@@ -173,7 +191,10 @@ fn the_library_refuses_system_roots() {
     let b = bundle_();
     for root in ["/", "/etc", "/usr/lib"] {
         let e = bundle::write(&b, Path::new(root)).unwrap_err();
-        let r = e.source.get_ref().and_then(|i| i.downcast_ref::<RootError>());
+        let r = e
+            .source
+            .get_ref()
+            .and_then(|i| i.downcast_ref::<RootError>());
         assert!(matches!(r, Some(RootError::System { .. })), "{root}: {e}");
         let e = secrets::ensure(&spec(), Path::new(root)).unwrap_err();
         assert_eq!(e.code().map(|c| c.0), Some("BI702"), "{root}: {e}");

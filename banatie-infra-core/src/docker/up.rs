@@ -250,7 +250,9 @@ fn read_env(root: &Path, name: &str) -> Result<Vec<(String, String)>, UpError> {
         path: path.clone(),
         reason,
     };
-    let missing = |e: String| fail(format!("{e}: run `banatie-infra render SPEC -o {0}` and `banatie-infra secrets SPEC --dir {0}` first", root.display()));
+    let missing = |e: String| {
+        fail(format!("{e}: run `banatie-infra render SPEC -o {0}` and `banatie-infra secrets SPEC --dir {0}` first", root.display()))
+    };
     // Read through the root's handle: a symlink or FIFO there is refused, never followed.
     let node = Root::open(root)
         .and_then(|r| r.read(name, crate::jail::READ_LIMIT))
