@@ -376,6 +376,26 @@ impl Root {
         })
     }
 
+    /// Refuses a directory path `rel` below the root with a symlink (or a non-directory)
+    /// for one of its components; a missing component is fine. For callers that then use
+    /// the path by name (the backup directory under the root): it checks, it does not
+    /// hold the directory open. Errors: [`JailError::Symlink`], [`JailError::NotRegular`],
+    /// [`JailError::Outside`], [`JailError::Io`].
+    pub fn check_dir(&self, rel: &str) -> Result<(), JailError> {
+        let dirs = components(rel).ok_or_else(|| JailError::Outside {
+            path: self.path.join(rel),
+        })?;
+        match self.walk(&dirs, false)? {
+            Walk::Dir(_) | Walk::Missing => Ok(()),
+            Walk::Unsafe(path, FileType::Symlink) => Err(JailError::Symlink { path }),
+            Walk::Unsafe(path, t) => Err(JailError::NotRegular {
+                path,
+                what: describe(t).into(),
+                expected: "a directory",
+            }),
+        }
+    }
+
     /// Writes `contents` at the bundle path `rel` with `mode`, atomically (see the module
     /// docs), creating missing directories (0755). A file that already has these contents
     /// and mode is left alone ([`WriteOutcome::Unchanged`]).
@@ -474,6 +494,19 @@ mod tests {
             assert!(components(p).is_none(), "{p}");
         }
         assert_eq!(components("a/b").unwrap(), ["a", "b"]);
+    }
+
+    #[test]
+    fn check_dir_refuses_a_symlinked_component() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir(t.path().join("real")).unwrap();
+        std::os::unix::fs::symlink("/tmp", t.path().join("backups")).unwrap();
+        let root = Root::open(t.path()).unwrap();
+        root.check_dir("real").unwrap();
+        root.check_dir("real/missing/deeper").unwrap();
+        for p in ["backups", "backups/db", "real/../backups"] {
+            assert!(root.check_dir(p).is_err(), "{p}");
+        }
     }
 
     #[test]
