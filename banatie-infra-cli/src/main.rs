@@ -459,7 +459,8 @@ fn cmd_secrets(file: &Path, dir: &Path, force: bool) -> Result<(), Failure> {
         );
         return Err(Failure::Findings);
     }
-    check_root(dir, force)?;
+    banatie_infra_core::roots::check_secrets_dir(dir, force)
+        .map_err(|e| coded(e.to_string(), e.code(), e.help()))?;
     let r =
         secrets::ensure(&loaded.spec, dir).map_err(|e| coded(e.to_string(), e.code(), e.help()))?;
     let mut text = String::new();

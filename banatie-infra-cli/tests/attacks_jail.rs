@@ -352,6 +352,12 @@ fn a_non_empty_directory_that_is_no_bundle_needs_force() {
         std::fs::read_to_string(hand.join("docker-compose.yml")).unwrap(),
         "services: {}\n"
     );
+    // `secrets` may complete its secrets.env (it writes nothing else).
+    let o = run(&["secrets", SPEC, "--dir", s(&hand)]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(std::fs::read_to_string(hand.join("secrets.env"))
+        .unwrap()
+        .starts_with("A=b\n"));
 
     // --force writes; the directory is a bundle from then on.
     let o = run(&["render", SPEC, "-o", s(&d), "--force"]);

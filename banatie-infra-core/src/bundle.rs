@@ -63,8 +63,9 @@ pub fn write(bundle: &Bundle, dir: &Path) -> Result<Vec<(String, WriteOutcome)>,
         )
     })?;
     let root = Root::create(dir).map_err(|e| err(dir, e.into()))?;
-    let lock = crate::lock::RootLock::acquire_in(&root, "render", crate::lock::default_wait())
-        .map_err(|e| err(&dir.join(crate::lock::LOCK_FILE), std::io::Error::other(e)))?;
+    let lock =
+        crate::lock::RootLock::acquire_if_writable(&root, "render", crate::lock::default_wait())
+            .map_err(|e| err(&dir.join(crate::lock::LOCK_FILE), std::io::Error::other(e)))?;
     let mut out = Vec::new();
     for f in &bundle.files {
         let outcome = root

@@ -231,6 +231,37 @@ impl RootLock {
         Ok(RootLock { file, path })
     }
 
+    /// Like [`RootLock::acquire_in`], but `Ok(None)` when the lock file cannot be created
+    /// because the root is read-only or not writable by this user: then no run of this
+    /// user can write under the root either (every write is a rename in a directory of
+    /// it), so there is nothing to serialize, and an up-to-date root can still be checked
+    /// and reported on.
+    pub fn acquire_if_writable(
+        root: &Root,
+        verb: &str,
+        wait: Duration,
+    ) -> Result<Option<RootLock>, LockError> {
+        match Self::acquire_in(root, verb, wait) {
+            Ok(l) => Ok(Some(l)),
+            Err(LockError::Jail(JailError::Io { source, .. }))
+                if source.kind() == std::io::ErrorKind::ReadOnlyFilesystem
+                    || (source.kind() == std::io::ErrorKind::PermissionDenied
+                        // A lock file we may not open in a directory we may write (say,
+                        // another user's) is no reason to go on unlocked.
+                        && rustix::fs::accessat(
+                            root.fd(),
+                            ".",
+                            rustix::fs::Access::WRITE_OK,
+                            rustix::fs::AtFlags::empty(),
+                        )
+                        .is_err()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The lock file.
     pub fn path(&self) -> &Path {
         &self.path

@@ -275,6 +275,20 @@ pub fn check_output_root(path: &Path, force: bool) -> Result<(), RootError> {
     })
 }
 
+/// [`check_output_root`] for `banatie-infra secrets`, which writes only `secrets.env`: a
+/// directory that already has a regular `secrets.env` (a hand-written deployment's, to be
+/// completed) is accepted too.
+pub fn check_secrets_dir(path: &Path, force: bool) -> Result<(), RootError> {
+    refuse_system_root(path)?;
+    let has_secrets = Root::open(path)
+        .and_then(|r| r.read(crate::render::SECRETS_FILE, crate::jail::READ_LIMIT))
+        .is_ok_and(|n| matches!(n, Node::File { .. }));
+    if force || has_secrets {
+        return Ok(());
+    }
+    check_output_root(path, false)
+}
+
 /// Refuses an `import` output that is one of the files the import reads: the files named
 /// in `input` and every file the audit reads for it (Compose files, env files,
 /// Caddyfiles, scripts), compared by (device, inode) with `output` (symlinks followed).

@@ -131,8 +131,9 @@ pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
         path: dir.to_owned(),
         source: e.into(),
     })?;
-    let _lock = crate::lock::RootLock::acquire_in(&root, "secrets", crate::lock::default_wait())
-        .map_err(SecretsError::Locked)?;
+    let _lock =
+        crate::lock::RootLock::acquire_if_writable(&root, "secrets", crate::lock::default_wait())
+            .map_err(SecretsError::Locked)?;
     let existing = read_checked(&root, &path)?.map(|(text, _)| text);
     let io = |source| SecretsError::Io {
         path: path.clone(),
