@@ -346,8 +346,8 @@ pub(crate) fn io_code(e: &std::io::Error) -> (Option<banatie_infra_core::Code>, 
 
 /// Refuses an output root that is a system directory, or a non-empty non-bundle one
 /// unless `force` (BI702, BI703).
-pub(crate) fn check_root(dir: &Path, force: bool) -> Result<(), Failure> {
-    banatie_infra_core::roots::check_output_root(dir, force)
+pub(crate) fn check_root(dir: &Path, force: bool, spec: &Path) -> Result<(), Failure> {
+    banatie_infra_core::roots::check_output_root(dir, force, &[spec])
         .map_err(|e| coded(e.to_string(), e.code(), e.help()))
 }
 
@@ -426,7 +426,7 @@ fn cmd_render(file: &Path, output: &Path, check: bool, force: bool) -> Result<()
         );
         return Err(Failure::Findings);
     }
-    check_root(output, force)?;
+    check_root(output, force, file)?;
     let written = bundle::write(&bundle, output).map_err(|e| {
         let (code, help) = io_code(&e.source);
         coded(e.to_string(), code, help)
@@ -459,7 +459,7 @@ fn cmd_secrets(file: &Path, dir: &Path, force: bool) -> Result<(), Failure> {
         );
         return Err(Failure::Findings);
     }
-    banatie_infra_core::roots::check_secrets_dir(dir, force)
+    banatie_infra_core::roots::check_secrets_dir(dir, force, &[file])
         .map_err(|e| coded(e.to_string(), e.code(), e.help()))?;
     let r =
         secrets::ensure(&loaded.spec, dir).map_err(|e| coded(e.to_string(), e.code(), e.help()))?;

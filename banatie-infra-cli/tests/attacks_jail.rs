@@ -366,6 +366,14 @@ fn a_non_empty_directory_that_is_no_bundle_needs_force() {
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert_eq!(std::fs::read_to_string(d.join("README")).unwrap(), "mine\n");
 
+    // The spec being rendered may live in its root.
+    let with_spec = t.path().join("with-spec");
+    std::fs::create_dir(&with_spec).unwrap();
+    std::fs::copy(repo().join(SPEC), with_spec.join("spec.yaml")).unwrap();
+    let spec_path = with_spec.join("spec.yaml");
+    let o = run(&["render", s(&spec_path), "-o", s(&with_spec)]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+
     // secrets first, render after: a directory with only secrets.env is a bundle's.
     let fresh = t.path().join("fresh");
     let o = run(&["secrets", SPEC, "--dir", s(&fresh)]);

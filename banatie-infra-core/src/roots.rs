@@ -236,8 +236,10 @@ pub fn is_bundle_dir(dir: &Path) -> Result<bool, RootError> {
 
 /// Checks that `path` may be written as a deployment root: not a system directory
 /// ([`refuse_system_root`]), and missing, empty, or a bundle ([`is_bundle_dir`]) unless
-/// `force`. Errors: [`RootError::System`], [`RootError::Foreign`], [`RootError::Io`].
-pub fn check_output_root(path: &Path, force: bool) -> Result<(), RootError> {
+/// `force`. Entries that are one of the files in `own` (the spec being rendered, which
+/// may live in its root), compared by device and inode, do not count.
+/// Errors: [`RootError::System`], [`RootError::Foreign`], [`RootError::Io`].
+pub fn check_output_root(path: &Path, force: bool, own: &[&Path]) -> Result<(), RootError> {
     refuse_system_root(path)?;
     if force {
         return Ok(());
@@ -252,22 +254,25 @@ pub fn check_output_root(path: &Path, force: bool) -> Result<(), RootError> {
             })
         }
     };
+    let own: Vec<(u64, u64)> = own
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| (m.dev(), m.ino()))
+        .collect();
     let names: Vec<String> = entries
         .filter_map(|e| {
-            Some(
-                e.ok()?
-                    .file_name()
-                    .to_string_lossy()
-                    .escape_debug()
-                    .to_string(),
-            )
+            let e = e.ok()?;
+            let m = e.metadata().ok()?;
+            if own.contains(&(m.dev(), m.ino())) {
+                return None;
+            }
+            Some(e.file_name().to_string_lossy().escape_debug().to_string())
         })
         .collect();
     if names.is_empty() || is_bundle_dir(path)? {
         return Ok(());
     }
-    let mut example = names.iter().min().cloned().unwrap_or_default();
-    example = format!("`{example}`");
+    let example = format!("`{}`", names.iter().min().cloned().unwrap_or_default());
     Err(RootError::Foreign {
         path: path.to_owned(),
         entries: names.len(),
@@ -278,7 +283,7 @@ pub fn check_output_root(path: &Path, force: bool) -> Result<(), RootError> {
 /// [`check_output_root`] for `banatie-infra secrets`, which writes only `secrets.env`: a
 /// directory that already has a regular `secrets.env` (a hand-written deployment's, to be
 /// completed) is accepted too.
-pub fn check_secrets_dir(path: &Path, force: bool) -> Result<(), RootError> {
+pub fn check_secrets_dir(path: &Path, force: bool, own: &[&Path]) -> Result<(), RootError> {
     refuse_system_root(path)?;
     let has_secrets = Root::open(path)
         .and_then(|r| r.read(crate::render::SECRETS_FILE, crate::jail::READ_LIMIT))
@@ -286,7 +291,7 @@ pub fn check_secrets_dir(path: &Path, force: bool) -> Result<(), RootError> {
     if force || has_secrets {
         return Ok(());
     }
-    check_output_root(path, false)
+    check_output_root(path, false, own)
 }
 
 /// Refuses an `import` output that is one of the files the import reads: the files named
