@@ -24,3 +24,4 @@ printf '%s\n' "$out" | grep -E '^test |test result'
 echo "property run: $PROPTEST_CASES cases passed in $(($(date +%s) - start)) s ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))"
 # The Caddyfile's property, `caddy adapt` as the oracle (banatie-infra-core/tests/properties_caddy.rs).
 start=$(date +%s); cargo test --release --locked -p banatie-infra-core --test properties_caddy 2>&1 | grep -E '^test |test result|panicked|FAILED'; echo "caddy property run: $PROPTEST_CASES cases in $(($(date +%s) - start)) s"
+PROPTEST_CASES="$PROPTEST_CASES" cargo test --release --locked -p banatie-infra-core --test attacks_jail 2>&1 | grep -E "^test property|test result" # the jail property (tests/attacks_jail.rs)

@@ -157,8 +157,14 @@ pub(crate) fn run_import(args: ImportArgs) -> Result<(), Failure> {
         eprintln!("  {n}");
     }
     let yaml = banatie_infra_core::import::to_yaml(&imported.spec);
-    banatie_infra_core::bundle::atomic_write(&args.output, yaml.as_bytes(), 0o644)
-        .map_err(|e| Failure::Input(format!("{}: {e}", args.output.display())))?;
+    banatie_infra_core::roots::check_import_output(&input, &args.output)
+        .map_err(|e| crate::coded(e.to_string(), e.code(), e.help()))?;
+    banatie_infra_core::bundle::atomic_write(&args.output, yaml.as_bytes(), 0o644).map_err(
+        |e| {
+            let (code, help) = crate::io_code(&e);
+            crate::coded(format!("{}: {e}", args.output.display()), code, help)
+        },
+    )?;
     let name = args.output.display().to_string();
     // Validate what was written, with positions in it.
     let mut diags = imported.diagnostics.clone();

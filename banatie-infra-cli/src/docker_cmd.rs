@@ -290,6 +290,29 @@ pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
             DockerCommand::Backup { what, dir, secrets_dir, .. } => {
                 let root = PathBuf::from(spec.stack.root().as_str());
                 let dir = dir.unwrap_or_else(|| root.join(spec.backups.dir.as_str()));
+                // A backup written under the root holds the root's lock, like render and
+                // secrets (a backup directory elsewhere needs none).
+                // No symlink between the root and the backup directory is followed.
+                let _lock = if dir.starts_with(&root) && root.is_dir() {
+                    let lock = banatie_infra_core::lock::RootLock::acquire(&root, "backup")
+                        .map_err(|e| crate::coded(e.to_string(), e.code(), e.help()))?;
+                    let rel = dir
+                        .strip_prefix(&root)
+                        .unwrap_or(&dir)
+                        .components()
+                        .filter(|c| !matches!(c, std::path::Component::CurDir))
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    if !rel.is_empty() {
+                        banatie_infra_core::jail::Root::open(&root)
+                            .and_then(|r| r.check_dir(&rel))
+                            .map_err(|e| crate::coded(e.to_string(), e.code(), e.help()))?;
+                    }
+                    Some(lock)
+                } else {
+                    None
+                };
                 let (bar, report) = progress_bar();
                 let r = match what {
                     BackupWhat::Db => docker::backup_db(&engine, &spec, &dir, &report).await,

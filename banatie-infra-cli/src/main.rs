@@ -64,6 +64,9 @@ enum Command {
         /// Do not write: exit 1 and show a diff when the files on disk differ.
         #[arg(long)]
         check: bool,
+        /// Write into an existing non-empty directory that holds no bundle (BI703).
+        #[arg(long)]
+        force: bool,
     },
     /// Create or complete DIR/secrets.env (mode 0600); never prints a value.
     Secrets {
@@ -72,6 +75,9 @@ enum Command {
         /// The directory of secrets.env (the deployment root).
         #[arg(long)]
         dir: PathBuf,
+        /// Write into an existing non-empty directory that holds no bundle (BI703).
+        #[arg(long)]
+        force: bool,
     },
     /// Print the JSON Schema of the spec.
     Schema,
@@ -94,6 +100,15 @@ enum Failure {
     Findings,
     /// The input cannot be read, or a write failed (exit 2).
     Input(String),
+    /// Like `Input`, with a diagnostic code and a help line (exit 2).
+    Coded {
+        /// The code, for example `BI701`.
+        code: banatie_infra_core::Code,
+        /// What is wrong.
+        message: String,
+        /// How to fix it.
+        help: Option<String>,
+    },
     /// A command run for the user exited with this code (exec); already printed.
     #[cfg_attr(not(feature = "docker"), allow(dead_code))]
     Exit(u8),
@@ -103,7 +118,7 @@ impl Failure {
     fn exit_code(&self) -> u8 {
         match self {
             Self::Findings => 1,
-            Self::Input(_) => 2,
+            Self::Input(_) | Self::Coded { .. } => 2,
             Self::Exit(code) => *code,
         }
     }
@@ -136,8 +151,19 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            if let Failure::Input(msg) = &f {
-                eprintln!("error: {msg}");
+            match &f {
+                Failure::Input(msg) => eprintln!("error: {msg}"),
+                Failure::Coded {
+                    code,
+                    message,
+                    help,
+                } => {
+                    eprintln!("error[{code}]: {message}");
+                    if let Some(h) = help {
+                        eprintln!("  = help: {h}");
+                    }
+                }
+                _ => {}
             }
             ExitCode::from(f.exit_code())
         }
@@ -164,8 +190,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             file,
             output,
             check,
-        } => cmd_render(&file, &output, check),
-        Command::Secrets { file, dir } => cmd_secrets(&file, &dir),
+            force,
+        } => cmd_render(&file, &output, check, force),
+        Command::Secrets { file, dir, force } => cmd_secrets(&file, &dir, force),
         Command::Audit(args) => audit_cmd::run_audit(args),
         Command::Import(args) => audit_cmd::run_import(args),
         Command::Schema => {
@@ -286,7 +313,45 @@ fn cmd_validate(file: &Path, format: OutputFormat) -> Result<(), Failure> {
     }
 }
 
-fn cmd_render(file: &Path, output: &Path, check: bool) -> Result<(), Failure> {
+/// A failure with the code and help of a core error, when it has them.
+pub(crate) fn coded(
+    message: String,
+    code: Option<banatie_infra_core::Code>,
+    help: Option<String>,
+) -> Failure {
+    match code {
+        Some(code) => Failure::Coded {
+            code,
+            message,
+            help,
+        },
+        None => Failure::Input(message),
+    }
+}
+
+/// The code and help of the jail, root or lock error inside an I/O error, if any.
+pub(crate) fn io_code(e: &std::io::Error) -> (Option<banatie_infra_core::Code>, Option<String>) {
+    use banatie_infra_core::{jail::JailError, lock::LockError, roots::RootError};
+    let inner = e.get_ref();
+    if let Some(j) = inner.and_then(|i| i.downcast_ref::<JailError>()) {
+        (j.code(), j.help())
+    } else if let Some(r) = inner.and_then(|i| i.downcast_ref::<RootError>()) {
+        (r.code(), r.help())
+    } else if let Some(l) = inner.and_then(|i| i.downcast_ref::<LockError>()) {
+        (l.code(), l.help())
+    } else {
+        (None, None)
+    }
+}
+
+/// Refuses an output root that is a system directory, or a non-empty non-bundle one
+/// unless `force` (BI702, BI703).
+pub(crate) fn check_root(dir: &Path, force: bool, spec: &Path) -> Result<(), Failure> {
+    banatie_infra_core::roots::check_output_root(dir, force, &[spec])
+        .map_err(|e| coded(e.to_string(), e.code(), e.help()))
+}
+
+fn cmd_render(file: &Path, output: &Path, check: bool, force: bool) -> Result<(), Failure> {
     let loaded = load_spec(file, OutputFormat::Human)?;
     let bundle = match render::render(&loaded.spec) {
         Ok(b) => b,
@@ -319,8 +384,12 @@ fn cmd_render(file: &Path, output: &Path, check: bool) -> Result<(), Failure> {
         );
     }
     if check {
-        let diffs = bundle::check(&bundle, output)
-            .map_err(|e| Failure::Input(format!("{}: {e}", output.display())))?;
+        banatie_infra_core::roots::refuse_system_root(output)
+            .map_err(|e| coded(e.to_string(), e.code(), e.help()))?;
+        let diffs = bundle::check(&bundle, output).map_err(|e| {
+            let (code, help) = io_code(&e);
+            coded(format!("{}: {e}", output.display()), code, help)
+        })?;
         if diffs.is_empty() {
             eprintln!(
                 "{}: up to date ({} files)",
@@ -336,6 +405,10 @@ fn cmd_render(file: &Path, output: &Path, check: bool) -> Result<(), Failure> {
                     text.push_str(&format!("missing: {path}\n"))
                 }
                 bundle::Difference::Changed { diff, .. } => text.push_str(diff),
+                bundle::Difference::NotRegular { path, found } => text.push_str(&format!(
+                    "unsafe: {path}: {found}; contents not read [{}]\n",
+                    banatie_infra_core::jail::CODE_UNSAFE_PATH
+                )),
                 bundle::Difference::Mode {
                     path,
                     actual,
@@ -353,7 +426,11 @@ fn cmd_render(file: &Path, output: &Path, check: bool) -> Result<(), Failure> {
         );
         return Err(Failure::Findings);
     }
-    let written = bundle::write(&bundle, output).map_err(|e| Failure::Input(e.to_string()))?;
+    check_root(output, force, file)?;
+    let written = bundle::write(&bundle, output).map_err(|e| {
+        let (code, help) = io_code(&e.source);
+        coded(e.to_string(), code, help)
+    })?;
     let mut text = String::new();
     for (path, outcome) in &written {
         let what = match outcome {
@@ -367,7 +444,7 @@ fn cmd_render(file: &Path, output: &Path, check: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-fn cmd_secrets(file: &Path, dir: &Path) -> Result<(), Failure> {
+fn cmd_secrets(file: &Path, dir: &Path, force: bool) -> Result<(), Failure> {
     let loaded = load_spec(file, OutputFormat::Human)?;
     let diags = validate::validate(&loaded.spec);
     if has_errors(&diags) {
@@ -382,7 +459,10 @@ fn cmd_secrets(file: &Path, dir: &Path) -> Result<(), Failure> {
         );
         return Err(Failure::Findings);
     }
-    let r = secrets::ensure(&loaded.spec, dir).map_err(|e| Failure::Input(e.to_string()))?;
+    banatie_infra_core::roots::check_secrets_dir(dir, force, &[file])
+        .map_err(|e| coded(e.to_string(), e.code(), e.help()))?;
+    let r =
+        secrets::ensure(&loaded.spec, dir).map_err(|e| coded(e.to_string(), e.code(), e.help()))?;
     let mut text = String::new();
     for (label, names) in [
         ("generated", &r.generated),

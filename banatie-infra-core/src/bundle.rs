@@ -5,12 +5,10 @@
 //! one, never a partial file. Unchanged files are not rewritten. `secrets.env` is never
 //! part of a bundle, so writing one never touches secrets.
 
-use std::fs;
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::render::{Bundle, File, SECRETS_FILE};
+use crate::jail::{JailError, Node, Root};
+use crate::render::{Bundle, SECRETS_FILE};
 
 /// What happened to one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,74 +32,66 @@ pub struct WriteError {
     pub source: std::io::Error,
 }
 
-/// Writes every file of `bundle` under `dir` (created if missing). Returns each file's
-/// relative path and outcome, in bundle order.
+/// Writes every file of `bundle` under `dir` (created if missing), under the root's lock
+/// ([`crate::lock::RootLock`], waiting at most [`crate::lock::default_wait`]), through
+/// [`crate::jail::Root`]: no symlink below `dir` is followed. Returns each file's relative
+/// path and outcome, in bundle order.
 ///
-/// Errors: [`WriteError`] on the first file that cannot be written; a bundle that names
-/// `secrets.env` is refused with `PermissionDenied`.
+/// Errors: [`WriteError`] on the first file that cannot be written; its `source` wraps a
+/// [`crate::jail::JailError`] (a symlink or FIFO at a bundle path, BI701), a
+/// [`crate::roots::RootError`] (`dir` is `/` or a system directory, BI702) or a
+/// [`crate::lock::LockError`] (BI705), reachable with `source.get_ref()` and
+/// `downcast_ref`. A bundle that names `secrets.env` is refused with `PermissionDenied`.
 pub fn write(bundle: &Bundle, dir: &Path) -> Result<Vec<(String, WriteOutcome)>, WriteError> {
+    let err = |path: &Path, source: std::io::Error| WriteError {
+        path: path.to_owned(),
+        source,
+    };
+    if let Some(f) = bundle.files.iter().find(|f| f.path == SECRETS_FILE) {
+        return Err(err(
+            &dir.join(&f.path),
+            std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                "a bundle never writes secrets.env",
+            ),
+        ));
+    }
+    crate::roots::refuse_system_root(dir).map_err(|e| {
+        err(
+            dir,
+            std::io::Error::new(std::io::ErrorKind::PermissionDenied, e),
+        )
+    })?;
+    let root = Root::create(dir).map_err(|e| err(dir, e.into()))?;
+    let lock =
+        crate::lock::RootLock::acquire_if_writable(&root, "render", crate::lock::default_wait())
+            .map_err(|e| err(&dir.join(crate::lock::LOCK_FILE), std::io::Error::other(e)))?;
     let mut out = Vec::new();
     for f in &bundle.files {
-        let path = dir.join(&f.path);
-        if f.path == SECRETS_FILE {
-            return Err(WriteError {
-                path,
-                source: std::io::Error::new(
-                    std::io::ErrorKind::PermissionDenied,
-                    "a bundle never writes secrets.env",
-                ),
-            });
-        }
-        let outcome = write_file(&path, f).map_err(|source| WriteError {
-            path: path.clone(),
-            source,
-        })?;
+        let outcome = root
+            .write(&f.path, &f.contents, f.mode)
+            .map_err(|e| err(&dir.join(&f.path), e.into()))?;
         out.push((f.path.clone(), outcome));
     }
+    drop(lock);
     Ok(out)
-}
-
-fn write_file(path: &Path, f: &File) -> std::io::Result<WriteOutcome> {
-    let outcome = match fs::symlink_metadata(path) {
-        Ok(meta) => {
-            if meta.file_type().is_file()
-                && meta.permissions().mode() & 0o7777 == f.mode
-                && fs::read(path)? == f.contents
-            {
-                return Ok(WriteOutcome::Unchanged);
-            }
-            WriteOutcome::Updated
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => WriteOutcome::Created,
-        Err(e) => return Err(e),
-    };
-    let parent = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(parent)?;
-    atomic_write(path, &f.contents, f.mode)?;
-    Ok(outcome)
 }
 
 /// Writes `contents` to `path` atomically: a temporary file in the same directory, created
 /// with `mode` (never wider at any moment), written, fsynced, renamed over `path`, and the
-/// directory fsynced. On error the temporary file is removed and `path` is unchanged.
+/// directory fsynced; through [`crate::jail::Root`] opened on the parent directory, so a
+/// symlink (or FIFO, directory, ...) at `path` is refused rather than replaced or written
+/// through. On error the temporary file is removed and `path` is unchanged.
 pub fn atomic_write(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
     let parent = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    // tempfile creates the file with mode 0600 (O_EXCL); narrowing or widening to `mode`
-    // happens before any byte is written.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .permissions(fs::Permissions::from_mode(0o600))
-        .tempfile_in(parent)?;
-    tmp.as_file()
-        .set_permissions(fs::Permissions::from_mode(mode))?;
-    tmp.write_all(contents)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    if let Ok(d) = fs::File::open(parent) {
-        d.sync_all().ok();
-    }
+    let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{}: not a file name", path.display()),
+        )
+    })?;
+    let root = Root::open(parent)?;
+    root.write(name, contents, mode)?;
     Ok(())
 }
 
@@ -121,6 +111,15 @@ pub enum Difference {
         /// The unified diff.
         diff: String,
     },
+    /// The path is not a regular file the tool wrote: a symlink (or one of its
+    /// directories is), a FIFO, device, socket, directory, a hard link to another file,
+    /// or a file over [`crate::jail::READ_LIMIT`]. Its contents are never read or shown.
+    NotRegular {
+        /// Relative path.
+        path: String,
+        /// What is there, for example `scripts is a symlink, not written by banatie-infra`.
+        found: String,
+    },
     /// The mode differs.
     Mode {
         /// Relative path.
@@ -133,23 +132,63 @@ pub enum Difference {
 }
 
 /// Compares the files of `bundle` with those under `dir`. Only the bundle's files are
-/// compared (`secrets.env` is never read). Returns the differences, empty when the
-/// directory is up to date.
+/// compared (`secrets.env` is never read), each read through [`crate::jail::Root`]: a
+/// symlink, FIFO, device or hard link at a bundle path is a [`Difference::NotRegular`],
+/// never followed, opened for reading or shown (a FIFO never blocks). Returns the
+/// differences, empty when the directory is up to date; a missing `dir` has every file
+/// missing.
 pub fn check(bundle: &Bundle, dir: &Path) -> std::io::Result<Vec<Difference>> {
+    let root = match Root::open(dir) {
+        Ok(r) => Some(r),
+        Err(JailError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e.into()),
+    };
     let mut out = Vec::new();
     for f in &bundle.files {
-        let path = dir.join(&f.path);
-        let on_disk = match fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let node = match &root {
+            Some(r) => r.read(&f.path, crate::jail::READ_LIMIT)?,
+            None => Node::Missing,
+        };
+        let (on_disk, mode) = match node {
+            Node::Missing => {
                 out.push(Difference::Missing {
                     path: f.path.clone(),
                 });
                 continue;
             }
-            Err(e) => return Err(e),
+            Node::Unsafe { path, what } => {
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap_or(&path)
+                    .display()
+                    .to_string();
+                out.push(Difference::NotRegular {
+                    path: f.path.clone(),
+                    found: format!("{rel} is {what}, not written by banatie-infra"),
+                });
+                continue;
+            }
+            Node::File { links, .. } if links > 1 => {
+                out.push(Difference::NotRegular {
+                    path: f.path.clone(),
+                    found: format!(
+                        "{} is a hard link ({links} names), not written by banatie-infra",
+                        f.path
+                    ),
+                });
+                continue;
+            }
+            Node::File { contents, mode, .. } => (contents, mode),
         };
-        if on_disk != f.contents {
+        if on_disk != f.contents && !written_by_tool(&on_disk, &f.contents) {
+            out.push(Difference::Changed {
+                path: f.path.clone(),
+                diff: format!(
+                    "{}: differs; it lacks the banatie-infra header, so it was not written by banatie-infra and is not shown\n",
+                    f.path
+                ),
+            });
+        } else if on_disk != f.contents {
             let old = String::from_utf8_lossy(&on_disk);
             let new = String::from_utf8_lossy(&f.contents);
             let diff = similar::TextDiff::from_lines(old.as_ref(), new.as_ref())
@@ -164,7 +203,6 @@ pub fn check(bundle: &Bundle, dir: &Path) -> std::io::Result<Vec<Difference>> {
                 diff,
             });
         }
-        let mode = fs::metadata(&path)?.permissions().mode() & 0o7777;
         if mode != f.mode {
             out.push(Difference::Mode {
                 path: f.path.clone(),
@@ -174,4 +212,25 @@ pub fn check(bundle: &Bundle, dir: &Path) -> std::io::Result<Vec<Difference>> {
         }
     }
     Ok(out)
+}
+
+/// Whether a file on disk may be shown in a diff: when one of the rendered file's first
+/// three lines names banatie-infra (its header), the file on disk must have that same
+/// line at the same place, so a copy of another file (`cp secrets.env .env`, whose first
+/// line names banatie-infra too) is never printed.
+fn written_by_tool(on_disk: &[u8], rendered: &[u8]) -> bool {
+    let lines = |b: &[u8]| -> Vec<Vec<u8>> {
+        b.split(|&c| c == b'\n')
+            .take(3)
+            .map(<[u8]>::to_vec)
+            .collect()
+    };
+    let (disk, ours) = (lines(on_disk), lines(rendered));
+    match ours
+        .iter()
+        .position(|l| String::from_utf8_lossy(l).contains("banatie-infra"))
+    {
+        Some(k) => disk.get(k) == ours.get(k),
+        None => true,
+    }
 }

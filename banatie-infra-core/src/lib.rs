@@ -36,8 +36,11 @@ pub mod environment;
 pub mod header;
 pub mod images;
 pub mod import;
+pub mod jail;
 pub mod load;
+pub mod lock;
 pub mod render;
+pub mod roots;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod secrets;
@@ -60,6 +63,7 @@ pub fn rules() -> Vec<(Code, Severity, &'static str)> {
         .iter()
         .chain(validate::RULES)
         .chain(audit::RULES)
+        .chain(jail::RULES)
         .copied()
         .collect();
     #[cfg(feature = "docker")]

@@ -8,12 +8,11 @@
 //! returns a secret value unless asked for it by name ([`read_value`]).
 
 use std::collections::HashMap;
-use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::envfile;
 use crate::environment::{database_url, secret_vars, SecretKind};
+use crate::jail::{JailError, Node, Root};
 use crate::render::quote::env_value;
 use crate::render::SECRETS_FILE;
 use crate::spec::{Alphabet, Service, Spec};
@@ -52,6 +51,12 @@ pub enum SecretsError {
         /// The second's.
         line: usize,
     },
+    /// The directory is `/`, a system directory or the home directory (BI702).
+    #[error(transparent)]
+    Root(crate::roots::RootError),
+    /// Another run held the root's lock for the whole wait (BI705).
+    #[error(transparent)]
+    Locked(crate::lock::LockError),
     /// Reading or writing failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -60,6 +65,33 @@ pub enum SecretsError {
         /// The cause.
         source: std::io::Error,
     },
+}
+
+impl SecretsError {
+    /// The diagnostic code, when the error has one: BI701 for a secrets.env that is not a
+    /// regular file (a symlink, a FIFO), BI702 for a system directory, BI705 for a lock
+    /// held too long.
+    pub fn code(&self) -> Option<crate::Code> {
+        match self {
+            Self::NotAFile(_) => Some(crate::jail::CODE_UNSAFE_PATH),
+            Self::Root(e) => e.code(),
+            Self::Locked(e) => e.code(),
+            _ => None,
+        }
+    }
+
+    /// How to fix it, when there is a clear fix.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            Self::NotAFile(p) => Some(format!(
+                "remove {} (the tool never reads or writes through a symlink) and run again",
+                p.display()
+            )),
+            Self::Root(e) => e.help(),
+            Self::Locked(e) => e.help(),
+            _ => None,
+        }
+    }
 }
 
 /// What [`ensure`] did, by variable name. Names only, never values.
@@ -84,25 +116,28 @@ pub struct Report {
 }
 
 /// Creates or completes `dir/secrets.env` for `spec`. See the module docs.
+///
+/// `dir` (created when missing) must not be a system directory
+/// ([`crate::roots::refuse_system_root`]). The whole read-complete-write runs under the
+/// root's lock ([`crate::lock::RootLock`], waiting at most
+/// [`crate::lock::default_wait`]), and the file is read again under it: concurrent runs
+/// serialize, and a value one run generated and reported is kept by every later run.
+/// The file is read and written through [`crate::jail::Root`]: a symlink there is
+/// [`SecretsError::NotAFile`], never followed.
 pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
     let path = dir.join(SECRETS_FILE);
+    crate::roots::refuse_system_root(dir).map_err(SecretsError::Root)?;
+    let root = Root::create(dir).map_err(|e| SecretsError::Io {
+        path: dir.to_owned(),
+        source: e.into(),
+    })?;
+    let _lock =
+        crate::lock::RootLock::acquire_if_writable(&root, "secrets", crate::lock::default_wait())
+            .map_err(SecretsError::Locked)?;
+    let existing = read_checked(&root, &path)?.map(|(text, _)| text);
     let io = |source| SecretsError::Io {
         path: path.clone(),
         source,
-    };
-    let existing = match fs::symlink_metadata(&path) {
-        Ok(meta) => {
-            if !meta.file_type().is_file() {
-                return Err(SecretsError::NotAFile(path));
-            }
-            let mode = meta.permissions().mode() & 0o7777;
-            if mode & 0o077 != 0 {
-                return Err(SecretsError::InsecureMode { path, mode });
-            }
-            Some(fs::read_to_string(&path).map_err(io)?)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(io(e)),
     };
     let text = existing.clone().unwrap_or_default();
     let entries = envfile::parse(&text).map_err(|source| SecretsError::Parse {
@@ -238,8 +273,8 @@ pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
     lines.extend(append);
     let mut out = lines.join("\n");
     out.push('\n');
-    fs::create_dir_all(dir).map_err(io)?;
-    crate::bundle::atomic_write(&path, out.as_bytes(), 0o600).map_err(io)?;
+    root.write(SECRETS_FILE, out.as_bytes(), 0o600)
+        .map_err(|e| jail_error(&path, e))?;
     report.written = true;
     Ok(report)
 }
@@ -249,21 +284,59 @@ pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
 /// missing. Refuses a group- or world-readable file like [`ensure`].
 pub fn read_value(dir: &Path, name: &str) -> Result<Option<String>, SecretsError> {
     let path = dir.join(SECRETS_FILE);
-    let meta = match fs::symlink_metadata(&path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(SecretsError::Io { path, source }),
+    let root = match Root::open(dir) {
+        Ok(r) => r,
+        Err(JailError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(None)
+        }
+        Err(e) => return Err(jail_error(&path, e)),
     };
-    let mode = meta.permissions().mode() & 0o7777;
-    if mode & 0o077 != 0 {
-        return Err(SecretsError::InsecureMode { path, mode });
-    }
-    let text = fs::read_to_string(&path).map_err(|source| SecretsError::Io {
-        path: path.clone(),
-        source,
-    })?;
+    let Some((text, _)) = read_checked(&root, &path)? else {
+        return Ok(None);
+    };
     let entries = envfile::parse(&text).map_err(|source| SecretsError::Parse { path, source })?;
     Ok(entries.into_iter().find(|e| e.key == name).map(|e| e.value))
+}
+
+/// Reads `secrets.env` of `root` without following a symlink or blocking on a FIFO:
+/// `None` when missing; [`SecretsError::NotAFile`] for anything but a regular file,
+/// [`SecretsError::InsecureMode`] when group or others may access it.
+fn read_checked(root: &Root, path: &Path) -> Result<Option<(String, u32)>, SecretsError> {
+    match root
+        .read(SECRETS_FILE, crate::jail::READ_LIMIT)
+        .map_err(|e| jail_error(path, e))?
+    {
+        Node::Missing => Ok(None),
+        Node::Unsafe { .. } => Err(SecretsError::NotAFile(path.to_owned())),
+        Node::File { contents, mode, .. } => {
+            if mode & 0o077 != 0 {
+                return Err(SecretsError::InsecureMode {
+                    path: path.to_owned(),
+                    mode,
+                });
+            }
+            let text = String::from_utf8(contents).map_err(|_| SecretsError::Io {
+                path: path.to_owned(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                ),
+            })?;
+            Ok(Some((text, mode)))
+        }
+    }
+}
+
+fn jail_error(path: &Path, e: JailError) -> SecretsError {
+    match e {
+        JailError::Symlink { .. } | JailError::NotRegular { .. } => {
+            SecretsError::NotAFile(path.to_owned())
+        }
+        e => SecretsError::Io {
+            path: path.to_owned(),
+            source: e.into(),
+        },
+    }
 }
 
 /// A random string of `length` characters of `alphabet`, from the OS random source

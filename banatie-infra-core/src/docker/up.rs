@@ -244,24 +244,35 @@ fn parse_dur(s: &str) -> i64 {
 }
 
 fn read_env(root: &Path, name: &str) -> Result<Vec<(String, String)>, UpError> {
+    use crate::jail::{Node, Root};
     let path = root.join(name);
-    if name == crate::render::SECRETS_FILE {
-        // Refused like `banatie-infra secrets` refuses it: the file holds every password.
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::symlink_metadata(&path) {
-            let mode = meta.permissions().mode() & 0o7777;
-            if mode & 0o077 != 0 {
-                return Err(UpError::Root {
-                    path: path.clone(),
-                    reason: format!("mode {mode:04o}: group or others can access it; run `chmod 600 {}` and check who read it", path.display()),
-                });
-            }
-        }
-    }
-    let text = std::fs::read_to_string(&path).map_err(|e| UpError::Root {
+    let fail = |reason: String| UpError::Root {
         path: path.clone(),
-        reason: format!("{e}: run `banatie-infra render SPEC -o {0}` and `banatie-infra secrets SPEC --dir {0}` first", root.display()),
-    })?;
+        reason,
+    };
+    let missing = |e: String| {
+        fail(format!("{e}: run `banatie-infra render SPEC -o {0}` and `banatie-infra secrets SPEC --dir {0}` first", root.display()))
+    };
+    // Read through the root's handle: a symlink or FIFO there is refused, never followed.
+    let node = Root::open(root)
+        .and_then(|r| r.read(name, crate::jail::READ_LIMIT))
+        .map_err(|e| missing(e.to_string()))?;
+    let (contents, mode) = match node {
+        Node::File { contents, mode, .. } => (contents, mode),
+        Node::Missing => return Err(missing("No such file or directory".into())),
+        Node::Unsafe { path: p, what } => {
+            return Err(fail(format!(
+                "{} is {what}, not written by banatie-infra: refusing to read it [{}]",
+                p.display(),
+                crate::jail::CODE_UNSAFE_PATH
+            )))
+        }
+    };
+    if name == crate::render::SECRETS_FILE && mode & 0o077 != 0 {
+        // Refused like `banatie-infra secrets` refuses it: the file holds every password.
+        return Err(fail(format!("mode {mode:04o}: group or others can access it; run `chmod 600 {}` and check who read it", path.display())));
+    }
+    let text = String::from_utf8(contents).map_err(|_| fail("not UTF-8".into()))?;
     let entries = envfile::parse(&text).map_err(|e| UpError::Root {
         path,
         reason: e.to_string(),
