@@ -485,8 +485,16 @@ fn compose_file_values(values: &[String]) {
 // SQL
 // ---------------------------------------------------------------------------------------
 
+/// PostgreSQL names: often valid identifiers, often the names PostgreSQL reserves or
+/// treats specially, sometimes any text.
 fn sql_name() -> impl Strategy<Value = String> {
-    prop_oneof![3 => "[a-z_][a-z0-9_]{0,70}", 1 => text()]
+    let special = prop::sample::select(vec!["pg_", "public", "none", "template0", "template1", "postgres", "current_user", "_"]);
+    prop_oneof![
+        3 => "[a-z_][a-z0-9_]{0,70}",
+        2 => (special, prop_oneof![Just(String::new()), "[a-z0-9_]{1,5}".prop_map(|s| s)])
+            .prop_map(|(a, b)| format!("{a}{b}")),
+        1 => text(),
+    ]
 }
 
 #[test]
