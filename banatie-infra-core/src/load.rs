@@ -899,7 +899,9 @@ fn no_nul(s: &str) -> Result<(), DeError> {
                 CODE_NUL,
                 format!("this string holds a NUL character (at byte {at})"),
             );
-            e.help = Some("remove it: no environment, argument, script or SQL text can carry a NUL".into());
+            e.help = Some(
+                "remove it: no environment, argument, script or SQL text can carry a NUL".into(),
+            );
             Err(e)
         }
     }

@@ -3100,7 +3100,10 @@ mod tests {
         // The root itself is also BI516's (a host directory that is the deployment root).
         let d = run(&spec(&vol("."), "", ""));
         for code in [CODE_OVERLAPPING_MOUNTS, CODE_HOST_PATH] {
-            assert!(d.iter().any(|x| x.code == code && x.pointer == at), "{d:#?}");
+            assert!(
+                d.iter().any(|x| x.code == code && x.pointer == at),
+                "{d:#?}"
+            );
         }
         let moved = spec(&vol("backups"), "", "backups: { dir: var/backups }\n");
         clean(&moved);

@@ -157,7 +157,9 @@ pub fn check_object_prefix(s: &str, public: bool) -> Result<(), String> {
         ));
     }
     if s.starts_with('/') {
-        return Err("starts with `/`: MinIO object names never do, so it would match nothing".into());
+        return Err(
+            "starts with `/`: MinIO object names never do, so it would match nothing".into(),
+        );
     }
     if s.contains("//") {
         return Err("holds `//`: MinIO object names never do, so it would match nothing".into());
@@ -333,7 +335,9 @@ pub fn check_mount_target(p: &AbsPath) -> Result<(), String> {
 
 /// The components of a `/`-separated path, without empty and `.` ones.
 fn components(p: &str) -> Vec<&str> {
-    p.split('/').filter(|c| !c.is_empty() && *c != ".").collect()
+    p.split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect()
 }
 
 fn push(
@@ -396,7 +400,11 @@ pub(crate) fn object_keys(spec: &Spec, out: &mut Vec<Diagnostic>) {
             }
         }
         // A leading `/` is BI505's.
-        if let Some(p) = m.public_read_prefix.as_ref().filter(|p| !p.starts_with('/')) {
+        if let Some(p) = m
+            .public_read_prefix
+            .as_ref()
+            .filter(|p| !p.starts_with('/'))
+        {
             if let Err(reason) = check_object_prefix(p, true) {
                 push(
                     out,
@@ -510,16 +518,12 @@ pub(crate) fn host_paths(spec: &Spec, out: &mut Vec<Diagnostic>) {
         let n = name.as_str();
         match svc {
             Service::App(a) => {
-                let mounts = a
-                    .logs
-                    .iter()
-                    .map(|m| (m, vec!["logs".to_string()]))
-                    .chain(
-                        a.volumes
-                            .iter()
-                            .enumerate()
-                            .map(|(i, m)| (m, vec!["volumes".to_string(), i.to_string()])),
-                    );
+                let mounts = a.logs.iter().map(|m| (m, vec!["logs".to_string()])).chain(
+                    a.volumes
+                        .iter()
+                        .enumerate()
+                        .map(|(i, m)| (m, vec!["volumes".to_string(), i.to_string()])),
+                );
                 for (m, place) in mounts {
                     let mut at = vec!["services", n];
                     at.extend(place.iter().map(String::as_str));

@@ -32,7 +32,9 @@ use text_consumers::*;
 fn with(at: &str, v: Value) -> Value {
     let mut spec = base();
     let (parent, key) = at.rsplit_once('/').unwrap();
-    let p = spec.pointer_mut(parent).unwrap_or_else(|| panic!("no {parent}"));
+    let p = spec
+        .pointer_mut(parent)
+        .unwrap_or_else(|| panic!("no {parent}"));
     match p {
         Value::Object(m) => {
             m.insert(key.replace("~1", "/"), v);
@@ -121,10 +123,21 @@ fn shell_payloads_in_lifecycle_rules_and_the_public_prefix_stay_literal() {
         );
     }
     // The issue's three examples, one by one.
-    let b = accepted(&with("/services/s3/lifecycle/0/id", json!("x$(touch pwned)")));
+    let b = accepted(&with(
+        "/services/s3/lifecycle/0/id",
+        json!("x$(touch pwned)"),
+    ));
     check_storage_init(&b, "readwrite", &[("x$(touch pwned)", "temp/", 7)], None);
-    let b = accepted(&with("/services/s3/lifecycle/0/prefix", json!("\"; cmd; echo \"")));
-    check_storage_init(&b, "readwrite", &[("temp-cleanup", "\"; cmd; echo \"", 7)], None);
+    let b = accepted(&with(
+        "/services/s3/lifecycle/0/prefix",
+        json!("\"; cmd; echo \""),
+    ));
+    check_storage_init(
+        &b,
+        "readwrite",
+        &[("temp-cleanup", "\"; cmd; echo \"", 7)],
+        None,
+    );
     refused(
         &with("/services/s3/public_read_prefix", json!("pub$(cmd)/")),
         "BI513",
@@ -136,14 +149,23 @@ fn shell_payloads_in_lifecycle_rules_and_the_public_prefix_stay_literal() {
 fn prepare_host_takes_its_root_argument_as_one_word() {
     let bundle = accepted(&base());
     let script = bundle.text(render::PREPARE_HOST).unwrap();
-    for root in ["/tmp/x$(touch pwned)", "/tmp/`touch pwned`", "/tmp/a b\"c'd", "-rf"] {
+    for root in [
+        "/tmp/x$(touch pwned)",
+        "/tmp/`touch pwned`",
+        "/tmp/a b\"c'd",
+        "-rf",
+    ] {
         let t = run_script(script, &[root], &[]);
         assert!(t.status.success(), "{}", String::from_utf8_lossy(&t.stderr));
         assert!(!t.calls.is_empty());
         for c in &t.calls {
             assert_eq!(c[0], b"install");
             let target = String::from_utf8(c.last().unwrap().clone()).unwrap();
-            assert!(target.starts_with(&format!("{root}/")), "{}", show_calls(&t.calls));
+            assert!(
+                target.starts_with(&format!("{root}/")),
+                "{}",
+                show_calls(&t.calls)
+            );
         }
         assert!(t.created.is_empty(), "created {:?}", t.created);
     }
@@ -198,15 +220,30 @@ fn a_nul_in_any_string_is_bi109() {
     assert_eq!(diagnostics(&spec)[0].code.0, "BI109");
     // And in TOML and YAML text.
     for (text, format) in [
-        ("[stack]\nname = \"a\"\n[services]\n[env]\nX = \"a\\u0000b\"\n", banatie_infra_core::load::Format::Toml),
-        ("stack: { name: a }\nservices: {}\nenv: { X: \"a\\0b\" }\n", banatie_infra_core::load::Format::Yaml),
+        (
+            "[stack]\nname = \"a\"\n[services]\n[env]\nX = \"a\\u0000b\"\n",
+            banatie_infra_core::load::Format::Toml,
+        ),
+        (
+            "stack: { name: a }\nservices: {}\nenv: { X: \"a\\0b\" }\n",
+            banatie_infra_core::load::Format::Yaml,
+        ),
     ] {
         let e = banatie_infra_core::load::load_str(text, format, "t").unwrap_err();
         assert_eq!(e.to_diagnostic().code.0, "BI109", "{text}");
     }
 }
 
-const LINE_BREAKS: &[&str] = &["\n", "\r", "\r\n", "\u{2028}", "\u{85}", "\u{b}", "\u{c}", "\u{1b}[31m"];
+const LINE_BREAKS: &[&str] = &[
+    "\n",
+    "\r",
+    "\r\n",
+    "\u{2028}",
+    "\u{85}",
+    "\u{b}",
+    "\u{c}",
+    "\u{1b}[31m",
+];
 
 #[test]
 fn a_description_with_a_line_break_is_bi209_and_never_a_variable() {
@@ -232,7 +269,11 @@ fn a_description_with_a_line_break_is_bi209_and_never_a_variable() {
         let bundle = render::render_unchecked(&s).unwrap();
         let case = dir.path().join(format!("c{i}"));
         std::fs::create_dir(&case).unwrap();
-        std::fs::write(case.join("secrets.env.example"), bundle.text("secrets.env.example").unwrap()).unwrap();
+        std::fs::write(
+            case.join("secrets.env.example"),
+            bundle.text("secrets.env.example").unwrap(),
+        )
+        .unwrap();
         banatie_infra_core::secrets::ensure(&s, &case).unwrap();
         for f in ["secrets.env", "secrets.env.example"] {
             let text = std::fs::read_to_string(case.join(f)).unwrap();
@@ -291,7 +332,10 @@ fn minio_names_mc_would_misread_are_bi514() {
         ("/services/s3/root_user", "a\nbc"),
         ("/services/s3/service_account/access_key", "x,yz"),
         ("/services/s3/service_account/access_key", "a/bc"),
-        ("/services/s3/service_account/policy", "readwrite,consoleAdmin"),
+        (
+            "/services/s3/service_account/policy",
+            "readwrite,consoleAdmin",
+        ),
         ("/services/s3/service_account/policy", "--user=x"),
         ("/services/s3/service_account/policy", ""),
     ] {
@@ -308,12 +352,28 @@ fn minio_names_mc_would_misread_are_bi514() {
 #[test]
 fn postgres_names_postgres_refuses_are_bi515_or_bi102() {
     for bad in ["pg_monitor", "pg_x", "public", "none"] {
-        refused(&with("/services/db/user", json!(bad)), "BI515", "/services/db/user");
+        refused(
+            &with("/services/db/user", json!(bad)),
+            "BI515",
+            "/services/db/user",
+        );
     }
-    refused(&with("/services/db/database", json!("template0")), "BI515", "/services/db/database");
+    refused(
+        &with("/services/db/database", json!("template0")),
+        "BI515",
+        "/services/db/database",
+    );
     for bad in ["Bad", "a-b", "a\"b", "a;b", &"a".repeat(64), ""] {
-        refused(&with("/services/db/user", json!(bad)), "BI102", "/services/db/user");
-        refused(&with("/services/db/database", json!(bad)), "BI102", "/services/db/database");
+        refused(
+            &with("/services/db/user", json!(bad)),
+            "BI102",
+            "/services/db/user",
+        );
+        refused(
+            &with("/services/db/database", json!(bad)),
+            "BI102",
+            "/services/db/database",
+        );
     }
     // What PostgreSQL accepts stays accepted: a `pg_` database, `_`, 63 bytes.
     accepted(&with("/services/db/database", json!("pg_data")));
@@ -357,8 +417,16 @@ fn mounts_of_the_root_its_files_and_slash_are_bi516() {
         let mut s = base();
         s["services"]["api"]["logs"] = json!({ "source": source, "target": "/app/logs" });
         refused(&s, "BI516", "/services/api/logs/source");
-        refused(&with("/services/db/data", json!(source)), "BI516", "/services/db/data");
-        refused(&with("/services/s3/data", json!(source)), "BI516", "/services/s3/data");
+        refused(
+            &with("/services/db/data", json!(source)),
+            "BI516",
+            "/services/db/data",
+        );
+        refused(
+            &with("/services/s3/data", json!(source)),
+            "BI516",
+            "/services/s3/data",
+        );
         let mut s = base();
         s["backups"] = json!({ "dir": source });
         refused(&s, "BI516", "/backups/dir");
@@ -369,7 +437,13 @@ fn mounts_of_the_root_its_files_and_slash_are_bi516() {
         "BI102",
         "/services/api/volumes/0/source",
     );
-    for log_dir in ["/", "/opt/atk", "/opt/atk/", "/opt/atk/scripts", "/opt/atk/secrets.env"] {
+    for log_dir in [
+        "/",
+        "/opt/atk",
+        "/opt/atk/",
+        "/opt/atk/scripts",
+        "/opt/atk/secrets.env",
+    ] {
         let mut s = base();
         s["proxy"] = json!({ "log_dir": log_dir });
         refused(&s, "BI516", "/proxy/log_dir");
@@ -378,7 +452,9 @@ fn mounts_of_the_root_its_files_and_slash_are_bi516() {
         refused(&with("/stack/root", json!(root)), "BI516", "/stack/root");
     }
     // Ordinary directories stay accepted.
-    accepted(&app(json!({ "source": "data/uploads", "target": "/app/uploads" })));
+    accepted(&app(
+        json!({ "source": "data/uploads", "target": "/app/uploads" }),
+    ));
 }
 
 #[test]
@@ -388,9 +464,26 @@ fn env_values_with_every_special_character_read_back_exactly() {
         .iter()
         .map(|s| s.to_string())
         .chain(
-            ["a\nB=1", "a\rb", "'", "\"", "\\", "x\\", "#c", " lead", "trail ", "$$", "${A:-b}", "a\u{2028}b", "\u{1b}[0m", "\u{7f}", "a\tb", "\u{85}x"]
-                .iter()
-                .map(|s| s.to_string()),
+            [
+                "a\nB=1",
+                "a\rb",
+                "'",
+                "\"",
+                "\\",
+                "x\\",
+                "#c",
+                " lead",
+                "trail ",
+                "$$",
+                "${A:-b}",
+                "a\u{2028}b",
+                "\u{1b}[0m",
+                "\u{7f}",
+                "a\tb",
+                "\u{85}x",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
         )
         .collect();
     let mut spec = base();

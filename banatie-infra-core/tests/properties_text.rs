@@ -26,133 +26,14 @@ mod text_consumers;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-use banatie_infra_core::diagnostic::{has_errors, Diagnostic};
+use banatie_infra_core::diagnostic::has_errors;
 use banatie_infra_core::render::{self, quote};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::TestRunner;
 use serde_json::{json, Value};
+use text_consumers::cases::*;
 use text_consumers::*;
-
-/// Pieces that mean something to a shell, an env-file reader, SQL, YAML or MinIO.
-const FRAGMENTS: &[&str] = &[
-    "$(touch pwned)", "`touch pwned`", "\"; touch pwned; echo \"", "'", "\"", "\\", "\n", "\r",
-    "\r\n", "\0", "${X}", "$X", "$", "$$", ";", "&", "|", ">", "<", "*", "?", "#", " #", "=",
-    ",", " ", "\t", "%s", "%n", "-", "--", "//", "./", "../", "/", "\u{2028}", "\u{85}", "\u{1b}[31m",
-    "\u{7f}", "\u{feff}", "é", "🙂", "日本", "pg_", "public", "template0", ": ", "- ", "{", "}",
-    "[", "]", "!", "&a", "*a", "~", "null", "no", "0x1F", "1_000",
-];
-
-/// Arbitrary text: mostly short mixes of word characters and [`FRAGMENTS`], sometimes any
-/// Unicode string at all.
-fn text() -> impl Strategy<Value = String> {
-    prop_oneof![
-        4 => prop::collection::vec(
-            prop_oneof![
-                4 => "[a-zA-Z0-9/._-]{1,4}",
-                3 => prop::sample::select(FRAGMENTS).prop_map(String::from),
-                1 => any::<char>().prop_map(String::from),
-            ],
-            1..10,
-        )
-        .prop_map(|v| v.concat()),
-        1 => any::<String>(),
-    ]
-}
-
-/// Text that is often a valid path (the path types' alphabet), sometimes not.
-fn path_text(abs: bool) -> impl Strategy<Value = String> {
-    prop_oneof![
-        3 => "[a-z0-9._+@-]{1,6}(/[a-z0-9._+@-]{1,6}){0,2}/?",
-        1 => text(),
-    ]
-    .prop_map(move |s| if abs { format!("/{s}") } else { s })
-}
-
-fn config() -> Config {
-    Config {
-        cases: cases(),
-        failure_persistence: None,
-        ..Config::default()
-    }
-}
-
-/// Sets the value at JSON pointer `at` (parents must exist; `~1` is `/`).
-fn set(spec: &mut Value, at: &str, v: Value) {
-    let (parent, key) = at.rsplit_once('/').unwrap();
-    let key = key.replace("~1", "/").replace("~0", "~");
-    match spec.pointer_mut(parent).unwrap_or_else(|| panic!("no {parent}")) {
-        Value::Object(m) => {
-            m.insert(key, v);
-        }
-        Value::Array(a) => a[key.parse::<usize>().unwrap()] = v,
-        _ => panic!("{parent}"),
-    }
-}
-
-/// The outcome of a case whose fields `fields` (pointer, value, codes allowed there) were
-/// set in `spec`: each field holding a NUL makes the loader refuse the spec with BI109 at
-/// it; otherwise every error is one of its field's allowed codes at that field. Returns
-/// the spec with the refused fields put back to `defaults`, and which fields were kept.
-fn settle(
-    mut spec: Value,
-    fields: &[(&str, Value, &[&str])],
-    defaults: &Value,
-) -> Result<(banatie_infra_core::Spec, Vec<bool>), TestCaseError> {
-    let has_nul = |v: &Value| v.to_string().contains("\\u0000");
-    let mut kept = vec![true; fields.len()];
-    for (i, (at, v, _)) in fields.iter().enumerate() {
-        if has_nul(v) {
-            let mut one = defaults.clone();
-            set(&mut one, at, v.clone());
-            let d = load_json(&one).err();
-            prop_assert!(
-                d.as_ref().is_some_and(|d| d.code.0 == "BI109" && d.pointer.starts_with(at)),
-                "{at}: a NUL must be BI109 there, got {d:?}"
-            );
-            kept[i] = false;
-        }
-    }
-    for (i, (at, v, _)) in fields.iter().enumerate() {
-        if kept[i] {
-            set(&mut spec, at, v.clone());
-        } else {
-            set(&mut spec, at, defaults.pointer(at).cloned().unwrap_or(json!("ok-value")));
-        }
-    }
-    let loaded = load_json(&spec).map_err(|d| TestCaseError::fail(format!("{d:?}")))?;
-    let diags = banatie_infra_core::validate::validate(&loaded);
-    let errors: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error()).collect();
-    for e in &errors {
-        let field = fields
-            .iter()
-            .position(|(at, _, codes)| e.pointer.starts_with(at) && codes.contains(&e.code.0));
-        prop_assert!(field.is_some(), "unexpected error {e:#?}");
-        prop_assert!(e.help.is_some(), "{e:#?}");
-        kept[field.unwrap()] = false;
-    }
-    if errors.is_empty() {
-        return Ok((loaded, kept));
-    }
-    for (i, (at, _, _)) in fields.iter().enumerate() {
-        if !kept[i] {
-            set(&mut spec, at, defaults.pointer(at).cloned().unwrap_or(json!("ok-value")));
-        }
-    }
-    let loaded = load_json(&spec).map_err(|d| TestCaseError::fail(format!("{d:?}")))?;
-    let d = banatie_infra_core::validate::validate(&loaded);
-    prop_assert!(!has_errors(&d), "{d:#?}");
-    Ok((loaded, kept))
-}
-
-/// Counts of kept values per field, to show the property covered accepted values.
-static KEPT: Mutex<BTreeMap<&'static str, usize>> = Mutex::new(BTreeMap::new());
-
-fn count(field: &'static str, kept: bool) {
-    if kept {
-        *KEPT.lock().unwrap().entry(field).or_default() += 1;
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // Shell
@@ -169,13 +50,32 @@ fn storage_init_case(
     spec["services"]["s3"]["public_read_prefix"] = json!("public/");
     let defaults = spec.clone();
     let fields: [(&str, Value, &[&str]); 4] = [
-        ("/services/s3/lifecycle/0/id", json!(id), &["BI513", "BI503"]),
-        ("/services/s3/lifecycle/0/prefix", json!(prefix), &["BI513", "BI502"]),
-        ("/services/s3/public_read_prefix", json!(public), &["BI513", "BI505"]),
-        ("/services/s3/service_account/policy", json!(policy), &["BI514"]),
+        (
+            "/services/s3/lifecycle/0/id",
+            json!(id),
+            &["BI513", "BI503"],
+        ),
+        (
+            "/services/s3/lifecycle/0/prefix",
+            json!(prefix),
+            &["BI513", "BI502"],
+        ),
+        (
+            "/services/s3/public_read_prefix",
+            json!(public),
+            &["BI513", "BI505"],
+        ),
+        (
+            "/services/s3/service_account/policy",
+            json!(policy),
+            &["BI514"],
+        ),
     ];
     let (s, kept) = settle(spec, &fields, &defaults)?;
-    for (name, k) in ["id", "prefix", "public_read_prefix", "policy"].iter().zip(&kept) {
+    for (name, k) in ["id", "prefix", "public_read_prefix", "policy"]
+        .iter()
+        .zip(&kept)
+    {
         count(name, *k);
     }
     let bundle = render::render(&s).unwrap();
@@ -203,7 +103,12 @@ fn storage_init_case(
     Ok(())
 }
 
-fn prepare_host_case(root: String, source: String, backups: String, arg: String) -> Result<(), TestCaseError> {
+fn prepare_host_case(
+    root: String,
+    source: String,
+    backups: String,
+    arg: String,
+) -> Result<(), TestCaseError> {
     let mut spec = base();
     spec["stack"]["root"] = json!("/opt/atk");
     spec["services"]["api"]["volumes"] = json!([{ "source": "data/x", "target": "/x" }]);
@@ -211,7 +116,11 @@ fn prepare_host_case(root: String, source: String, backups: String, arg: String)
     let defaults = spec.clone();
     let fields: [(&str, Value, &[&str]); 3] = [
         ("/stack/root", json!(root), &["BI102", "BI516"]),
-        ("/services/api/volumes/0/source", json!(source), &["BI102", "BI516", "BI504"]),
+        (
+            "/services/api/volumes/0/source",
+            json!(source),
+            &["BI102", "BI516", "BI504"],
+        ),
         ("/backups/dir", json!(backups), &["BI102", "BI516", "BI504"]),
     ];
     // A path the type refuses is refused by the loader: try each field alone first.
@@ -239,7 +148,11 @@ fn prepare_host_case(root: String, source: String, backups: String, arg: String)
     let root = s.stack.root();
     for given in [None, Some(arg.as_str())] {
         let t = run_script(script, given.as_slice(), &[]);
-        prop_assert!(t.status.success(), "{}\n{script}", String::from_utf8_lossy(&t.stderr));
+        prop_assert!(
+            t.status.success(),
+            "{}\n{script}",
+            String::from_utf8_lossy(&t.stderr)
+        );
         let base_dir = given.unwrap_or(root.as_str());
         let want: Vec<Vec<Vec<u8>>> = plan
             .iter()
@@ -283,17 +196,35 @@ fn shell_scripts_pass_every_value_as_one_argument() {
         .unwrap();
     let kept = KEPT.lock().unwrap().clone();
     eprintln!("accepted values: {kept:?}");
-    for field in ["id", "prefix", "public_read_prefix", "policy", "stack.root/host dirs"] {
+    for field in [
+        "id",
+        "prefix",
+        "public_read_prefix",
+        "policy",
+        "stack.root/host dirs",
+    ] {
         let n = kept.get(field).copied().unwrap_or(0);
-        assert!(n as u32 >= cases() / 8, "only {n} accepted values of {field}: {kept:?}");
+        assert!(
+            n as u32 >= cases() / 8,
+            "only {n} accepted values of {field}: {kept:?}"
+        );
     }
     // `quote::shell` itself, over arbitrary strings, in one run: one argument each.
     let mut runner = TestRunner::new(config());
     let mut values = Vec::new();
     for _ in 0..cases() {
-        values.push(text().new_tree(&mut runner).unwrap().current().replace('\0', ""));
+        values.push(
+            text()
+                .new_tree(&mut runner)
+                .unwrap()
+                .current()
+                .replace('\0', ""),
+        );
     }
-    let script: String = values.iter().map(|v| format!("mc {}\n", quote::shell(v))).collect();
+    let script: String = values
+        .iter()
+        .map(|v| format!("mc {}\n", quote::shell(v)))
+        .collect();
     let t = run_script(&script, &[], &[]);
     assert!(t.status.success(), "{}", String::from_utf8_lossy(&t.stderr));
     let want: Vec<Vec<Vec<u8>>> = values
@@ -337,15 +268,33 @@ fn env_case(
     let defaults = spec.clone();
     let fields: [(&str, Value, &[&str]); 5] = [
         ("/env/PUBLIC_X", json!(public), &["BI202", "BI201"]),
-        ("/services/api/environment/SVC_X", json!(service), &["BI202", "BI201"]),
-        ("/secrets/API_KEY/description", json!(description), &["BI209"]),
+        (
+            "/services/api/environment/SVC_X",
+            json!(service),
+            &["BI202", "BI201"],
+        ),
+        (
+            "/secrets/API_KEY/description",
+            json!(description),
+            &["BI209"],
+        ),
         ("/services/s3/root_user", json!(root_user), &["BI514"]),
-        ("/services/s3/service_account/access_key", json!(access_key), &["BI514"]),
+        (
+            "/services/s3/service_account/access_key",
+            json!(access_key),
+            &["BI514"],
+        ),
     ];
     let (s, kept) = settle(spec, &fields, &defaults)?;
-    for (name, k) in ["env", "environment", "description", "root_user", "access_key"]
-        .iter()
-        .zip(&kept)
+    for (name, k) in [
+        "env",
+        "environment",
+        "description",
+        "root_user",
+        "access_key",
+    ]
+    .iter()
+    .zip(&kept)
     {
         count(name, *k);
     }
@@ -361,48 +310,86 @@ fn env_case(
         banatie_infra_core::envfile::parse(&text).unwrap()
     };
     let mut app = BTreeMap::new();
-    for e in read(render::ENV_FILE).into_iter().chain(read(render::SECRETS_FILE)) {
+    for e in read(render::ENV_FILE)
+        .into_iter()
+        .chain(read(render::SECRETS_FILE))
+    {
         app.insert(e.key, e.value);
     }
     let value = |at: &str| s_value(&s, at);
     prop_assert_eq!(app.get("PUBLIC_X"), Some(&value("/env/PUBLIC_X")));
-    prop_assert_eq!(app.get("MINIO_ROOT_USER"), Some(&value("/services/s3/root_user")));
-    prop_assert_eq!(app.get("MINIO_ACCESS_KEY"), Some(&value("/services/s3/service_account/access_key")));
+    prop_assert_eq!(
+        app.get("MINIO_ROOT_USER"),
+        Some(&value("/services/s3/root_user"))
+    );
+    prop_assert_eq!(
+        app.get("MINIO_ACCESS_KEY"),
+        Some(&value("/services/s3/service_account/access_key"))
+    );
     let names: BTreeSet<String> = banatie_infra_core::environment::secret_vars(&s)
         .into_iter()
         .map(|v| v.name.to_string())
         .collect();
-    let example: BTreeSet<String> = read(render::SECRETS_EXAMPLE).into_iter().map(|e| e.key).collect();
+    let example: BTreeSet<String> = read(render::SECRETS_EXAMPLE)
+        .into_iter()
+        .map(|e| e.key)
+        .collect();
     prop_assert_eq!(&example, &names);
     let public: BTreeSet<String> = banatie_infra_core::environment::public_vars(&s)
         .into_iter()
         .map(|v| v.name.to_string())
         .collect();
     let keys: BTreeSet<String> = app.keys().cloned().collect();
-    prop_assert_eq!(&keys, &public.union(&names).cloned().collect::<BTreeSet<_>>());
+    prop_assert_eq!(
+        &keys,
+        &public.union(&names).cloned().collect::<BTreeSet<_>>()
+    );
     if kept[1] {
-        YAML_VALUES.lock().unwrap().push(value("/services/api/environment/SVC_X"));
+        YAML_VALUES
+            .lock()
+            .unwrap()
+            .push(value("/services/api/environment/SVC_X"));
     }
-    ENV_CASES.lock().unwrap().push(EnvCase { dir, app, example });
+    ENV_CASES
+        .lock()
+        .unwrap()
+        .push(EnvCase { dir, app, example });
     Ok(())
 }
 
 /// The string at `at` in `s`, through its JSON form.
 fn s_value(s: &banatie_infra_core::Spec, at: &str) -> String {
-    serde_json::to_value(s).unwrap().pointer(at).and_then(Value::as_str).unwrap().to_owned()
+    serde_json::to_value(s)
+        .unwrap()
+        .pointer(at)
+        .and_then(Value::as_str)
+        .unwrap()
+        .to_owned()
 }
 
 #[test]
 fn env_files_and_the_compose_file_carry_every_value_exactly() {
     let mut runner = TestRunner::new(config());
     runner
-        .run(&(text(), text(), text(), text(), text()), |(a, b, c, d, e)| env_case(a, b, c, d, e))
+        .run(
+            &(text(), text(), text(), text(), text()),
+            |(a, b, c, d, e)| env_case(a, b, c, d, e),
+        )
         .unwrap();
     let kept = KEPT.lock().unwrap().clone();
     eprintln!("accepted values: {kept:?}");
-    for field in ["env", "environment", "description", "root_user", "access_key"] {
+    for field in [
+        "env",
+        "environment",
+        "description",
+        "root_user",
+        "access_key",
+    ] {
         let n = kept.get(field).copied().unwrap_or(0);
-        assert!(n as u32 >= cases() / 8, "only {n} accepted values of {field}: {kept:?}");
+        assert!(
+            n as u32 >= cases() / 8,
+            "only {n} accepted values of {field}: {kept:?}"
+        );
     }
     // Every case's env files in one `docker compose config`, 500 cases per call.
     let cases = std::mem::take(&mut *ENV_CASES.lock().unwrap());
@@ -420,8 +407,15 @@ fn env_files_and_the_compose_file_carry_every_value_exactly() {
         for (i, c) in chunk.iter().enumerate() {
             assert_eq!(service_env(&config, &format!("c{i}")), c.app, "case {i}");
             let example = service_env(&config, &format!("x{i}"));
-            assert_eq!(example.keys().cloned().collect::<BTreeSet<_>>(), c.example, "case {i}");
-            assert!(example.values().all(String::is_empty), "case {i}: {example:?}");
+            assert_eq!(
+                example.keys().cloned().collect::<BTreeSet<_>>(),
+                c.example,
+                "case {i}"
+            );
+            assert!(
+                example.values().all(String::is_empty),
+                "case {i}: {example:?}"
+            );
         }
     }
     compose_file_values(&std::mem::take(&mut *YAML_VALUES.lock().unwrap()));
@@ -430,7 +424,11 @@ fn env_files_and_the_compose_file_carry_every_value_exactly() {
 /// All accepted values at once in one rendered spec: an app's environment, a job's argv
 /// and apps' build targets; `docker compose config` gives each back as written.
 fn compose_file_values(values: &[String]) {
-    assert!(values.len() as u32 >= cases() / 8, "only {} values", values.len());
+    assert!(
+        values.len() as u32 >= cases() / 8,
+        "only {} values",
+        values.len()
+    );
     let mut spec = base();
     let env: serde_json::Map<String, Value> = values
         .iter()
@@ -476,7 +474,9 @@ fn compose_file_values(values: &[String]) {
         .collect();
     assert_eq!(entry, values);
     for (i, t) in targets.iter().enumerate() {
-        let got = config["services"][format!("b{i}")]["build"]["target"].as_str().unwrap();
+        let got = config["services"][format!("b{i}")]["build"]["target"]
+            .as_str()
+            .unwrap();
         assert_eq!(&got.replace("$$", "$"), t, "b{i}");
     }
 }
@@ -488,7 +488,16 @@ fn compose_file_values(values: &[String]) {
 /// PostgreSQL names: often valid identifiers, often the names PostgreSQL reserves or
 /// treats specially, sometimes any text.
 fn sql_name() -> impl Strategy<Value = String> {
-    let special = prop::sample::select(vec!["pg_", "public", "none", "template0", "template1", "postgres", "current_user", "_"]);
+    let special = prop::sample::select(vec![
+        "pg_",
+        "public",
+        "none",
+        "template0",
+        "template1",
+        "postgres",
+        "current_user",
+        "_",
+    ]);
     prop_oneof![
         3 => "[a-z_][a-z0-9_]{0,70}",
         2 => (special, prop_oneof![Just(String::new()), "[a-z0-9_]{1,5}".prop_map(|s| s)])
@@ -543,7 +552,11 @@ fn init_sql_is_the_intended_statements_on_postgres() {
         .unwrap();
     let pairs = pairs.into_inner().unwrap();
     let distinct: BTreeSet<&String> = pairs.iter().map(|p| &p.0).collect();
-    assert!(distinct.len() as u32 >= cases() / 4, "only {} databases", distinct.len());
+    assert!(
+        distinct.len() as u32 >= cases() / 4,
+        "only {} databases",
+        distinct.len()
+    );
     // One psql session for every pair: what the image's entrypoint does before it runs
     // /docker-entrypoint-initdb.d (the role, the database of that name: one database,
     // renamed for each pair, as CREATE DATABASE takes a third of a second), then the init
@@ -605,7 +618,13 @@ fn init_sql_is_the_intended_statements_on_postgres() {
         })
         .collect();
     for (i, (got, want)) in lines.iter().zip(&want).enumerate() {
-        assert_eq!(got, want, "line {i}, case {}: {:?}", i / 6, checked.get(i / 6));
+        assert_eq!(
+            got,
+            want,
+            "line {i}, case {}: {:?}",
+            i / 6,
+            checked.get(i / 6)
+        );
     }
     assert_eq!(lines.len(), want.len());
 }
@@ -615,7 +634,11 @@ fn sql_quoting_reads_back_exactly_on_postgres() {
     let mut runner = TestRunner::new(config());
     let mut values = Vec::new();
     while (values.len() as u32) < cases() {
-        let v = text().new_tree(&mut runner).unwrap().current().replace('\0', "");
+        let v = text()
+            .new_tree(&mut runner)
+            .unwrap()
+            .current()
+            .replace('\0', "");
         // Identifiers: 1 to 63 bytes (NAMEDATALEN - 1; longer ones are truncated).
         if !v.is_empty() && v.len() <= 63 {
             values.push(v);

@@ -2,13 +2,15 @@
 //! issue 13's text part: `sh` with a tracing stub for every external command, `docker
 //! compose config` for env files and the Compose file, and a throwaway PostgreSQL 15
 //! cluster. Each helper panics when its consumer is missing: no test passes without it.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::result_large_err)]
 
 use std::fs;
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+
+pub mod cases;
 
 use banatie_infra_core::load::{load_str, Format};
 use banatie_infra_core::spec::Spec;
@@ -25,7 +27,10 @@ pub fn require(tool: &str) -> PathBuf {
     };
     if tool.contains('/') {
         let p = PathBuf::from(tool);
-        assert!(executable(&p), "required tool `{tool}` is missing: {INSTALL_HINT}");
+        assert!(
+            executable(&p),
+            "required tool `{tool}` is missing: {INSTALL_HINT}"
+        );
         return p;
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -58,9 +63,9 @@ pub fn load_json(v: &serde_json::Value) -> Result<Spec, banatie_infra_core::Diag
 /// what an injected command would most likely be. Any other command is not found (PATH
 /// holds only the stubs), which fails the script under `set -e`.
 pub const STUBS: &[&str] = &[
-    "mc", "install", "chown", "chmod", "mkdir", "touch", "rm", "cat", "cp", "mv", "ln", "id",
-    "sh", "bash", "dash", "env", "curl", "wget", "nc", "ls", "echo", "printf", "tee", "dd",
-    "python3", "perl", "sleep", "kill", "node", "date",
+    "mc", "install", "chown", "chmod", "mkdir", "touch", "rm", "cat", "cp", "mv", "ln", "id", "sh",
+    "bash", "dash", "env", "curl", "wget", "nc", "ls", "echo", "printf", "tee", "dd", "python3",
+    "perl", "sleep", "kill", "node", "date",
 ];
 
 /// What a script did: its exit status, output, every external command with its argv
@@ -88,7 +93,11 @@ pub fn run_script(script: &str, args: &[&str], env: &[(&str, &str)]) -> Trace {
     fs::create_dir(&work).unwrap();
     for name in STUBS {
         let p = bin.join(name);
-        fs::write(&p, format!("#!/bin/sh\nprintf '%s\\0' \"$#\" {name} \"$@\" >> \"$TRACE\"\n")).unwrap();
+        fs::write(
+            &p,
+            format!("#!/bin/sh\nprintf '%s\\0' \"$#\" {name} \"$@\" >> \"$TRACE\"\n"),
+        )
+        .unwrap();
         fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
     }
     let trace = dir.path().join("trace");
@@ -151,16 +160,31 @@ pub fn show_calls(calls: &[Vec<Vec<u8>>]) -> String {
 
 /// The storage init script of `bundle`'s job `job`, with its lifecycle file moved from the
 /// container's `/init` to `dir` (the only change: the redirect's target).
-pub fn storage_init_here(bundle: &banatie_infra_core::render::Bundle, job: &str, dir: &Path) -> String {
-    let script = bundle.text(&format!("scripts/{job}/init.sh")).expect("init.sh").to_owned();
-    let json = bundle.text(&format!("scripts/{job}/lifecycle.json")).expect("lifecycle.json");
+pub fn storage_init_here(
+    bundle: &banatie_infra_core::render::Bundle,
+    job: &str,
+    dir: &Path,
+) -> String {
+    let script = bundle
+        .text(&format!("scripts/{job}/init.sh"))
+        .expect("init.sh")
+        .to_owned();
+    let json = bundle
+        .text(&format!("scripts/{job}/lifecycle.json"))
+        .expect("lifecycle.json");
     let at = dir.join("lifecycle.json");
     fs::write(&at, json).unwrap();
     let needle = "< '/init/lifecycle.json'";
-    assert!(script.contains(needle) || !script.contains("ilm rule import"), "{script}");
+    assert!(
+        script.contains(needle) || !script.contains("ilm rule import"),
+        "{script}"
+    );
     script.replace(
         needle,
-        &format!("< {}", banatie_infra_core::render::quote::shell(at.to_str().unwrap())),
+        &format!(
+            "< {}",
+            banatie_infra_core::render::quote::shell(at.to_str().unwrap())
+        ),
     )
 }
 
@@ -222,10 +246,35 @@ pub fn check_storage_init(
         script
     );
     let mut want = vec![
-        argv(&["mc", "alias", "set", "storage", "http://s3:9000", "root-user-value", "root-password-value"]),
+        argv(&[
+            "mc",
+            "alias",
+            "set",
+            "storage",
+            "http://s3:9000",
+            "root-user-value",
+            "root-password-value",
+        ]),
         argv(&["mc", "mb", "--ignore-existing", "storage/banatie"]),
-        argv(&["mc", "admin", "user", "add", "storage", "access-key-value", "secret-key-value"]),
-        argv(&["mc", "admin", "policy", "attach", "storage", policy, "--user", "access-key-value"]),
+        argv(&[
+            "mc",
+            "admin",
+            "user",
+            "add",
+            "storage",
+            "access-key-value",
+            "secret-key-value",
+        ]),
+        argv(&[
+            "mc",
+            "admin",
+            "policy",
+            "attach",
+            "storage",
+            policy,
+            "--user",
+            "access-key-value",
+        ]),
     ];
     let mut out = String::from("storage-init: connecting to http://s3:9000\nstorage-init: bucket banatie\nstorage-init: service account\n");
     if !rules.is_empty() {
@@ -233,10 +282,16 @@ pub fn check_storage_init(
         let summary: Vec<String> = rules
             .iter()
             .map(|(id, p, days)| {
-                format!("{id}: {} after {days} days", if p.is_empty() { "(whole bucket)" } else { p })
+                format!(
+                    "{id}: {} after {days} days",
+                    if p.is_empty() { "(whole bucket)" } else { p }
+                )
             })
             .collect();
-        out.push_str(&format!("storage-init: lifecycle rules ({})\n", summary.join("; ")));
+        out.push_str(&format!(
+            "storage-init: lifecycle rules ({})\n",
+            summary.join("; ")
+        ));
     }
     if let Some(p) = public {
         want.push(vec![
@@ -252,14 +307,21 @@ pub fn check_storage_init(
         ));
     }
     out.push_str("storage-init: done\n");
-    assert_eq!(t.calls, want, "calls:\n{}\n--- script ---\n{script}", show_calls(&t.calls));
-    assert_eq!(String::from_utf8_lossy(&t.stdout), out, "--- script ---\n{script}");
+    assert_eq!(
+        t.calls,
+        want,
+        "calls:\n{}\n--- script ---\n{script}",
+        show_calls(&t.calls)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&t.stdout),
+        out,
+        "--- script ---\n{script}"
+    );
     assert!(t.created.is_empty(), "created {:?}", t.created);
     // The lifecycle file holds the values as JSON strings, exactly.
-    let json: serde_json::Value = serde_json::from_str(
-        bundle.text("scripts/s3-init/lifecycle.json").unwrap(),
-    )
-    .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(bundle.text("scripts/s3-init/lifecycle.json").unwrap()).unwrap();
     for (i, (id, p, _)) in rules.iter().enumerate() {
         assert_eq!(json["Rules"][i]["ID"], *id);
         assert_eq!(json["Rules"][i]["Filter"]["Prefix"], *p);
@@ -300,12 +362,19 @@ pub fn compose_config(dir: &Path) -> serde_json::Value {
         .env("HOME", std::env::var("HOME").unwrap_or_default())
         .output()
         .expect("docker compose runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// A service's environment from `compose_config`, with Compose's `$$` undone.
-pub fn service_env(config: &serde_json::Value, service: &str) -> std::collections::BTreeMap<String, String> {
+pub fn service_env(
+    config: &serde_json::Value,
+    service: &str,
+) -> std::collections::BTreeMap<String, String> {
     config["services"][service]["environment"]
         .as_object()
         .map(|m| {
@@ -361,7 +430,10 @@ impl Cluster {
     pub fn start() -> Cluster {
         let id = run(Command::new(require("id")).arg("-u"));
         let as_root = String::from_utf8_lossy(&id.stdout).trim() == "0";
-        let dir = tempfile::Builder::new().prefix("banatie-pg-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("banatie-pg-")
+            .tempdir()
+            .unwrap();
         if as_root {
             let n = |flag: &str| -> u32 {
                 let out = run_ok(Command::new(require("id")).args([flag, "postgres"]));
@@ -369,8 +441,17 @@ impl Cluster {
             };
             std::os::unix::fs::chown(dir.path(), Some(n("-u")), Some(n("-g"))).unwrap();
         }
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut c = Cluster { dir, port, as_root, started: false };
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut c = Cluster {
+            dir,
+            port,
+            as_root,
+            started: false,
+        };
         let data = c.dir.path().join("data");
         run_ok(c.server_cmd("initdb").arg("-D").arg(&data).args([
             "--auth=trust",
@@ -400,12 +481,29 @@ impl Cluster {
     /// are printed), unaligned and tuples only.
     pub fn psql(&self, db: &str) -> Command {
         let mut cmd = Command::new(require("psql"));
-        for var in ["PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSERVICE", "PGOPTIONS", "PGPASSWORD"] {
+        for var in [
+            "PGHOST",
+            "PGPORT",
+            "PGUSER",
+            "PGDATABASE",
+            "PGSERVICE",
+            "PGOPTIONS",
+            "PGPASSWORD",
+        ] {
             cmd.env_remove(var);
         }
-        cmd.args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p"])
-            .arg(self.port.to_string())
-            .args(["-U", "postgres", "-d", db]);
+        cmd.args([
+            "-X",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+        ])
+        .arg(self.port.to_string())
+        .args(["-U", "postgres", "-d", db]);
         cmd
     }
 
@@ -419,7 +517,12 @@ impl Cluster {
             .stderr(Stdio::piped())
             .spawn()
             .expect("psql runs");
-        child.stdin.take().unwrap().write_all(sql.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(sql.as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
         assert!(
             out.status.success(),
@@ -434,11 +537,14 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         if self.started {
             let data = self.dir.path().join("data");
-            let _ = run(self
-                .server_cmd("pg_ctl")
-                .arg("-D")
-                .arg(data)
-                .args(["-m", "immediate", "-w", "-t", "30", "stop"]));
+            let _ = run(self.server_cmd("pg_ctl").arg("-D").arg(data).args([
+                "-m",
+                "immediate",
+                "-w",
+                "-t",
+                "30",
+                "stop",
+            ]));
         }
     }
 }
