@@ -115,6 +115,7 @@ fn shell_payloads_in_lifecycle_rules_and_the_public_prefix_stay_literal() {
         let public = format!("pub{}/", p.replace(['*', '?', '$'], ""));
         spec["services"]["s3"]["public_read_prefix"] = json!(public);
         let bundle = accepted(&spec);
+        assert_shellcheck_clean(bundle.text("scripts/s3-init/init.sh").unwrap());
         check_storage_init(
             &bundle,
             "readwrite",
@@ -149,6 +150,7 @@ fn shell_payloads_in_lifecycle_rules_and_the_public_prefix_stay_literal() {
 fn prepare_host_takes_its_root_argument_as_one_word() {
     let bundle = accepted(&base());
     let script = bundle.text(render::PREPARE_HOST).unwrap();
+    assert_shellcheck_clean(script);
     for root in [
         "/tmp/x$(touch pwned)",
         "/tmp/`touch pwned`",

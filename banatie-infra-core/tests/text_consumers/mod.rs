@@ -139,6 +139,24 @@ pub fn run_script(script: &str, args: &[&str], env: &[(&str, &str)]) -> Trace {
     }
 }
 
+/// `shellcheck --norc -s sh` passes `script`.
+pub fn assert_shellcheck_clean(script: &str) {
+    let shellcheck = require("shellcheck");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("script.sh");
+    fs::write(&path, script).unwrap();
+    let out = Command::new(shellcheck)
+        .args(["--norc", "-s", "sh"])
+        .arg(&path)
+        .output()
+        .expect("shellcheck runs");
+    assert!(
+        out.status.success(),
+        "shellcheck:\n{}\n--- script ---\n{script}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
 /// `argv` as the byte vectors a trace holds.
 pub fn argv(words: &[&str]) -> Vec<Vec<u8>> {
     words.iter().map(|w| w.as_bytes().to_vec()).collect()
