@@ -525,27 +525,24 @@ impl Cluster {
         cmd
     }
 
-    /// Runs `sql` (through stdin) on `db`; stdout, or a panic with stderr.
+    /// Runs `sql` (from a file: a pipe both ways could fill up and stall) on `db`; stdout,
+    /// or a panic with stderr.
     pub fn run_sql(&self, db: &str, sql: &str) -> String {
-        use std::io::Write;
-        let mut child = self
+        let file = tempfile::NamedTempFile::new().unwrap();
+        fs::write(file.path(), sql).unwrap();
+        fs::set_permissions(file.path(), fs::Permissions::from_mode(0o644)).unwrap();
+        let out = self
             .psql(db)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
+            .arg("-f")
+            .arg(file.path())
+            .stdin(Stdio::null())
+            .output()
             .expect("psql runs");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(sql.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
         assert!(
             out.status.success(),
-            "psql failed: {}\n--- sql ---\n{sql}",
-            String::from_utf8_lossy(&out.stderr)
+            "psql failed: {}\n--- sql ---\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            sql.chars().take(4000).collect::<String>()
         );
         String::from_utf8(out.stdout).unwrap()
     }
