@@ -560,7 +560,8 @@ pub struct Mount {
     /// the root itself, nor one of the bundle's own files or directories (`secrets.env`,
     /// `.env`, `scripts/`, `caddy/`, ...; BI516).
     pub source: RelPath,
-    /// The path in the container; not `/` (BI516).
+    /// The path in the container; not `/`, nor one of the bundle's own paths under the
+    /// deployment root (`<root>/secrets.env`; BI516).
     pub target: AbsPath,
     /// Mount read-only. Default `false`.
     #[serde(default)]

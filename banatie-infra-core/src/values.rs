@@ -38,7 +38,7 @@ pub(crate) const RULES: [(Code, crate::Severity, &str); 5] = [
     (CODE_OBJECT_KEY, crate::Severity::Error, "a lifecycle rule ID or object key prefix MinIO cannot take literally (length, control characters, `//`, `.` components; `*`, `?`, `$` in a public prefix)"),
     (CODE_MINIO_NAME, crate::Severity::Error, "a MinIO user name or policy that MinIO or mc would not take literally (too short, `=`, `,`, `/`, whitespace, a leading `-`)"),
     (CODE_POSTGRES_NAME, crate::Severity::Error, "a PostgreSQL role name PostgreSQL reserves (`pg_*`, `public`, `none`), or the database `template0`"),
-    (CODE_HOST_PATH, crate::Severity::Error, "a host directory that is `/`, the deployment root or one of the bundle's own files, or a mount target `/`"),
+    (CODE_HOST_PATH, crate::Severity::Error, "a host directory that is `/`, the deployment root or one of the bundle's own files, or a mount target `/` or naming them"),
 ];
 
 /// `s` for a message: at most 60 characters, control characters escaped.
@@ -319,7 +319,8 @@ pub fn check_host_dir(p: &RelPath) -> Result<(), String> {
 }
 
 /// Checks a mount target in a container: not `/` (in any spelling, `/.`, `//`), which
-/// Docker refuses to bind over.
+/// Docker refuses to bind over. (Validation also refuses a target that names the bundle's
+/// own paths on the host, `<root>/secrets.env`, `<root>/scripts/...`.)
 ///
 /// ```
 /// use banatie_infra_core::values::check_mount_target;
@@ -530,7 +531,12 @@ pub(crate) fn host_paths(spec: &Spec, out: &mut Vec<Diagnostic>) {
                     let mut src = at.clone();
                     src.push("source");
                     dir(&m.source, &src, out);
-                    if let Err(reason) = check_mount_target(&m.target) {
+                    // A target naming the bundle's own host paths (`<root>/secrets.env`)
+                    // is refused too: it can only be meant to expose them.
+                    let target = check_mount_target(&m.target)
+                        .err()
+                        .or_else(|| in_root(&components(m.target.as_str()), &root_parts));
+                    if let Some(reason) = target {
                         at.push("target");
                         push(
                             out,
@@ -551,6 +557,22 @@ pub(crate) fn host_paths(spec: &Spec, out: &mut Vec<Diagnostic>) {
     log_dir(spec, &root_parts, out);
 }
 
+/// For an absolute path of `parts` under the deployment root of `root_parts`: why it may
+/// not be used ([`check_host_dir`] of the path under the root, or the root itself).
+fn in_root(parts: &[&str], root_parts: &[&str]) -> Option<String> {
+    if parts == root_parts {
+        return Some("is the deployment root, which holds secrets.env".into());
+    }
+    if parts.len() > root_parts.len() && parts[..root_parts.len()] == *root_parts {
+        let rel: RelPath = parts[root_parts.len()..]
+            .join("/")
+            .parse()
+            .expect("components of an AbsPath make a RelPath");
+        return check_host_dir(&rel).err();
+    }
+    None
+}
+
 /// The proxy's log directory is bind-mounted read-write into the shared Caddy (running
 /// as root) and, under the root, chowned to it: never `/`, the root itself or one of the
 /// bundle's own paths.
@@ -559,16 +581,8 @@ fn log_dir(spec: &Spec, root_parts: &[&str], out: &mut Vec<Diagnostic>) {
     let parts = components(d.as_str());
     let reason = if parts.is_empty() {
         Some("is `/`: the shared Caddy would get the whole host read-write".to_string())
-    } else if parts == root_parts {
-        Some("is the deployment root: the shared Caddy would own secrets.env".to_string())
-    } else if parts.len() > root_parts.len() && parts[..root_parts.len()] == *root_parts {
-        let rel: RelPath = parts[root_parts.len()..]
-            .join("/")
-            .parse()
-            .expect("components of an AbsPath make a RelPath");
-        check_host_dir(&rel).err()
     } else {
-        None
+        in_root(&parts, root_parts)
     };
     if let Some(reason) = reason {
         push(

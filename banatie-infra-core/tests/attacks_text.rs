@@ -390,7 +390,18 @@ fn mounts_of_the_root_its_files_and_slash_are_bi516() {
         s["services"]["api"]["volumes"] = json!([m]);
         s
     };
-    for target in ["/", "/.", "//", "/./."] {
+    for target in [
+        "/",
+        "/.",
+        "//",
+        "/./.",
+        "/opt/atk",
+        "/opt/atk/secrets.env",
+        "/opt/atk/.env",
+        "/opt/atk/scripts",
+        "/opt/atk/scripts/s3-init",
+        "//opt/./atk/caddy",
+    ] {
         refused(
             &app(json!({ "source": "data/x", "target": target })),
             "BI516",
