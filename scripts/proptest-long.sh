@@ -2,8 +2,9 @@
 # The long property run: PROPTEST_CASES random specs (default 10,000) through the
 # property of banatie-infra-core/tests/properties.rs (Compose schema, env files read
 # back byte for byte by the in-process parser and, in one batch, by `docker compose
-# config`, secrets of every alphabet, `caddy adapt`, deterministic output). The test
-# command runs the same property with 256 cases.
+# config`, secrets of every alphabet, `caddy adapt`, deterministic output), and those
+# of tests/properties_text.rs (sh with tracing stubs, docker compose config and
+# PostgreSQL 15 over arbitrary strings). The test command runs them with 256 cases.
 #
 #   ./scripts/proptest-long.sh            # 10,000 cases
 #   PROPTEST_CASES=2000 ./scripts/proptest-long.sh
@@ -13,9 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-test-deps.sh >/dev/null 2>&1
 export PROPTEST_CASES="${PROPTEST_CASES:-10000}"
-cargo test --release --locked -p banatie-infra-core --test properties --no-run >/dev/null 2>&1
+cargo test --release --locked -p banatie-infra-core --test properties --test properties_text --no-run >/dev/null 2>&1
 start=$(date +%s)
-out="$(cargo test --release --locked -p banatie-infra-core --test properties 2>&1)" || {
+out="$(cargo test --release --locked -p banatie-infra-core --test properties --test properties_text 2>&1)" || {
 	printf '%s\n' "$out"
 	echo "property run FAILED after $(($(date +%s) - start)) s ($PROPTEST_CASES cases requested)"
 	exit 1

@@ -47,6 +47,7 @@ pub mod secrets;
 pub mod spec;
 pub mod types;
 pub mod validate;
+pub mod values;
 
 pub use diagnostic::{Code, Diagnostic, Severity};
 

@@ -109,6 +109,10 @@ pub const CODE_BAD_VALUE: Code = Code("BI102");
 pub const CODE_MISSING_KEY: Code = Code("BI103");
 /// `BI104`: a key written twice in one mapping.
 pub const CODE_DUPLICATE_KEY: Code = Code("BI104");
+/// `BI109`: a string (value or key) holds a NUL character, which no file the tool writes
+/// can carry: a process's environment and argv are C strings (execve(2)), PostgreSQL
+/// refuses it in text, and MinIO in object names.
+pub const CODE_NUL: Code = Code("BI109");
 
 /// The loader's codes with their severity and a one-line description.
 pub const RULES: &[(Code, crate::Severity, &str)] = &[
@@ -136,6 +140,11 @@ pub const RULES: &[(Code, crate::Severity, &str)] = &[
         CODE_DUPLICATE_KEY,
         crate::Severity::Error,
         "a key written twice in one mapping",
+    ),
+    (
+        CODE_NUL,
+        crate::Severity::Error,
+        "a string holds a NUL character, which no generated file, environment or argument can carry",
     ),
 ];
 
@@ -881,6 +890,23 @@ pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str>
         .map(|(_, c)| c)
 }
 
+/// BI109: every string the spec is read from is NUL-free, whatever its field.
+fn no_nul(s: &str) -> Result<(), DeError> {
+    match s.find('\0') {
+        None => Ok(()),
+        Some(at) => {
+            let mut e = DeError::new(
+                CODE_NUL,
+                format!("this string holds a NUL character (at byte {at})"),
+            );
+            e.help = Some(
+                "remove it: no environment, argument, script or SQL text can carry a NUL".into(),
+            );
+            Err(e)
+        }
+    }
+}
+
 /// The struct name under which a tagged enum asks for its tag key first; see
 /// [`crate::spec::Service`]'s `Deserialize`.
 pub(crate) const TAG_FIRST: &str = "$banatie_infra::tag_first";
@@ -922,7 +948,7 @@ impl<'a> NodeDe<'a> {
             NodeKind::Bool(b) => v.visit_bool(*b),
             NodeKind::Int(i) => v.visit_i64(*i),
             NodeKind::Float(f) => v.visit_f64(*f),
-            NodeKind::Str(s) => v.visit_borrowed_str(s),
+            NodeKind::Str(s) => no_nul(s).and_then(|()| v.visit_borrowed_str(s)),
             NodeKind::Plain(inner, _) => self.visit_kind(inner, v),
             NodeKind::Seq(items) => v.visit_seq(SeqAccess {
                 items: items.iter().enumerate(),
@@ -947,8 +973,8 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
 
     fn deserialize_str<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
         let r = match &self.node.kind {
-            NodeKind::Str(s) => v.visit_borrowed_str(s),
-            NodeKind::Plain(_, raw) => v.visit_borrowed_str(raw),
+            NodeKind::Str(s) => no_nul(s).and_then(|()| v.visit_borrowed_str(s)),
+            NodeKind::Plain(_, raw) => no_nul(raw).and_then(|()| v.visit_borrowed_str(raw)),
             NodeKind::Int(i) => v.visit_string(i.to_string()),
             NodeKind::Bool(b) => v.visit_string(b.to_string()),
             NodeKind::Float(f) => v.visit_string(f.to_string()),

@@ -199,7 +199,7 @@ pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
                         "# {name}: supplied by the operator{}; set it here\n{name}=",
                         v.description
                             .as_deref()
-                            .map(|d| format!(" ({d})"))
+                            .map(|d| format!(" ({})", crate::render::quote::comment(d)))
                             .unwrap_or_default()
                     ));
                 }

@@ -557,9 +557,12 @@ impl RestartPolicy {
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Mount {
-    /// The host directory, relative to the deployment root (for example `logs/api`).
+    /// The host directory, relative to the deployment root (for example `logs/api`). Not
+    /// the root itself, nor one of the bundle's own files or directories (`secrets.env`,
+    /// `.env`, `scripts/`, `caddy/`, ...; BI516).
     pub source: RelPath,
-    /// The path in the container.
+    /// The path in the container; not `/`, nor one of the bundle's own paths under the
+    /// deployment root (`<root>/secrets.env`; BI516).
     pub target: AbsPath,
     /// Mount read-only. Default `false`.
     #[serde(default)]
@@ -669,11 +672,13 @@ pub struct PostgresService {
     /// Default `15`.
     #[serde(default = "default_pg_version")]
     pub version: u32,
-    /// The database created at first start (`POSTGRES_DB`). Default `banatie_db`.
+    /// The database created at first start (`POSTGRES_DB`). Default `banatie_db`. Not
+    /// `template0`, which accepts no connections (BI515).
     #[serde(default = "default_pg_db")]
     pub database: SqlIdent,
     /// The role created at first start and owner of the database (`POSTGRES_USER`).
-    /// Default `banatie_user`.
+    /// Default `banatie_user`. Not `pg_*`, `public` or `none`, which PostgreSQL reserves
+    /// (BI515).
     #[serde(default = "default_pg_user")]
     pub user: SqlIdent,
     /// The variable that receives the derived connection URL (written to `secrets.env`,
@@ -743,7 +748,8 @@ pub struct MinioService {
     /// The UID of the server process inside the container. Default `1000`.
     #[serde(default = "default_minio_uid")]
     pub uid: u32,
-    /// The root user name (`MINIO_ROOT_USER`). Default `banatie_admin`.
+    /// The root user name (`MINIO_ROOT_USER`). Default `banatie_admin`. At least 3
+    /// characters, no `=`, `,`, `/`, whitespace or control characters, no leading `-` (BI514).
     #[serde(default = "default_root_user")]
     pub root_user: String,
     /// The application's bucket. Default `banatie`.
@@ -756,7 +762,8 @@ pub struct MinioService {
     #[serde(default = "default_lifecycle")]
     pub lifecycle: Vec<LifecycleRule>,
     /// A key prefix readers may GET anonymously (`mc anonymous set download`), for
-    /// example `public/`. Default: none (nothing is public).
+    /// example `public/`. Default: none (nothing is public). A literal object key prefix:
+    /// no `*`, `?` or `$`, which the bucket policy would read as wildcards (BI513).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_read_prefix: Option<String>,
     /// Restart policy. Default `unless-stopped`.
@@ -803,7 +810,8 @@ fn default_lifecycle() -> Vec<LifecycleRule> {
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ServiceAccount {
-    /// The access key (user name). Default `banatie_service`.
+    /// The access key (user name). Default `banatie_service`. The same rule as
+    /// `root_user` (BI514).
     #[serde(default = "default_access_key")]
     pub access_key: String,
     /// The variable that receives the access key in `secrets.env`. Default `MINIO_ACCESS_KEY`.
@@ -813,6 +821,7 @@ pub struct ServiceAccount {
     #[serde(default = "default_secret_key")]
     pub secret_key_secret: EnvName,
     /// The built-in policy attached to it (`mc admin policy attach`). Default `readwrite`.
+    /// One policy name: no `,`, whitespace or leading `-` (BI514).
     #[serde(default = "default_policy")]
     pub policy: String,
 }
@@ -847,10 +856,12 @@ fn default_policy() -> String {
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LifecycleRule {
-    /// The rule's ID, unique in the bucket.
+    /// The rule's ID, unique in the bucket: 1 to 255 bytes of one-line text (S3
+    /// lifecycle `Rule.ID`; BI513).
     pub id: String,
     /// The key prefix the rule applies to, for example `temp/`. An empty prefix matches
-    /// every object in the bucket and is refused unless `whole_bucket` is true.
+    /// every object in the bucket and is refused unless `whole_bucket` is true. At most
+    /// 1024 bytes of one-line text, no leading `/`, `//` or `.`/`..` component (BI513).
     pub prefix: String,
     /// Days after creation when objects expire; at least 1.
     pub expire_days: u32,
@@ -937,6 +948,7 @@ pub struct Secret {
     #[serde(default)]
     pub alphabet: Alphabet,
     /// What the secret is for; shown in `secrets.env.example` and when it is missing.
+    /// One line of text: no line breaks or other control characters (BI209).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }

@@ -98,6 +98,9 @@ pub const CODE_OVERLAPPING_MOUNTS: Code = Code("BI504");
 pub const CODE_PUBLIC_PREFIX: Code = Code("BI505");
 /// BI506: a PostgreSQL version outside 10 to 18, or one its image tag contradicts.
 pub const CODE_POSTGRES_VERSION: Code = Code("BI506");
+pub use crate::values::{
+    CODE_DESCRIPTION, CODE_HOST_PATH, CODE_MINIO_NAME, CODE_OBJECT_KEY, CODE_POSTGRES_NAME,
+};
 
 /// Every code [`validate`] (and the audit, for `BI302`) reports, with its severity and a
 /// one-line description, in code order. Codes with a warning variant list their error
@@ -118,6 +121,7 @@ pub const RULES: &[(Code, Severity, &str)] = &[
     (CODE_PROXY_NETWORK, Severity::Error, "PostgreSQL or an unrouted service on the proxy network, or a site's service not on it"),
     (CODE_DOLLAR_IN_VALUE, Severity::Warning, "a value contains `$`: values are written literally, never interpolated"),
     (CODE_SECRET_LENGTH, Severity::Error, "a generated secret's length is outside 16 to 4096 characters"),
+    crate::values::RULES[0],
     (CODE_PROBE_BINARY_MISSING, Severity::Error, "a health check calls a binary the image does not ship"),
     (CODE_LOCALHOST_PROBE_BUSYBOX, Severity::Error, "a health check probes localhost on a BusyBox image (wget tries ::1 first): use 127.0.0.1"),
     (CODE_UNPINNED_IMAGE, Severity::Warning, "an unpinned image (tag `latest` or no tag, no digest)"),
@@ -137,6 +141,10 @@ pub const RULES: &[(Code, Severity, &str)] = &[
     (CODE_OVERLAPPING_MOUNTS, Severity::Error, "two mounts (app logs and volumes, PostgreSQL and MinIO data, the backup directory) share a host directory or nest"),
     (CODE_PUBLIC_PREFIX, Severity::Error, "a public read prefix not ending with `/`; an empty one (whole bucket public) is a warning"),
     (CODE_POSTGRES_VERSION, Severity::Error, "a PostgreSQL version outside 10 to 18, or one the image tag contradicts"),
+    crate::values::RULES[1],
+    crate::values::RULES[2],
+    crate::values::RULES[3],
+    crate::values::RULES[4],
 ];
 
 /// Runs every rule on `spec` and returns the findings, errors and warnings, in rule order
@@ -170,6 +178,7 @@ const RULE_FNS: &[Rule] = &[
     proxy_network,
     dollar_in_values,
     secret_lengths,
+    crate::values::descriptions,
     probe_binaries,
     unpinned_images,
     published_on_internal,
@@ -188,6 +197,10 @@ const RULE_FNS: &[Rule] = &[
     overlapping_mounts,
     public_prefix,
     postgres_version,
+    crate::values::object_keys,
+    crate::values::minio_names,
+    crate::values::postgres_names,
+    crate::values::host_paths,
 ];
 
 /// Builds a JSON pointer from tokens of any displayable type.
@@ -2118,6 +2131,11 @@ mod tests {
             CODE_SINGLE_SERVER,
             CODE_PUBLIC_SITE_PRIVATE_BUCKET,
             CODE_DUPLICATE_HEADER,
+            CODE_DESCRIPTION,
+            CODE_OBJECT_KEY,
+            CODE_MINIO_NAME,
+            CODE_POSTGRES_NAME,
+            CODE_HOST_PATH,
         ];
         assert_eq!(RULES.len(), all.len());
         for c in all {
@@ -3100,7 +3118,14 @@ mod tests {
         );
         // The backup directory (and the root, which holds it) is no app's to mount.
         expect(&spec(&vol("backups"), "", ""), CODE_OVERLAPPING_MOUNTS, at);
-        expect(&spec(&vol("."), "", ""), CODE_OVERLAPPING_MOUNTS, at);
+        // The root itself is also BI516's (a host directory that is the deployment root).
+        let d = run(&spec(&vol("."), "", ""));
+        for code in [CODE_OVERLAPPING_MOUNTS, CODE_HOST_PATH] {
+            assert!(
+                d.iter().any(|x| x.code == code && x.pointer == at),
+                "{d:#?}"
+            );
+        }
         let moved = spec(&vol("backups"), "", "backups: { dir: var/backups }\n");
         clean(&moved);
         clean(&spec(

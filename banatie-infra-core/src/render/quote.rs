@@ -12,6 +12,44 @@ pub fn shell(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// Writes the expansion of shell variable `name` as one word, `"${NAME}"`: the braces end
+/// the name wherever the word is put, the double quotes keep the value one field (no
+/// splitting, no globbing; POSIX Shell Command Language, 2.6.2 and 2.6.5). `name` is an
+/// [`EnvName`](crate::types::EnvName), so it is always a valid shell name.
+///
+/// ```
+/// use banatie_infra_core::render::quote::shell_param;
+/// let name: banatie_infra_core::types::EnvName = "MINIO_ACCESS_KEY".parse().unwrap();
+/// assert_eq!(shell_param(&name), r#""${MINIO_ACCESS_KEY}""#);
+/// ```
+pub fn shell_param(name: &crate::types::EnvName) -> String {
+    format!("\"${{{name}}}\"")
+}
+
+/// Writes `s` as the text of a one-line `#` comment (env files, shell, SQL `--`): every
+/// character that could end the line or reach a terminal as a control sequence (Unicode
+/// category Cc: C0 controls with LF and CR, DEL, C1 controls; and U+2028, U+2029) becomes
+/// `\u{..}`, so no value can start a new line, and with it a new variable or command.
+/// Descriptions are refused with such characters (BI209); this is the renderer's own
+/// guarantee for specs that were not validated.
+///
+/// ```
+/// use banatie_infra_core::render::quote::comment;
+/// assert_eq!(comment("API key\nNODE_OPTIONS=x"), r"API key\u{a}NODE_OPTIONS=x");
+/// assert_eq!(comment("plain — text"), "plain — text");
+/// ```
+pub fn comment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Quotes `s` as a PostgreSQL identifier: double quotes, `"` doubled.
 ///
 /// ```

@@ -49,6 +49,7 @@ impl Templates {
             caddy_filter(s, super::caddy::line_start_token)
         });
         env.add_filter("env", |s: &str| quote::env_value(s));
+        env.add_filter("comment", |s: &str| quote::comment(s));
         for (name, src) in TEMPLATES {
             env.add_template(name, src).expect("templates are valid");
         }
@@ -163,9 +164,10 @@ impl Templates {
                 minio => minio.as_str(),
                 url => format!("http://{minio}:{}", m.api_port),
                 bucket => m.bucket.as_str(),
-                root_password => crate::spec::MINIO_ROOT_PASSWORD,
-                access_key => m.service_account.access_key_env.as_str(),
-                secret_key => m.service_account.secret_key_secret.as_str(),
+                root_user_ref => quote::shell_param(&crate::spec::MINIO_ROOT_USER.parse().expect("valid")),
+                root_password_ref => quote::shell_param(&crate::spec::MINIO_ROOT_PASSWORD.parse().expect("valid")),
+                access_key_ref => quote::shell_param(&m.service_account.access_key_env),
+                secret_key_ref => quote::shell_param(&m.service_account.secret_key_secret),
                 policy => m.service_account.policy.as_str(),
                 lifecycle => lifecycle,
                 lifecycle_path => format!("{}/lifecycle.json", super::JOB_MOUNT),
