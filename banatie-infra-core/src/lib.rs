@@ -36,6 +36,7 @@ pub mod environment;
 pub mod images;
 pub mod import;
 pub mod load;
+pub mod redact;
 pub mod render;
 #[cfg(feature = "schema")]
 pub mod schema;
