@@ -190,9 +190,11 @@ pub fn render_human(diags: &[Diagnostic], sources: &[(&str, &str)], color: bool)
     }
     let mut out = String::new();
     for orig in diags {
+        let about = orig.span.as_ref().map_or("", |s| s.file.as_str());
+        let term = |t: &str| crate::redact::redact_about(about, t, true);
         let d = &Diagnostic {
-            message: terminal(&orig.message),
-            help: orig.help.as_deref().map(terminal),
+            message: term(&orig.message),
+            help: orig.help.as_deref().map(term),
             pointer: terminal(&orig.pointer),
             span: orig.span.as_ref().map(|s| Span {
                 file: terminal(&s.file),
@@ -294,15 +296,17 @@ pub fn render_json(diags: &[Diagnostic]) -> String {
     let items: Vec<serde_json::Value> = diags
         .iter()
         .map(|d| {
+            let about = d.span.as_ref().map_or("", |s| s.file.as_str());
+            let text = |t: &str| crate::redact::redact_about(about, t, false);
             let mut o = serde_json::json!({
                 "code": d.code.0,
                 "severity": d.severity,
                 "pointer": redact(&d.pointer),
-                "message": redact(&d.message),
+                "message": text(&d.message),
             });
             let m = o.as_object_mut().expect("object");
             if let Some(h) = &d.help {
-                m.insert("help".into(), redact(h).into());
+                m.insert("help".into(), text(h).into());
             }
             if let Some(s) = &d.span {
                 m.insert("file".into(), redact(&s.file).into());

@@ -437,9 +437,11 @@ fn tokens(line: &str) -> Vec<Tok<'_>> {
         if c.is_whitespace() {
             if let Some(s) = start.take() {
                 let raw = &line[s..i];
-                let lead = raw.len() - raw.trim_start_matches(['"', '\'', '[', '(']).len();
-                let body = raw.trim_start_matches(['"', '\'', '[', '(']);
-                let trimmed = body.trim_end_matches(['"', '\'', ']', ',', ')', ';']);
+                let open: &[char] = &['"', '\'', '[', '(', '`'];
+                let unsub = raw.strip_prefix("$(").unwrap_or(raw);
+                let body = unsub.trim_start_matches(open);
+                let lead = raw.len() - body.len();
+                let trimmed = body.trim_end_matches(['"', '\'', ']', ',', ')', ';', '`']);
                 let inner = s + lead..s + lead + trimmed.len();
                 out.push(Tok {
                     text: &line[inner.clone()],
@@ -667,6 +669,22 @@ fn open_quote(line: &str, spans: &[Range<usize>]) -> Option<u8> {
     (matches!(q, b'"' | b'\'') && assigned && last.end == line.len()).then_some(q)
 }
 
+/// Whether a line of an env file is blank, a comment, or starts with a variable name
+/// followed by nothing, `=` or `:`.
+fn env_shaped(line: &str) -> bool {
+    let t = line.trim_start();
+    if t.is_empty() || t.starts_with('#') {
+        return true;
+    }
+    let t = t.strip_prefix("export ").map_or(t, str::trim_start);
+    let key_len = t
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        .count();
+    let rest = t[key_len..].trim_start();
+    key_len > 0 && (rest.is_empty() || rest.starts_with(['=', ':']))
+}
+
 /// Text as shown, with a map from input columns to shown columns.
 pub(crate) struct Shown {
     /// The text, redacted (and escaped, when asked).
@@ -716,6 +734,12 @@ pub(crate) fn show(name: &str, text: &str, escape: bool) -> Shown {
             }
         } else {
             spans = secret_spans(body, all);
+            if all && spans.is_empty() && !env_shaped(body) {
+                // A line of a secrets file that is not `KEY=value` may be a value.
+                let t = body.trim();
+                let lead = body.len() - body.trim_start().len();
+                spans.push(lead..lead + t.len());
+            }
             open = open_quote(body, &spans);
             // A value in a secret's place is a secret wherever else it shows up.
             for r in &spans {
@@ -732,6 +756,38 @@ pub(crate) fn show(name: &str, text: &str, escape: bool) -> Shown {
         }
     }
     Shown { text: out, edits }
+}
+
+/// [`redact`] for a message about file `name`: in a secrets file's message every
+/// assignment's value is secret, as in the file.
+pub(crate) fn redact_about(name: &str, text: &str, escape: bool) -> String {
+    let all = is_secret_file(name);
+    if !all {
+        return show("", text, escape).text;
+    }
+    // Each line of the message as a line of the file (but not wholly hidden).
+    let mut out = String::new();
+    for piece in text.split_inclusive('\n') {
+        let body = piece.trim_end_matches('\n');
+        let mut spans = secret_spans(body, false);
+        for (at, _) in body.match_indices(['=', ':']) {
+            let head = &body[..at];
+            let key_start = head
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+                .map_or(0, |i| i + 1);
+            if key_start < at {
+                let v = skip_blank(body.as_bytes(), at + 1);
+                if let Some(r) = value_at(body, v, false) {
+                    push_value(&mut spans, body, r);
+                }
+            }
+        }
+        spans.extend(registered_spans(body));
+        let spans = merge(spans.into_iter().filter(|r| r.start < r.end).collect());
+        out.push_str(&show_line(body, &spans, escape).0);
+        out.push_str(&piece[body.len()..]);
+    }
+    out
 }
 
 /// `text` with every secret value replaced by [`MARKER`] (see the module docs).
