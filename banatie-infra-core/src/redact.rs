@@ -298,7 +298,13 @@ fn assignment_value(line: &str, start: usize, end: usize) -> Option<Range<usize>
     i = skip_blank(b, i);
     match b.get(i)? {
         b'=' if b.get(i + 1) != Some(&b'=') => i += 1,
-        b':' if b.get(i + 1).is_none_or(|c| matches!(c, b' ' | b'\t' | b'"' | b'\'')) => i += 1,
+        // `path/secrets.env: message` is a path, not a YAML key.
+        b':' if b.get(i + 1).is_none_or(|c| matches!(c, b' ' | b'\t' | b'"' | b'\''))
+            && !line[start..end].contains('.')
+            && (start == 0 || b[start - 1] != b'/') =>
+        {
+            i += 1
+        }
         _ => return None,
     }
     let v = skip_blank(b, i);
