@@ -245,7 +245,7 @@ fn no_secret_in_any_secret_place_is_printed_or_written() {
     // A spec with a secret in public env: refused, and never echoed.
     let spec_text = std::fs::read_to_string(repo().join("examples/banatie.yaml"))
         .unwrap()
-        .replacen("\nsecrets:\n", "\nenv:\n  EXTRA_API_TOKEN: \"CanaryEnvTok0a1b2c3\"\nsecrets:\n", 1);
+        .replacen("\nenv:\n", "\nenv:\n  EXTRA_API_TOKEN: \"CanaryEnvTok0a1b2c3\"\n", 1);
     assert!(spec_text.contains("CanaryEnvTok0a1b2c3"));
     let spec = t.join("spec.yaml");
     std::fs::write(&spec, &spec_text).unwrap();

@@ -242,12 +242,18 @@ fn quoted_end(line: &str, from: usize, q: u8) -> usize {
 /// The value at `at`: quoted (its content) or bare (until a delimiter; to the line's end,
 /// before a ` #` comment, when `to_end`).
 fn value_at(line: &str, at: usize, to_end: bool) -> Option<Range<usize>> {
+    value_after(line, at, to_end, false)
+}
+
+/// [`value_at`]; after a YAML `:`, a flow collection, block scalar, anchor, alias or
+/// comment is not a value.
+fn value_after(line: &str, at: usize, to_end: bool, yaml: bool) -> Option<Range<usize>> {
     let b = line.as_bytes();
     let q = *b.get(at)?;
     if q == b'"' || q == b'\'' {
         return Some(at + 1..quoted_end(line, at + 1, q));
     }
-    if matches!(q, b'{' | b'[' | b'|' | b'>' | b'&' | b'*' | b'#') {
+    if yaml && matches!(q, b'{' | b'[' | b'|' | b'>' | b'#') {
         return None;
     }
     let mut end = at;
@@ -296,8 +302,9 @@ fn assignment_value(line: &str, start: usize, end: usize) -> Option<Range<usize>
         i += 1;
     }
     i = skip_blank(b, i);
+    let yaml = b.get(i) == Some(&b':');
     match b.get(i)? {
-        b'=' if b.get(i + 1) != Some(&b'=') => i += 1,
+        b'=' => i += 1,
         // `path/secrets.env: message` is a path, not a YAML key.
         b':' if b.get(i + 1).is_none_or(|c| matches!(c, b' ' | b'\t' | b'"' | b'\''))
             && !line[start..end].contains('.')
@@ -308,7 +315,7 @@ fn assignment_value(line: &str, start: usize, end: usize) -> Option<Range<usize>
         _ => return None,
     }
     let v = skip_blank(b, i);
-    value_at(line, v, at_line_start(line, start))
+    value_after(line, v, at_line_start(line, start), yaml)
 }
 
 /// Secret values given by assignments to secret-looking names.
@@ -329,6 +336,11 @@ fn assignments(line: &str, all: bool, out: &mut Vec<Range<usize>>) {
             end -= 1;
         }
         let name = &line[i..end];
+        let up = name.to_ascii_uppercase();
+        if up.ends_with("AUTHORIZATION") || up == "COOKIE" {
+            i = end; // a header: [`keywords`] shows its scheme and hides the rest
+            continue;
+        }
         let whole = all && at_line_start(line, i);
         if whole || looks_secret(name) {
             if let Some(r) = assignment_value(line, i, end) {
@@ -420,8 +432,23 @@ fn keywords(line: &str, out: &mut Vec<Range<usize>>) {
                     }
                 }
                 Some(_) if header && j > i + word.len() => {
-                    let end = line.len() - (line.len() - line.trim_end().len());
-                    push_value(out, line, j..end.max(j));
+                    // Inside `'Authorization: ...'` the value ends at that quote.
+                    let quote = line[..i]
+                        .bytes()
+                        .next_back()
+                        .filter(|q| matches!(q, b'"' | b'\''));
+                    let end = match quote {
+                        Some(q) => quoted_end(line, j, q),
+                        None => line.trim_end().len(),
+                    };
+                    // The scheme (`Bearer`, `Basic`) says nothing secret.
+                    let mut v = j;
+                    for scheme in ["BEARER ", "BASIC ", "DIGEST ", "TOKEN ", "APIKEY "] {
+                        if up[j..].starts_with(scheme) {
+                            v = skip_blank(u, j + scheme.len());
+                        }
+                    }
+                    push_value(out, line, v..end.max(v));
                 }
                 _ => {}
             }
@@ -537,7 +564,8 @@ fn options(line: &str, out: &mut Vec<Range<usize>>) {
         }
         if let Some(name) = text.strip_prefix("--").filter(|n| !n.contains('=')) {
             if looks_secret(name) {
-                if let Some(n) = next.filter(|n| !n.text.starts_with('-')) {
+                // The option takes a value, even one that starts with `-`.
+                if let Some(n) = next {
                     push_value(out, line, n.inner.clone());
                 }
             }

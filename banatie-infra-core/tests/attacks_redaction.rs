@@ -432,3 +432,52 @@ fn import_moves_secrets_out_of_the_spec() {
     assert_eq!(again.conflicting, ["API_TOKEN"]);
     assert_eq!(fs::read_to_string(out.join("secrets.env")).unwrap(), text);
 }
+
+/// Every secret place, with `{}` where the value goes.
+const PLACES: &[&str] = &[
+    "env PGPASSWORD={} psql -h db",
+    "PGPASSWORD={}",
+    "export DB_PASSWORD={}",
+    "  POSTGRES_PASSWORD: {}",
+    "  \"API_TOKEN\": \"{}\",",
+    "JWT_SECRET = \"{}\"",
+    "postgresql://app:{}@db:5432/app",
+    "redis://:{}@cache:6379/0?x=1",
+    "https://h/db?user=u&password={}&ssl=1",
+    "CREATE ROLE app LOGIN PASSWORD '{}';",
+    "ALTER ROLE app ENCRYPTED PASSWORD \"{}\";",
+    "curl -fsS -u admin:{} http://localhost/",
+    "curl --user admin:{} http://localhost/",
+    "wget --password={} http://x/",
+    "mysql -p{} -e 'select 1'",
+    "curl -H 'Authorization: Bearer {}' http://x/",
+    "tool --client-secret {} --verbose",
+];
+
+proptest::proptest! {
+    /// Whatever a value is (of the characters each place can hold), the shown line is the
+    /// place with the marker instead of the value: the text before it unchanged, the
+    /// value nowhere.
+    #[test]
+    fn any_value_in_a_secret_place_is_replaced_exactly(
+        v in "[A-Za-z0-9+/=_.~%!*,^-]{1,40}",
+        place in 0..PLACES.len(),
+    ) {
+        banatie_infra_core::redact::clear();
+        let p = PLACES[place];
+        // Characters that end the value in this place's syntax.
+        let v = if p.contains("?") || p.contains("u&") { v.replace(['&', ','], "x") } else { v };
+        let v = if p.starts_with("  \"") || p.contains("mysql") || p.contains("--") || p.contains("curl") || p.contains("PGPASS") { v.replace(',', "x") } else { v };
+        let line = p.replace("{}", &v);
+        let shown = banatie_infra_core::redact::redact(&line);
+        // Exactly the marker in the value's place; redacting more of the line after it
+        // (a value that looks like another assignment) is allowed, showing it is not.
+        let (before, after) = p.split_once("{}").unwrap();
+        let rest = shown.strip_prefix(&format!("{before}<redacted>"));
+        proptest::prop_assert!(rest.is_some(), "{} shown as {}", line, shown);
+        let rest = rest.unwrap();
+        if rest != after && !after.contains(v.as_str()) && !"<redacted>".contains(v.as_str()) {
+            proptest::prop_assert!(!rest.contains(v.as_str()), "{} shown as {}", line, shown);
+        }
+    }
+}
