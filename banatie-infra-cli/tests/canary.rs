@@ -196,29 +196,32 @@ fn no_verb_prints_or_writes_a_secret() {
 /// Canaries placed in every secret place, by value (none of them is in `CANARIES`): no
 /// verb prints them or writes them anywhere but a `secrets.env`.
 const PLACED: &[&str] = &[
-    "CanaryEnvTok0a1b2c3",     // public env of a spec (BI201)
-    "CanaryColonForm4d5e6",    // secrets.env, `KEY: value`
-    "CanaryExportForm7f8a9",   // secrets.env, `export KEY=value`
-    "CanaryQuoted0b1c2d3 x",   // secrets.env, double-quoted with a space
-    "CanaryBadLine4e5f6a7",    // secrets.env, a line that does not parse
-    "CanaryDotEnvTok8b9c0",    // .env, secret-looking name
-    "CanaryUrlPass1d2e3f4",    // .env, a URL's password under a public name
-    "CanaryDsnPass5a6b7c8",    // compose environment, `password=` of a DSN
-    "CanaryComposePg9d0e1",    // compose environment, POSTGRES_PASSWORD literal
-    "CanaryDbUrlPw2f3a4b5",    // compose environment, inside a DATABASE_URL
-    "CanaryCurlUser6c7d8e",    // health check, curl -u user:pass
-    "CanaryPgPassword9f0a",    // script, PGPASSWORD=
-    "CanarySqlPassword1b2c",   // SQL, PASSWORD '...'
-    "CanaryMcSecret3d4e5f6",   // script, mc alias set NAME URL ACCESS SECRET
-    "CanaryAuthHeader7a8b9",   // Caddyfile, header_up Authorization
-    "CanaryShortApiKey0c1d",   // compose environment, APIKEY (a name the old predicate missed)
+    "CanaryEnvTok0a1b2c3",   // public env of a spec (BI201)
+    "CanaryColonForm4d5e6",  // secrets.env, `KEY: value`
+    "CanaryExportForm7f8a9", // secrets.env, `export KEY=value`
+    "CanaryQuoted0b1c2d3 x", // secrets.env, double-quoted with a space
+    "CanaryBadLine4e5f6a7",  // secrets.env, a line that does not parse
+    "CanaryDotEnvTok8b9c0",  // .env, secret-looking name
+    "CanaryUrlPass1d2e3f4",  // .env, a URL's password under a public name
+    "CanaryDsnPass5a6b7c8",  // compose environment, `password=` of a DSN
+    "CanaryComposePg9d0e1",  // compose environment, POSTGRES_PASSWORD literal
+    "CanaryDbUrlPw2f3a4b5",  // compose environment, inside a DATABASE_URL
+    "CanaryCurlUser6c7d8e",  // health check, curl -u user:pass
+    "CanaryPgPassword9f0a",  // script, PGPASSWORD=
+    "CanarySqlPassword1b2c", // SQL, PASSWORD '...'
+    "CanaryMcSecret3d4e5f6", // script, mc alias set NAME URL ACCESS SECRET
+    "CanaryAuthHeader7a8b9", // Caddyfile, header_up Authorization
+    "CanaryShortApiKey0c1d", // compose environment, APIKEY (a name the old predicate missed)
 ];
 
 fn assert_no_placed(what: &str, bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     for c in PLACED {
         let frag = &c[..16];
-        assert!(!text.contains(frag), "placed canary `{c}` leaked in {what}:\n{text}");
+        assert!(
+            !text.contains(frag),
+            "placed canary `{c}` leaked in {what}:\n{text}"
+        );
     }
 }
 
@@ -245,7 +248,11 @@ fn no_secret_in_any_secret_place_is_printed_or_written() {
     // A spec with a secret in public env: refused, and never echoed.
     let spec_text = std::fs::read_to_string(repo().join("examples/banatie.yaml"))
         .unwrap()
-        .replacen("\nenv:\n", "\nenv:\n  EXTRA_API_TOKEN: \"CanaryEnvTok0a1b2c3\"\n", 1);
+        .replacen(
+            "\nenv:\n",
+            "\nenv:\n  EXTRA_API_TOKEN: \"CanaryEnvTok0a1b2c3\"\n",
+            1,
+        );
     assert!(spec_text.contains("CanaryEnvTok0a1b2c3"));
     let spec = t.join("spec.yaml");
     std::fs::write(&spec, &spec_text).unwrap();
@@ -299,7 +306,12 @@ fn no_secret_in_any_secret_place_is_printed_or_written() {
     let h = hand.to_str().unwrap();
     for args in [vec!["audit", h], vec!["audit", h, "--format", "json"]] {
         let o = run(&args);
-        assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stdout));
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&o.stdout)
+        );
         check_placed(&o, &args.join(" "));
     }
     // A secrets.env line that does not parse, with the canary on it.
@@ -310,14 +322,23 @@ fn no_secret_in_any_secret_place_is_printed_or_written() {
         std::fs::write(bad.join(p), text).unwrap();
     }
     std::fs::write(bad.join("secrets.env"), "the key is CanaryBadLine4e5f6a7\n").unwrap();
-    std::fs::set_permissions(bad.join("secrets.env"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(
+        bad.join("secrets.env"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
     for args in [
         vec!["audit", bad.to_str().unwrap()],
         vec!["audit", bad.to_str().unwrap(), "--format", "json"],
     ] {
         check_placed(&run(&args), &args.join(" "));
     }
-    let o = run(&["secrets", "examples/banatie.yaml", "--dir", bad.to_str().unwrap()]);
+    let o = run(&[
+        "secrets",
+        "examples/banatie.yaml",
+        "--dir",
+        bad.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     check_placed(&o, "secrets over an unparsable line");
 
@@ -329,12 +350,19 @@ fn no_secret_in_any_secret_place_is_printed_or_written() {
     check_placed(&o, "import");
     let stderr = String::from_utf8_lossy(&o.stderr);
     for n in ["API_TOKEN", "REDIS_URL", "APP_DSN", "APIKEY"] {
-        assert!(stderr.contains(n), "the import names the moved `{n}`:\n{stderr}");
+        assert!(
+            stderr.contains(n),
+            "the import names the moved `{n}`:\n{stderr}"
+        );
     }
     let stored = std::fs::read_to_string(out.join("secrets.env")).unwrap();
     assert!(stored.contains("CanaryDotEnvTok8b9c0") && stored.contains("CanaryUrlPass1d2e3f4"));
     assert_eq!(
-        std::fs::metadata(out.join("secrets.env")).unwrap().permissions().mode() & 0o777,
+        std::fs::metadata(out.join("secrets.env"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
         0o600
     );
     let sp = spec_out.to_str().unwrap();

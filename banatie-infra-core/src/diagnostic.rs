@@ -169,8 +169,8 @@ pub fn has_errors(diags: &[Diagnostic]) -> bool {
 /// [`crate::redact::MARKER`] (the caret is placed on the redacted line), and terminal
 /// control characters of the input are escaped (`\u{1b}`).
 pub fn render_human(diags: &[Diagnostic], sources: &[(&str, &str)], color: bool) -> String {
-    use annotate_snippets::{Level, Renderer, Snippet};
     use crate::redact::terminal;
+    use annotate_snippets::{Level, Renderer, Snippet};
     let renderer = if color {
         Renderer::styled()
     } else {

@@ -115,8 +115,9 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
             return Err(ParseError {
                 location,
                 // The line is not echoed: in a secrets file it may be a value.
-                message: "not a variable name (letters, digits, `_`, `.` and `-`, then `=` or `: `)"
-                    .into(),
+                message:
+                    "not a variable name (letters, digits, `_`, `.` and `-`, then `=` or `: `)"
+                        .into(),
             });
         }
         let Some(rest) = rest else {

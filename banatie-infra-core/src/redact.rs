@@ -131,7 +131,10 @@ fn words(name: &str) -> Vec<String> {
         if c.is_ascii_uppercase() && !cur.is_empty() {
             let prev = chars[i - 1];
             let next_lower = chars.get(i + 1).is_some_and(char::is_ascii_lowercase);
-            if prev.is_ascii_lowercase() || prev.is_ascii_digit() || (prev.is_ascii_uppercase() && next_lower) {
+            if prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower)
+            {
                 out.push(std::mem::take(&mut cur));
             }
         }
@@ -185,9 +188,7 @@ pub fn looks_secret(name: &str) -> bool {
         "PASS" | "PWD" | "PW" | "AUTH" | "AUTHORIZATION" | "COOKIE" | "COOKIES" | "SESSION"
         | "DSN" | "SALT" | "CREDS" | "SIGNATURE" => true,
         _ => {
-            (tail2("KEY", "ID") && !public)
-                || tail2("CONNECTION", "STRING")
-                || tail2("CONN", "STR")
+            (tail2("KEY", "ID") && !public) || tail2("CONNECTION", "STRING") || tail2("CONN", "STR")
         }
     }
 }
@@ -264,7 +265,10 @@ fn value_after(line: &str, at: usize, to_end: bool, yaml: bool) -> Option<Range<
                 break;
             }
         } else if c.is_ascii_whitespace()
-            || matches!(c, b'&' | b';' | b',' | b')' | b'}' | b']' | b'"' | b'\'' | b'`' | b'|' | b'<' | b'>')
+            || matches!(
+                c,
+                b'&' | b';' | b',' | b')' | b'}' | b']' | b'"' | b'\'' | b'`' | b'|' | b'<' | b'>'
+            )
         {
             break;
         }
@@ -306,7 +310,9 @@ fn assignment_value(line: &str, start: usize, end: usize) -> Option<Range<usize>
     match b.get(i)? {
         b'=' => i += 1,
         // `path/secrets.env: message` is a path, not a YAML key.
-        b':' if b.get(i + 1).is_none_or(|c| matches!(c, b' ' | b'\t' | b'"' | b'\''))
+        b':' if b
+            .get(i + 1)
+            .is_none_or(|c| matches!(c, b' ' | b'\t' | b'"' | b'\''))
             && !line[start..end].contains('.')
             && (start == 0 || b[start - 1] != b'/') =>
         {
@@ -323,7 +329,8 @@ fn assignments(line: &str, all: bool, out: &mut Vec<Range<usize>>) {
     let b = line.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        let starts = (b[i].is_ascii_alphabetic() || b[i] == b'_') && (i == 0 || !is_ident_byte(b[i - 1]));
+        let starts =
+            (b[i].is_ascii_alphabetic() || b[i] == b'_') && (i == 0 || !is_ident_byte(b[i - 1]));
         if !starts {
             i += 1;
             continue;
@@ -503,8 +510,19 @@ fn options(line: &str, out: &mut Vec<Range<usize>>) {
         let base = text.rsplit('/').next().unwrap_or(text);
         if matches!(
             base,
-            "curl" | "wget" | "mysql" | "mysqldump" | "mysqladmin" | "mariadb" | "mariadb-dump"
-                | "sshpass" | "redis-cli" | "mc" | "mongosh" | "mongo" | "docker"
+            "curl"
+                | "wget"
+                | "mysql"
+                | "mysqldump"
+                | "mysqladmin"
+                | "mariadb"
+                | "mariadb-dump"
+                | "sshpass"
+                | "redis-cli"
+                | "mc"
+                | "mongosh"
+                | "mongo"
+                | "docker"
         ) {
             cmd = base;
             if cmd == "mc" {
@@ -536,7 +554,10 @@ fn options(line: &str, out: &mut Vec<Range<usize>>) {
             continue;
         }
         if cmd == "curl" {
-            if let Some(rest) = text.strip_prefix("-u").filter(|r| !r.is_empty() && !r.starts_with('=')) {
+            if let Some(rest) = text
+                .strip_prefix("-u")
+                .filter(|r| !r.is_empty() && !r.starts_with('='))
+            {
                 if let Some(c) = rest.find(':') {
                     push_value(out, line, t.inner.start + 2 + c + 1..t.inner.end);
                 }
@@ -555,8 +576,10 @@ fn options(line: &str, out: &mut Vec<Range<usize>>) {
             }
             continue;
         }
-        if matches!(cmd, "mysql" | "mysqldump" | "mysqladmin" | "mariadb" | "mariadb-dump")
-            && text.starts_with("-p")
+        if matches!(
+            cmd,
+            "mysql" | "mysqldump" | "mysqladmin" | "mariadb" | "mariadb-dump"
+        ) && text.starts_with("-p")
             && text.len() > 2
         {
             push_value(out, line, t.inner.start + 2..t.inner.end);

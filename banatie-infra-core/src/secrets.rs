@@ -265,7 +265,9 @@ pub fn read_value(dir: &Path, name: &str) -> Result<Option<String>, SecretsError
         source,
     })?;
     let entries = envfile::parse(&text).map_err(|source| SecretsError::Parse { path, source })?;
-    entries.iter().for_each(|e| crate::redact::register(&e.value));
+    entries
+        .iter()
+        .for_each(|e| crate::redact::register(&e.value));
     Ok(entries.into_iter().find(|e| e.key == name).map(|e| e.value))
 }
 
@@ -346,7 +348,9 @@ pub fn store(dir: &Path, values: &[(String, String)]) -> Result<StoreReport, Sec
         out.push('\n');
     }
     if existing.is_none() {
-        out.push_str("# Secrets moved here by `banatie-infra import` (mode 0600). Never commit this file.\n");
+        out.push_str(
+            "# Secrets moved here by `banatie-infra import` (mode 0600). Never commit this file.\n",
+        );
     }
     for (name, value) in values {
         crate::redact::register(value);

@@ -172,38 +172,98 @@ fn values_in_a_secrets_place_are_redacted_at_the_diagnostic_layer() {
         ("secrets.env", "HOST='Hq4 x'", &["Hq4 x"]),
         ("secrets.env", "HOST=\"Hq5 x\"", &["Hq5 x"]),
         ("prod-credentials.env", "ANYTHING=Hq6", &["Hq6"]),
-        ("app.env", "REDIS_URL=redis://app:Pw1@cache:6379/0", &["Pw1"]),
+        (
+            "app.env",
+            "REDIS_URL=redis://app:Pw1@cache:6379/0",
+            &["Pw1"],
+        ),
         ("app.env", "URL=postgres://u:Pw2/x+y@db/app", &["Pw2/x+y"]),
-        ("app.env", "URL=postgresql://db/app?user=u&password=Pw3&ssl=1", &["Pw3"]),
-        ("app.env", "DSN_X=host=db user=u password=Pw4 dbname=app", &["Pw4"]),
+        (
+            "app.env",
+            "URL=postgresql://db/app?user=u&password=Pw3&ssl=1",
+            &["Pw3"],
+        ),
+        (
+            "app.env",
+            "DSN_X=host=db user=u password=Pw4 dbname=app",
+            &["Pw4"],
+        ),
         ("init.sh", "PGPASSWORD=Pw5 psql -h db -U app", &["Pw5"]),
         ("init.sh", "export PGPASSWORD='Pw6'", &["Pw6"]),
-        ("init.sql", "CREATE ROLE app LOGIN PASSWORD 'Pw7';", &["Pw7"]),
-        ("init.sql", "ALTER ROLE app WITH ENCRYPTED PASSWORD \"Pw8\";", &["Pw8"]),
+        (
+            "init.sql",
+            "CREATE ROLE app LOGIN PASSWORD 'Pw7';",
+            &["Pw7"],
+        ),
+        (
+            "init.sql",
+            "ALTER ROLE app WITH ENCRYPTED PASSWORD \"Pw8\";",
+            &["Pw8"],
+        ),
         ("init.sql", "ALTER ROLE app PASSWORD E'Pw9';", &["Pw9"]),
         ("init.sql", "ALTER ROLE app PASSWORD $$PwA$$;", &["PwA"]),
-        ("init.sql", "CREATE USER 'u'@'%' IDENTIFIED BY 'PwB';", &["PwB"]),
-        ("h.sh", "curl -fsS -u admin:PwC http://localhost/health", &["PwC"]),
+        (
+            "init.sql",
+            "CREATE USER 'u'@'%' IDENTIFIED BY 'PwB';",
+            &["PwB"],
+        ),
+        (
+            "h.sh",
+            "curl -fsS -u admin:PwC http://localhost/health",
+            &["PwC"],
+        ),
         ("h.sh", "curl --user admin:PwD http://x/", &["PwD"]),
         ("h.sh", "curl -uadmin:PwE http://x/", &["PwE"]),
-        ("h.sh", "wget -q --password=PwF --user=u http://x/", &["PwF"]),
+        (
+            "h.sh",
+            "wget -q --password=PwF --user=u http://x/",
+            &["PwF"],
+        ),
         ("h.sh", "wget --http-password PwG http://x/", &["PwG"]),
         ("h.sh", "mysql -uroot -pPwH -e 'select 1'", &["PwH"]),
         ("h.sh", "sshpass -p PwI ssh host", &["PwI"]),
         ("h.sh", "redis-cli -a PwJ ping", &["PwJ"]),
-        ("h.sh", "curl -H \"Authorization: Bearer PwK\" http://x/", &["PwK"]),
-        ("h.sh", "curl -H 'Proxy-Authorization: Basic PwL' http://x/", &["PwL"]),
+        (
+            "h.sh",
+            "curl -H \"Authorization: Bearer PwK\" http://x/",
+            &["PwK"],
+        ),
+        (
+            "h.sh",
+            "curl -H 'Proxy-Authorization: Basic PwL' http://x/",
+            &["PwL"],
+        ),
         ("h.sh", "curl -H 'Cookie: sid=PwM; x=1' http://x/", &["PwM"]),
-        ("Caddyfile", "header_up Authorization \"Bearer PwN\"", &["PwN"]),
-        ("init.sh", "mc alias set local http://minio:9000 AKq1 PwO", &["AKq1", "PwO"]),
-        ("init.sh", "mc config host add local http://minio:9000 AKq2 PwP", &["AKq2", "PwP"]),
+        (
+            "Caddyfile",
+            "header_up Authorization \"Bearer PwN\"",
+            &["PwN"],
+        ),
+        (
+            "init.sh",
+            "mc alias set local http://minio:9000 AKq1 PwO",
+            &["AKq1", "PwO"],
+        ),
+        (
+            "init.sh",
+            "mc config host add local http://minio:9000 AKq2 PwP",
+            &["AKq2", "PwP"],
+        ),
         (
             "docker-compose.yml",
             "    test: [\"CMD\", \"curl\", \"-u\", \"admin:PwQ\", \"http://localhost\"]",
             &["PwQ"],
         ),
-        ("docker-compose.yml", "      POSTGRES_PASSWORD: PwR", &["PwR"]),
-        ("docker-compose.yml", "      - MINIO_ROOT_PASSWORD=PwS", &["PwS"]),
+        (
+            "docker-compose.yml",
+            "      POSTGRES_PASSWORD: PwR",
+            &["PwR"],
+        ),
+        (
+            "docker-compose.yml",
+            "      - MINIO_ROOT_PASSWORD=PwS",
+            &["PwS"],
+        ),
         ("h.sh", "tool --api-key PwT --verbose", &["PwT"]),
     ];
     for (file, line, secrets) in cases {
@@ -212,7 +272,11 @@ fn values_in_a_secrets_place_are_redacted_at_the_diagnostic_layer() {
         let human = render_human(&diags, &[(file, &text)], false);
         assert!(human.contains("<redacted>"), "{file}: {line}\n{human}");
         assert_hidden(&human, secrets, &format!("human of {file}: {line}"));
-        assert_hidden(&render_json(&diags), secrets, &format!("json of {file}: {line}"));
+        assert_hidden(
+            &render_json(&diags),
+            secrets,
+            &format!("json of {file}: {line}"),
+        );
     }
     // What is not a secret stays as it is.
     let text = "curl -fsS http://localhost:8080/health?x=a@b\nPGHOST=db\n";
@@ -261,7 +325,10 @@ fn a_secrets_file_in_key_colon_form_is_not_echoed() {
     }
     // Compose's `KEY: value` form is read as Compose reads it.
     let e = banatie_infra_core::envfile::parse("JWT_SECRET: abc\n").unwrap();
-    assert_eq!((e[0].key.as_str(), e[0].value.as_str()), ("JWT_SECRET", "abc"));
+    assert_eq!(
+        (e[0].key.as_str(), e[0].value.as_str()),
+        ("JWT_SECRET", "abc")
+    );
 }
 
 #[test]
@@ -277,7 +344,10 @@ fn a_secret_read_is_redacted_everywhere_else() {
     let mut d = Diagnostic::error(Code("BI999"), "/x", "value Rg7-read-from-secrets here");
     d.span = Some(Span {
         file: "other.yaml".into(),
-        location: Some(Location { line: 1, column: 11 }),
+        location: Some(Location {
+            line: 1,
+            column: 11,
+        }),
     });
     let human = render_human(&[d.clone()], &[("other.yaml", text)], false);
     assert_hidden(&human, &["Rg7"], "human");
@@ -392,9 +462,22 @@ fn import_moves_secrets_out_of_the_spec() {
     assert_hidden(&yaml, &all, "the imported spec");
     let notes: String = imported.notes.iter().map(|n| format!("{n}\n")).collect();
     assert_hidden(&notes, &all, "the notes");
-    assert_hidden(&format!("{:?}", imported.secrets), &all, "Debug of the secrets");
-    assert!(yaml.contains("shown-on-purpose") && yaml.contains("LOG_LEVEL"), "{yaml}");
-    for n in ["SMTP_PASS", "CACHE_URL", "APP_DSN", "API_TOKEN", "REDIS_URL"] {
+    assert_hidden(
+        &format!("{:?}", imported.secrets),
+        &all,
+        "Debug of the secrets",
+    );
+    assert!(
+        yaml.contains("shown-on-purpose") && yaml.contains("LOG_LEVEL"),
+        "{yaml}"
+    );
+    for n in [
+        "SMTP_PASS",
+        "CACHE_URL",
+        "APP_DSN",
+        "API_TOKEN",
+        "REDIS_URL",
+    ] {
         assert!(
             imported.spec.secrets.keys().any(|k| k.as_str() == n),
             "{n} declared under secrets: {yaml}"
@@ -428,7 +511,8 @@ fn import_moves_secrets_out_of_the_spec() {
         assert!(back.iter().any(|e| e.key == *n && e.value == *v), "{n}");
     }
     // Again: nothing changes, an existing value is kept.
-    let again = banatie_infra_core::secrets::store(&out, &[("API_TOKEN".into(), "other".into())]).unwrap();
+    let again =
+        banatie_infra_core::secrets::store(&out, &[("API_TOKEN".into(), "other".into())]).unwrap();
     assert_eq!(again.conflicting, ["API_TOKEN"]);
     assert_eq!(fs::read_to_string(out.join("secrets.env")).unwrap(), text);
 }
