@@ -602,7 +602,7 @@ fn options(line: &str, out: &mut Vec<Range<usize>>) {
 ///
 /// ```
 /// use banatie_infra_core::redact::secret_spans;
-/// let line = "PGPASSWORD=abc psql postgres://u:pw@db/app";
+/// let line = "env PGPASSWORD=abc psql postgres://u:pw@db/app";
 /// let shown: Vec<&str> = secret_spans(line, false).into_iter().map(|r| &line[r]).collect();
 /// assert_eq!(shown, ["abc", "pw"]);
 /// ```
