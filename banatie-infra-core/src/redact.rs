@@ -742,6 +742,24 @@ fn env_shaped(line: &str) -> bool {
     key_len > 0 && (rest.is_empty() || rest.starts_with(['=', ':']))
 }
 
+/// Whether `line` opens a YAML block scalar (`KEY: |`, `KEY: >-`) whose key looks secret
+/// (or any key, in a secrets file): its more-indented lines are the value.
+fn secret_block(line: &str, all: bool) -> bool {
+    let t = line.trim_start();
+    let t = t.strip_prefix("- ").unwrap_or(t).trim_start();
+    let t = t.trim_start_matches(['"', '\'']);
+    let Some((key, rest)) = t.split_once(':') else {
+        return false;
+    };
+    let key = key.trim_end_matches(['"', '\'']);
+    let rest = rest.split(" #").next().unwrap_or("").trim();
+    let indicator = rest.starts_with(['|', '>'])
+        && rest[1..]
+            .chars()
+            .all(|c| matches!(c, '-' | '+' | '1'..='9'));
+    indicator && (all || looks_secret(key))
+}
+
 /// Text as shown, with a map from input columns to shown columns.
 pub(crate) struct Shown {
     /// The text, redacted (and escaped, when asked).
@@ -779,11 +797,22 @@ pub(crate) fn show(name: &str, text: &str, escape: bool) -> Shown {
     let mut out = String::with_capacity(text.len());
     let mut edits = Vec::new();
     let mut open: Option<u8> = None;
+    let mut block: Option<usize> = None;
     for (n, piece) in text.split_inclusive('\n').enumerate() {
         let body = piece.strip_suffix('\n').unwrap_or(piece);
         let body = body.strip_suffix('\r').unwrap_or(body);
         let mut spans = Vec::new();
-        if let Some(q) = open {
+        let indent = body.len() - body.trim_start().len();
+        if let Some(key_indent) = block {
+            if body.trim().is_empty() || indent > key_indent {
+                spans.push(indent..body.trim_end().len().max(indent));
+            } else {
+                block = None;
+            }
+        }
+        if block.is_some() {
+            // Inside a secret block scalar: the whole line is the value.
+        } else if let Some(q) = open {
             let end = body.bytes().position(|b| b == q);
             spans.push(0..end.unwrap_or(body.len()));
             if end.is_some() {
@@ -798,10 +827,13 @@ pub(crate) fn show(name: &str, text: &str, escape: bool) -> Shown {
                 spans.push(lead..lead + t.len());
             }
             open = open_quote(body, &spans);
-            // A value in a secret's place is a secret wherever else it shows up.
-            for r in &spans {
-                register(&body[r.clone()]);
+            if secret_block(body, all) {
+                block = Some(indent);
             }
+        }
+        // A value in a secret's place is a secret wherever else it shows up.
+        for r in &spans {
+            register(&body[r.clone()]);
         }
         spans.extend(registered_spans(body));
         let spans = merge(spans.into_iter().filter(|r| r.start < r.end).collect());

@@ -565,3 +565,32 @@ proptest::proptest! {
         }
     }
 }
+
+/// Values that go on over several lines: a quoted env value and a YAML block scalar of a
+/// secret-looking key; each line of them is hidden, the lines after them are shown.
+#[test]
+fn multi_line_secret_values_are_hidden_on_every_line() {
+    for (file, text, secrets, shown) in [
+        (
+            "app.env",
+            "API_TOKEN=\"Ml1 first\nMl2 second\"\nLOG_LEVEL=info\n",
+            &["Ml1", "Ml2"][..],
+            "LOG_LEVEL=info",
+        ),
+        (
+            "docker-compose.yml",
+            "    environment:\n      PRIVATE_KEY: |\n        Ml3-line-one\n        Ml4-line-two\n      NODE_ENV: production\n",
+            &["Ml3", "Ml4"][..],
+            "NODE_ENV: production",
+        ),
+    ] {
+        let d = quoting(file, 2, text);
+        let human = render_human(&[d], &[(file, text)], false);
+        let every: Vec<Diagnostic> = (1..=text.lines().count())
+            .map(|n| quoting(file, n, text))
+            .collect();
+        let all = render_human(&every, &[(file, text)], false);
+        assert_hidden(&format!("{human}{all}"), secrets, file);
+        assert!(all.contains(shown), "{all}");
+    }
+}
