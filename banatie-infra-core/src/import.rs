@@ -162,7 +162,7 @@ struct Ctx {
 /// Whether `value` holds a secret by its place: a URL's password, `password=...` of a
 /// connection string, `PGPASSWORD=...` ([`crate::redact::secret_spans`]).
 fn holds_secret(value: &str) -> bool {
-    !crate::redact::secret_spans(value, false).is_empty()
+    !crate::redact::secret_spans(value, false).is_empty() || crate::redact::holds_registered(value)
 }
 
 /// A secret the operator supplies (its value is moved into secrets.env by the import).
@@ -290,6 +290,16 @@ fn restart(s: &Svc, c: &mut Ctx) -> RestartPolicy {
 /// Errors: as [`crate::audit::audit`] (a file that cannot be read, nothing to import).
 pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
     let d = audit::read_deployment(input)?;
+    // Every secret value first, so that a public variable holding one is recognised.
+    for ef in &d.env_files {
+        let file = &d.files[ef.file];
+        let secret_file = env::secret_file_name(&file.name) || file.mode & 0o077 == 0;
+        for (e, v) in ef.entries.iter().zip(&ef.values) {
+            if secret_file || crate::validate::looks_secret(&e.key) {
+                crate::redact::register(v.as_deref().unwrap_or(&e.value));
+            }
+        }
+    }
     let mut c = Ctx {
         notes: Vec::new(),
         root: d.root.clone(),

@@ -102,6 +102,11 @@ pub fn register_file(name: &str) {
     REGISTRY.with(|r| r.borrow_mut().files.insert(name.to_owned()));
 }
 
+/// Whether `text` holds a value registered in this run ([`register`]).
+pub fn holds_registered(text: &str) -> bool {
+    text.split('\n').any(|l| !registered_spans(l).is_empty())
+}
+
 /// Forgets every registered value and file (for a long-lived process between runs).
 pub fn clear() {
     REGISTRY.with(|r| *r.borrow_mut() = Registry::default());

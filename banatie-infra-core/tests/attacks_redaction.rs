@@ -444,12 +444,13 @@ fn import_moves_secrets_out_of_the_spec() {
         &[
             (
                 "docker-compose.yml",
-                "services:\n  db:\n    image: postgres:15-alpine\n    environment:\n      POSTGRES_PASSWORD: Im1-pg-password\n  api:\n    image: example/api:1.0\n    environment:\n      SMTP_PASS: Im2\n      CACHE_URL: redis://:Im3-cache@cache:6379/0\n      APP_DSN: host=db user=u password=Im4-dsn\n      PUBLIC_NAME: shown-on-purpose\n    env_file: [.env]\n",
+                "services:\n  db:\n    image: postgres:15-alpine\n    environment:\n      POSTGRES_PASSWORD: Im1-pg-password\n  api:\n    image: example/api:1.0\n    environment:\n      SMTP_PASS: Im2\n      CACHE_URL: redis://:Im3-cache@cache:6379/0\n      APP_DSN: host=db user=u password=Im4-dsn\n      PUBLIC_NAME: shown-on-purpose\n    env_file: [.env, secrets.env]\n",
             ),
             (
                 ".env",
-                "API_TOKEN=Im5-env-token\nREDIS_URL=redis://app:Im6-redis@cache:6379/0\nDATABASE_URL=postgresql://app:Im1-pg-password@db:5432/app\nLOG_LEVEL=info\n",
+                "API_TOKEN=Im5-env-token\nREDIS_URL=redis://app:Im6-redis@cache:6379/0\nDATABASE_URL=postgresql://app:Im1-pg-password@db:5432/app\nLOG_LEVEL=info\nMAIL_LOGIN_COPY=Im7-shared-value\n",
             ),
+            ("secrets.env", "SMTP_PASSWORD=Im7-shared-value\n"),
         ],
     );
     let input = AuditInput {
@@ -458,7 +459,7 @@ fn import_moves_secrets_out_of_the_spec() {
     };
     let imported = banatie_infra_core::import::import(&input).unwrap();
     let yaml = banatie_infra_core::import::to_yaml(&imported.spec);
-    let all = ["Im1", "Im2", "Im3", "Im4", "Im5", "Im6"];
+    let all = ["Im1", "Im2", "Im3", "Im4", "Im5", "Im6", "Im7"];
     assert_hidden(&yaml, &all, "the imported spec");
     let notes: String = imported.notes.iter().map(|n| format!("{n}\n")).collect();
     assert_hidden(&notes, &all, "the notes");
@@ -477,6 +478,7 @@ fn import_moves_secrets_out_of_the_spec() {
         "APP_DSN",
         "API_TOKEN",
         "REDIS_URL",
+        "MAIL_LOGIN_COPY",
     ] {
         assert!(
             imported.spec.secrets.keys().any(|k| k.as_str() == n),
