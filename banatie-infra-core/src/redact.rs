@@ -369,13 +369,20 @@ impl Shown {
 /// in a secret assignment is hidden on each of its lines.
 pub(crate) fn show(name: &str, text: &str, escape: bool) -> Shown {
     let all = is_secret_file(name);
-    let mut out = String::with_capacity(text.len());
-    let mut edits = Vec::new();
+    // First every value in a secret's place, registered, so that the registered set is
+    // complete (and its matcher built once) before any line is shown.
     let mut open: Option<u8> = None;
     let mut block: Option<usize> = None;
-    for (n, piece) in text.split_inclusive('\n').enumerate() {
-        let body = piece.strip_suffix('\n').unwrap_or(piece);
-        let body = body.strip_suffix('\r').unwrap_or(body);
+    let mut placed: Vec<Vec<Range<usize>>> = Vec::new();
+    let lines: Vec<(&str, &str)> = text
+        .split_inclusive('\n')
+        .map(|piece| {
+            let body = piece.strip_suffix('\n').unwrap_or(piece);
+            (body.strip_suffix('\r').unwrap_or(body), piece)
+        })
+        .collect();
+    for (body, _) in &lines {
+        let body = *body;
         let mut spans = Vec::new();
         let indent = body.len() - body.trim_start().len();
         if let Some(key_indent) = block {
@@ -397,9 +404,7 @@ pub(crate) fn show(name: &str, text: &str, escape: bool) -> Shown {
             spans = secret_spans(body, all);
             if all && spans.is_empty() && !env_shaped(body) {
                 // A line of a secrets file that is not `KEY=value` may be a value.
-                let t = body.trim();
-                let lead = body.len() - body.trim_start().len();
-                spans.push(lead..lead + t.len());
+                spans.push(indent..body.trim_end().len().max(indent));
             }
             open = open_quote(body, &spans);
             if secret_block(body, all) {
@@ -410,6 +415,11 @@ pub(crate) fn show(name: &str, text: &str, escape: bool) -> Shown {
         for r in &spans {
             register(&body[r.clone()]);
         }
+        placed.push(spans);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut edits = Vec::new();
+    for (n, ((body, piece), mut spans)) in lines.into_iter().zip(placed).enumerate() {
         spans.extend(registered_spans(body));
         let spans = merge(spans.into_iter().filter(|r| r.start < r.end).collect());
         let (shown, e) = show_line(body, &spans, escape);
