@@ -45,7 +45,7 @@ pub(crate) mod shell;
 pub(crate) mod sql;
 pub(crate) mod tree;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -255,10 +255,14 @@ impl SrcFile {
         if self.redact.is_empty() {
             return self.text.clone();
         }
+        // The ranges by line, so that the pass is linear in the file.
+        let mut by_line: HashMap<usize, Vec<&(usize, usize, usize)>> = HashMap::new();
+        for r in &self.redact {
+            by_line.entry(r.0).or_default().push(r);
+        }
         let mut out = String::with_capacity(self.text.len());
         for (i, line) in self.text.split_inclusive('\n').enumerate() {
-            let ranges: Vec<&(usize, usize, usize)> =
-                self.redact.iter().filter(|r| r.0 == i + 1).collect();
+            let ranges = by_line.remove(&(i + 1)).unwrap_or_default();
             if ranges.is_empty() {
                 out.push_str(line);
                 continue;
