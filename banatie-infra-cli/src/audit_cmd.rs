@@ -172,8 +172,11 @@ pub(crate) fn run_import(args: ImportArgs) -> Result<(), Failure> {
             .iter()
             .map(|m| (m.name.clone(), m.value.clone()))
             .collect();
-        let r = banatie_infra_core::secrets::store(&dir, &values)
-            .map_err(|e| Failure::Input(e.to_string()))?;
+        let r = banatie_infra_core::secrets::store(&dir, &values).map_err(|e| {
+            Failure::Input(format!(
+                "{e}; the spec is not written (or keep the secrets elsewhere: --secrets-dir DIR)"
+            ))
+        })?;
         for (label, names) in [
             ("moved", &r.added),
             ("kept", &r.kept),

@@ -76,12 +76,14 @@ thread_local! {
 /// Registers a secret value read in this run, so that it is redacted wherever it shows
 /// up. Values shorter than [`MIN_REGISTERED`] characters, placeholders
 /// ([`crate::validate::is_placeholder`]) and values that only reference a variable are
-/// ignored. Multi-line values register each line.
+/// ignored, and so are templates (`postgresql://u:${PW}@db`: the value they expand to is
+/// registered on its own). Multi-line values register each line.
 pub fn register(value: &str) {
     for v in value.split('\n') {
         let v = v.trim_end_matches('\r');
         if v.chars().count() < MIN_REGISTERED
             || only_reference(v)
+            || v.contains("${")
             || v == MARKER
             || crate::validate::is_placeholder(v)
         {
@@ -477,4 +479,23 @@ pub fn redact(text: &str) -> String {
 /// [`redact`], then [`escape_controls`]: for any text printed to a terminal.
 pub fn terminal(text: &str) -> String {
     show("", text, true).text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn carets_are_placed_on_the_shown_line() {
+        let text = "A=1\nenv API_TOKEN=abcdef \u{1b}[1m NEXT=2\n";
+        let s = show("f.sh", text, true);
+        let line = s.text.lines().nth(1).unwrap();
+        assert_eq!(line, "env API_TOKEN=<redacted> \\u{1b}[1m NEXT=2");
+        // `NEXT` is column 27 of the input line.
+        let col = s.column(2, 27);
+        assert_eq!(&line[col - 1..col + 3], "NEXT");
+        // A column inside the value points at the marker; other lines are unchanged.
+        assert_eq!(&line[s.column(2, 17) - 1..][..10], MARKER);
+        assert_eq!(s.column(1, 3), 3);
+    }
 }
