@@ -15,7 +15,12 @@
 //!   option named like a secret followed by its value (`--password v`), `-pPASS` of
 //!   mysql and `-p PASS` of sshpass, `-a PASS` of redis-cli, `Authorization:`,
 //!   `Proxy-Authorization:`, `Cookie:` header values, and `mc alias set NAME URL ACCESS
-//!   SECRET` (also `mc config host add`). Values of any length are hidden; an empty value
+//!   SECRET` (also `mc config host add`), credential formats known by their prefix
+//!   (`ghp_`, `glpat-`, `xoxb-`, `sk_live_`, `AIza`, `AKIA`), the lines of a PEM private
+//!   key, and every line of a value quoted over several lines or of a YAML block scalar
+//!   (`KEY: |`) of a secret-looking key. An assignment at the start of a line (an env
+//!   file's) runs to the line's end, as Compose reads an unquoted value; in a command it
+//!   ends at a blank. Values of any length are hidden; an empty value
 //!   or one that only names a variable (`$NAME`, `${NAME}`) is shown as it is, since it
 //!   holds nothing;
 //! - or it equals a secret value read in this run ([`register`]): the values of secrets
@@ -184,6 +189,8 @@ pub fn looks_secret(name: &str) -> bool {
         "PRIVATE",
         "CREDENTIAL",
         "APIKEY",
+        "REQUIREPASS",
+        "MASTERAUTH",
     ];
     if ANYWHERE.iter().any(|w| up.contains(w)) {
         return true;
@@ -375,6 +382,7 @@ pub(crate) fn show(name: &str, text: &str, escape: bool) -> Shown {
     // complete (and its matcher built once) before any line is shown.
     let mut open: Option<u8> = None;
     let mut block: Option<usize> = None;
+    let mut pem = false;
     let mut placed: Vec<Vec<Range<usize>>> = Vec::new();
     let lines: Vec<(&str, &str)> = text
         .split_inclusive('\n')
@@ -394,8 +402,18 @@ pub(crate) fn show(name: &str, text: &str, escape: bool) -> Shown {
                 block = None;
             }
         }
-        if block.is_some() {
-            // Inside a secret block scalar: the whole line is the value.
+        if pem {
+            if body.contains("-----END") {
+                pem = false;
+            } else {
+                spans.push(indent..body.trim_end().len().max(indent));
+            }
+        }
+        if body.contains("-----BEGIN") && body.contains("PRIVATE KEY-----") {
+            pem = true; // its lines up to `-----END` are the key
+        }
+        if block.is_some() || pem {
+            // Inside a secret block scalar or a private key: the whole line is secret.
         } else if let Some(q) = open {
             let end = body.bytes().position(|b| b == q);
             spans.push(0..end.unwrap_or(body.len()));

@@ -11,8 +11,13 @@
 //!   `password=` of a DSN, `PGPASSWORD=`, SQL `PASSWORD '...'`/`"..."`/`ENCRYPTED`/`E'..'`/
 //!   `$$..$$`, `IDENTIFIED BY`, curl `-u`/`--user`, wget `--password=`/`--password x`,
 //!   mysql `-p`, sshpass `-p`, redis-cli `-a`, `Authorization:`/`Proxy-Authorization:`/
-//!   `Cookie:` headers, `mc alias set`) shown as a located snippet and quoted in the
-//!   message and help, in human and JSON output;
+//!   `Cookie:` headers, `mc alias set`, redis `--requirepass`, credential formats by their
+//!   prefix: GitHub, AWS) shown as a located snippet and quoted in the message and help,
+//!   in human and JSON output;
+//! - `multi_line_secret_values_are_hidden_on_every_line`: quoted env values and YAML block
+//!   scalars over several lines, PEM private keys;
+//! - `any_value_in_a_secret_place_is_replaced_exactly` (property, `PROPTEST_CASES`):
+//!   arbitrary values in every secret place;
 //! - `a_secrets_file_in_key_colon_form_is_not_echoed`: `KEY: value` and other lines of a
 //!   secrets.env, through `secrets::ensure` and the audit;
 //! - `a_secret_read_is_redacted_everywhere_else`: a value read from secrets.env or found in
@@ -265,6 +270,21 @@ fn values_in_a_secrets_place_are_redacted_at_the_diagnostic_layer() {
             &["PwS"],
         ),
         ("h.sh", "tool --api-key PwT --verbose", &["PwT"]),
+        (
+            "docker-compose.yml",
+            "    command: [\"redis-server\", \"--requirepass\", \"PwU\"]",
+            &["PwU"],
+        ),
+        (
+            "README.md",
+            "git clone https://ghp_PwV0123456789abcdefghijKLMN@github.com/o/r",
+            &["PwV0123456789"],
+        ),
+        (
+            "notes.txt",
+            "aws key AKIAPWW0123456789ABC in use",
+            &["PWW0123456789"],
+        ),
     ];
     for (file, line, secrets) in cases {
         let text = format!("# first\n{line}\n# last\n");
@@ -584,6 +604,12 @@ fn multi_line_secret_values_are_hidden_on_every_line() {
             "    environment:\n      PRIVATE_KEY: |\n        Ml3-line-one\n        Ml4-line-two\n      NODE_ENV: production\n",
             &["Ml3", "Ml4"][..],
             "NODE_ENV: production",
+        ),
+        (
+            "key.pem",
+            "-----BEGIN PRIVATE KEY-----\nMl5MIIEvQIBADANBgkqhkiG9w0B\nMl6AQEFAASCBKcwggSjAgEAAoIB\n-----END PRIVATE KEY-----\n",
+            &["Ml5", "Ml6"][..],
+            "-----END PRIVATE KEY-----",
         ),
     ] {
         let d = quoting(file, 2, text);

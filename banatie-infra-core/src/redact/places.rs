@@ -409,6 +409,58 @@ fn options(line: &str, out: &mut Vec<Range<usize>>) {
     }
 }
 
+/// Well-known credential formats, found by their prefix wherever they are (a token pasted
+/// as a URL's user, in a comment, in a command): GitHub (`ghp_`, `gho_`, `ghu_`, `ghs_`,
+/// `ghr_`, `github_pat_`), GitLab (`glpat-`), Slack (`xoxb-`, `xoxp-`, `xoxa-`, `xoxs-`),
+/// Stripe secret keys (`sk_live_`, `rk_live_`), Google API keys (`AIza` + 35), AWS
+/// access key IDs (`AKIA`/`ASIA` + 16 upper-case letters and digits) and the body of a PEM
+/// private key line.
+fn token_shapes(line: &str, out: &mut Vec<Range<usize>>) {
+    const PREFIXES: &[(&str, usize)] = &[
+        ("ghp_", 20),
+        ("gho_", 20),
+        ("ghu_", 20),
+        ("ghs_", 20),
+        ("ghr_", 20),
+        ("github_pat_", 20),
+        ("glpat-", 16),
+        ("xoxb-", 10),
+        ("xoxp-", 10),
+        ("xoxa-", 10),
+        ("xoxs-", 10),
+        ("sk_live_", 10),
+        ("rk_live_", 10),
+        ("AIza", 35),
+        ("AKIA", 16),
+        ("ASIA", 16),
+    ];
+    let b = line.as_bytes();
+    for (prefix, min) in PREFIXES {
+        for (at, _) in line.match_indices(prefix) {
+            if at > 0 && is_ident_byte(b[at - 1]) {
+                continue;
+            }
+            let start = at + prefix.len();
+            let end = start
+                + b[start..]
+                    .iter()
+                    .take_while(|c| is_ident_byte(**c) || **c == b'-')
+                    .count();
+            let upper = prefix.starts_with("AKIA") || prefix.starts_with("ASIA");
+            let shaped = !upper
+                || b[start..end]
+                    .iter()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            if end - start >= *min && shaped {
+                out.push(at..end);
+            }
+        }
+    }
+    // A line of base64 inside `-----BEGIN ... PRIVATE KEY-----` cannot be told from
+    // other base64 alone; the marker line itself is not secret. The block is hidden by
+    // [`super::show`] when its first line is seen.
+}
+
 /// The byte ranges of `line` (one line, no newline) that hold a secret by their place,
 /// sorted and merged. `all_values`: the line is in a secrets file, so the value of an
 /// assignment at the line's start is secret whatever its name.
@@ -425,6 +477,7 @@ pub fn secret_spans(line: &str, all_values: bool) -> Vec<Range<usize>> {
     url_passwords(line, &mut out);
     keywords(line, &mut out);
     options(line, &mut out);
+    token_shapes(line, &mut out);
     merge(out)
 }
 
