@@ -22,3 +22,5 @@ out="$(cargo test --release --locked -p banatie-infra-core --test properties 2>&
 }
 printf '%s\n' "$out" | grep -E '^test |test result'
 echo "property run: $PROPTEST_CASES cases passed in $(($(date +%s) - start)) s ($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg))"
+# Redaction: arbitrary values in every secret place (tests/attacks_redaction.rs).
+cargo test --release --locked -p banatie-infra-core --test attacks_redaction any_value_in_a_secret_place 2>&1 | grep -E '^test |test result'
