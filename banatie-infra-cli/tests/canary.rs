@@ -212,6 +212,7 @@ const PLACED: &[&str] = &[
     "CanaryMcSecret3d4e5f6", // script, mc alias set NAME URL ACCESS SECRET
     "CanaryAuthHeader7a8b9", // Caddyfile, header_up Authorization
     "CanaryShortApiKey0c1d", // compose environment, APIKEY (a name the old predicate missed)
+    "CanaryCheckDiff8c9d0e", // a rendered .env edited by hand, shown by `render --check`
 ];
 
 fn assert_no_placed(what: &str, bytes: &[u8]) {
@@ -375,6 +376,31 @@ fn no_secret_in_any_secret_place_is_printed_or_written() {
     ] {
         check_placed(&run(&args), &args.join(" "));
     }
+    // A secret typed into the rendered `.env` by hand: `--check` shows the line changed,
+    // not the value.
+    let r3 = t.join("edited");
+    let r3s = r3.to_str().unwrap();
+    let o = run(&["render", "examples/banatie.yaml", "-o", r3s]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let env = r3.join(".env");
+    let mut text = std::fs::read_to_string(&env).expect("render wrote .env");
+    text.push_str("EXTRA_API_TOKEN=CanaryCheckDiff8c9d0e\n");
+    std::fs::write(&env, text).unwrap();
+    let o = run(&["render", "examples/banatie.yaml", "-o", r3s, "--check"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("EXTRA_API_TOKEN"));
+    check_placed(&o, "render --check of an edited .env");
+    std::fs::remove_file(&env).unwrap();
     // No file written outside a secrets.env holds a canary.
     scan_placed(&out);
     if root.exists() {
