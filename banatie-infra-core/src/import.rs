@@ -1014,6 +1014,10 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
                 }
                 continue;
             }
+            if crate::validate::looks_secret(k) || holds_secret(&format!("{k}: {v}")) {
+                c.note(NoteKind::NotMapped, &at, format!("header `{k}` holds a secret: a spec is public, set it by hand in the Caddyfile"));
+                continue;
+            }
             plain.push((k.clone(), v.clone()));
         }
         let (preset, extra) = closest_preset(&plain);
@@ -1362,6 +1366,7 @@ fn secret_from(ef: &audit::EnvFile, last: usize, comment: Option<String>) -> Sec
         },
         length,
         alphabet: Default::default(),
-        description: comment,
+        // A comment may quote the value (`# the password: ...`).
+        description: comment.map(|c| crate::redact::redact(&c)),
     }
 }

@@ -468,9 +468,13 @@ fn import_moves_secrets_out_of_the_spec() {
             ),
             (
                 ".env",
-                "API_TOKEN=Im5-env-token\nREDIS_URL=redis://app:Im6-redis@cache:6379/0\nDATABASE_URL=postgresql://app:Im1-pg-password@db:5432/app\nLOG_LEVEL=info\nMAIL_LOGIN_COPY=Im7-shared-value\n",
+                "# the API token: Im9-in-a-comment\nAPI_TOKEN=Im5-env-token\nREDIS_URL=redis://app:Im6-redis@cache:6379/0\nDATABASE_URL=postgresql://app:Im1-pg-password@db:5432/app\nLOG_LEVEL=info\nMAIL_LOGIN_COPY=Im7-shared-value\n",
             ),
             ("secrets.env", "SMTP_PASSWORD=Im7-shared-value\n"),
+            (
+                "Caddyfile",
+                "api.example.org {\n\treverse_proxy api:3000\n\theader X-Api-Key \"Im8-header-key\"\n\theader X-Frame-Options DENY\n}\n",
+            ),
         ],
     );
     let input = AuditInput {
@@ -479,8 +483,24 @@ fn import_moves_secrets_out_of_the_spec() {
     };
     let imported = banatie_infra_core::import::import(&input).unwrap();
     let yaml = banatie_infra_core::import::to_yaml(&imported.spec);
-    let all = ["Im1", "Im2", "Im3", "Im4", "Im5", "Im6", "Im7"];
+    let all = [
+        "Im1", "Im2", "Im3", "Im4", "Im5", "Im6", "Im7", "Im8", "Im9",
+    ];
     assert_hidden(&yaml, &all, "the imported spec");
+    assert!(
+        yaml.contains("api.example.org"),
+        "the site is imported: {yaml}"
+    );
+    let desc = imported
+        .spec
+        .secrets
+        .iter()
+        .find(|(k, _)| k.as_str() == "API_TOKEN");
+    assert_eq!(
+        desc.and_then(|(_, s)| s.description.as_deref()),
+        Some("the API token: <redacted>"),
+        "{yaml}"
+    );
     let notes: String = imported.notes.iter().map(|n| format!("{n}\n")).collect();
     assert_hidden(&notes, &all, "the notes");
     assert_hidden(
