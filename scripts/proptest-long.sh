@@ -26,3 +26,5 @@ echo "property run: $PROPTEST_CASES cases passed in $(($(date +%s) - start)) s (
 # The Caddyfile's property, `caddy adapt` as the oracle (banatie-infra-core/tests/properties_caddy.rs).
 start=$(date +%s); cargo test --release --locked -p banatie-infra-core --test properties_caddy 2>&1 | grep -E '^test |test result|panicked|FAILED'; echo "caddy property run: $PROPTEST_CASES cases in $(($(date +%s) - start)) s"
 PROPTEST_CASES="$PROPTEST_CASES" cargo test --release --locked -p banatie-infra-core --test attacks_jail 2>&1 | grep -E "^test property|test result" # the jail property (tests/attacks_jail.rs)
+# Redaction: arbitrary values in every secret place (tests/attacks_redaction.rs).
+cargo test --release --locked -p banatie-infra-core --test attacks_redaction any_value_in_a_secret_place 2>&1 | grep -E '^test |test result'

@@ -116,7 +116,7 @@ pub(crate) fn run_audit(args: AuditArgs) -> Result<(), Failure> {
                 out(&diagnostic::render_human(diags, &report.sources(), color));
             }
             let errors = diags.iter().filter(|d| d.is_error()).count();
-            eprintln!(
+            say!(
                 "{}: {}, {errors} error(s), {} warning(s) in {} file(s)",
                 args.inputs.label(),
                 if errors > 0 {
@@ -144,6 +144,10 @@ pub(crate) struct ImportArgs {
     /// Where to write the spec (YAML).
     #[arg(short, long, value_name = "FILE")]
     output: PathBuf,
+    /// Where to write `secrets.env` (mode 0600) with the secret values read from the
+    /// files, which the spec never holds (default: the directory of the output file).
+    #[arg(long = "secrets-dir", value_name = "DIR")]
+    secrets_dir: Option<PathBuf>,
 }
 
 /// Builds a spec from hand-written files: prints what could not be mapped (stderr),
@@ -154,7 +158,47 @@ pub(crate) fn run_import(args: ImportArgs) -> Result<(), Failure> {
     let imported =
         banatie_infra_core::import::import(&input).map_err(|e| Failure::Input(e.to_string()))?;
     for n in &imported.notes {
-        eprintln!("  {n}");
+        say!("  {n}");
+    }
+    if !imported.secrets.is_empty() {
+        let dir = args.secrets_dir.clone().unwrap_or_else(|| {
+            args.output
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), PathBuf::from)
+        });
+        let values: Vec<(String, String)> = imported
+            .secrets
+            .iter()
+            .map(|m| (m.name.clone(), m.value.clone()))
+            .collect();
+        let r = banatie_infra_core::secrets::store(&dir, &values).map_err(|e| {
+            Failure::Input(format!(
+                "{e}; the spec is not written (or keep the secrets elsewhere: --secrets-dir DIR)"
+            ))
+        })?;
+        for (label, names) in [
+            ("moved", &r.added),
+            ("kept", &r.kept),
+            ("differs", &r.conflicting),
+            ("refused", &r.refused),
+        ] {
+            for n in names {
+                say!("  secret {label}: {n}");
+            }
+        }
+        if !r.conflicting.is_empty() {
+            say!(
+                "  {} already holds another value for {} secret(s): kept it, check them",
+                r.path.display(),
+                r.conflicting.len()
+            );
+        }
+        say!(
+            "{}: {} secret value(s) stored (mode 0600), none in the spec",
+            r.path.display(),
+            r.added.len() + r.kept.len()
+        );
     }
     let yaml = banatie_infra_core::import::to_yaml(&imported.spec);
     banatie_infra_core::roots::check_import_output(&input, &args.output)
@@ -182,7 +226,7 @@ pub(crate) fn run_import(args: ImportArgs) -> Result<(), Failure> {
         );
     }
     let errors = diags.iter().filter(|d| d.is_error()).count();
-    eprintln!(
+    say!(
         "{name}: written from {}; {} note(s), {errors} error(s), {} warning(s)",
         args.inputs.label(),
         imported.notes.len(),

@@ -247,11 +247,11 @@ pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
                 match r {
                     Ok(all) => {
                         let n = all.iter().filter(|s| services.is_empty() || services.contains(&s.service)).count();
-                        eprintln!("{n} service(s) ready");
+                        say!("{n} service(s) ready");
                         Ok(())
                     }
                     Err(e) => {
-                        eprintln!("error: {e}");
+                        say!("error: {e}");
                         Err(Failure::Findings)
                     }
                 }
@@ -280,7 +280,7 @@ pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
                     print_diagnostics(&diffs, &loaded.source.name, &loaded.source.text, format, false);
                 }
                 let errors = diffs.iter().filter(|d| d.is_error()).count();
-                eprintln!("{}: {errors} difference(s) that matter, {} warning(s)", spec.stack.name, diffs.len() - errors);
+                say!("{}: {errors} difference(s) that matter, {} warning(s)", spec.stack.name, diffs.len() - errors);
                 if errors > 0 {
                     Err(Failure::Findings)
                 } else {
@@ -323,8 +323,8 @@ pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
                 };
                 bar.finish_and_clear();
                 let r = r.map_err(|e| {
-                    eprintln!("error: backup failed: {e}");
-                    eprintln!("no file was left at a final path");
+                    say!("error: backup failed: {e}");
+                    say!("no file was left at a final path");
                     Failure::Findings
                 })?;
                 let secs = r.elapsed.as_secs_f64().max(0.001);
@@ -343,7 +343,7 @@ pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
             }
             DockerCommand::Restore { dump, yes, .. } => {
                 let r = docker::restore_db(&engine, &spec, &dump, yes).await.map_err(|e| {
-                    eprintln!("error: restore failed: {e}");
+                    say!("error: restore failed: {e}");
                     Failure::Findings
                 })?;
                 out(&format!("restored {} in {:.1}s\n", r.path.display(), r.elapsed.as_secs_f64()));
@@ -366,7 +366,7 @@ pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
                         }
                         out(&text);
                         if plan.is_noop() {
-                            eprintln!("nothing to do: the stack matches the spec");
+                            say!("nothing to do: the stack matches the spec");
                         }
                     }
                 }
@@ -377,34 +377,34 @@ pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
                 let opts = docker::UpOptions { timeout: Duration::from_secs(timeout), build };
                 let verbose = std::io::stderr().is_terminal();
                 let report = move |e: docker::UpEvent| match e {
-                    docker::UpEvent::Step(a) => eprintln!("{}", describe(&a)),
+                    docker::UpEvent::Step(a) => say!("{}", describe(&a)),
                     docker::UpEvent::BuildOutput(s, line) => {
                         if verbose {
-                            eprintln!("  {s} | {line}");
+                            say!("  {s} | {line}");
                         }
                     }
-                    docker::UpEvent::Ready(s, t) => eprintln!("ready      {s} ({:.1}s)", t.as_secs_f64()),
+                    docker::UpEvent::Ready(s, t) => say!("ready      {s} ({:.1}s)", t.as_secs_f64()),
                 };
                 let started = std::time::Instant::now();
                 let result = tokio::select! {
                     r = docker::up(&engine, &spec, &root, &opts, &report) => r,
                     _ = tokio::signal::ctrl_c() => {
-                        eprintln!("interrupted: run `banatie-infra up` again to finish (every step is idempotent)");
+                        say!("interrupted: run `banatie-infra up` again to finish (every step is idempotent)");
                         return Err(Failure::Exit(130));
                     }
                 };
                 match result {
                     Ok(plan) if plan.is_noop() => {
-                        eprintln!("up to date: nothing changed ({:.1}s)", started.elapsed().as_secs_f64());
+                        say!("up to date: nothing changed ({:.1}s)", started.elapsed().as_secs_f64());
                         Ok(())
                     }
                     Ok(plan) => {
                         let n = plan.actions.iter().filter(|a| a.changes()).count();
-                        eprintln!("done: {n} change(s), every service ready ({:.1}s)", started.elapsed().as_secs_f64());
+                        say!("done: {n} change(s), every service ready ({:.1}s)", started.elapsed().as_secs_f64());
                         Ok(())
                     }
                     Err(e) => {
-                        eprintln!("error: {e}");
+                        say!("error: {e}");
                         Err(Failure::Findings)
                     }
                 }
@@ -419,7 +419,7 @@ pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
                     text.push_str(&format!("removed network {n}\n"));
                 }
                 out(&text);
-                eprintln!("{}: {} container(s), {} network(s) removed; data directories untouched", spec.stack.name, r.containers.len(), r.networks.len());
+                say!("{}: {} container(s), {} network(s) removed; data directories untouched", spec.stack.name, r.containers.len(), r.networks.len());
                 Ok(())
             }
             DockerCommand::Doctor { .. } => {

@@ -21,6 +21,15 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `eprintln!` through the one redaction of the core and the escaping of terminal
+/// controls ([`banatie_infra_core::redact::terminal`]): a path, a message or a line of a
+/// container's log echoed to the terminal never shows a secret or moves the cursor.
+macro_rules! say {
+    ($($t:tt)*) => {
+        eprintln!("{}", banatie_infra_core::redact::terminal(&format!($($t)*)))
+    };
+}
+
 mod audit_cmd;
 #[cfg(feature = "docker")]
 mod docker_cmd;
@@ -152,15 +161,15 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             match &f {
-                Failure::Input(msg) => eprintln!("error: {msg}"),
+                Failure::Input(msg) => say!("error: {msg}"),
                 Failure::Coded {
                     code,
                     message,
                     help,
                 } => {
-                    eprintln!("error[{code}]: {message}");
+                    say!("error[{code}]: {message}");
                     if let Some(h) = help {
-                        eprintln!("  = help: {h}");
+                        say!("  = help: {h}");
                     }
                 }
                 _ => {}
@@ -223,7 +232,7 @@ fn load_spec(file: &Path, format: OutputFormat) -> Result<Loaded, Failure> {
             let d = e.to_diagnostic();
             let text = std::fs::read_to_string(file).unwrap_or_default();
             print_diagnostics(&[d], &file.display().to_string(), &text, format, true);
-            eprintln!("{}: not a valid spec", file.display());
+            say!("{}: not a valid spec", file.display());
             Err(Failure::Findings)
         }
     }
@@ -282,7 +291,7 @@ fn cmd_validate(file: &Path, format: OutputFormat) -> Result<(), Failure> {
                 false,
             );
             if matches!(format, OutputFormat::Human) {
-                eprintln!("{}: invalid, 1 error(s), 0 warning(s)", file.display());
+                say!("{}: invalid, 1 error(s), 0 warning(s)", file.display());
             }
             return Err(Failure::Findings);
         }
@@ -304,7 +313,7 @@ fn cmd_validate(file: &Path, format: OutputFormat) -> Result<(), Failure> {
         } else {
             "valid"
         };
-        eprintln!("{}: {verdict}, {}", file.display(), summary(&diags));
+        say!("{}: {verdict}, {}", file.display(), summary(&diags));
     }
     if has_errors(&diags) {
         Err(Failure::Findings)
@@ -364,7 +373,7 @@ fn cmd_render(file: &Path, output: &Path, check: bool, force: bool) -> Result<()
                 OutputFormat::Human,
                 true,
             );
-            eprintln!("{}: not rendered, {}", file.display(), summary(&diags));
+            say!("{}: not rendered, {}", file.display(), summary(&diags));
             return Err(Failure::Findings);
         }
         Err(e) => return Err(Failure::Input(e.to_string())),
@@ -391,7 +400,7 @@ fn cmd_render(file: &Path, output: &Path, check: bool, force: bool) -> Result<()
             coded(format!("{}: {e}", output.display()), code, help)
         })?;
         if diffs.is_empty() {
-            eprintln!(
+            say!(
                 "{}: up to date ({} files)",
                 output.display(),
                 bundle.files.len()
@@ -418,8 +427,8 @@ fn cmd_render(file: &Path, output: &Path, check: bool, force: bool) -> Result<()
                 )),
             }
         }
-        out(&text);
-        eprintln!(
+        out(&banatie_infra_core::redact::terminal(&text));
+        say!(
             "{}: {} file(s) differ from the spec",
             output.display(),
             diffs.len()
@@ -481,7 +490,7 @@ fn cmd_secrets(file: &Path, dir: &Path, force: bool) -> Result<(), Failure> {
             .unwrap_or_default();
         text.push_str(&format!("{:>9}  {n}{d}\n", "missing"));
     }
-    out(&text);
+    out(&banatie_infra_core::redact::terminal(&text));
     let state = if r.created {
         "created"
     } else if r.written {
@@ -489,11 +498,11 @@ fn cmd_secrets(file: &Path, dir: &Path, force: bool) -> Result<(), Failure> {
     } else {
         "unchanged"
     };
-    eprintln!("{}: {state}, mode 0600", r.path.display());
+    say!("{}: {state}, mode 0600", r.path.display());
     if r.missing.is_empty() {
         Ok(())
     } else {
-        eprintln!(
+        say!(
             "error: {} secret(s) must be supplied by the operator: edit {} and set them",
             r.missing.len(),
             r.path.display()

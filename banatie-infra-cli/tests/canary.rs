@@ -192,3 +192,218 @@ fn no_verb_prints_or_writes_a_secret() {
         }
     }
 }
+
+/// Canaries placed in every secret place, by value (none of them is in `CANARIES`): no
+/// verb prints them or writes them anywhere but a `secrets.env`.
+const PLACED: &[&str] = &[
+    "CanaryEnvTok0a1b2c3",   // public env of a spec (BI201)
+    "CanaryColonForm4d5e6",  // secrets.env, `KEY: value`
+    "CanaryExportForm7f8a9", // secrets.env, `export KEY=value`
+    "CanaryQuoted0b1c2d3 x", // secrets.env, double-quoted with a space
+    "CanaryBadLine4e5f6a7",  // secrets.env, a line that does not parse
+    "CanaryDotEnvTok8b9c0",  // .env, secret-looking name
+    "CanaryUrlPass1d2e3f4",  // .env, a URL's password under a public name
+    "CanaryDsnPass5a6b7c8",  // compose environment, `password=` of a DSN
+    "CanaryComposePg9d0e1",  // compose environment, POSTGRES_PASSWORD literal
+    "CanaryDbUrlPw2f3a4b5",  // compose environment, inside a DATABASE_URL
+    "CanaryCurlUser6c7d8e",  // health check, curl -u user:pass
+    "CanaryPgPassword9f0a",  // script, PGPASSWORD=
+    "CanarySqlPassword1b2c", // SQL, PASSWORD '...'
+    "CanaryMcSecret3d4e5f6", // script, mc alias set NAME URL ACCESS SECRET
+    "CanaryAuthHeader7a8b9", // Caddyfile, header_up Authorization
+    "CanaryShortApiKey0c1d", // compose environment, APIKEY (a name the old predicate missed)
+    "CanaryCheckDiff8c9d0e", // a rendered .env edited by hand, shown by `render --check`
+];
+
+fn assert_no_placed(what: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    for c in PLACED {
+        let frag = &c[..16];
+        assert!(
+            !text.contains(frag),
+            "placed canary `{c}` leaked in {what}:\n{text}"
+        );
+    }
+}
+
+fn check_placed(o: &Output, what: &str) {
+    assert_no_placed(&format!("stdout of {what}"), &o.stdout);
+    assert_no_placed(&format!("stderr of {what}"), &o.stderr);
+}
+
+fn scan_placed(dir: &Path) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            scan_placed(&p);
+        } else if p.file_name().and_then(|f| f.to_str()) != Some("secrets.env") {
+            assert_no_placed(&p.display().to_string(), &std::fs::read(&p).unwrap());
+        }
+    }
+}
+
+#[test]
+fn no_secret_in_any_secret_place_is_printed_or_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    // A spec with a secret in public env: refused, and never echoed.
+    let spec_text = std::fs::read_to_string(repo().join("examples/banatie.yaml"))
+        .unwrap()
+        .replacen(
+            "\nenv:\n",
+            "\nenv:\n  EXTRA_API_TOKEN: \"CanaryEnvTok0a1b2c3\"\n",
+            1,
+        );
+    assert!(spec_text.contains("CanaryEnvTok0a1b2c3"));
+    let spec = t.join("spec.yaml");
+    std::fs::write(&spec, &spec_text).unwrap();
+    let s = spec.to_str().unwrap();
+    let root = t.join("root");
+    let r = root.to_str().unwrap();
+    for args in [
+        vec!["validate", s],
+        vec!["validate", s, "--format", "json"],
+        vec!["render", s, "-o", r],
+        vec!["render", s, "-o", r, "--check"],
+        vec!["secrets", s, "--dir", r],
+    ] {
+        let o = run(&args);
+        assert_ne!(o.status.code(), Some(0), "{args:?} accepts a secret in env");
+        check_placed(&o, &args.join(" "));
+    }
+
+    // A hand-written deployment with a canary in every other secret place.
+    let hand = t.join("hand");
+    std::fs::create_dir_all(hand.join("scripts")).unwrap();
+    let files: &[(&str, &str)] = &[
+        (
+            "docker-compose.yml",
+            "services:\n  db:\n    image: postgres:15-alpine\n    environment:\n      POSTGRES_PASSWORD: CanaryComposePg9d0e1\n    volumes:\n      - ./scripts/init.sql:/docker-entrypoint-initdb.d/init.sql\n  api:\n    image: example/api:1.0\n    env_file: [secrets.env]\n    environment:\n      DATABASE_URL: postgresql://app:CanaryDbUrlPw2f3a4b5@db:5432/app\n      APP_DSN: host=db user=app password=CanaryDsnPass5a6b7c8\n      APIKEY: CanaryShortApiKey0c1d\n    healthcheck:\n      test: [\"CMD\", \"curl\", \"-fsS\", \"-u\", \"admin:CanaryCurlUser6c7d8e\", \"http://localhost:3000/health\"]\n  init:\n    image: minio/mc:latest\n    entrypoint: [\"/bin/sh\", \"/scripts/init.sh\"]\n    volumes:\n      - ./scripts/init.sh:/scripts/init.sh:ro\n",
+        ),
+        (
+            "secrets.env",
+            "JWT_SECRET: CanaryColonForm4d5e6\nexport SESSION_SECRET=CanaryExportForm7f8a9\nMINIO_SECRET_KEY=\"CanaryQuoted0b1c2d3 x\"\n",
+        ),
+        (
+            ".env",
+            "API_TOKEN=CanaryDotEnvTok8b9c0\nREDIS_URL=redis://app:CanaryUrlPass1d2e3f4@cache:6379/0\n",
+        ),
+        (
+            "scripts/init.sh",
+            "#!/bin/sh\nPGPASSWORD=CanaryPgPassword9f0a psql -h db -U app -c 'select 1'\nmc alias set local http://minio:9000 admin CanaryMcSecret3d4e5f6\n",
+        ),
+        (
+            "scripts/init.sql",
+            "CREATE ROLE app LOGIN PASSWORD 'CanarySqlPassword1b2c';\n",
+        ),
+        (
+            "Caddyfile",
+            "api.example.org {\n\treverse_proxy api:3000 {\n\t\theader_up Authorization \"Bearer CanaryAuthHeader7a8b9\"\n\t}\n}\n",
+        ),
+    ];
+    for (p, text) in files {
+        std::fs::write(hand.join(p), text).unwrap();
+    }
+    let h = hand.to_str().unwrap();
+    for args in [vec!["audit", h], vec!["audit", h, "--format", "json"]] {
+        let o = run(&args);
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+        check_placed(&o, &args.join(" "));
+    }
+    // A secrets.env line that does not parse, with the canary on it.
+    let bad = t.join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    for (p, text) in files.iter().filter(|(p, _)| *p != "secrets.env") {
+        std::fs::create_dir_all(bad.join(p).parent().unwrap()).unwrap();
+        std::fs::write(bad.join(p), text).unwrap();
+    }
+    std::fs::write(bad.join("secrets.env"), "the key is CanaryBadLine4e5f6a7\n").unwrap();
+    std::fs::set_permissions(
+        bad.join("secrets.env"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    for args in [
+        vec!["audit", bad.to_str().unwrap()],
+        vec!["audit", bad.to_str().unwrap(), "--format", "json"],
+    ] {
+        check_placed(&run(&args), &args.join(" "));
+    }
+    let o = run(&[
+        "secrets",
+        "examples/banatie.yaml",
+        "--dir",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    check_placed(&o, "secrets over an unparsable line");
+
+    // Import: the spec holds none, secrets.env (0600) holds them, the report names them.
+    let out = t.join("imported");
+    std::fs::create_dir_all(&out).unwrap();
+    let spec_out = out.join("spec.yaml");
+    let o = run(&["import", h, "-o", spec_out.to_str().unwrap()]);
+    check_placed(&o, "import");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    for n in ["API_TOKEN", "REDIS_URL", "APP_DSN", "APIKEY"] {
+        assert!(
+            stderr.contains(n),
+            "the import names the moved `{n}`:\n{stderr}"
+        );
+    }
+    let stored = std::fs::read_to_string(out.join("secrets.env")).unwrap();
+    assert!(stored.contains("CanaryDotEnvTok8b9c0") && stored.contains("CanaryUrlPass1d2e3f4"));
+    assert_eq!(
+        std::fs::metadata(out.join("secrets.env"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    let sp = spec_out.to_str().unwrap();
+    let r2 = out.join("root");
+    for args in [
+        vec!["validate", sp],
+        vec!["validate", sp, "--format", "json"],
+        vec!["render", sp, "-o", r2.to_str().unwrap()],
+        vec!["render", sp, "-o", r2.to_str().unwrap(), "--check"],
+    ] {
+        check_placed(&run(&args), &args.join(" "));
+    }
+    // A secret typed into the rendered `.env` by hand: `--check` shows the line changed,
+    // not the value.
+    let r3 = t.join("edited");
+    let r3s = r3.to_str().unwrap();
+    let o = run(&["render", "examples/banatie.yaml", "-o", r3s]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let env = r3.join(".env");
+    let mut text = std::fs::read_to_string(&env).expect("render wrote .env");
+    text.push_str("EXTRA_API_TOKEN=CanaryCheckDiff8c9d0e\n");
+    std::fs::write(&env, text).unwrap();
+    let o = run(&["render", "examples/banatie.yaml", "-o", r3s, "--check"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("EXTRA_API_TOKEN"));
+    check_placed(&o, "render --check of an edited .env");
+    std::fs::remove_file(&env).unwrap();
+    // No file written outside a secrets.env holds a canary.
+    scan_placed(&out);
+    if root.exists() {
+        scan_placed(&root);
+    }
+}

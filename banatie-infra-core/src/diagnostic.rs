@@ -163,15 +163,45 @@ pub fn has_errors(diags: &[Diagnostic]) -> bool {
 ///
 /// `sources` gives the text of each file named in a span, so the line can be shown; a
 /// file missing from it is shown without its line. `color` adds ANSI colours.
+///
+/// Everything shown goes through [`crate::redact`]: secret values in the source lines,
+/// the message, the help line and the pointer are replaced by
+/// [`crate::redact::MARKER`] (the caret is placed on the redacted line), and terminal
+/// control characters of the input are escaped (`\u{1b}`).
 pub fn render_human(diags: &[Diagnostic], sources: &[(&str, &str)], color: bool) -> String {
+    use crate::redact::terminal;
     use annotate_snippets::{Level, Renderer, Snippet};
     let renderer = if color {
         Renderer::styled()
     } else {
         Renderer::plain()
     };
-    let mut out = String::new();
+    // Each source is redacted once, when a diagnostic first shows it.
+    let mut shown: std::collections::HashMap<&str, crate::redact::Shown> =
+        std::collections::HashMap::new();
     for d in diags {
+        if let Some(s) = &d.span {
+            if s.location.is_some() && !shown.contains_key(s.file.as_str()) {
+                if let Some((name, text)) = sources.iter().find(|(f, _)| *f == s.file) {
+                    shown.insert(name, crate::redact::show(name, text, true));
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    for orig in diags {
+        let about = orig.span.as_ref().map_or("", |s| s.file.as_str());
+        let term = |t: &str| crate::redact::redact_about(about, t, true);
+        let d = &Diagnostic {
+            message: term(&orig.message),
+            help: orig.help.as_deref().map(term),
+            pointer: terminal(&orig.pointer),
+            span: orig.span.as_ref().map(|s| Span {
+                file: terminal(&s.file),
+                location: s.location,
+            }),
+            ..orig.clone()
+        };
         let level = match d.severity {
             Severity::Error => Level::Error,
             Severity::Warning => Level::Warning,
@@ -187,8 +217,12 @@ pub fn render_human(diags: &[Diagnostic], sources: &[(&str, &str)], color: bool)
         let mut msg = level.title(&d.message).id(d.code.0);
         let located = d.span.as_ref().and_then(|s| {
             let loc = s.location?;
-            let text = sources.iter().find(|(f, _)| *f == s.file)?.1;
-            Some((s, loc, text))
+            let shown = shown.get(orig.span.as_ref()?.file.as_str())?;
+            let loc = Location {
+                line: loc.line,
+                column: shown.column(loc.line, loc.column),
+            };
+            Some((s, loc, shown.text.as_str()))
         });
         let snippet;
         if let Some((span, loc, text)) = located {
@@ -253,22 +287,29 @@ fn line_byte_range(text: &str, loc: Location) -> (usize, usize) {
 
 /// Serializes diagnostics as a JSON array of objects with `code`, `severity`, `pointer`,
 /// `message`, `help`, `file`, `line`, `column` (1-based; absent when unknown).
+///
+/// Every text field goes through [`crate::redact::redact`]; control characters are JSON
+/// escapes (`\u001b`), including DEL, C1 and the bidirectional controls, which JSON
+/// allows raw.
 pub fn render_json(diags: &[Diagnostic]) -> String {
+    use crate::redact::redact;
     let items: Vec<serde_json::Value> = diags
         .iter()
         .map(|d| {
+            let about = d.span.as_ref().map_or("", |s| s.file.as_str());
+            let text = |t: &str| crate::redact::redact_about(about, t, false);
             let mut o = serde_json::json!({
                 "code": d.code.0,
                 "severity": d.severity,
-                "pointer": d.pointer,
-                "message": d.message,
+                "pointer": redact(&d.pointer),
+                "message": text(&d.message),
             });
             let m = o.as_object_mut().expect("object");
             if let Some(h) = &d.help {
-                m.insert("help".into(), h.clone().into());
+                m.insert("help".into(), text(h).into());
             }
             if let Some(s) = &d.span {
-                m.insert("file".into(), s.file.clone().into());
+                m.insert("file".into(), redact(&s.file).into());
                 if let Some(l) = s.location {
                     m.insert("line".into(), l.line.into());
                     m.insert("column".into(), l.column.into());
@@ -277,7 +318,17 @@ pub fn render_json(diags: &[Diagnostic]) -> String {
             o
         })
         .collect();
-    serde_json::to_string_pretty(&items).expect("serializable")
+    let text = serde_json::to_string_pretty(&items).expect("serializable");
+    // Outside strings the text is ASCII, so every such character is in a string.
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if crate::redact::escape_controls(c.encode_utf8(&mut [0; 4])).len() > c.len_utf8() {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

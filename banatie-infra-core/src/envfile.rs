@@ -101,7 +101,9 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
         let body = trimmed
             .strip_prefix("export ")
             .map_or(trimmed, str::trim_start);
-        let (key, rest) = match body.find('=') {
+        // The key ends at `=` or, YAML-style, at `:` (compose-go's dotenv parser,
+        // `locateKeyName` in dotenv/parser.go, accepts `KEY: value`).
+        let (key, rest) = match body.find(['=', ':']) {
             Some(eq) => (body[..eq].trim_end(), Some(&body[eq + 1..])),
             None => (body.trim_end(), None),
         };
@@ -112,10 +114,10 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
         {
             return Err(ParseError {
                 location,
-                message: format!(
-                    "`{}` is not a variable name",
-                    key.chars().take(40).collect::<String>()
-                ),
+                // The line is not echoed: in a secrets file it may be a value.
+                message:
+                    "not a variable name (letters, digits, `_`, `.` and `-`, then `=` or `: `)"
+                        .into(),
             });
         }
         let Some(rest) = rest else {

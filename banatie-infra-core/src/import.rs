@@ -72,11 +72,35 @@ impl std::fmt::Display for Note {
     }
 }
 
+/// A secret value the import read from the files: it belongs in `secrets.env` (mode
+/// 0600, [`crate::secrets::store`]) and never in the spec. `Debug` shows the name only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MovedSecret {
+    /// The variable.
+    pub name: String,
+    /// Its value as Compose reads it.
+    pub value: String,
+}
+
+impl std::fmt::Debug for MovedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MovedSecret({}: {})", self.name, crate::redact::MARKER)
+    }
+}
+
 /// The result of an import.
 #[derive(Debug, Clone)]
 pub struct Imported {
-    /// The spec.
+    /// The spec. It holds no value that is a secret by its name or by its place (a URL's
+    /// password, `password=` of a connection string): those are in [`Self::secrets`].
     pub spec: Spec,
+    /// The secret values read from the files, by variable, first definition kept: the
+    /// values of secrets files, of secret-looking variables of env files and of the
+    /// Compose file's `environment`, and whole values that hold a secret in place (a
+    /// `REDIS_URL` with a password), which the spec declares as `supplied` secrets. Write
+    /// them with [`crate::secrets::store`]; the notes name each one moved out of a
+    /// public place, never its value.
+    pub secrets: Vec<MovedSecret>,
     /// What could not be mapped, what was changed, what was assumed, in file order.
     pub notes: Vec<Note>,
     /// The validation of the spec ([`crate::validate::validate`]), errors and warnings.
@@ -130,9 +154,44 @@ pub fn to_yaml(spec: &Spec) -> String {
 struct Ctx {
     notes: Vec<Note>,
     root: Option<String>,
+    /// Secret values read, for secrets.env.
+    moved: Vec<MovedSecret>,
+    /// Secrets declared from the Compose file's `environment`.
+    env_secrets: IndexMap<EnvName, Secret>,
+}
+
+/// Whether `value` holds a secret by its place: a URL's password, `password=...` of a
+/// connection string, `PGPASSWORD=...` ([`crate::redact::secret_spans`]).
+fn holds_secret(value: &str) -> bool {
+    !crate::redact::secret_spans(value, false).is_empty() || crate::redact::holds_registered(value)
+}
+
+/// A secret the operator supplies (its value is moved into secrets.env by the import).
+fn supplied() -> Secret {
+    Secret {
+        source: SecretSource::Supplied,
+        length: None,
+        alphabet: Default::default(),
+        description: None,
+    }
 }
 
 impl Ctx {
+    /// Keeps a secret value for secrets.env (the first definition wins).
+    fn keep_secret(&mut self, name: &str, value: &str) {
+        crate::redact::register(value);
+        if value.is_empty()
+            || crate::validate::is_placeholder(value)
+            || self.moved.iter().any(|m| m.name == name)
+        {
+            return;
+        }
+        self.moved.push(MovedSecret {
+            name: name.to_owned(),
+            value: value.to_owned(),
+        });
+    }
+
     fn note(&mut self, kind: NoteKind, at: impl Into<String>, message: impl Into<String>) {
         self.notes.push(Note {
             kind,
@@ -232,9 +291,21 @@ fn restart(s: &Svc, c: &mut Ctx) -> RestartPolicy {
 /// Errors: as [`crate::audit::audit`] (a file that cannot be read, nothing to import).
 pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
     let d = audit::read_deployment(input)?;
+    // Every secret value first, so that a public variable holding one is recognised.
+    for ef in &d.env_files {
+        let file = &d.files[ef.file];
+        let secret_file = env::secret_file_name(&file.name) || file.mode & 0o077 == 0;
+        for (e, v) in ef.entries.iter().zip(&ef.values) {
+            if secret_file || crate::validate::looks_secret(&e.key) {
+                crate::redact::register(v.as_deref().unwrap_or(&e.value));
+            }
+        }
+    }
     let mut c = Ctx {
         notes: Vec::new(),
         root: d.root.clone(),
+        moved: Vec::new(),
+        env_secrets: IndexMap::new(),
     };
     let project = d.project.clone().unwrap_or_default();
     // Stack.
@@ -422,16 +493,39 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
             _ => &[],
         };
         for e in &s.environment {
-            if fixed.contains(&e.name.as_str()) {
-                continue;
-            }
             let raw = e
                 .raw
                 .clone()
                 .or_else(|| e.value.clone())
                 .unwrap_or_default();
+            let secret = crate::validate::looks_secret(&e.name) || holds_secret(&raw);
+            if fixed.contains(&e.name.as_str()) {
+                // The kind's own secret (POSTGRES_PASSWORD, ...): its value goes to
+                // secrets.env, where the spec's service reads it.
+                if let (true, Some(v)) = (secret, &e.value) {
+                    if !raw.contains('$') {
+                        c.keep_secret(&e.name, v);
+                        c.note(NoteKind::Changed, format!("{at}.environment.{}", e.name), "a secret written in the Compose file: moved to secrets.env (mode 0600)");
+                    }
+                }
+                continue;
+            }
             let ok_name = e.name.parse::<EnvName>();
-            if crate::validate::looks_secret(&e.name) || raw.contains('$') {
+            if secret && !raw.contains("${") && !raw.starts_with('$') {
+                if let (Ok(n), Some(v)) = (&ok_name, &e.value) {
+                    if !derived.contains(&e.name) {
+                        c.env_secrets.entry(n.clone()).or_insert_with(supplied);
+                    }
+                    c.keep_secret(&e.name, v);
+                    c.note(
+                        NoteKind::Changed,
+                        format!("{at}.environment.{}", e.name),
+                        "holds a secret (by its name or a password in it): moved to secrets.env (mode 0600) and declared under `secrets` (supplied)",
+                    );
+                    continue;
+                }
+            }
+            if secret || raw.contains('$') {
                 c.note(
                     NoteKind::NotMapped,
                     format!("{at}.environment.{}", e.name),
@@ -697,6 +791,18 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
                         if let Some(cmd) = &s.command {
                             argv.extend(cmd.argv.iter().cloned());
                         }
+                        // A secret in the command (`PGPASSWORD=...`, `-u user:pass`) is
+                        // not copied: the spec would publish it.
+                        let joined = argv.join(" ");
+                        if holds_secret(&joined) {
+                            for a in &mut argv {
+                                *a = crate::redact::redact(a);
+                            }
+                            if argv.join(" ") == joined {
+                                argv = vec![crate::redact::MARKER.to_owned()];
+                            }
+                            c.note(NoteKind::NotMapped, format!("{at}.command"), "the command holds a secret; it is replaced by `<redacted>`: have the job read it from secrets.env");
+                        }
                         JobTask::Command { argv }
                     }
                 };
@@ -936,6 +1042,10 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
                 }
                 continue;
             }
+            if crate::validate::looks_secret(k) || holds_secret(&format!("{k}: {v}")) {
+                c.note(NoteKind::NotMapped, &at, format!("header `{k}` holds a secret: a spec is public, set it by hand in the Caddyfile"));
+                continue;
+            }
             plain.push((k.clone(), v.clone()));
         }
         let (preset, extra) = closest_preset(&plain);
@@ -1056,7 +1166,26 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
                 continue;
             };
             let v = ef.values[i].clone().unwrap_or_default();
+            if !secret_file && !crate::validate::looks_secret(&e.key) && holds_secret(&v) {
+                // A public variable with a password in it (`REDIS_URL=redis://:pw@...`).
+                c.keep_secret(&e.key, &v);
+                c.note(
+                    NoteKind::Changed,
+                    format!("{} line {}", file.name, e.location.line),
+                    format!("`{}` holds a password (a URL's user info, `password=`): moved to secrets.env (mode 0600) and declared under `secrets` (supplied)", e.key),
+                );
+                secrets.entry(name).or_insert_with(supplied);
+                continue;
+            }
             if secret_file || crate::validate::looks_secret(&e.key) {
+                if !secret_file {
+                    c.note(
+                        NoteKind::Changed,
+                        format!("{} line {}", file.name, e.location.line),
+                        format!("`{}` is a secret in a public file: its value moved to secrets.env (mode 0600)", e.key),
+                    );
+                }
+                c.keep_secret(&e.key, &v);
                 if secrets.contains_key(&name) {
                     continue;
                 }
@@ -1078,6 +1207,11 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
             } else if !env_out.contains_key(&name) {
                 env_out.insert(name, v);
             }
+        }
+    }
+    for (n, sec) in std::mem::take(&mut c.env_secrets) {
+        if !env_out.contains_key(&n) {
+            secrets.entry(n).or_insert(sec);
         }
     }
     let spec = Spec {
@@ -1106,6 +1240,7 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
     Ok(Imported {
         spec,
         notes: c.notes,
+        secrets: c.moved,
         diagnostics,
     })
 }
@@ -1271,6 +1406,7 @@ fn secret_from(ef: &audit::EnvFile, last: usize, comment: Option<String>) -> Sec
         },
         length,
         alphabet: Default::default(),
-        description: comment,
+        // A comment may quote the value (`# the password: ...`).
+        description: comment.map(|c| crate::redact::redact(&c)),
     }
 }

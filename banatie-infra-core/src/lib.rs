@@ -39,6 +39,7 @@ pub mod import;
 pub mod jail;
 pub mod load;
 pub mod lock;
+pub mod redact;
 pub mod render;
 pub mod roots;
 #[cfg(feature = "schema")]

@@ -146,6 +146,7 @@ pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
     })?;
     let mut first: HashMap<&str, usize> = HashMap::new();
     for e in &entries {
+        crate::redact::register(&e.value);
         if let Some(&line) = first.get(e.key.as_str()) {
             return Err(SecretsError::Duplicate {
                 path,
@@ -246,6 +247,7 @@ pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
         }
         values.insert(name.into(), value);
     }
+    values.values().for_each(|v| crate::redact::register(v));
     let known: std::collections::HashSet<&str> = vars.iter().map(|v| v.name.as_str()).collect();
     report.unknown = entries
         .iter()
@@ -295,6 +297,9 @@ pub fn read_value(dir: &Path, name: &str) -> Result<Option<String>, SecretsError
         return Ok(None);
     };
     let entries = envfile::parse(&text).map_err(|source| SecretsError::Parse { path, source })?;
+    entries
+        .iter()
+        .for_each(|e| crate::redact::register(&e.value));
     Ok(entries.into_iter().find(|e| e.key == name).map(|e| e.value))
 }
 
@@ -360,4 +365,86 @@ pub fn generate(length: u32, alphabet: Alphabet) -> std::io::Result<String> {
         }
     }
     Ok(out)
+}
+
+/// What [`store`] did, by variable name. Names only, never values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreReport {
+    /// The path of `secrets.env`.
+    pub path: PathBuf,
+    /// Variables added to the file.
+    pub added: Vec<String>,
+    /// Variables already in the file with the same value.
+    pub kept: Vec<String>,
+    /// Variables already in the file with another value: the file's value is kept.
+    pub conflicting: Vec<String>,
+    /// Names that are not variable names ([`crate::types::EnvName`]): not written.
+    pub refused: Vec<String>,
+}
+
+/// Adds `values` (variable, value) to `dir/secrets.env`: created mode 0600, or completed
+/// with the variables it does not define yet (an existing value is never changed), written
+/// atomically like [`ensure`], which refuses the same files (group- or world-readable, not
+/// a regular file, unparsable, a variable twice). Used by `import` to move the secret
+/// values it read out of the spec.
+pub fn store(dir: &Path, values: &[(String, String)]) -> Result<StoreReport, SecretsError> {
+    let path = dir.join(SECRETS_FILE);
+    let io = |source| SecretsError::Io {
+        path: path.clone(),
+        source,
+    };
+    let existing = match fs::symlink_metadata(&path) {
+        Ok(meta) => {
+            if !meta.file_type().is_file() {
+                return Err(SecretsError::NotAFile(path));
+            }
+            let mode = meta.permissions().mode() & 0o7777;
+            if mode & 0o077 != 0 {
+                return Err(SecretsError::InsecureMode { path, mode });
+            }
+            Some(fs::read_to_string(&path).map_err(io)?)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io(e)),
+    };
+    let text = existing.clone().unwrap_or_default();
+    let entries = envfile::parse(&text).map_err(|source| SecretsError::Parse {
+        path: path.clone(),
+        source,
+    })?;
+    let mut report = StoreReport {
+        path: path.clone(),
+        ..StoreReport::default()
+    };
+    let mut out = text.clone();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    if existing.is_none() {
+        out.push_str(
+            "# Secrets moved here by `banatie-infra import` (mode 0600). Never commit this file.\n",
+        );
+    }
+    for (name, value) in values {
+        crate::redact::register(value);
+        if name.parse::<crate::types::EnvName>().is_err() {
+            report.refused.push(name.clone());
+            continue;
+        }
+        match entries.iter().find(|e| e.key == *name) {
+            Some(e) if e.value == *value => report.kept.push(name.clone()),
+            Some(_) => report.conflicting.push(name.clone()),
+            None if report.added.contains(name) => {}
+            None => {
+                out.push_str(&format!("{name}={}\n", env_value(value)));
+                report.added.push(name.clone());
+            }
+        }
+    }
+    if report.added.is_empty() {
+        return Ok(report);
+    }
+    fs::create_dir_all(dir).map_err(io)?;
+    crate::bundle::atomic_write(&path, out.as_bytes(), 0o600).map_err(io)?;
+    Ok(report)
 }

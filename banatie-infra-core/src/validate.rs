@@ -325,15 +325,10 @@ fn secret_names(spec: &Spec) -> HashSet<String> {
         .collect()
 }
 
-/// Whether a variable name looks like it holds a secret: it contains `PASSWORD`,
-/// `SECRET`, `TOKEN` or `PRIVATE`, or ends with `_KEY` (but not `_PUBLIC_KEY`).
-/// Shared with the audit of hand-written files ([`crate::audit`]).
+/// Whether a variable name looks like it holds a secret: [`crate::redact::looks_secret`],
+/// the one predicate shared by validation, the audit, the import and redaction.
 pub(crate) fn looks_secret(name: &str) -> bool {
-    let up = name.to_ascii_uppercase();
-    ["PASSWORD", "SECRET", "TOKEN", "PRIVATE"]
-        .iter()
-        .any(|w| up.contains(w))
-        || (up.ends_with("_KEY") && !up.ends_with("_PUBLIC_KEY"))
+    crate::redact::looks_secret(name)
 }
 
 /// The variable names `value` references the way a shell or Compose would: `$NAME` and
@@ -1184,6 +1179,9 @@ fn secret_in_public_env(spec: &Spec, out: &mut Vec<Diagnostic>) {
             continue; // defined twice: BI114
         }
         let name = e.name;
+        if is_secret_var || looks_secret(name.as_str()) {
+            crate::redact::register(e.value);
+        }
         if is_secret_var {
             out.push(
                 Diagnostic::error(

@@ -1537,6 +1537,13 @@ const ENV_FILE_CASES: &[&str] = &[
     "A=\"octal \\0101\"",
     // compose-go: an inline comment starts at ` #` (space, not tab).
     "A=x\t#tab",
+    // compose-go: a key ends at `=` or, YAML-style, at `:` (dotenv/parser.go).
+    "A: colon form",
+    "A:tight",
+    "export A: exported colon",
+    "A: 'quoted colon'",
+    "A:b=c",
+    "A=b:c",
 ];
 
 /// What Compose makes of env file `text`: the variables of a service that reads it with

@@ -45,7 +45,7 @@ pub(crate) mod shell;
 pub(crate) mod sql;
 pub(crate) mod tree;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -244,14 +244,25 @@ impl SrcFile {
             .trim_end_matches('\r')
     }
 
+    /// The text as shown: the secret ranges found while reading it replaced, then
+    /// everything [`crate::redact`] hides.
     fn redacted(&self) -> String {
+        let masked = self.masked();
+        crate::redact::show(&self.name, &masked, false).text
+    }
+
+    fn masked(&self) -> String {
         if self.redact.is_empty() {
             return self.text.clone();
         }
+        // The ranges by line, so that the pass is linear in the file.
+        let mut by_line: HashMap<usize, Vec<&(usize, usize, usize)>> = HashMap::new();
+        for r in &self.redact {
+            by_line.entry(r.0).or_default().push(r);
+        }
         let mut out = String::with_capacity(self.text.len());
         for (i, line) in self.text.split_inclusive('\n').enumerate() {
-            let ranges: Vec<&(usize, usize, usize)> =
-                self.redact.iter().filter(|r| r.0 == i + 1).collect();
+            let ranges = by_line.remove(&(i + 1)).unwrap_or_default();
             if ranges.is_empty() {
                 out.push_str(line);
                 continue;
@@ -260,7 +271,7 @@ impl SrcFile {
             for (k, c) in line.chars().enumerate() {
                 let col = k + 1;
                 if let Some(r) = ranges.iter().find(|r| r.1 == col) {
-                    out.push_str("<redacted>");
+                    out.push_str(crate::redact::MARKER);
                     skip_until = r.2;
                 }
                 if col < skip_until && c != '\n' && c != '\r' {
@@ -1317,27 +1328,14 @@ fn redact_secret_values(d: &mut Deployment) {
             }
         }
     }
-    // Short or placeholder values would redact ordinary text.
-    secrets.retain(|s| {
-        s.chars().count() >= 6 && !s.contains('$') && !crate::validate::is_placeholder(s)
-    });
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    secrets.dedup();
-    for f in &mut d.files {
-        for s in &secrets {
-            for (i, line) in f.text.split('\n').enumerate() {
-                for (byte, _) in line.match_indices(s.as_str()) {
-                    let col = line[..byte].chars().count() + 1;
-                    let range = (i + 1, col, col + s.chars().count());
-                    if !f
-                        .redact
-                        .iter()
-                        .any(|r| r.0 == range.0 && r.1 <= range.1 && r.2 >= range.2)
-                    {
-                        f.redact.push(range);
-                    }
-                }
-            }
+    // The one redaction set of this run ([`crate::redact`]): every output redacts them.
+    for v in &secrets {
+        crate::redact::register(v);
+    }
+    for ef in &d.env_files {
+        let name = &d.files[ef.file].name;
+        if env::secret_file_name(name) {
+            crate::redact::register_file(name);
         }
     }
 }

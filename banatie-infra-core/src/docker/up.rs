@@ -277,6 +277,9 @@ fn read_env(root: &Path, name: &str) -> Result<Vec<(String, String)>, UpError> {
         path,
         reason: e.to_string(),
     })?;
+    entries
+        .iter()
+        .for_each(|e| crate::redact::register(&e.value));
     Ok(entries.into_iter().map(|e| (e.key, e.value)).collect())
 }
 
