@@ -389,24 +389,15 @@ pub struct StoreReport {
 /// values it read out of the spec.
 pub fn store(dir: &Path, values: &[(String, String)]) -> Result<StoreReport, SecretsError> {
     let path = dir.join(SECRETS_FILE);
-    let io = |source| SecretsError::Io {
-        path: path.clone(),
-        source,
-    };
-    let existing = match fs::symlink_metadata(&path) {
-        Ok(meta) => {
-            if !meta.file_type().is_file() {
-                return Err(SecretsError::NotAFile(path));
-            }
-            let mode = meta.permissions().mode() & 0o7777;
-            if mode & 0o077 != 0 {
-                return Err(SecretsError::InsecureMode { path, mode });
-            }
-            Some(fs::read_to_string(&path).map_err(io)?)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(io(e)),
-    };
+    crate::roots::refuse_system_root(dir).map_err(SecretsError::Root)?;
+    let root = Root::create(dir).map_err(|e| SecretsError::Io {
+        path: dir.to_owned(),
+        source: e.into(),
+    })?;
+    let _lock =
+        crate::lock::RootLock::acquire_if_writable(&root, "import", crate::lock::default_wait())
+            .map_err(SecretsError::Locked)?;
+    let existing = read_checked(&root, &path)?.map(|(text, _)| text);
     let text = existing.clone().unwrap_or_default();
     let entries = envfile::parse(&text).map_err(|source| SecretsError::Parse {
         path: path.clone(),
@@ -444,7 +435,7 @@ pub fn store(dir: &Path, values: &[(String, String)]) -> Result<StoreReport, Sec
     if report.added.is_empty() {
         return Ok(report);
     }
-    fs::create_dir_all(dir).map_err(io)?;
-    crate::bundle::atomic_write(&path, out.as_bytes(), 0o600).map_err(io)?;
+    root.write(SECRETS_FILE, out.as_bytes(), 0o600)
+        .map_err(|e| jail_error(&path, e))?;
     Ok(report)
 }
