@@ -35,6 +35,7 @@ pub mod envfile;
 pub mod environment;
 pub mod images;
 pub mod import;
+pub mod input;
 pub mod load;
 pub mod render;
 #[cfg(feature = "schema")]
@@ -57,6 +58,7 @@ pub use spec::Spec;
 pub fn rules() -> Vec<(Code, Severity, &'static str)> {
     let mut all: Vec<_> = load::RULES
         .iter()
+        .chain(input::RULES)
         .chain(validate::RULES)
         .chain(audit::RULES)
         .copied()

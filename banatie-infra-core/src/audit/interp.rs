@@ -170,42 +170,133 @@ pub(crate) fn parse(s: &str) -> Result<Vec<Piece>, Invalid> {
     Ok(out)
 }
 
-/// Substitutes `pieces` with `lookup` (a variable's value, `None` when unset), as Compose
-/// would. A `Required` reference that fails gives an empty string here.
+/// The longest value one interpolation may produce: 1 MiB.
+pub(crate) const MAX_VALUE: usize = 1 << 20;
+/// The most bytes the interpolations of one audit may insert from variables, in all:
+/// 16 MiB (a chain of lines that each double the one before stops here).
+pub(crate) const MAX_TOTAL: usize = 16 << 20;
+/// How deep `${A:-${B:-...}}` may nest: 32 levels.
+pub(crate) const MAX_NESTING: usize = 32;
+
+/// What interpolation may still insert from variables ([`MAX_TOTAL`] to start with),
+/// shared by every [`expand`] of one audit.
+#[derive(Debug, Clone)]
+pub(crate) struct Budget(std::cell::Cell<usize>);
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self(std::cell::Cell::new(MAX_TOTAL))
+    }
+}
+
+/// Why an interpolation was stopped (`BI153`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Overflow {
+    /// The value would be longer than [`MAX_VALUE`].
+    Long,
+    /// The interpolations together would insert more than [`MAX_TOTAL`].
+    Total,
+    /// Defaults nest deeper than [`MAX_NESTING`].
+    Deep,
+}
+
+impl Overflow {
+    /// What happened, for a message.
+    pub(crate) fn describe(self) -> String {
+        match self {
+            Self::Long => format!(
+                "its interpolated value would be longer than {} MiB",
+                MAX_VALUE >> 20
+            ),
+            Self::Total => format!(
+                "interpolation would insert more than {} MiB in all (values that repeat other values grow exponentially)",
+                MAX_TOTAL >> 20
+            ),
+            Self::Deep => format!("its `${{...:-...}}` defaults nest deeper than {MAX_NESTING} levels"),
+        }
+    }
+}
+
+/// [`expand`] with a budget of its own; a value that overflows gives the text so far.
+#[cfg(test)]
 pub(crate) fn substitute(pieces: &[Piece], lookup: &dyn Fn(&str) -> Option<String>) -> String {
+    expand(pieces, lookup, &Budget::default()).unwrap_or_default()
+}
+
+/// Substitutes `pieces` with `lookup` (a variable's value, `None` when unset), as Compose
+/// would, within bounds: the result at most [`MAX_VALUE`] bytes, what is inserted from
+/// variables taken from `budget`, defaults nested at most [`MAX_NESTING`] deep. A
+/// `Required` reference that fails gives an empty string here.
+pub(crate) fn expand(
+    pieces: &[Piece],
+    lookup: &dyn Fn(&str) -> Option<String>,
+    budget: &Budget,
+) -> Result<String, Overflow> {
     let mut out = String::new();
+    expand_into(&mut out, pieces, lookup, budget, 0)?;
+    Ok(out)
+}
+
+fn push_bounded(out: &mut String, s: &str, budget: Option<&Budget>) -> Result<(), Overflow> {
+    if out.len() + s.len() > MAX_VALUE {
+        return Err(Overflow::Long);
+    }
+    if let Some(b) = budget {
+        let left = b.0.get();
+        if s.len() > left {
+            return Err(Overflow::Total);
+        }
+        b.0.set(left - s.len());
+    }
+    out.push_str(s);
+    Ok(())
+}
+
+fn expand_into(
+    out: &mut String,
+    pieces: &[Piece],
+    lookup: &dyn Fn(&str) -> Option<String>,
+    budget: &Budget,
+    depth: usize,
+) -> Result<(), Overflow> {
     for p in pieces {
         match p {
-            Piece::Lit(s) => out.push_str(s),
+            Piece::Lit(s) => push_bounded(out, s, None)?,
             Piece::Ref(r) => {
                 let v = lookup(&r.name);
                 let set = |colon: bool| match &v {
                     None => false,
                     Some(s) => !(colon && s.is_empty()),
                 };
-                let arg = || match parse(&r.arg) {
-                    Ok(ps) => substitute(&ps, lookup),
-                    Err(_) => r.arg.clone(),
+                let arg = |out: &mut String| {
+                    if depth >= MAX_NESTING {
+                        return Err(Overflow::Deep);
+                    }
+                    match parse(&r.arg) {
+                        Ok(ps) => expand_into(out, &ps, lookup, budget, depth + 1),
+                        Err(_) => push_bounded(out, &r.arg, None),
+                    }
                 };
+                let value = v.as_deref().unwrap_or("");
                 match r.op {
-                    Op::Plain | Op::Required { .. } => out.push_str(v.as_deref().unwrap_or("")),
+                    Op::Plain | Op::Required { .. } => push_bounded(out, value, Some(budget))?,
                     Op::Default { colon } => {
                         if set(colon) {
-                            out.push_str(v.as_deref().unwrap_or(""));
+                            push_bounded(out, value, Some(budget))?;
                         } else {
-                            out.push_str(&arg());
+                            arg(out)?;
                         }
                     }
                     Op::Alternative { colon } => {
                         if set(colon) {
-                            out.push_str(&arg());
+                            arg(out)?;
                         }
                     }
                 }
             }
         }
     }
-    out
+    Ok(())
 }
 
 /// Every reference of a template, nested defaults included (their offsets are those of

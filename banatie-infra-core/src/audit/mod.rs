@@ -211,6 +211,10 @@ pub enum AuditError {
         /// The cause.
         source: std::io::Error,
     },
+    /// A file that was named or found is not a regular file, or is larger than the input
+    /// size limit (`BI150`, `BI151`; see [`crate::input`]).
+    #[error("{code}: {0}", code = .0.code().map_or("", |c| c.0))]
+    Input(crate::input::InputError),
     /// Neither a directory nor any file to audit was given, or the directory holds none.
     #[error("nothing to audit: {0}")]
     Nothing(String),
@@ -232,16 +236,24 @@ pub(crate) struct SrcFile {
     /// Secret ranges to hide when showing the file: (line, first column, last column + 1),
     /// 1-based, in characters.
     pub(crate) redact: Vec<(usize, usize, usize)>,
+    /// The byte offset where each line starts, built on the first [`SrcFile::line`]: a
+    /// lookup per line is then constant time (the audit stays linear in lines).
+    pub(crate) line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl SrcFile {
     /// The text of 1-based line `n`, without its line ending.
     pub(crate) fn line(&self, n: usize) -> &str {
-        self.text
-            .split('\n')
-            .nth(n.saturating_sub(1))
-            .unwrap_or("")
-            .trim_end_matches('\r')
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let Some(&start) = n.checked_sub(1).and_then(|i| starts.get(i)) else {
+            return "";
+        };
+        let end = starts.get(n).map_or(self.text.len(), |&e| e - 1);
+        self.text[start..end].trim_end_matches('\r')
     }
 
     fn redacted(&self) -> String {
@@ -326,6 +338,8 @@ pub(crate) struct SqlRef {
 pub(crate) struct Deployment {
     /// Every file read.
     pub(crate) files: Vec<SrcFile>,
+    /// What interpolation may still insert (env files and the Compose file together).
+    pub(crate) interp_budget: interp::Budget,
     /// The project directory (where relative Compose paths start).
     pub(crate) project_dir: PathBuf,
     /// The deployment root, when `dir` is a copy of it.
@@ -381,6 +395,7 @@ impl Deployment {
             mode,
             kind,
             redact: vec![],
+            line_starts: std::sync::OnceLock::new(),
         });
         self.files.len() - 1
     }
@@ -526,13 +541,13 @@ fn normalize(p: &Path) -> PathBuf {
     out
 }
 
+/// Reads a file the audit was given or found, with the input bound
+/// ([`crate::input::read_text_lossy`]).
 fn read(path: &Path) -> Result<String, AuditError> {
-    std::fs::read(path)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .map_err(|source| AuditError::Io {
-            path: path.display().to_string(),
-            source,
-        })
+    crate::input::read_text_lossy(path).map_err(|e| match e {
+        crate::input::InputError::Io { path, source } => AuditError::Io { path, source },
+        e => AuditError::Input(e),
+    })
 }
 
 const COMPOSE_NAMES: &[&str] = &[
@@ -723,11 +738,24 @@ pub(crate) fn read_deployment(input: &AuditInput) -> Result<Deployment, AuditErr
             {
                 continue;
             }
-            match std::fs::read(&local) {
-                Ok(bytes) => {
-                    let text = String::from_utf8_lossy(&bytes).into_owned();
+            match crate::input::read_text_lossy(&local) {
+                Ok(text) => {
                     let id = d.add_file(d.shown(&local), local, text, FileKind::EnvFile);
                     env::load(&mut d, id, false);
+                }
+                Err(e) if e.code().is_some() => {
+                    // Not a regular file, or too large: not read, whether required or not.
+                    let mut dg = d.diag(
+                        Severity::Error,
+                        e.code().unwrap_or(CODE_UNPARSABLE),
+                        file,
+                        loc,
+                        &pointer,
+                        format!("env file `{p}` is not read: {e}"),
+                        "name a regular env file of a sensible size".into(),
+                    );
+                    dg.help = e.to_diagnostic().help;
+                    d.diags.push(dg);
                 }
                 Err(e) if required && !missing.contains(&local) => {
                     // Compose refuses to start without it: report at the reference.
@@ -838,7 +866,7 @@ fn resolve_images(d: &mut Deployment, input: &AuditInput) {
         if let Some(b) = &s.build {
             let ctx = d.local(&b.context);
             let df = ctx.join(&b.dockerfile);
-            match std::fs::read_to_string(&df) {
+            match crate::input::read_text_lossy(&df) {
                 Ok(text) => {
                     let (base, healthcheck) = dockerfile_base(&text, b.target.as_deref(), &b.args);
                     if healthcheck {
@@ -917,7 +945,8 @@ pub(crate) fn dockerfile_base(
                 let image = rest.first().map_or(String::new(), |i| {
                     let lookup = |k: &str| args.get(k).cloned();
                     match interp::parse(i) {
-                        Ok(p) => interp::substitute(&p, &lookup),
+                        Ok(p) => interp::expand(&p, &lookup, &interp::Budget::default())
+                            .unwrap_or_else(|_| (*i).to_owned()),
                         Err(_) => (*i).to_owned(),
                     }
                 });
@@ -1070,7 +1099,7 @@ fn find_scripts(
                 });
             } else if let Some((path, flags)) = script_path(&argv) {
                 if let Some(local) = container_to_host(d, s, &path) {
-                    if let Ok(text) = std::fs::read_to_string(&local) {
+                    if let Ok(text) = crate::input::read_text_lossy(&local) {
                         let id = d.add_file(
                             d.shown(&local),
                             local.clone(),
@@ -1451,7 +1480,7 @@ mod tests {
                 let _ = caddyfile::sites(&blocks);
             }
             if let Ok(p) = interp::parse(&text) {
-                let _ = interp::substitute(&p, &|_| None);
+                let _ = interp::expand(&p, &|_| None, &interp::Budget::default());
             }
             let _ = env::url_password(&text);
             let _ = compose::shell_split(&text);
