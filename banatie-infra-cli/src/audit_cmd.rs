@@ -162,6 +162,21 @@ pub(crate) fn run_import(args: ImportArgs) -> Result<(), Failure> {
     let input = args.inputs.to_input()?;
     let imported = banatie_infra_core::import::import(&input)
         .map_err(|e| audit_failure(e, OutputFormat::Human))?;
+    if !imported.unread.is_empty() {
+        // Part of the input was not read: a spec from the rest would be wrong.
+        let color = std::io::stderr().is_terminal();
+        eprint!(
+            "{}",
+            diagnostic::render_human(&imported.unread, &[], color)
+        );
+        eprintln!(
+            "{}: not written: {} file(s) or value(s) of {} could not be read",
+            args.output.display(),
+            imported.unread.len(),
+            args.inputs.label()
+        );
+        return Err(Failure::Findings);
+    }
     for n in &imported.notes {
         eprintln!("  {n}");
     }

@@ -215,8 +215,8 @@ impl Source {
 /// for another extension, [`LoadError::Invalid`] for anything the spec rejects.
 pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
     let name = path.display().to_string();
-    let format =
-        Format::from_path(path).ok_or_else(|| LoadError::UnknownFormat { path: name.clone() })?;
+    // Read first: a path that is not a regular file (`/dev/zero`) is refused as such,
+    // whatever its name.
     let bytes = match crate::input::read_input(path, crate::input::max_input_size()) {
         Ok(b) => b,
         Err(crate::input::InputError::Io { source, .. }) => {
@@ -227,6 +227,8 @@ pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
         }
         Err(e) => return Err(LoadError::Input(e)),
     };
+    let format =
+        Format::from_path(path).ok_or_else(|| LoadError::UnknownFormat { path: name.clone() })?;
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {

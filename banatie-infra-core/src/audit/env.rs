@@ -144,9 +144,10 @@ pub(crate) fn load(d: &mut Deployment, id: FileId, project: bool) {
             Quoting::NoValue => None,
             _ => Some(match template_text(e).map(|t| interp::parse(&t)) {
                 Some(Ok(pieces)) => {
-                    let lookup = |k: &str| outer.get(k).or_else(|| so_far.get(k)).cloned();
+                    let lookup = |k: &str| outer.get(k).or_else(|| so_far.get(k)).map(String::as_str);
                     match interp::expand(&pieces, &lookup, &budget) {
                         Ok(v) => v,
+                        Err(o) if !budget.report(o) => e.value.clone(),
                         Err(o) => {
                             let dg = d.diag(
                                 Severity::Error,
@@ -487,9 +488,10 @@ fn interpolate_value(
             help,
         ));
     }
-    let lookup = |k: &str| d.interp_env.get(k).cloned();
+    let lookup = |k: &str| d.interp_env.get(k).map(String::as_str);
     match interp::expand(&pieces, &lookup, &d.interp_budget) {
         Ok(v) => v,
+        Err(o) if !d.interp_budget.report(o) => s.to_owned(),
         Err(o) => {
             out.push(d.diag(
                 Severity::Error,

@@ -44,6 +44,9 @@ pub(crate) struct Ref {
     pub(crate) start: usize,
     /// Length in characters of the whole reference.
     pub(crate) len: usize,
+    /// How deep braces nest inside it (`${A:-${B}}`: 1), so that [`expand`] refuses a
+    /// deep one without parsing each level.
+    pub(crate) nesting: usize,
 }
 
 /// A piece of a template.
@@ -69,6 +72,13 @@ fn name_char(c: char) -> bool {
 
 /// Parses a template into pieces.
 pub(crate) fn parse(s: &str) -> Result<Vec<Piece>, Invalid> {
+    if !s.contains('$') {
+        return Ok(if s.is_empty() {
+            Vec::new()
+        } else {
+            vec![Piece::Lit(s.to_owned())]
+        });
+    }
     let chars: Vec<char> = s.chars().collect();
     let mut out = Vec::new();
     let mut lit = String::new();
@@ -88,10 +98,14 @@ pub(crate) fn parse(s: &str) -> Result<Vec<Piece>, Invalid> {
             Some('{') => {
                 // Find the matching `}` (nested braces in defaults are allowed).
                 let mut depth = 1;
+                let mut nesting = 0;
                 let mut j = i + 2;
                 while j < chars.len() && depth > 0 {
                     match chars[j] {
-                        '{' => depth += 1,
+                        '{' => {
+                            depth += 1;
+                            nesting = nesting.max(depth - 1);
+                        }
                         '}' => depth -= 1,
                         _ => {}
                     }
@@ -137,6 +151,7 @@ pub(crate) fn parse(s: &str) -> Result<Vec<Piece>, Invalid> {
                     arg,
                     start: i,
                     len: j - i,
+                    nesting,
                 }));
                 i = j;
             }
@@ -155,6 +170,7 @@ pub(crate) fn parse(s: &str) -> Result<Vec<Piece>, Invalid> {
                     arg: String::new(),
                     start: i,
                     len: j - i,
+                    nesting: 0,
                 }));
                 i = j;
             }
@@ -181,11 +197,20 @@ pub(crate) const MAX_NESTING: usize = 32;
 /// What interpolation may still insert from variables ([`MAX_TOTAL`] to start with),
 /// shared by every [`expand`] of one audit.
 #[derive(Debug, Clone)]
-pub(crate) struct Budget(std::cell::Cell<usize>);
+pub(crate) struct Budget(std::cell::Cell<usize>, std::cell::Cell<bool>);
 
 impl Default for Budget {
     fn default() -> Self {
-        Self(std::cell::Cell::new(MAX_TOTAL))
+        Self(std::cell::Cell::new(MAX_TOTAL), std::cell::Cell::new(false))
+    }
+}
+
+impl Budget {
+    /// Whether an overflow is to be reported: every [`Overflow::Long`] and
+    /// [`Overflow::Deep`], the first [`Overflow::Total`] only (every value after it
+    /// overflows too).
+    pub(crate) fn report(&self, o: Overflow) -> bool {
+        o != Overflow::Total || !self.1.replace(true)
     }
 }
 
@@ -219,7 +244,7 @@ impl Overflow {
 
 /// [`expand`] with a budget of its own; a value that overflows gives the text so far.
 #[cfg(test)]
-pub(crate) fn substitute(pieces: &[Piece], lookup: &dyn Fn(&str) -> Option<String>) -> String {
+pub(crate) fn substitute<'v>(pieces: &[Piece], lookup: &dyn Fn(&str) -> Option<&'v str>) -> String {
     expand(pieces, lookup, &Budget::default()).unwrap_or_default()
 }
 
@@ -227,9 +252,9 @@ pub(crate) fn substitute(pieces: &[Piece], lookup: &dyn Fn(&str) -> Option<Strin
 /// would, within bounds: the result at most [`MAX_VALUE`] bytes, what is inserted from
 /// variables taken from `budget`, defaults nested at most [`MAX_NESTING`] deep. A
 /// `Required` reference that fails gives an empty string here.
-pub(crate) fn expand(
+pub(crate) fn expand<'v>(
     pieces: &[Piece],
-    lookup: &dyn Fn(&str) -> Option<String>,
+    lookup: &dyn Fn(&str) -> Option<&'v str>,
     budget: &Budget,
 ) -> Result<String, Overflow> {
     let mut out = String::new();
@@ -252,10 +277,10 @@ fn push_bounded(out: &mut String, s: &str, budget: Option<&Budget>) -> Result<()
     Ok(())
 }
 
-fn expand_into(
+fn expand_into<'v>(
     out: &mut String,
     pieces: &[Piece],
-    lookup: &dyn Fn(&str) -> Option<String>,
+    lookup: &dyn Fn(&str) -> Option<&'v str>,
     budget: &Budget,
     depth: usize,
 ) -> Result<(), Overflow> {
@@ -269,7 +294,7 @@ fn expand_into(
                     Some(s) => !(colon && s.is_empty()),
                 };
                 let arg = |out: &mut String| {
-                    if depth >= MAX_NESTING {
+                    if depth + r.nesting >= MAX_NESTING {
                         return Err(Overflow::Deep);
                     }
                     match parse(&r.arg) {
@@ -277,7 +302,7 @@ fn expand_into(
                         Err(_) => push_bounded(out, &r.arg, None),
                     }
                 };
-                let value = v.as_deref().unwrap_or("");
+                let value = v.unwrap_or("");
                 match r.op {
                     Op::Plain | Op::Required { .. } => push_bounded(out, value, Some(budget))?,
                     Op::Default { colon } => {
@@ -325,8 +350,8 @@ mod tests {
 
     fn sub(s: &str) -> Result<String, Invalid> {
         let env = |k: &str| match k {
-            "SET" => Some("v".to_owned()),
-            "EMPTY" => Some(String::new()),
+            "SET" => Some("v"),
+            "EMPTY" => Some(""),
             _ => None,
         };
         parse(s).map(|p| substitute(&p, &env))

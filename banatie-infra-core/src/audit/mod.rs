@@ -36,6 +36,7 @@
 //! value, and [`Audit::sources`] gives the files' text with secret values redacted, for
 //! printing the offending lines.
 
+pub(crate) mod caddy_imports;
 pub(crate) mod caddyfile;
 pub(crate) mod compose;
 pub(crate) mod env;
@@ -797,9 +798,22 @@ pub(crate) fn read_deployment(input: &AuditInput) -> Result<Deployment, AuditErr
     }
     for p in caddy_paths {
         let text = read(&p)?;
-        let id = d.add_file(d.shown(&p), p, text.clone(), FileKind::Caddyfile);
+        let id = d.add_file(d.shown(&p), p.clone(), text.clone(), FileKind::Caddyfile);
+        caddy_imports::check(&mut d, id, &p, &text);
         match caddyfile::parse(&text) {
             Ok(blocks) => {
+                for (at, message) in caddyfile::import_problems(&blocks) {
+                    let dg = d.diag(
+                        Severity::Error,
+                        CODE_UNPARSABLE,
+                        id,
+                        Some(at),
+                        "",
+                        message,
+                        "import each snippet where it is used, without cycles; `caddy adapt --config FILE` shows what Caddy reads".into(),
+                    );
+                    d.diags.push(dg);
+                }
                 for s in caddyfile::sites(&blocks) {
                     d.sites.push((id, s));
                 }
@@ -943,7 +957,7 @@ pub(crate) fn dockerfile_base(
             "FROM" => {
                 let rest: Vec<&str> = words.filter(|w| !w.starts_with("--")).collect();
                 let image = rest.first().map_or(String::new(), |i| {
-                    let lookup = |k: &str| args.get(k).cloned();
+                    let lookup = |k: &str| args.get(k).map(String::as_str);
                     match interp::parse(i) {
                         Ok(p) => interp::expand(&p, &lookup, &interp::Budget::default())
                             .unwrap_or_else(|_| (*i).to_owned()),
