@@ -1432,7 +1432,18 @@ mod tests {
             bomb.push_str(&format!("b{i}: &b{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
         let d = err(&bomb, Format::Yaml);
-        assert_eq!(d.code, CODE_SYNTAX);
+        assert_eq!(d.code, crate::input::CODE_ALIAS_EXPANSION);
+        // Few nodes, many bytes: one 100 KB string aliased 200 times (20 MB).
+        let long = format!(
+            "x: &s \"{}\"\nl: [{}]\n",
+            "y".repeat(100_000),
+            vec!["*s"; 200].join(",")
+        );
+        let d = err(&long, Format::Yaml);
+        assert_eq!(d.code, crate::input::CODE_ALIAS_EXPANSION, "{}", d.message);
+        // Shared blocks well under the bound load.
+        let shared = format!("x: &s \"{}\"\nl: [{}]\n", "y".repeat(1000), vec!["*s"; 100].join(","));
+        assert_eq!(err(&shared, Format::Yaml).code, CODE_UNKNOWN_KEY);
         let deep = "[".repeat(500);
         let d = err(&deep, Format::Yaml);
         assert_eq!(d.code, CODE_SYNTAX);
