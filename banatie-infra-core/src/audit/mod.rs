@@ -262,17 +262,24 @@ impl SrcFile {
             return self.text.clone();
         }
         let mut out = String::with_capacity(self.text.len());
+        // Line -> first column -> the first range written for it (as a scan of the
+        // list would find), built once: linear in lines and ranges.
+        let mut by_line: std::collections::HashMap<
+            usize,
+            std::collections::HashMap<usize, &(usize, usize, usize)>,
+        > = std::collections::HashMap::new();
+        for r in &self.redact {
+            by_line.entry(r.0).or_default().entry(r.1).or_insert(r);
+        }
         for (i, line) in self.text.split_inclusive('\n').enumerate() {
-            let ranges: Vec<&(usize, usize, usize)> =
-                self.redact.iter().filter(|r| r.0 == i + 1).collect();
-            if ranges.is_empty() {
+            let Some(ranges) = by_line.get(&(i + 1)) else {
                 out.push_str(line);
                 continue;
-            }
+            };
             let mut skip_until = 0;
             for (k, c) in line.chars().enumerate() {
                 let col = k + 1;
-                if let Some(r) = ranges.iter().find(|r| r.1 == col) {
+                if let Some(r) = ranges.get(&col) {
                     out.push_str("<redacted>");
                     skip_until = r.2;
                 }
@@ -1366,21 +1373,76 @@ fn redact_secret_values(d: &mut Deployment) {
     });
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     secrets.dedup();
+    // A value never matches across lines (each line is searched on its own).
+    secrets.retain(|s| !s.contains('\n'));
+    if secrets.is_empty() {
+        return;
+    }
+    let Ok(ac) = aho_corasick::AhoCorasick::new(&secrets) else {
+        return;
+    };
     for f in &mut d.files {
-        for s in &secrets {
-            for (i, line) in f.text.split('\n').enumerate() {
-                for (byte, _) in line.match_indices(s.as_str()) {
-                    let col = line[..byte].chars().count() + 1;
-                    let range = (i + 1, col, col + s.chars().count());
-                    if !f
-                        .redact
-                        .iter()
-                        .any(|r| r.0 == range.0 && r.1 <= range.1 && r.2 >= range.2)
-                    {
-                        f.redact.push(range);
-                    }
-                }
+        redact_matches(f, &ac, &secrets);
+    }
+}
+
+/// Adds to `f.redact` every occurrence of every secret (non-overlapping per secret,
+/// leftmost first, on one line), except those inside a range already there or inside
+/// an occurrence of a longer secret: in one pass over the text (`ac` searches all of
+/// `secrets` at once) and one sweep per line, instead of a pass per secret and a scan
+/// of the ranges per occurrence.
+fn redact_matches(f: &mut SrcFile, ac: &aho_corasick::AhoCorasick, secrets: &[String]) {
+    // Line of each byte offset: line starts.
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(f.text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    // (line, byte start, byte end, secret index); per secret, the end of its last
+    // occurrence taken on that line.
+    let mut found: Vec<(usize, usize, usize, usize)> = Vec::new();
+    let mut last: Vec<(usize, usize)> = vec![(0, 0); secrets.len()];
+    for m in ac.find_overlapping_iter(f.text.as_str()) {
+        let p = m.pattern().as_usize();
+        let line = starts.partition_point(|&s| s <= m.start());
+        if last[p].0 == line && m.start() < last[p].1 {
+            continue;
+        }
+        last[p] = (line, m.end());
+        found.push((line, m.start(), m.end(), p));
+    }
+    if found.is_empty() {
+        return;
+    }
+    found.sort_by_key(|&(line, start, end, _)| (line, start, std::cmp::Reverse(end)));
+    // Candidates in character columns, with the ranges already there, per line.
+    let mut existing: std::collections::HashMap<usize, Vec<(usize, usize)>> =
+        std::collections::HashMap::new();
+    for r in &f.redact {
+        existing.entry(r.0).or_default().push((r.1, r.2));
+    }
+    let mut i = 0;
+    while i < found.len() {
+        let line = found[i].0;
+        let base = starts[line - 1];
+        // Columns of this line's matches, counted once along the line.
+        let mut spans: Vec<(usize, usize, bool)> = Vec::new();
+        let (mut byte, mut col) = (base, 1);
+        while i < found.len() && found[i].0 == line {
+            let (_, start, _, p) = found[i];
+            col += f.text[byte..start].chars().count();
+            byte = start;
+            spans.push((col, col + secrets[p].chars().count(), true));
+            i += 1;
+        }
+        spans.extend(existing.get(&line).into_iter().flatten().map(|&(a, b)| (a, b, false)));
+        // Earlier start first, longer first: a range is inside one already swept iff
+        // the furthest end so far reaches its end.
+        spans.sort_by_key(|&(a, b, new)| (a, std::cmp::Reverse(b), new));
+        let mut reach = 0;
+        for (a, b, new) in spans {
+            if new && reach < b {
+                f.redact.push((line, a, b));
             }
+            reach = reach.max(b);
         }
     }
 }
