@@ -16,6 +16,7 @@
 //!   (the audit is linear in lines), a 50k-line secrets file (each value redacted
 //!   everywhere), 20k findings printed;
 //! - a Caddyfile that imports itself, or snippets that import each other -> BI314;
+//! - a shell script that does not parse (unclosed quote, `$(`) -> BI513 (`sh -n` agrees);
 //! - deep nesting: 100k `[` in YAML, JSON and TOML -> BI100 (no stack overflow);
 //! - a 10 MB line (spec value, env value) ends in bounds.
 //!
@@ -403,6 +404,25 @@ fn caddyfile_import_cycles_are_refused() {
     s.push_str("example.com {\n\timport a\n}\n");
     write(t, "Caddyfile", &s);
     assert_refused("snippet cycle", t, &["audit", "--caddyfile", "Caddyfile"], &[], &["BI314"]);
+}
+
+#[test]
+fn a_shell_script_that_does_not_parse_is_a_finding() {
+    let d = dir();
+    let t = d.path();
+    for (name, text) in [
+        ("quote.sh", "#!/bin/sh\nset -eu\necho 'unclosed\n"),
+        ("subst.sh", "#!/bin/sh\nset -eu\nx=$(date\necho \"$x\"\n"),
+    ] {
+        write(t, name, text);
+        // The consumer agrees: sh refuses it.
+        let sh = Command::new("sh").arg("-n").arg(t.join(name)).output().expect("sh runs");
+        assert!(!sh.status.success(), "{name}: sh -n accepted it");
+        assert_refused(name, t, &["audit", "--script", name], &[], &["BI513"]);
+    }
+    // A 1 MB script that is one unclosed quote ends in bounds too.
+    write(t, "big.sh", format!("set -e\necho '{}\n", "x ".repeat(500_000)));
+    assert_refused("big.sh", t, &["audit", "--script", "big.sh"], &[], &["BI513"]);
 }
 
 #[test]

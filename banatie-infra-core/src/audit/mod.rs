@@ -97,6 +97,9 @@ pub const CODE_SCHEMA_PUBLIC_CREATE: Code = Code("BI510");
 pub const CODE_HARDCODED_NAME: Code = Code("BI511");
 /// BI512: a MinIO drive path without a mount.
 pub const CODE_DRIVE_NOT_MOUNTED: Code = Code("BI512");
+/// BI513: a shell script that does not parse (a quote, backquote, `$(` or `${` never
+/// closed).
+pub const CODE_SHELL_SYNTAX: Code = Code("BI513");
 
 /// The codes only the audit reports, with their severity and a one-line description, in
 /// code order. The audit also reports codes of [`crate::validate::RULES`] where the
@@ -121,6 +124,7 @@ pub const RULES: &[(Code, Severity, &str)] = &[
     (CODE_SCHEMA_PUBLIC_CREATE, Severity::Error, "init SQL on PostgreSQL 15+ leaves an application role without CREATE on schema public (neither database owner nor granted)"),
     (CODE_HARDCODED_NAME, Severity::Warning, "init SQL hard-codes a role or database name that the environment sets elsewhere; an error when the names disagree"),
     (CODE_DRIVE_NOT_MOUNTED, Severity::Error, "a MinIO drive path (from `/data{1...N}`) that no volume is mounted on"),
+    (CODE_SHELL_SYNTAX, Severity::Error, "a shell script that does not parse (a quote, backquote, `$(` or `${` that is never closed): the shell runs none of it"),
 ];
 
 /// What to audit. Every path may be relative to the working directory.
