@@ -165,10 +165,7 @@ pub(crate) fn run_import(args: ImportArgs) -> Result<(), Failure> {
     if !imported.unread.is_empty() {
         // Part of the input was not read: a spec from the rest would be wrong.
         let color = std::io::stderr().is_terminal();
-        eprint!(
-            "{}",
-            diagnostic::render_human(&imported.unread, &[], color)
-        );
+        eprint!("{}", diagnostic::render_human(&imported.unread, &[], color));
         eprintln!(
             "{}: not written: {} file(s) or value(s) of {} could not be read",
             args.output.display(),

@@ -66,7 +66,9 @@ struct Outcome {
 fn run_bounded(case: &str, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
     // One case at a time: the time limit is the case's, not its neighbours'.
     static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one = ONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _one = ONE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let prlimit = ["/usr/bin/prlimit", "/bin/prlimit"]
         .into_iter()
         .find(|p| Path::new(p).exists())
@@ -130,9 +132,9 @@ fn clip(s: &str) -> String {
 fn assert_refused(case: &str, cwd: &Path, args: &[&str], env: &[(&str, &str)], codes: &[&str]) {
     let o = run_bounded(case, cwd, args, env);
     let text = clip(&o.output);
-    let code = o
-        .code
-        .unwrap_or_else(|| panic!("{case}: killed by a signal (out of memory or CPU time?): {text}"));
+    let code = o.code.unwrap_or_else(|| {
+        panic!("{case}: killed by a signal (out of memory or CPU time?): {text}")
+    });
     assert_ne!(code, 0, "{case}: accepted: {text}");
     assert!(
         codes.iter().any(|c| o.output.contains(c)),
@@ -172,7 +174,7 @@ fn mkfifo(p: &Path) {
 
 /// Billion laughs: ten levels of ten aliases, keys starting with `prefix`.
 fn billion_laughs(prefix: &str) -> String {
-    let mut s = format!("{prefix}a0: &a0 [{}]\n", vec!["\"lol\""; 10].join(","));
+    let mut s = format!("{prefix}a0: &a0 [{}]\n", ["\"lol\""; 10].join(","));
     for i in 1..10 {
         let p = i - 1;
         s.push_str(&format!(
@@ -202,7 +204,13 @@ fn yaml_alias_bombs_are_refused() {
     write(t, "laughs.yaml", billion_laughs(""));
     write(t, "long.yaml", long_string_aliased(""));
     for f in ["laughs.yaml", "long.yaml"] {
-        assert_refused(&format!("validate {f}"), t, &["validate", f], &[], &["BI152"]);
+        assert_refused(
+            &format!("validate {f}"),
+            t,
+            &["validate", f],
+            &[],
+            &["BI152"],
+        );
     }
     for (name, bomb) in [
         ("laughs", billion_laughs("x-")),
@@ -211,7 +219,13 @@ fn yaml_alias_bombs_are_refused() {
         let sub = t.join(name);
         std::fs::create_dir(&sub).unwrap();
         write(&sub, "compose.yaml", format!("{COMPOSE}{bomb}"));
-        assert_refused(&format!("audit {name}"), t, &["audit", name], &[], &["BI152"]);
+        assert_refused(
+            &format!("audit {name}"),
+            t,
+            &["audit", name],
+            &[],
+            &["BI152"],
+        );
         assert_refused(
             &format!("import {name}"),
             t,
@@ -230,7 +244,13 @@ fn paths_that_are_not_regular_files_are_refused_without_blocking() {
     std::os::unix::fs::symlink("/dev/zero", t.join("zero.yaml")).unwrap();
     std::fs::create_dir(t.join("dir.yaml")).unwrap();
     for f in ["fifo.yaml", "zero.yaml", "dir.yaml", "/dev/zero"] {
-        assert_refused(&format!("validate {f}"), t, &["validate", f], &[], &["BI150"]);
+        assert_refused(
+            &format!("validate {f}"),
+            t,
+            &["validate", f],
+            &[],
+            &["BI150"],
+        );
         assert_refused(
             &format!("render {f}"),
             t,
@@ -244,7 +264,10 @@ fn paths_that_are_not_regular_files_are_refused_without_blocking() {
     for (case, env_file) in [
         ("env_file /dev/zero", "/dev/zero"),
         ("env_file FIFO", "./fifo.env"),
-        ("optional env_file FIFO", "{path: ./fifo.env, required: false}"),
+        (
+            "optional env_file FIFO",
+            "{path: ./fifo.env, required: false}",
+        ),
     ] {
         write(
             t,
@@ -264,12 +287,27 @@ fn paths_that_are_not_regular_files_are_refused_without_blocking() {
     mkfifo(&t.join("Caddyfile.fifo"));
     mkfifo(&t.join("job.sh"));
     for (case, args) in [
-        ("--env-file FIFO", vec!["audit", ".", "--env-file", "fifo.env"]),
-        ("--env-file /dev/zero", vec!["audit", ".", "--env-file", "/dev/zero"]),
-        ("--caddyfile FIFO", vec!["audit", "--caddyfile", "Caddyfile.fifo"]),
-        ("--caddyfile /dev/zero", vec!["audit", "--caddyfile", "/dev/zero"]),
+        (
+            "--env-file FIFO",
+            vec!["audit", ".", "--env-file", "fifo.env"],
+        ),
+        (
+            "--env-file /dev/zero",
+            vec!["audit", ".", "--env-file", "/dev/zero"],
+        ),
+        (
+            "--caddyfile FIFO",
+            vec!["audit", "--caddyfile", "Caddyfile.fifo"],
+        ),
+        (
+            "--caddyfile /dev/zero",
+            vec!["audit", "--caddyfile", "/dev/zero"],
+        ),
         ("--script FIFO", vec!["audit", "--script", "job.sh"]),
-        ("--compose /dev/zero", vec!["audit", "--compose", "/dev/zero"]),
+        (
+            "--compose /dev/zero",
+            vec!["audit", "--compose", "/dev/zero"],
+        ),
     ] {
         assert_refused(case, t, &args, &[], &["BI150"]);
     }
@@ -285,7 +323,11 @@ fn files_over_the_input_limit_are_refused() {
     }
     write(t, "big.yaml", &big);
     assert_refused("17 MiB spec", t, &["validate", "big.yaml"], &[], &["BI151"]);
-    write(t, "small.yaml", "stack: {name: demo}\nservices: {}\n# padding padding\n");
+    write(
+        t,
+        "small.yaml",
+        "stack: {name: demo}\nservices: {}\n# padding padding\n",
+    );
     assert_refused(
         "--max-input-size 16",
         t,
@@ -302,8 +344,12 @@ fn files_over_the_input_limit_are_refused() {
     );
     // In an audit: a big env_file is a finding at its reference; a big Compose file
     // is refused.
-    write(t, "big.env", &big.replace('#', "X=1 #"));
-    write(t, "compose.yaml", format!("{COMPOSE}    env_file: [./big.env]\n"));
+    write(t, "big.env", big.replace('#', "X=1 #"));
+    write(
+        t,
+        "compose.yaml",
+        format!("{COMPOSE}    env_file: [./big.env]\n"),
+    );
     assert_refused("17 MiB env_file", t, &["audit", "."], &[], &["BI151"]);
     assert_refused(
         "compose over --max-input-size",
@@ -337,10 +383,18 @@ fn interpolation_bombs_are_refused() {
     // The same in an env_file.
     std::fs::remove_file(t.join(".env")).unwrap();
     write(t, "app.env", &env);
-    write(t, "compose.yaml", format!("{COMPOSE}    env_file: [./app.env]\n"));
+    write(
+        t,
+        "compose.yaml",
+        format!("{COMPOSE}    env_file: [./app.env]\n"),
+    );
     assert_refused("doubling env_file", t, &["audit", "."], &[], &["BI153"]);
     // Defaults nested 50,000 deep.
-    let deep = format!("A=${{X:-{}x{}\n", "${X:-".repeat(50_000), "}".repeat(50_001));
+    let deep = format!(
+        "A=${{X:-{}x{}\n",
+        "${X:-".repeat(50_000),
+        "}".repeat(50_001)
+    );
     write(t, "app.env", &deep);
     assert_refused("nested defaults", t, &["audit", "."], &[], &["BI153"]);
     // A Compose file that repeats a 1 MiB variable 100,000 times.
@@ -356,27 +410,47 @@ fn interpolation_bombs_are_refused() {
         ),
     );
     std::fs::remove_file(t.join("app.env")).unwrap();
-    assert_refused("Compose repeating a 1 MiB variable", t, &["audit", "."], &[], &["BI153"]);
+    assert_refused(
+        "Compose repeating a 1 MiB variable",
+        t,
+        &["audit", "."],
+        &[],
+        &["BI153"],
+    );
 }
 
 #[test]
 fn a_100k_line_env_file_audits_in_bounds() {
     let d = dir();
     let t = d.path();
-    write(t, "compose.yaml", format!("{COMPOSE}    env_file: [./app.env]\n"));
+    write(
+        t,
+        "compose.yaml",
+        format!("{COMPOSE}    env_file: [./app.env]\n"),
+    );
     let env: String = (0..100_000).map(|i| format!("V{i}=value{i}\n")).collect();
     write(t, ".env", &env);
     write(t, "app.env", &env);
     let o = assert_accepted("100k-line .env and env_file", t, &["audit", "."]);
     assert!(o.output.contains("no defects"), "{}", clip(&o.output));
     // A secrets file of 50k values: each is redacted wherever it occurs, in one pass.
-    let secrets: String = (0..50_000).map(|i| format!("S{i}=secretvalue{i:08}\n")).collect();
+    let secrets: String = (0..50_000)
+        .map(|i| format!("S{i}=secretvalue{i:08}\n"))
+        .collect();
     let p = write(t, "secrets.env", &secrets);
     std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    write(t, "compose.yaml", format!("{COMPOSE}    env_file: [./secrets.env]\n"));
+    write(
+        t,
+        "compose.yaml",
+        format!("{COMPOSE}    env_file: [./secrets.env]\n"),
+    );
     let o = assert_accepted("50k-line secrets.env", t, &["audit", "."]);
     assert!(!o.output.contains("secretvalue"), "{}", clip(&o.output));
-    write(t, "compose.yaml", format!("{COMPOSE}    env_file: [./app.env]\n"));
+    write(
+        t,
+        "compose.yaml",
+        format!("{COMPOSE}    env_file: [./app.env]\n"),
+    );
     // Every line a finding: the diagnostics are printed in linear time too.
     let bad: String = (0..20_000).map(|i| format!("V{i}=a#b\n")).collect();
     write(t, "app.env", &bad);
@@ -389,21 +463,50 @@ fn a_100k_line_env_file_audits_in_bounds() {
 fn caddyfile_import_cycles_are_refused() {
     let d = dir();
     let t = d.path();
-    write(t, "Caddyfile", "import Caddyfile\nexample.com {\n\trespond hi\n}\n");
-    assert_refused("self import", t, &["audit", "--caddyfile", "Caddyfile"], &[], &["BI314"]);
+    write(
+        t,
+        "Caddyfile",
+        "import Caddyfile\nexample.com {\n\trespond hi\n}\n",
+    );
+    assert_refused(
+        "self import",
+        t,
+        &["audit", "--caddyfile", "Caddyfile"],
+        &[],
+        &["BI314"],
+    );
     write(t, "a.caddy", "import b.caddy\n");
     write(t, "b.caddy", "import a.caddy\n");
-    write(t, "Caddyfile", "import a.caddy\nexample.com {\n\trespond hi\n}\n");
-    assert_refused("import cycle", t, &["audit", "--caddyfile", "Caddyfile"], &[], &["BI314"]);
+    write(
+        t,
+        "Caddyfile",
+        "import a.caddy\nexample.com {\n\trespond hi\n}\n",
+    );
+    assert_refused(
+        "import cycle",
+        t,
+        &["audit", "--caddyfile", "Caddyfile"],
+        &[],
+        &["BI314"],
+    );
     // Snippets that import each other ten times each: 10^depth expansions.
     let mut s = String::new();
     for n in ["a", "b"] {
         let other = if n == "a" { "b" } else { "a" };
-        s.push_str(&format!("({n}) {{\n{}}}\n", format!("\timport {other}\n").repeat(10)));
+        s.push_str(&format!(
+            "({n}) {{\n{}}}\n",
+            format!("\timport {other}\n").repeat(10)
+        ));
     }
     s.push_str("example.com {\n\timport a\n}\n");
     write(t, "Caddyfile", &s);
-    assert_refused("snippet cycle", t, &["audit", "--caddyfile", "Caddyfile"], &[], &["BI314"]);
+    assert_refused(
+        "snippet cycle",
+        t,
+        &["audit", "--caddyfile", "Caddyfile"],
+        &[],
+        &["BI314"],
+    );
 }
 
 #[test]
@@ -416,13 +519,27 @@ fn a_shell_script_that_does_not_parse_is_a_finding() {
     ] {
         write(t, name, text);
         // The consumer agrees: sh refuses it.
-        let sh = Command::new("sh").arg("-n").arg(t.join(name)).output().expect("sh runs");
+        let sh = Command::new("sh")
+            .arg("-n")
+            .arg(t.join(name))
+            .output()
+            .expect("sh runs");
         assert!(!sh.status.success(), "{name}: sh -n accepted it");
         assert_refused(name, t, &["audit", "--script", name], &[], &["BI513"]);
     }
     // A 1 MB script that is one unclosed quote ends in bounds too.
-    write(t, "big.sh", format!("set -e\necho '{}\n", "x ".repeat(500_000)));
-    assert_refused("big.sh", t, &["audit", "--script", "big.sh"], &[], &["BI513"]);
+    write(
+        t,
+        "big.sh",
+        format!("set -e\necho '{}\n", "x ".repeat(500_000)),
+    );
+    assert_refused(
+        "big.sh",
+        t,
+        &["audit", "--script", "big.sh"],
+        &[],
+        &["BI513"],
+    );
 }
 
 #[test]
@@ -432,13 +549,41 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
     let n = 100_000;
     write(t, "deep.yaml", "[".repeat(n));
     write(t, "deep2.yaml", format!("{}{}", "- ".repeat(n), "x"));
-    write(t, "deep.json", format!("{}{}", "[".repeat(n), "]".repeat(n)));
-    write(t, "deep.toml", format!("a = {}{}\n", "[".repeat(n), "]".repeat(n)));
-    write(t, "deep2.toml", format!("a = {}1{}\n", "{b = ".repeat(n), "}".repeat(n)));
-    for f in ["deep.yaml", "deep2.yaml", "deep.json", "deep.toml", "deep2.toml"] {
-        assert_refused(&format!("validate {f}"), t, &["validate", f], &[], &["BI100"]);
+    write(
+        t,
+        "deep.json",
+        format!("{}{}", "[".repeat(n), "]".repeat(n)),
+    );
+    write(
+        t,
+        "deep.toml",
+        format!("a = {}{}\n", "[".repeat(n), "]".repeat(n)),
+    );
+    write(
+        t,
+        "deep2.toml",
+        format!("a = {}1{}\n", "{b = ".repeat(n), "}".repeat(n)),
+    );
+    for f in [
+        "deep.yaml",
+        "deep2.yaml",
+        "deep.json",
+        "deep.toml",
+        "deep2.toml",
+    ] {
+        assert_refused(
+            &format!("validate {f}"),
+            t,
+            &["validate", f],
+            &[],
+            &["BI100"],
+        );
     }
-    write(t, "compose.yaml", format!("{COMPOSE}x-deep: {}\n", "[".repeat(n)));
+    write(
+        t,
+        "compose.yaml",
+        format!("{COMPOSE}x-deep: {}\n", "[".repeat(n)),
+    );
     assert_refused("audit deep compose", t, &["audit", "."], &[], &["BI100"]);
 }
 
@@ -447,13 +592,41 @@ fn a_10_mb_line_ends_in_bounds() {
     let d = dir();
     let t = d.path();
     let long = "x".repeat(10 << 20);
-    write(t, "long.yaml", format!("stack: {{name: {long}}}\nservices: {{}}\n"));
-    assert_refused("10 MB spec value", t, &["validate", "long.yaml"], &[], &["BI1"]);
-    write(t, "long.json", format!("{{\"stack\": {{\"name\": \"{long}\"}}, \"services\": {{}}}}"));
-    assert_refused("10 MB JSON value", t, &["validate", "long.json"], &[], &["BI1"]);
-    write(t, "compose.yaml", format!("{COMPOSE}    env_file: [./app.env]\n"));
+    write(
+        t,
+        "long.yaml",
+        format!("stack: {{name: {long}}}\nservices: {{}}\n"),
+    );
+    assert_refused(
+        "10 MB spec value",
+        t,
+        &["validate", "long.yaml"],
+        &[],
+        &["BI1"],
+    );
+    write(
+        t,
+        "long.json",
+        format!("{{\"stack\": {{\"name\": \"{long}\"}}, \"services\": {{}}}}"),
+    );
+    assert_refused(
+        "10 MB JSON value",
+        t,
+        &["validate", "long.json"],
+        &[],
+        &["BI1"],
+    );
+    write(
+        t,
+        "compose.yaml",
+        format!("{COMPOSE}    env_file: [./app.env]\n"),
+    );
     write(t, "app.env", format!("LONG={long}\nHASH=a#{long}\n"));
     let o = run_bounded("10 MB env line", t, &["audit", "."], &[]);
     assert!(o.code.is_some(), "killed: {}", clip(&o.output));
-    assert!(o.output.len() < 1 << 20, "echoed the line: {} bytes", o.output.len());
+    assert!(
+        o.output.len() < 1 << 20,
+        "echoed the line: {} bytes",
+        o.output.len()
+    );
 }

@@ -49,11 +49,17 @@ fn main() {
     for (n, runs) in [(1_000, 20), (10_000, 5), (100_000, 3)] {
         let t = best(n, runs);
         let per_line = t.as_secs_f64() * 1e6 / n as f64;
-        println!("audit {n:>7} env lines: {:>9.2} ms, {per_line:.2} us/line", t.as_secs_f64() * 1e3);
+        println!(
+            "audit {n:>7} env lines: {:>9.2} ms, {per_line:.2} us/line",
+            t.as_secs_f64() * 1e3
+        );
         times.push(t.as_secs_f64());
     }
     let ratio = times[2] / times[1];
     println!("ratio 100,000 / 10,000 lines: {ratio:.2} (linear: ~10)");
-    println!("RESULT audit_lines_100000_us_per_line {:.3}", times[2] * 1e6 / 100_000.0);
+    println!(
+        "RESULT audit_lines_100000_us_per_line {:.3}",
+        times[2] * 1e6 / 100_000.0
+    );
     println!("RESULT audit_lines_ratio {ratio:.3}");
 }

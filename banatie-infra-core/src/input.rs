@@ -259,6 +259,21 @@ pub fn read_text_lossy(path: &Path) -> Result<String, InputError> {
     })
 }
 
+/// A drop-in for `std::fs::read_to_string` with the bound: [`read_input`] with the
+/// process's limit, as UTF-8 text. A file that is not regular or too large is an
+/// `InvalidInput` error whose message is the [`InputError`] (with its code); text that
+/// is not UTF-8 is `InvalidData`.
+pub fn read_to_string(path: &Path) -> std::io::Result<String> {
+    let bytes = read_input(path, max_input_size()).map_err(|e| match e {
+        InputError::Io { source, .. } => source,
+        e => std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{}: {e}", e.code().map_or("", |c| c.0)),
+        ),
+    })?;
+    String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
 /// Reads at most `limit` bytes from `reader` (standard input, a pipe), named `name` in
 /// errors: [`InputError::TooLarge`] when there is more.
 pub fn read_bounded(reader: impl Read, name: &str, limit: u64) -> Result<Vec<u8>, InputError> {

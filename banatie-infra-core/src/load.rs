@@ -669,7 +669,10 @@ impl YamlBuilder<'_> {
                             "the aliases expand to more than {} MiB (an alias bomb)",
                             MAX_ALIAS_BYTES >> 20
                         ),
-                        Some("write the repeated values out, or alias smaller anchors fewer times".into()),
+                        Some(
+                            "write the repeated values out, or alias smaller anchors fewer times"
+                                .into(),
+                        ),
                     ));
                 }
                 Node { loc, ..n.clone() }
@@ -1442,7 +1445,11 @@ mod tests {
         let d = err(&long, Format::Yaml);
         assert_eq!(d.code, crate::input::CODE_ALIAS_EXPANSION, "{}", d.message);
         // Shared blocks well under the bound load.
-        let shared = format!("x: &s \"{}\"\nl: [{}]\n", "y".repeat(1000), vec!["*s"; 100].join(","));
+        let shared = format!(
+            "x: &s \"{}\"\nl: [{}]\n",
+            "y".repeat(1000),
+            vec!["*s"; 100].join(",")
+        );
         assert_eq!(err(&shared, Format::Yaml).code, CODE_UNKNOWN_KEY);
         let deep = "[".repeat(500);
         let d = err(&deep, Format::Yaml);

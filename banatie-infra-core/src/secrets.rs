@@ -99,7 +99,7 @@ pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
             if mode & 0o077 != 0 {
                 return Err(SecretsError::InsecureMode { path, mode });
             }
-            Some(fs::read_to_string(&path).map_err(io)?)
+            Some(crate::input::read_to_string(&path).map_err(io)?)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io(e)),
@@ -258,7 +258,7 @@ pub fn read_value(dir: &Path, name: &str) -> Result<Option<String>, SecretsError
     if mode & 0o077 != 0 {
         return Err(SecretsError::InsecureMode { path, mode });
     }
-    let text = fs::read_to_string(&path).map_err(|source| SecretsError::Io {
+    let text = crate::input::read_to_string(&path).map_err(|source| SecretsError::Io {
         path: path.clone(),
         source,
     })?;

@@ -28,9 +28,9 @@ pub(crate) fn check(d: &mut Deployment, id: FileId, path: &Path, text: &str) {
     let mut budget = MAX_IMPORTED_FILES;
     for arg in caddyfile::file_imports(&toks) {
         let mut stack = vec![canon(path)];
-        let problem = import_targets(path, &arg.text).into_iter().find_map(|t| {
-            import_chain(&t, &mut stack, &mut budget, &canon)
-        });
+        let problem = import_targets(path, &arg.text)
+            .into_iter()
+            .find_map(|t| import_chain(&t, &mut stack, &mut budget, &canon));
         if let Some(message) = problem {
             let dg = d.diag(
                 Severity::Error,
@@ -61,10 +61,14 @@ fn import_chain(
         ));
     }
     if stack.len() > MAX_IMPORT_DEPTH {
-        return Some(format!("imports nested deeper than {MAX_IMPORT_DEPTH} files"));
+        return Some(format!(
+            "imports nested deeper than {MAX_IMPORT_DEPTH} files"
+        ));
     }
     if *budget == 0 {
-        return Some(format!("the imports read more than {MAX_IMPORTED_FILES} files"));
+        return Some(format!(
+            "the imports read more than {MAX_IMPORTED_FILES} files"
+        ));
     }
     *budget -= 1;
     let text = crate::input::read_text_lossy(target).ok()?;
@@ -125,4 +129,3 @@ fn glob_match(pattern: &str, name: &str) -> bool {
     }
     p[i..].iter().all(|&c| c == '*')
 }
-

@@ -543,11 +543,7 @@ fn expand_imports<'a>(
             return;
         }
         if d.name.text == "import" {
-            if let Some((name, s)) = d
-                .args
-                .first()
-                .and_then(|a| snippets.get_key_value(&a.text))
-            {
+            if let Some((name, s)) = d.args.first().and_then(|a| snippets.get_key_value(&a.text)) {
                 if !stack.contains(&name.as_str()) {
                     stack.push(name);
                     expand_imports(s, snippets, stack, budget, out);
@@ -603,10 +599,24 @@ pub(crate) fn import_problems(blocks: &[Block]) -> Vec<(Location, String)> {
     // Expanded size of each snippet (saturating at MAX_EXPANDED + 1); None: in progress.
     let mut sizes: HashMap<&str, Option<usize>> = HashMap::new();
     for b in blocks {
-        let size = expanded_size(&b.directives, &snippets, &mut sizes, &mut Vec::new(), &mut out);
+        let size = expanded_size(
+            &b.directives,
+            &snippets,
+            &mut sizes,
+            &mut Vec::new(),
+            &mut out,
+        );
         if b.kind == BlockKind::Site && size > MAX_EXPANDED {
-            let at = b.addresses.first().map_or(Location { line: 1, column: 1 }, |t| t.at);
-            out.push((at, format!("this site's snippet imports expand to more than {MAX_EXPANDED} directives")));
+            let at = b
+                .addresses
+                .first()
+                .map_or(Location { line: 1, column: 1 }, |t| t.at);
+            out.push((
+                at,
+                format!(
+                    "this site's snippet imports expand to more than {MAX_EXPANDED} directives"
+                ),
+            ));
         }
     }
     out.sort_by_key(|(at, _)| *at);
@@ -627,9 +637,12 @@ fn expanded_size<'a>(
             .then(|| d.args.first().and_then(|a| snippets.get_key_value(&a.text)))
             .flatten();
         let n = match snippet {
-            None => 1 + d.block.as_ref().map_or(0, |b| {
-                expanded_size(b, snippets, sizes, stack, out)
-            }),
+            None => {
+                1 + d
+                    .block
+                    .as_ref()
+                    .map_or(0, |b| expanded_size(b, snippets, sizes, stack, out))
+            }
             Some((name, body)) => match sizes.get(name.as_str()) {
                 Some(Some(n)) => *n,
                 Some(None) => {
@@ -638,7 +651,10 @@ fn expanded_size<'a>(
                     1
                 }
                 None if stack.len() >= MAX_NESTING => {
-                    out.push((d.name.at, format!("snippet imports nested deeper than {MAX_NESTING} levels")));
+                    out.push((
+                        d.name.at,
+                        format!("snippet imports nested deeper than {MAX_NESTING} levels"),
+                    ));
                     1
                 }
                 None => {

@@ -20,8 +20,8 @@ use super::tree::{FileId, Kind, Y};
 use super::{Deployment, CODE_DOLLAR_NEEDS_ESCAPE, CODE_ENV_FILE_QUOTING, CODE_SECRET_FILE_MODE};
 use super::{CODE_UNPARSABLE, CODE_UNSET_INTERPOLATION, CODE_URL_USERINFO};
 use crate::diagnostic::{Diagnostic, Location, Severity};
-use crate::input::CODE_INTERPOLATION_BOUND;
 use crate::envfile::{self, Entry, Quoting};
+use crate::input::CODE_INTERPOLATION_BOUND;
 use crate::validate::{
     is_placeholder, looks_secret, CODE_ENV_DEFINITION, CODE_PLACEHOLDER, CODE_SECRET_IN_PUBLIC_ENV,
 };
@@ -144,7 +144,8 @@ pub(crate) fn load(d: &mut Deployment, id: FileId, project: bool) {
             Quoting::NoValue => None,
             _ => Some(match template_text(e).map(|t| interp::parse(&t)) {
                 Some(Ok(pieces)) => {
-                    let lookup = |k: &str| outer.get(k).or_else(|| so_far.get(k)).map(String::as_str);
+                    let lookup =
+                        |k: &str| outer.get(k).or_else(|| so_far.get(k)).map(String::as_str);
                     match interp::expand(&pieces, &lookup, &budget) {
                         Ok(v) => v,
                         Err(o) if !budget.report(o) => e.value.clone(),

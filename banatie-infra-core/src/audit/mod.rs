@@ -1437,7 +1437,13 @@ fn redact_matches(f: &mut SrcFile, ac: &aho_corasick::AhoCorasick, secrets: &[St
             spans.push((col, col + secrets[p].chars().count(), true));
             i += 1;
         }
-        spans.extend(existing.get(&line).into_iter().flatten().map(|&(a, b)| (a, b, false)));
+        spans.extend(
+            existing
+                .get(&line)
+                .into_iter()
+                .flatten()
+                .map(|&(a, b)| (a, b, false)),
+        );
         // Earlier start first, longer first: a range is inside one already swept iff
         // the furthest end so far reaches its end.
         spans.sort_by_key(|&(a, b, new)| (a, std::cmp::Reverse(b), new));

@@ -258,7 +258,7 @@ fn read_env(root: &Path, name: &str) -> Result<Vec<(String, String)>, UpError> {
             }
         }
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| UpError::Root {
+    let text = crate::input::read_to_string(&path).map_err(|e| UpError::Root {
         path: path.clone(),
         reason: format!("{e}: run `banatie-infra render SPEC -o {0}` and `banatie-infra secrets SPEC --dir {0}` first", root.display()),
     })?;
