@@ -17,7 +17,8 @@
 //!   everywhere), 20k findings printed;
 //! - a Caddyfile that imports itself, or snippets that import each other -> BI314;
 //! - a shell script that does not parse (unclosed quote, `$(`) -> BI513 (`sh -n` agrees);
-//! - deep nesting: 100k `[` in YAML, JSON and TOML -> BI100 (no stack overflow);
+//! - deep nesting: 100k `[` in YAML, JSON and TOML -> BI100, 100k nested Caddyfile
+//!   blocks -> BI314 (no stack overflow);
 //! - a 10 MB line (spec value, env value) ends in bounds.
 //!
 //! The harness is [`run_bounded`] (one case) and [`assert_refused`]; add a case with a
@@ -585,6 +586,23 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
         format!("{COMPOSE}x-deep: {}\n", "[".repeat(n)),
     );
     assert_refused("audit deep compose", t, &["audit", "."], &[], &["BI100"]);
+    // The Caddyfile parser recurses per block: 100k nested blocks.
+    write(
+        t,
+        "Caddyfile",
+        format!(
+            "example.com {{\n{}{}}}\n",
+            "route {\n".repeat(n),
+            "}\n".repeat(n)
+        ),
+    );
+    assert_refused(
+        "deep Caddyfile",
+        t,
+        &["audit", "--caddyfile", "Caddyfile"],
+        &[],
+        &["BI314"],
+    );
 }
 
 #[test]
