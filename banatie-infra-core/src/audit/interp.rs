@@ -358,6 +358,39 @@ mod tests {
     }
 
     #[test]
+    fn expansion_is_bounded_in_size_total_and_depth() {
+        let big = "x".repeat(MAX_VALUE / 2 + 1);
+        let env = |k: &str| (k == "B").then_some(big.as_str());
+        let p = parse("$B$B").unwrap();
+        assert_eq!(expand(&p, &env, &Budget::default()), Err(Overflow::Long));
+        let p1 = parse("$B").unwrap();
+        let b = Budget::default();
+        let mut n = 0;
+        while expand(&p1, &env, &b).is_ok() {
+            n += 1;
+        }
+        assert_eq!(n, MAX_TOTAL / big.len());
+        assert_eq!(expand(&p1, &env, &b), Err(Overflow::Total));
+        assert!(b.report(Overflow::Total) && !b.report(Overflow::Total));
+        let deep = format!(
+            "{}v{}",
+            "${U:-".repeat(MAX_NESTING + 1),
+            "}".repeat(MAX_NESTING + 1)
+        );
+        let p = parse(&deep).unwrap();
+        assert_eq!(expand(&p, &env, &Budget::default()), Err(Overflow::Deep));
+        let ok = format!(
+            "{}v{}",
+            "${U:-".repeat(MAX_NESTING - 1),
+            "}".repeat(MAX_NESTING - 1)
+        );
+        assert_eq!(
+            expand(&parse(&ok).unwrap(), &env, &Budget::default()).unwrap(),
+            "v"
+        );
+    }
+
+    #[test]
     fn compose_semantics() {
         // Measured with Compose 2.26 (`docker compose config`).
         assert_eq!(sub("x$2b").unwrap(), "x$2b");
