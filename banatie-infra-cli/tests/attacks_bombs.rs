@@ -19,6 +19,8 @@
 //! - a shell script that does not parse (unclosed quote, `$(`) -> BI513 (`sh -n` agrees);
 //! - deep nesting: 100k `[` in YAML, JSON and TOML -> BI100, 100k nested Caddyfile
 //!   blocks -> BI314 (no stack overflow);
+//! - millions of flat values (one-line JSON, YAML flow, TOML arrays and tables) -> BI100
+//!   before parsing (the parsers buffer them);
 //! - a 10 MB line (spec value, env value) ends in bounds.
 //!
 //! The harness is [`run_bounded`] (one case) and [`assert_refused`]; add a case with a
@@ -603,6 +605,37 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
         &[],
         &["BI314"],
     );
+}
+
+#[test]
+fn millions_of_flat_values_are_refused_before_parsing() {
+    let d = dir();
+    let t = d.path();
+    let n = 3_000_000;
+    let items = format!("{}1", "1,".repeat(n));
+    write(
+        t,
+        "flat.json",
+        format!("{{\"stack\": {{\"name\": \"demo\"}}, \"x\": [{items}]}}"),
+    );
+    write(
+        t,
+        "flat.yaml",
+        format!("{{stack: {{name: demo}}, x: [{items}]}}\n"),
+    );
+    write(t, "flat.toml", format!("x = [{items}]\n"));
+    write(t, "tables.toml", "[[x]]\n".repeat(n / 2));
+    for f in ["flat.json", "flat.yaml", "flat.toml", "tables.toml"] {
+        assert_refused(
+            &format!("validate {f}"),
+            t,
+            &["validate", f],
+            &[],
+            &["BI100"],
+        );
+    }
+    write(t, "compose.yaml", format!("{COMPOSE}x-flat: [{items}]\n"));
+    assert_refused("audit flat compose", t, &["audit", "."], &[], &["BI100"]);
 }
 
 #[test]

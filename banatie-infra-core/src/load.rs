@@ -453,6 +453,7 @@ pub(crate) fn parse_tree(text: &str, format: Format, name: &str) -> Result<Node,
     // most YAML, JSON and TOML readers skip it. (Columns on line 1 then count from after
     // it.)
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    check_flat_size(text, format, name)?;
     match format {
         Format::Yaml => parse_yaml(text, name),
         Format::Json => {
@@ -471,6 +472,46 @@ pub(crate) fn parse_tree(text: &str, format: Format, name: &str) -> Result<Node,
         }
         Format::Toml => parse_toml(text, name),
     }
+}
+
+/// The most `,` a YAML or JSON text may hold: the YAML parser buffers every token of a
+/// flow collection that could still be a mapping key (a JSON document is one), ~160
+/// bytes a value, so 400,000 values take ~150 MiB before the node bound applies.
+const MAX_FLOW_ENTRIES: usize = 400_000;
+/// The most values (`,`, `=` and `[`) a TOML text may hold: `toml_edit`'s document keeps
+/// ~0.5 KiB a value, so 200,000 take ~140 MiB.
+const MAX_TOML_VALUES: usize = 200_000;
+
+/// Refuses (`BI100`) a text with more separators than its parser can hold in bounded
+/// memory, before parsing it. The count includes separators inside strings: an upper
+/// bound, far above any spec (a 10,000-service YAML spec has ~30,000 commas).
+fn check_flat_size(text: &str, format: Format, name: &str) -> Result<(), LoadError> {
+    let (count, max, what) = match format {
+        Format::Yaml | Format::Json => (
+            memchr_count(text.as_bytes(), b','),
+            MAX_FLOW_ENTRIES,
+            "`,`-separated values",
+        ),
+        Format::Toml => (
+            text.bytes()
+                .filter(|b| matches!(b, b',' | b'=' | b'['))
+                .count(),
+            MAX_TOML_VALUES,
+            "values",
+        ),
+    };
+    if count > max {
+        return Err(syntax(
+            name,
+            None,
+            format!("more than {max} {what}: no spec needs this many (refused before parsing, to bound memory)"),
+        ));
+    }
+    Ok(())
+}
+
+fn memchr_count(bytes: &[u8], b: u8) -> usize {
+    bytes.iter().filter(|&&x| x == b).count()
 }
 
 fn syntax(name: &str, loc: Option<Location>, msg: impl Into<String>) -> LoadError {
