@@ -55,6 +55,12 @@ if command -v valgrind >/dev/null && [[ -x "$scale_bin" ]]; then
     row "validate+render, 10,000 / 1,000 instructions" "$i10" "$i1" "$(ratio "$i10" "$i1")" "<= 12"
 fi
 
+# 2b. The audit of 1,000 / 10,000 / 100,000 env-file lines, in process: linear in lines.
+lines="$(cargo bench --locked -p banatie-infra-core --bench audit_lines 2>/dev/null)"
+grep -E '^audit|^ratio' <<<"$lines" >&2
+row "audit, 100,000 env-file lines (per line)" "$(result "$lines" audit_lines_100000_us_per_line) us" "-" "-" "info"
+row "audit, 100,000 / 10,000 env-file lines time" "-" "-" "$(result "$lines" audit_lines_ratio)" "<= 12"
+
 # 3. Docker and deploy benchmarks (their own script), when the engine is here.
 if [[ -z "${BENCH_SKIP_DOCKER:-}" ]] && docker info >/dev/null 2>&1 && [[ -x scripts/bench-docker.sh ]]; then
     scripts/bench-docker.sh | tee "$work/docker.txt" >&2 || true

@@ -50,7 +50,7 @@ bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
 for i in range(8):
     prev = "a" if i == 0 else f"b{i-1}"
     bomb += f"b{i}: &b{i} [" + ", ".join([f"*{prev}"] * 10) + "]\n"
-raw("alias-bomb.yaml", bomb, "BI100")
+raw("alias-bomb.yaml", bomb, "BI152")
 raw("binary-garbage.yaml", bytes(range(256)) * 4, "BI100")
 
 # --- duplicates (BI104) ---------------------------------------------------------------

@@ -89,6 +89,15 @@ impl Inputs {
     }
 }
 
+/// Why the files could not be audited: a file not read (BI150, BI151) is printed as its
+/// coded diagnostic (exit 2); anything else is an input failure (exit 2).
+fn audit_failure(e: audit::AuditError, format: OutputFormat) -> Failure {
+    match e {
+        audit::AuditError::Input(e) => crate::input_failure(&e, format),
+        e => Failure::Input(e.to_string()),
+    }
+}
+
 /// `banatie-infra audit`.
 #[derive(clap::Args)]
 pub(crate) struct AuditArgs {
@@ -102,7 +111,7 @@ pub(crate) struct AuditArgs {
 /// Audits hand-written files; exit 1 when there are errors.
 pub(crate) fn run_audit(args: AuditArgs) -> Result<(), Failure> {
     let input = args.inputs.to_input()?;
-    let report = audit::audit(&input).map_err(|e| Failure::Input(e.to_string()))?;
+    let report = audit::audit(&input).map_err(|e| audit_failure(e, args.format))?;
     let diags = &report.diagnostics;
     match args.format {
         OutputFormat::Json => {
@@ -155,8 +164,20 @@ pub(crate) struct ImportArgs {
 /// anyway, to be fixed by hand).
 pub(crate) fn run_import(args: ImportArgs) -> Result<(), Failure> {
     let input = args.inputs.to_input()?;
-    let imported =
-        banatie_infra_core::import::import(&input).map_err(|e| Failure::Input(e.to_string()))?;
+    let imported = banatie_infra_core::import::import(&input)
+        .map_err(|e| audit_failure(e, OutputFormat::Human))?;
+    if !imported.unread.is_empty() {
+        // Part of the input was not read: a spec from the rest would be wrong.
+        let color = std::io::stderr().is_terminal();
+        eprint!("{}", diagnostic::render_human(&imported.unread, &[], color));
+        eprintln!(
+            "{}: not written: {} file(s) or value(s) of {} could not be read",
+            args.output.display(),
+            imported.unread.len(),
+            args.inputs.label()
+        );
+        return Err(Failure::Findings);
+    }
     for n in &imported.notes {
         say!("  {n}");
     }

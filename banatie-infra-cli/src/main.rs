@@ -43,6 +43,16 @@ mod docker_cmd;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The largest input file read (a spec, Compose file, env file, Caddyfile, script):
+    /// bytes, or with a K, M or G suffix (binary). Default 16M, or the environment
+    /// variable BANATIE_MAX_INPUT. A larger file is refused with BI151.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    max_input_size: Option<u64>,
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    banatie_infra_core::input::parse_size(text)
+        .ok_or_else(|| format!("`{text}` is not a size: write bytes, or a number with K, M or G"))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -118,8 +128,8 @@ enum Failure {
         /// How to fix it.
         help: Option<String>,
     },
-    /// A command run for the user exited with this code (exec); already printed.
-    #[cfg_attr(not(feature = "docker"), allow(dead_code))]
+    /// Exit with this code, already printed: a command run for the user (exec), or an
+    /// input file that is not read (BI150, BI151: exit 2).
     Exit(u8),
 }
 
@@ -157,6 +167,9 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if let Some(n) = cli.max_input_size {
+        banatie_infra_core::input::set_max_input_size(n);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
@@ -228,14 +241,31 @@ fn load_spec(file: &Path, format: OutputFormat) -> Result<Loaded, Failure> {
         Err(e @ (load::LoadError::Io { .. } | load::LoadError::UnknownFormat { .. })) => {
             Err(Failure::Input(e.to_string()))
         }
+        Err(load::LoadError::Input(e)) => Err(input_failure(&e, format)),
         Err(e) => {
             let d = e.to_diagnostic();
-            let text = std::fs::read_to_string(file).unwrap_or_default();
+            let text = source_text(file);
             print_diagnostics(&[d], &file.display().to_string(), &text, format, true);
             say!("{}: not a valid spec", file.display());
             Err(Failure::Findings)
         }
     }
+}
+
+/// The text of a spec that did not load, to show the lines of its diagnostic: read
+/// again with the same bound (empty when it cannot be).
+fn source_text(file: &Path) -> String {
+    banatie_infra_core::input::read_text_lossy(file).unwrap_or_default()
+}
+
+/// A file that is not read at all (not a regular file, too large: BI150, BI151): its
+/// coded diagnostic on stderr (JSON on stdout), exit 2.
+pub(crate) fn input_failure(
+    e: &banatie_infra_core::input::InputError,
+    format: OutputFormat,
+) -> Failure {
+    print_diagnostics(&[e.to_diagnostic()], e.path(), "", format, true);
+    Failure::Exit(2)
 }
 
 fn print_diagnostics(
@@ -279,10 +309,11 @@ fn cmd_validate(file: &Path, format: OutputFormat) -> Result<(), Failure> {
         Err(e @ (load::LoadError::Io { .. } | load::LoadError::UnknownFormat { .. })) => {
             return Err(Failure::Input(e.to_string()))
         }
+        Err(load::LoadError::Input(e)) => return Err(input_failure(&e, format)),
         Err(e) => {
             // Text that does not load as a spec is a finding like any other (exit 1);
             // only a file that cannot be read at all is exit 2.
-            let text = std::fs::read_to_string(file).unwrap_or_default();
+            let text = source_text(file);
             print_diagnostics(
                 &[e.to_diagnostic()],
                 &file.display().to_string(),

@@ -176,14 +176,20 @@ pub fn render_human(diags: &[Diagnostic], sources: &[(&str, &str)], color: bool)
     } else {
         Renderer::plain()
     };
-    // Each source is redacted once, when a diagnostic first shows it.
-    let mut shown: std::collections::HashMap<&str, crate::redact::Shown> =
+    // Each source is redacted once, when a diagnostic first shows it, and its line
+    // starts are indexed once: a diagnostic then shows its line without a pass over the
+    // whole text (printing stays linear in the number of findings).
+    let mut shown: std::collections::HashMap<&str, (crate::redact::Shown, Vec<usize>)> =
         std::collections::HashMap::new();
     for d in diags {
         if let Some(s) = &d.span {
             if s.location.is_some() && !shown.contains_key(s.file.as_str()) {
                 if let Some((name, text)) = sources.iter().find(|(f, _)| *f == s.file) {
-                    shown.insert(name, crate::redact::show(name, text, true));
+                    let shown_text = crate::redact::show(name, text, true);
+                    let starts = std::iter::once(0)
+                        .chain(shown_text.text.match_indices('\n').map(|(i, _)| i + 1))
+                        .collect();
+                    shown.insert(name, (shown_text, starts));
                 }
             }
         }
@@ -214,22 +220,37 @@ pub fn render_human(diags: &[Diagnostic], sources: &[(&str, &str)], color: bool)
                 &d.pointer
             }
         );
-        let mut msg = level.title(&d.message).id(d.code.0);
+        let title = clip(&d.message);
+        let mut msg = level.title(&title).id(d.code.0);
         let located = d.span.as_ref().and_then(|s| {
             let loc = s.location?;
-            let shown = shown.get(orig.span.as_ref()?.file.as_str())?;
+            let (shown, starts) = shown.get(orig.span.as_ref()?.file.as_str())?;
             let loc = Location {
                 line: loc.line,
                 column: shown.column(loc.line, loc.column),
             };
-            Some((s, loc, shown.text.as_str()))
+            let text = shown.text.as_str();
+            // The annotated line alone (what `fold` shows of the whole text); a line
+            // too long to show is left out (the position is printed).
+            let (first, text) = match starts.get(loc.line.saturating_sub(1)) {
+                Some(&b) if loc.line > 0 => {
+                    let e = starts.get(loc.line).map_or(text.len(), |&e| e);
+                    (loc.line, &text[b..e])
+                }
+                _ => (1, text),
+            };
+            (text.len() <= MAX_SHOWN_LINE).then_some((s, loc, first, text))
         });
         let snippet;
-        if let Some((span, loc, text)) = located {
+        if let Some((span, loc, first, text)) = located {
+            let loc = Location {
+                line: loc.line + 1 - first,
+                column: loc.column,
+            };
             let (start, end) = line_byte_range(text, loc);
             snippet = Snippet::source(text)
                 .origin(&span.file)
-                .line_start(1)
+                .line_start(first)
                 .fold(true)
                 .annotation(level.span(start..end).label(""));
             msg = msg.snippet(snippet);
@@ -253,6 +274,22 @@ pub fn render_human(diags: &[Diagnostic], sources: &[(&str, &str)], color: bool)
         out.push_str("\n\n");
     }
     out
+}
+
+/// The longest source line [`render_human`] shows (bytes); a finding on a longer line
+/// (a minified file, a 10 MB value) gets its position only, and a longer message is cut.
+const MAX_SHOWN_LINE: usize = 4096;
+
+/// `text` cut to [`MAX_SHOWN_LINE`] bytes (at a character boundary), saying so.
+fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= MAX_SHOWN_LINE {
+        return text.into();
+    }
+    let mut end = MAX_SHOWN_LINE;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes in all)", &text[..end], text.len()).into()
 }
 
 /// The byte range in `text` to underline for `loc`: from the column to the end of the

@@ -105,6 +105,12 @@ pub struct Imported {
     pub notes: Vec<Note>,
     /// The validation of the spec ([`crate::validate::validate`]), errors and warnings.
     pub diagnostics: Vec<Diagnostic>,
+    /// What could not be read, so the spec is incomplete: a Compose file that is not
+    /// YAML or whose aliases expand past their bound (`BI100`, `BI152`), an env file
+    /// that is not a regular file or too large (`BI150`, `BI151`), a value whose
+    /// interpolation exceeds its bound (`BI153`). The CLI refuses to write a spec when
+    /// there is any.
+    pub unread: Vec<Diagnostic>,
 }
 
 /// The first line of an imported spec file: the JSON Schema for editors.
@@ -1237,11 +1243,24 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
         monitoring: vec![],
     };
     let diagnostics = crate::validate::validate(&spec);
+    let unread_codes = [
+        crate::load::CODE_SYNTAX,
+        crate::input::CODE_NOT_REGULAR,
+        crate::input::CODE_TOO_LARGE,
+        crate::input::CODE_ALIAS_EXPANSION,
+        crate::input::CODE_INTERPOLATION_BOUND,
+    ];
     Ok(Imported {
         spec,
         notes: c.notes,
         secrets: c.moved,
         diagnostics,
+        unread: d
+            .diags
+            .iter()
+            .filter(|x| unread_codes.contains(&x.code))
+            .cloned()
+            .collect(),
     })
 }
 

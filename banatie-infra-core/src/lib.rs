@@ -37,6 +37,7 @@ pub mod header;
 pub mod images;
 pub mod import;
 pub mod jail;
+pub mod input;
 pub mod load;
 pub mod lock;
 pub mod redact;
@@ -63,6 +64,7 @@ pub use spec::Spec;
 pub fn rules() -> Vec<(Code, Severity, &'static str)> {
     let mut all: Vec<_> = load::RULES
         .iter()
+        .chain(input::RULES)
         .chain(validate::RULES)
         .chain(audit::RULES)
         .chain(jail::RULES)

@@ -74,6 +74,10 @@ pub enum LoadError {
         /// The path as given.
         path: String,
     },
+    /// The path is not a regular file, or the file is larger than the input size limit
+    /// (`BI150`, `BI151`; see [`crate::input`]).
+    #[error("{0}")]
+    Input(crate::input::InputError),
     /// The text is not valid YAML, TOML or JSON, or does not match the spec's types.
     /// Holds one diagnostic with code `BI100` (syntax), `BI101` (unknown key), `BI102`
     /// (wrong type or invalid value), `BI103` (missing key) or `BI104` (duplicate key).
@@ -87,6 +91,7 @@ impl LoadError {
     pub fn to_diagnostic(&self) -> Diagnostic {
         match self {
             Self::Invalid(d) => (**d).clone(),
+            Self::Input(e) => e.to_diagnostic(),
             Self::Io { path, .. } | Self::UnknownFormat { path } => {
                 let mut d = Diagnostic::error(CODE_SYNTAX, "", self.to_string());
                 d.span = Some(Span {
@@ -211,17 +216,28 @@ impl Source {
 
 /// Reads and loads the spec at `path`; the format comes from the extension.
 ///
+/// The file is read through [`crate::input::read_input`] with the process's limit.
+///
 /// Errors: [`LoadError::Io`] when the file cannot be read (or is not UTF-8, reported as
-/// [`LoadError::Invalid`] `BI100` at the first bad byte's line), [`LoadError::UnknownFormat`]
+/// [`LoadError::Invalid`] `BI100` at the first bad byte's line), [`LoadError::Input`]
+/// when it is not a regular file or too large, [`LoadError::UnknownFormat`]
 /// for another extension, [`LoadError::Invalid`] for anything the spec rejects.
 pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
     let name = path.display().to_string();
+    // Read first: a path that is not a regular file (`/dev/zero`) is refused as such,
+    // whatever its name.
+    let bytes = match crate::input::read_input(path, crate::input::max_input_size()) {
+        Ok(b) => b,
+        Err(crate::input::InputError::Io { source, .. }) => {
+            return Err(LoadError::Io {
+                path: name.clone(),
+                source,
+            })
+        }
+        Err(e) => return Err(LoadError::Input(e)),
+    };
     let format =
         Format::from_path(path).ok_or_else(|| LoadError::UnknownFormat { path: name.clone() })?;
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-        path: name.clone(),
-        source,
-    })?;
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -328,6 +344,12 @@ const MAX_DEPTH: usize = 64;
 /// More nodes than this (after alias expansion) are refused; it guards memory against
 /// alias bombs ("billion laughs").
 const MAX_NODES: usize = 1_000_000;
+/// The most bytes the aliases of one YAML document may add to it: for each alias, the
+/// text of every scalar it repeats plus the size of each node it copies. More is refused
+/// with `BI152` before anything is copied: a few kilobytes of anchors aliased thousands
+/// of times ("billion laughs", or one long string aliased 3,000 times) would otherwise
+/// take gigabytes. Compose files that share blocks with `<<: *defaults` stay far below.
+pub const MAX_ALIAS_BYTES: usize = 16 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
@@ -440,6 +462,7 @@ pub(crate) fn parse_tree(text: &str, format: Format, name: &str) -> Result<Node,
     // most YAML, JSON and TOML readers skip it. (Columns on line 1 then count from after
     // it.)
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    check_flat_size(text, format, name)?;
     match format {
         Format::Yaml => parse_yaml(text, name),
         Format::Json => {
@@ -460,14 +483,81 @@ pub(crate) fn parse_tree(text: &str, format: Format, name: &str) -> Result<Node,
     }
 }
 
+/// The most `,` a YAML or JSON text may hold: the YAML parser buffers every token of a
+/// flow collection that could still be a mapping key (a JSON document is one), ~160
+/// bytes a value, so 400,000 values take ~150 MiB before the node bound applies.
+const MAX_FLOW_ENTRIES: usize = 400_000;
+/// The most values (`,`, `=` and `[`) a TOML text may hold: `toml_edit`'s document keeps
+/// ~0.5 KiB a value, so 200,000 take ~140 MiB.
+const MAX_TOML_VALUES: usize = 200_000;
+
+/// Refuses (`BI100`) a text with more separators than its parser can hold in bounded
+/// memory, before parsing it. The count includes separators inside strings: an upper
+/// bound, far above any spec (a 10,000-service YAML spec has ~30,000 commas).
+fn check_flat_size(text: &str, format: Format, name: &str) -> Result<(), LoadError> {
+    let (count, max, what) = match format {
+        Format::Yaml | Format::Json => (
+            memchr_count(text.as_bytes(), b','),
+            MAX_FLOW_ENTRIES,
+            "`,`-separated values",
+        ),
+        Format::Toml => (
+            text.bytes()
+                .filter(|b| matches!(b, b',' | b'=' | b'['))
+                .count(),
+            MAX_TOML_VALUES,
+            "values",
+        ),
+    };
+    if count > max {
+        return Err(syntax(
+            name,
+            None,
+            format!("more than {max} {what}: no spec needs this many (refused before parsing, to bound memory)"),
+        ));
+    }
+    Ok(())
+}
+
+fn memchr_count(bytes: &[u8], b: u8) -> usize {
+    bytes.iter().filter(|&&x| x == b).count()
+}
+
 fn syntax(name: &str, loc: Option<Location>, msg: impl Into<String>) -> LoadError {
     invalid_at(CODE_SYNTAX, name, "", loc, msg.into(), None)
 }
 
 struct YamlBuilder<'a> {
     name: &'a str,
-    anchors: HashMap<usize, Node>,
+    /// Anchor id -> (node, its node count, its size in bytes as [`node_bytes`] counts).
+    anchors: HashMap<usize, (Node, usize, usize)>,
     nodes: usize,
+    /// Bytes added by aliases so far (bounded by [`MAX_ALIAS_BYTES`]).
+    alias_bytes: usize,
+}
+
+impl YamlBuilder<'_> {
+    fn anchor(&mut self, anchor: usize, n: &Node) {
+        if anchor > 0 {
+            self.anchors
+                .insert(anchor, (n.clone(), count_nodes(n), node_bytes(n)));
+        }
+    }
+}
+
+/// The memory a node takes, roughly: its own size and its scalar text, recursively.
+fn node_bytes(n: &Node) -> usize {
+    std::mem::size_of::<Node>()
+        + match &n.kind {
+            NodeKind::Str(s) => s.len(),
+            NodeKind::Plain(_, raw) => raw.len(),
+            NodeKind::Seq(items) => items.iter().map(node_bytes).sum(),
+            NodeKind::Map(entries) => entries
+                .iter()
+                .map(|(k, v)| node_bytes(k) + node_bytes(v))
+                .sum(),
+            _ => 0,
+        }
 }
 
 fn parse_yaml(text: &str, name: &str) -> Result<Node, LoadError> {
@@ -477,6 +567,7 @@ fn parse_yaml(text: &str, name: &str) -> Result<Node, LoadError> {
         name,
         anchors: HashMap::new(),
         nodes: 0,
+        alias_bytes: 0,
     };
     let mut doc: Option<Node> = None;
     loop {
@@ -559,9 +650,7 @@ impl YamlBuilder<'_> {
                 let plain = style == yaml_rust2::scanner::TScalarStyle::Plain && tag.is_none();
                 let mut n = Node::new(resolve_scalar(value, style, tag.as_ref()), loc);
                 n.plain = plain;
-                if anchor > 0 {
-                    self.anchors.insert(anchor, n.clone());
-                }
+                self.anchor(anchor, &n);
                 n
             }
             Event::SequenceStart(anchor, _) => {
@@ -574,9 +663,7 @@ impl YamlBuilder<'_> {
                     items.push(self.node(parser, depth + 1)?);
                 }
                 let n = Node::new(NodeKind::Seq(items), loc);
-                if anchor > 0 {
-                    self.anchors.insert(anchor, n.clone());
-                }
+                self.anchor(anchor, &n);
                 n
             }
             Event::MappingStart(anchor, _) => {
@@ -605,18 +692,15 @@ impl YamlBuilder<'_> {
                     entries.push((k, v));
                 }
                 let n = Node::new(NodeKind::Map(entries), loc);
-                if anchor > 0 {
-                    self.anchors.insert(anchor, n.clone());
-                }
+                self.anchor(anchor, &n);
                 n
             }
             Event::Alias(id) => {
-                let n = self
+                let (n, count, bytes) = self
                     .anchors
                     .get(&id)
-                    .cloned()
                     .ok_or_else(|| syntax(self.name, loc, "alias to an unknown anchor"))?;
-                self.nodes += count_nodes(&n);
+                self.nodes += count;
                 if self.nodes > MAX_NODES {
                     return Err(syntax(
                         self.name,
@@ -624,7 +708,24 @@ impl YamlBuilder<'_> {
                         format!("more than {MAX_NODES} values (after expanding aliases)"),
                     ));
                 }
-                Node { loc, ..n }
+                self.alias_bytes += bytes;
+                if self.alias_bytes > MAX_ALIAS_BYTES {
+                    return Err(invalid_at(
+                        crate::input::CODE_ALIAS_EXPANSION,
+                        self.name,
+                        "",
+                        loc,
+                        format!(
+                            "the aliases expand to more than {} MiB (an alias bomb)",
+                            MAX_ALIAS_BYTES >> 20
+                        ),
+                        Some(
+                            "write the repeated values out, or alias smaller anchors fewer times"
+                                .into(),
+                        ),
+                    ));
+                }
+                Node { loc, ..n.clone() }
             }
             other => {
                 return Err(syntax(
@@ -1401,7 +1502,22 @@ mod tests {
             bomb.push_str(&format!("b{i}: &b{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
         let d = err(&bomb, Format::Yaml);
-        assert_eq!(d.code, CODE_SYNTAX);
+        assert_eq!(d.code, crate::input::CODE_ALIAS_EXPANSION);
+        // Few nodes, many bytes: one 100 KB string aliased 200 times (20 MB).
+        let long = format!(
+            "x: &s \"{}\"\nl: [{}]\n",
+            "y".repeat(100_000),
+            vec!["*s"; 200].join(",")
+        );
+        let d = err(&long, Format::Yaml);
+        assert_eq!(d.code, crate::input::CODE_ALIAS_EXPANSION, "{}", d.message);
+        // Shared blocks well under the bound load.
+        let shared = format!(
+            "x: &s \"{}\"\nl: [{}]\n",
+            "y".repeat(1000),
+            vec!["*s"; 100].join(",")
+        );
+        assert_eq!(err(&shared, Format::Yaml).code, CODE_UNKNOWN_KEY);
         let deep = "[".repeat(500);
         let d = err(&deep, Format::Yaml);
         assert_eq!(d.code, CODE_SYNTAX);

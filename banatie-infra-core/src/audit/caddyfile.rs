@@ -175,7 +175,14 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<Tok>, ParseError> {
 struct Parser {
     toks: Vec<Tok>,
     i: usize,
+    /// How many blocks are open (bounded by [`MAX_NESTING`]).
+    depth: usize,
 }
+
+/// Blocks nested deeper than this are refused (the parser recurses per block).
+const MAX_NESTING: usize = 64;
+/// The most directives one site may have once its snippet imports are expanded.
+pub(crate) const MAX_EXPANDED: usize = 10_000;
 
 impl Parser {
     fn peek(&self) -> Option<&Tok> {
@@ -215,7 +222,15 @@ impl Parser {
                 }
                 self.i += 1;
                 if n.is("{") {
+                    if self.depth >= MAX_NESTING {
+                        return Err(ParseError {
+                            at: n.at,
+                            message: format!("blocks nested deeper than {MAX_NESTING} levels"),
+                        });
+                    }
+                    self.depth += 1;
                     block = Some(self.directives(true, n.at)?);
+                    self.depth -= 1;
                     break;
                 }
                 if n.is("}") {
@@ -240,6 +255,7 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Block>, ParseError> {
     let mut p = Parser {
         toks: tokenize(text)?,
         i: 0,
+        depth: 0,
     };
     let mut blocks = Vec::new();
     let mut first = true;
@@ -512,22 +528,148 @@ fn upstream(text: &str) -> String {
     }
 }
 
-fn expand_imports(
-    directives: &[Directive],
-    snippets: &HashMap<String, Vec<Directive>>,
-    depth: usize,
-) -> Vec<Directive> {
-    let mut out = Vec::new();
+/// The directives with snippet imports replaced by the snippets' directives: a snippet
+/// already being expanded (a cycle) is not expanded again, and at most `budget`
+/// directives are produced ([`import_problems`] reports both).
+fn expand_imports<'a>(
+    directives: &'a [Directive],
+    snippets: &'a HashMap<String, Vec<Directive>>,
+    stack: &mut Vec<&'a str>,
+    budget: &mut usize,
+    out: &mut Vec<Directive>,
+) {
     for d in directives {
-        if d.name.text == "import" && depth < 8 {
-            if let Some(s) = d.args.first().and_then(|a| snippets.get(&a.text)) {
-                out.extend(expand_imports(s, snippets, depth + 1));
+        if *budget == 0 {
+            return;
+        }
+        if d.name.text == "import" {
+            if let Some((name, s)) = d.args.first().and_then(|a| snippets.get_key_value(&a.text)) {
+                if !stack.contains(&name.as_str()) {
+                    stack.push(name);
+                    expand_imports(s, snippets, stack, budget, out);
+                    stack.pop();
+                }
                 continue;
             }
         }
+        *budget -= 1;
         out.push(d.clone());
     }
+}
+
+/// The snippets of a file by name (without parentheses).
+fn snippets_of(blocks: &[Block]) -> HashMap<String, Vec<Directive>> {
+    blocks
+        .iter()
+        .filter(|b| b.kind == BlockKind::Snippet)
+        .map(|b| {
+            let name = b.addresses[0]
+                .text
+                .trim_start_matches('(')
+                .trim_end_matches(')');
+            (name.to_owned(), b.directives.clone())
+        })
+        .collect()
+}
+
+/// The argument of every `import` of a file (not of a snippet of this file): an
+/// unquoted `import` first on its line, whose argument names no `(snippet)` of `toks`.
+pub(crate) fn file_imports(toks: &[Tok]) -> Vec<&Tok> {
+    let first_on_line = |i: usize| i == 0 || toks[i - 1].end_line != toks[i].at.line;
+    let snippets: std::collections::HashSet<&str> = toks
+        .iter()
+        .enumerate()
+        .filter(|&(i, t)| first_on_line(i) && !t.quoted && t.text.len() > 2)
+        .filter_map(|(_, t)| t.text.strip_prefix('(')?.strip_suffix(')'))
+        .collect();
+    toks.iter()
+        .enumerate()
+        .filter(|&(i, t)| first_on_line(i) && t.is("import"))
+        .filter_map(|(i, _)| toks.get(i + 1).filter(|a| a.at.line == toks[i].end_line))
+        .filter(|a| !snippets.contains(a.text.as_str()))
+        .collect()
+}
+
+/// Snippet imports Caddy refuses or that explode: a snippet that imports itself
+/// (directly or through others), and a site whose imports expand to more than
+/// [`MAX_EXPANDED`] directives. (where, message).
+pub(crate) fn import_problems(blocks: &[Block]) -> Vec<(Location, String)> {
+    let snippets = snippets_of(blocks);
+    let mut out = Vec::new();
+    // Expanded size of each snippet (saturating at MAX_EXPANDED + 1); None: in progress.
+    let mut sizes: HashMap<&str, Option<usize>> = HashMap::new();
+    for b in blocks {
+        let size = expanded_size(
+            &b.directives,
+            &snippets,
+            &mut sizes,
+            &mut Vec::new(),
+            &mut out,
+        );
+        if b.kind == BlockKind::Site && size > MAX_EXPANDED {
+            let at = b
+                .addresses
+                .first()
+                .map_or(Location { line: 1, column: 1 }, |t| t.at);
+            out.push((
+                at,
+                format!(
+                    "this site's snippet imports expand to more than {MAX_EXPANDED} directives"
+                ),
+            ));
+        }
+    }
+    out.sort_by_key(|(at, _)| *at);
+    out.dedup();
     out
+}
+
+fn expanded_size<'a>(
+    directives: &'a [Directive],
+    snippets: &'a HashMap<String, Vec<Directive>>,
+    sizes: &mut HashMap<&'a str, Option<usize>>,
+    stack: &mut Vec<&'a str>,
+    out: &mut Vec<(Location, String)>,
+) -> usize {
+    let mut total = 0usize;
+    for d in directives {
+        let snippet = (d.name.text == "import")
+            .then(|| d.args.first().and_then(|a| snippets.get_key_value(&a.text)))
+            .flatten();
+        let n = match snippet {
+            None => {
+                1 + d
+                    .block
+                    .as_ref()
+                    .map_or(0, |b| expanded_size(b, snippets, sizes, stack, out))
+            }
+            Some((name, body)) => match sizes.get(name.as_str()) {
+                Some(Some(n)) => *n,
+                Some(None) => {
+                    let chain = stack.join("` -> `");
+                    out.push((d.name.at, format!("snippet `{name}` imports itself (`{chain}` -> `{name}`): Caddy refuses an import cycle")));
+                    1
+                }
+                None if stack.len() >= MAX_NESTING => {
+                    out.push((
+                        d.name.at,
+                        format!("snippet imports nested deeper than {MAX_NESTING} levels"),
+                    ));
+                    1
+                }
+                None => {
+                    sizes.insert(name, None);
+                    stack.push(name);
+                    let n = expanded_size(body, snippets, sizes, stack, out);
+                    stack.pop();
+                    sizes.insert(name, Some(n));
+                    n
+                }
+            },
+        };
+        total = total.saturating_add(n).min(MAX_EXPANDED + 1);
+    }
+    total
 }
 
 fn collect_proxies(
@@ -573,7 +715,14 @@ fn collect_proxies(
 
 /// Reads a site block. `snippets` are the file's snippets by name (without parentheses).
 pub(crate) fn site(block: &Block, snippets: &HashMap<String, Vec<Directive>>) -> Site {
-    let directives = expand_imports(&block.directives, snippets, 0);
+    let mut directives = Vec::new();
+    expand_imports(
+        &block.directives,
+        snippets,
+        &mut Vec::new(),
+        &mut MAX_EXPANDED.clone(),
+        &mut directives,
+    );
     let named = matchers(&directives);
     // Methods rejected before the proxy by `respond @m 4xx`, `error @m 4xx`, `abort @m`.
     let mut site_methods = Methods::all();
@@ -673,17 +822,7 @@ pub(crate) fn site(block: &Block, snippets: &HashMap<String, Vec<Directive>>) ->
 
 /// Every site of a parsed Caddyfile.
 pub(crate) fn sites(blocks: &[Block]) -> Vec<Site> {
-    let snippets: HashMap<String, Vec<Directive>> = blocks
-        .iter()
-        .filter(|b| b.kind == BlockKind::Snippet)
-        .map(|b| {
-            let name = b.addresses[0]
-                .text
-                .trim_start_matches('(')
-                .trim_end_matches(')');
-            (name.to_owned(), b.directives.clone())
-        })
-        .collect();
+    let snippets = snippets_of(blocks);
     blocks
         .iter()
         .filter(|b| b.kind == BlockKind::Site)

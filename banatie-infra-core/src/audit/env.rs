@@ -21,6 +21,7 @@ use super::{Deployment, CODE_DOLLAR_NEEDS_ESCAPE, CODE_ENV_FILE_QUOTING, CODE_SE
 use super::{CODE_UNPARSABLE, CODE_UNSET_INTERPOLATION, CODE_URL_USERINFO};
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::envfile::{self, Entry, Quoting};
+use crate::input::CODE_INTERPOLATION_BOUND;
 use crate::validate::{
     is_placeholder, looks_secret, CODE_ENV_DEFINITION, CODE_PLACEHOLDER, CODE_SECRET_IN_PUBLIC_ENV,
 };
@@ -36,12 +37,14 @@ pub(crate) struct EnvFile {
     pub(crate) values: Vec<Option<String>>,
     /// Whether it is the project env file.
     pub(crate) project: bool,
+    /// Key -> index of its last entry (lookups in constant time).
+    last: std::collections::HashMap<String, usize>,
 }
 
 impl EnvFile {
     /// The last definition of `key`: (entry index, value).
     pub(crate) fn get(&self, key: &str) -> Option<(usize, Option<&str>)> {
-        let i = self.entries.iter().rposition(|e| e.key == key)?;
+        let &i = self.last.get(key)?;
         Some((i, self.values[i].as_deref()))
     }
 }
@@ -135,13 +138,32 @@ pub(crate) fn load(d: &mut Deployment, id: FileId, project: bool) {
     let mut so_far: IndexMap<String, String> = IndexMap::new();
     let mut values = Vec::new();
     let secret_file = secret_file_name(&d.files[id].name);
+    let budget = std::mem::take(&mut d.interp_budget);
     for e in &entries {
         let v = match e.quoting {
             Quoting::NoValue => None,
             _ => Some(match template_text(e).map(|t| interp::parse(&t)) {
                 Some(Ok(pieces)) => {
-                    let lookup = |k: &str| outer.get(k).or_else(|| so_far.get(k)).cloned();
-                    interp::substitute(&pieces, &lookup)
+                    let lookup =
+                        |k: &str| outer.get(k).or_else(|| so_far.get(k)).map(String::as_str);
+                    match interp::expand(&pieces, &lookup, &budget) {
+                        Ok(v) => v,
+                        Err(o) if !budget.report(o) => e.value.clone(),
+                        Err(o) => {
+                            let dg = d.diag(
+                                Severity::Error,
+                                CODE_INTERPOLATION_BOUND,
+                                id,
+                                Some(e.location),
+                                "",
+                                format!("`{}` is not expanded: {}", e.key, o.describe()),
+                                "write the value out, or single-quote it so that it is not expanded".into(),
+                            );
+                            d.diags.push(dg);
+                            // Read as written: later references see the raw text.
+                            e.value.clone()
+                        }
+                    }
                 }
                 _ => e.value.clone(),
             }),
@@ -165,11 +187,18 @@ pub(crate) fn load(d: &mut Deployment, id: FileId, project: bool) {
             d.files[id].redact.push((p.line, p.column, p.column + len));
         }
     }
+    d.interp_budget = budget;
+    let last = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.key.clone(), i))
+        .collect();
     d.env_files.push(EnvFile {
         file: id,
         entries,
         values,
         project,
+        last,
     });
 }
 
@@ -460,8 +489,23 @@ fn interpolate_value(
             help,
         ));
     }
-    let lookup = |k: &str| d.interp_env.get(k).cloned();
-    interp::substitute(&pieces, &lookup)
+    let lookup = |k: &str| d.interp_env.get(k).map(String::as_str);
+    match interp::expand(&pieces, &lookup, &d.interp_budget) {
+        Ok(v) => v,
+        Err(o) if !d.interp_budget.report(o) => s.to_owned(),
+        Err(o) => {
+            out.push(d.diag(
+                Severity::Error,
+                CODE_INTERPOLATION_BOUND,
+                y.file,
+                scalar_pos(d, y.file, y.loc, s, 0),
+                pointer,
+                format!("this value is not expanded: {}", o.describe()),
+                "write the value out, or `$$` for a literal `$`".into(),
+            ));
+            s.to_owned()
+        }
+    }
 }
 
 /// The character offset and length of the password in a connection URL's user info,
@@ -582,7 +626,12 @@ pub(crate) fn check(d: &Deployment, ef: &EnvFile, out: &mut Vec<Diagnostic>) {
     let secret_file = secret_file_name(&file.name);
     let shown = |key: &str| !(secret_file || looks_secret(key));
     let mut first_def: IndexMap<&str, usize> = IndexMap::new();
-    let mut so_far: Vec<&str> = Vec::new();
+    let mut so_far: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    // Key -> the indices of its entries, in order (for "defined later").
+    let mut defs: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (i, e) in ef.entries.iter().enumerate() {
+        defs.entry(e.key.as_str()).or_default().push(i);
+    }
     let mut secret_line: Option<(usize, &str)> = None;
     for (i, e) in ef.entries.iter().enumerate() {
         let line = file.line(e.location.line);
@@ -654,7 +703,9 @@ pub(crate) fn check(d: &Deployment, ef: &EnvFile, out: &mut Vec<Diagnostic>) {
                             literal = true;
                             continue;
                         }
-                        let later = ef.entries[i + 1..].iter().find(|x| x.key == r.name);
+                        let later = defs.get(r.name.as_str()).and_then(|v| {
+                            v.get(v.partition_point(|&j| j <= i)).map(|&j| &ef.entries[j])
+                        });
                         let elsewhere = defined_in_env_file(d, &r.name)
                             .filter(|(f, _)| *f != file.name);
                         let message = match (later, elsewhere) {
@@ -713,7 +764,7 @@ pub(crate) fn check(d: &Deployment, ef: &EnvFile, out: &mut Vec<Diagnostic>) {
                 "percent-encode the user and password in the URL (`/` as `%2F`, `+` as `%2B`, `=` as `%3D`); the variable the server reads keeps the raw password".into(),
             ));
         }
-        so_far.push(&e.key);
+        so_far.insert(&e.key);
         if secret_line.is_none() {
             let v = ef.values[i].as_deref().unwrap_or("");
             let holds = (looks_secret(&e.key) && !v.is_empty() && !is_placeholder(v))
@@ -725,7 +776,7 @@ pub(crate) fn check(d: &Deployment, ef: &EnvFile, out: &mut Vec<Diagnostic>) {
     }
     // BI202: placeholders, on the definition that wins.
     for (i, e) in ef.entries.iter().enumerate() {
-        if ef.entries[i + 1..].iter().any(|x| x.key == e.key) || e.quoting == Quoting::NoValue {
+        if ef.last.get(&e.key) != Some(&i) || e.quoting == Quoting::NoValue {
             continue;
         }
         let v = ef.values[i].as_deref().unwrap_or("");

@@ -44,6 +44,9 @@ pub(crate) struct Ref {
     pub(crate) start: usize,
     /// Length in characters of the whole reference.
     pub(crate) len: usize,
+    /// How deep braces nest inside it (`${A:-${B}}`: 1), so that [`expand`] refuses a
+    /// deep one without parsing each level.
+    pub(crate) nesting: usize,
 }
 
 /// A piece of a template.
@@ -69,6 +72,13 @@ fn name_char(c: char) -> bool {
 
 /// Parses a template into pieces.
 pub(crate) fn parse(s: &str) -> Result<Vec<Piece>, Invalid> {
+    if !s.contains('$') {
+        return Ok(if s.is_empty() {
+            Vec::new()
+        } else {
+            vec![Piece::Lit(s.to_owned())]
+        });
+    }
     let chars: Vec<char> = s.chars().collect();
     let mut out = Vec::new();
     let mut lit = String::new();
@@ -88,10 +98,14 @@ pub(crate) fn parse(s: &str) -> Result<Vec<Piece>, Invalid> {
             Some('{') => {
                 // Find the matching `}` (nested braces in defaults are allowed).
                 let mut depth = 1;
+                let mut nesting = 0;
                 let mut j = i + 2;
                 while j < chars.len() && depth > 0 {
                     match chars[j] {
-                        '{' => depth += 1,
+                        '{' => {
+                            depth += 1;
+                            nesting = nesting.max(depth - 1);
+                        }
                         '}' => depth -= 1,
                         _ => {}
                     }
@@ -137,6 +151,7 @@ pub(crate) fn parse(s: &str) -> Result<Vec<Piece>, Invalid> {
                     arg,
                     start: i,
                     len: j - i,
+                    nesting,
                 }));
                 i = j;
             }
@@ -155,6 +170,7 @@ pub(crate) fn parse(s: &str) -> Result<Vec<Piece>, Invalid> {
                     arg: String::new(),
                     start: i,
                     len: j - i,
+                    nesting: 0,
                 }));
                 i = j;
             }
@@ -170,42 +186,142 @@ pub(crate) fn parse(s: &str) -> Result<Vec<Piece>, Invalid> {
     Ok(out)
 }
 
+/// The longest value one interpolation may produce: 1 MiB.
+pub(crate) const MAX_VALUE: usize = 1 << 20;
+/// The most bytes the interpolations of one audit may insert from variables, in all:
+/// 16 MiB (a chain of lines that each double the one before stops here).
+pub(crate) const MAX_TOTAL: usize = 16 << 20;
+/// How deep `${A:-${B:-...}}` may nest: 32 levels.
+pub(crate) const MAX_NESTING: usize = 32;
+
+/// What interpolation may still insert from variables ([`MAX_TOTAL`] to start with),
+/// shared by every [`expand`] of one audit.
+#[derive(Debug, Clone)]
+pub(crate) struct Budget(std::cell::Cell<usize>, std::cell::Cell<bool>);
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self(std::cell::Cell::new(MAX_TOTAL), std::cell::Cell::new(false))
+    }
+}
+
+impl Budget {
+    /// Whether an overflow is to be reported: every [`Overflow::Long`] and
+    /// [`Overflow::Deep`], the first [`Overflow::Total`] only (every value after it
+    /// overflows too).
+    pub(crate) fn report(&self, o: Overflow) -> bool {
+        o != Overflow::Total || !self.1.replace(true)
+    }
+}
+
+/// Why an interpolation was stopped (`BI153`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Overflow {
+    /// The value would be longer than [`MAX_VALUE`].
+    Long,
+    /// The interpolations together would insert more than [`MAX_TOTAL`].
+    Total,
+    /// Defaults nest deeper than [`MAX_NESTING`].
+    Deep,
+}
+
+impl Overflow {
+    /// What happened, for a message.
+    pub(crate) fn describe(self) -> String {
+        match self {
+            Self::Long => format!(
+                "its interpolated value would be longer than {} MiB",
+                MAX_VALUE >> 20
+            ),
+            Self::Total => format!(
+                "interpolation would insert more than {} MiB in all (values that repeat other values grow exponentially)",
+                MAX_TOTAL >> 20
+            ),
+            Self::Deep => format!("its `${{...:-...}}` defaults nest deeper than {MAX_NESTING} levels"),
+        }
+    }
+}
+
+/// [`expand`] with a budget of its own; a value that overflows gives the text so far.
+#[cfg(test)]
+pub(crate) fn substitute<'v>(pieces: &[Piece], lookup: &dyn Fn(&str) -> Option<&'v str>) -> String {
+    expand(pieces, lookup, &Budget::default()).unwrap_or_default()
+}
+
 /// Substitutes `pieces` with `lookup` (a variable's value, `None` when unset), as Compose
-/// would. A `Required` reference that fails gives an empty string here.
-pub(crate) fn substitute(pieces: &[Piece], lookup: &dyn Fn(&str) -> Option<String>) -> String {
+/// would, within bounds: the result at most [`MAX_VALUE`] bytes, what is inserted from
+/// variables taken from `budget`, defaults nested at most [`MAX_NESTING`] deep. A
+/// `Required` reference that fails gives an empty string here.
+pub(crate) fn expand<'v>(
+    pieces: &[Piece],
+    lookup: &dyn Fn(&str) -> Option<&'v str>,
+    budget: &Budget,
+) -> Result<String, Overflow> {
     let mut out = String::new();
+    expand_into(&mut out, pieces, lookup, budget, 0)?;
+    Ok(out)
+}
+
+fn push_bounded(out: &mut String, s: &str, budget: Option<&Budget>) -> Result<(), Overflow> {
+    if out.len() + s.len() > MAX_VALUE {
+        return Err(Overflow::Long);
+    }
+    if let Some(b) = budget {
+        let left = b.0.get();
+        if s.len() > left {
+            return Err(Overflow::Total);
+        }
+        b.0.set(left - s.len());
+    }
+    out.push_str(s);
+    Ok(())
+}
+
+fn expand_into<'v>(
+    out: &mut String,
+    pieces: &[Piece],
+    lookup: &dyn Fn(&str) -> Option<&'v str>,
+    budget: &Budget,
+    depth: usize,
+) -> Result<(), Overflow> {
     for p in pieces {
         match p {
-            Piece::Lit(s) => out.push_str(s),
+            Piece::Lit(s) => push_bounded(out, s, None)?,
             Piece::Ref(r) => {
                 let v = lookup(&r.name);
                 let set = |colon: bool| match &v {
                     None => false,
                     Some(s) => !(colon && s.is_empty()),
                 };
-                let arg = || match parse(&r.arg) {
-                    Ok(ps) => substitute(&ps, lookup),
-                    Err(_) => r.arg.clone(),
+                let arg = |out: &mut String| {
+                    if depth + r.nesting >= MAX_NESTING {
+                        return Err(Overflow::Deep);
+                    }
+                    match parse(&r.arg) {
+                        Ok(ps) => expand_into(out, &ps, lookup, budget, depth + 1),
+                        Err(_) => push_bounded(out, &r.arg, None),
+                    }
                 };
+                let value = v.unwrap_or("");
                 match r.op {
-                    Op::Plain | Op::Required { .. } => out.push_str(v.as_deref().unwrap_or("")),
+                    Op::Plain | Op::Required { .. } => push_bounded(out, value, Some(budget))?,
                     Op::Default { colon } => {
                         if set(colon) {
-                            out.push_str(v.as_deref().unwrap_or(""));
+                            push_bounded(out, value, Some(budget))?;
                         } else {
-                            out.push_str(&arg());
+                            arg(out)?;
                         }
                     }
                     Op::Alternative { colon } => {
                         if set(colon) {
-                            out.push_str(&arg());
+                            arg(out)?;
                         }
                     }
                 }
             }
         }
     }
-    out
+    Ok(())
 }
 
 /// Every reference of a template, nested defaults included (their offsets are those of
@@ -234,11 +350,44 @@ mod tests {
 
     fn sub(s: &str) -> Result<String, Invalid> {
         let env = |k: &str| match k {
-            "SET" => Some("v".to_owned()),
-            "EMPTY" => Some(String::new()),
+            "SET" => Some("v"),
+            "EMPTY" => Some(""),
             _ => None,
         };
         parse(s).map(|p| substitute(&p, &env))
+    }
+
+    #[test]
+    fn expansion_is_bounded_in_size_total_and_depth() {
+        let big = "x".repeat(MAX_VALUE / 2 + 1);
+        let env = |k: &str| (k == "B").then_some(big.as_str());
+        let p = parse("$B$B").unwrap();
+        assert_eq!(expand(&p, &env, &Budget::default()), Err(Overflow::Long));
+        let p1 = parse("$B").unwrap();
+        let b = Budget::default();
+        let mut n = 0;
+        while expand(&p1, &env, &b).is_ok() {
+            n += 1;
+        }
+        assert_eq!(n, MAX_TOTAL / big.len());
+        assert_eq!(expand(&p1, &env, &b), Err(Overflow::Total));
+        assert!(b.report(Overflow::Total) && !b.report(Overflow::Total));
+        let deep = format!(
+            "{}v{}",
+            "${U:-".repeat(MAX_NESTING + 1),
+            "}".repeat(MAX_NESTING + 1)
+        );
+        let p = parse(&deep).unwrap();
+        assert_eq!(expand(&p, &env, &Budget::default()), Err(Overflow::Deep));
+        let ok = format!(
+            "{}v{}",
+            "${U:-".repeat(MAX_NESTING - 1),
+            "}".repeat(MAX_NESTING - 1)
+        );
+        assert_eq!(
+            expand(&parse(&ok).unwrap(), &env, &Budget::default()).unwrap(),
+            "v"
+        );
     }
 
     #[test]

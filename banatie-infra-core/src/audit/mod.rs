@@ -36,6 +36,7 @@
 //! value, and [`Audit::sources`] gives the files' text with secret values redacted, for
 //! printing the offending lines.
 
+pub(crate) mod caddy_imports;
 pub(crate) mod caddyfile;
 pub(crate) mod compose;
 pub(crate) mod env;
@@ -96,6 +97,9 @@ pub const CODE_SCHEMA_PUBLIC_CREATE: Code = Code("BI510");
 pub const CODE_HARDCODED_NAME: Code = Code("BI511");
 /// BI512: a MinIO drive path without a mount.
 pub const CODE_DRIVE_NOT_MOUNTED: Code = Code("BI512");
+/// BI316: a shell script that does not parse (a quote, backquote, `$(` or `${` never
+/// closed).
+pub const CODE_SHELL_SYNTAX: Code = Code("BI316");
 
 /// The codes only the audit reports, with their severity and a one-line description, in
 /// code order. The audit also reports codes of [`crate::validate::RULES`] where the
@@ -114,6 +118,7 @@ pub const RULES: &[(Code, Severity, &str)] = &[
     (CODE_UNKNOWN_BUILD_BASE, Severity::Warning, "the Dockerfile of a built service cannot be read, so its health check is not checked against the image (pass `--base-image`)"),
     (CODE_UNPARSABLE, Severity::Error, "an env file or Caddyfile that does not parse, or a required env_file that cannot be read"),
     (CODE_RETYPED_VALUE, Severity::Error, "an `environment` value written plain that Compose's YAML parser reads as a number, boolean or timestamp: the container gets `1000` for `1_000`, `493` for `0755`, `1.1` for `1.10`, a date and time for `2025-01-01`"),
+    (CODE_SHELL_SYNTAX, Severity::Error, "a shell script that does not parse (a quote, backquote, `$(` or `${` that is never closed): the shell runs none of it"),
     (CODE_RETIRED_MC, Severity::Error, "a retired `mc` command (`mc policy`, `mc admin policy add/set`, `mc ilm import`, `mc config host`)"),
     (CODE_UNSAFE_BACKUP, Severity::Error, "a backup whose failure leaves a file that looks like a backup (`docker exec -t`, `pg_dump` without `-U`, a pipe without pipefail, a redirect to the final name)"),
     (CODE_BACKUP_DIRECTORY, Severity::Warning, "a script writes a backup into a directory it never creates"),
@@ -211,6 +216,10 @@ pub enum AuditError {
         /// The cause.
         source: std::io::Error,
     },
+    /// A file that was named or found is not a regular file, or is larger than the input
+    /// size limit (`BI150`, `BI151`; see [`crate::input`]).
+    #[error("{code}: {0}", code = .0.code().map_or("", |c| c.0))]
+    Input(crate::input::InputError),
     /// Neither a directory nor any file to audit was given, or the directory holds none.
     #[error("nothing to audit: {0}")]
     Nothing(String),
@@ -232,16 +241,24 @@ pub(crate) struct SrcFile {
     /// Secret ranges to hide when showing the file: (line, first column, last column + 1),
     /// 1-based, in characters.
     pub(crate) redact: Vec<(usize, usize, usize)>,
+    /// The byte offset where each line starts, built on the first [`SrcFile::line`]: a
+    /// lookup per line is then constant time (the audit stays linear in lines).
+    pub(crate) line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl SrcFile {
     /// The text of 1-based line `n`, without its line ending.
     pub(crate) fn line(&self, n: usize) -> &str {
-        self.text
-            .split('\n')
-            .nth(n.saturating_sub(1))
-            .unwrap_or("")
-            .trim_end_matches('\r')
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let Some(&start) = n.checked_sub(1).and_then(|i| starts.get(i)) else {
+            return "";
+        };
+        let end = starts.get(n).map_or(self.text.len(), |&e| e - 1);
+        self.text[start..end].trim_end_matches('\r')
     }
 
     /// The text as shown: the secret ranges found while reading it replaced, then
@@ -255,22 +272,22 @@ impl SrcFile {
         if self.redact.is_empty() {
             return self.text.clone();
         }
-        // The ranges by line, so that the pass is linear in the file.
-        let mut by_line: HashMap<usize, Vec<&(usize, usize, usize)>> = HashMap::new();
-        for r in &self.redact {
-            by_line.entry(r.0).or_default().push(r);
-        }
         let mut out = String::with_capacity(self.text.len());
+        // Line -> first column -> the first range written for it (as a scan of the
+        // list would find), built once: linear in lines and ranges.
+        let mut by_line: HashMap<usize, HashMap<usize, &(usize, usize, usize)>> = HashMap::new();
+        for r in &self.redact {
+            by_line.entry(r.0).or_default().entry(r.1).or_insert(r);
+        }
         for (i, line) in self.text.split_inclusive('\n').enumerate() {
-            let ranges = by_line.remove(&(i + 1)).unwrap_or_default();
-            if ranges.is_empty() {
+            let Some(ranges) = by_line.get(&(i + 1)) else {
                 out.push_str(line);
                 continue;
-            }
+            };
             let mut skip_until = 0;
             for (k, c) in line.chars().enumerate() {
                 let col = k + 1;
-                if let Some(r) = ranges.iter().find(|r| r.1 == col) {
+                if let Some(r) = ranges.get(&col) {
                     out.push_str(crate::redact::MARKER);
                     skip_until = r.2;
                 }
@@ -337,6 +354,8 @@ pub(crate) struct SqlRef {
 pub(crate) struct Deployment {
     /// Every file read.
     pub(crate) files: Vec<SrcFile>,
+    /// What interpolation may still insert (env files and the Compose file together).
+    pub(crate) interp_budget: interp::Budget,
     /// The project directory (where relative Compose paths start).
     pub(crate) project_dir: PathBuf,
     /// The deployment root, when `dir` is a copy of it.
@@ -392,6 +411,7 @@ impl Deployment {
             mode,
             kind,
             redact: vec![],
+            line_starts: std::sync::OnceLock::new(),
         });
         self.files.len() - 1
     }
@@ -537,13 +557,13 @@ fn normalize(p: &Path) -> PathBuf {
     out
 }
 
+/// Reads a file the audit was given or found, with the input bound
+/// ([`crate::input::read_text_lossy`]).
 fn read(path: &Path) -> Result<String, AuditError> {
-    std::fs::read(path)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .map_err(|source| AuditError::Io {
-            path: path.display().to_string(),
-            source,
-        })
+    crate::input::read_text_lossy(path).map_err(|e| match e {
+        crate::input::InputError::Io { path, source } => AuditError::Io { path, source },
+        e => AuditError::Input(e),
+    })
 }
 
 const COMPOSE_NAMES: &[&str] = &[
@@ -734,11 +754,24 @@ pub(crate) fn read_deployment(input: &AuditInput) -> Result<Deployment, AuditErr
             {
                 continue;
             }
-            match std::fs::read(&local) {
-                Ok(bytes) => {
-                    let text = String::from_utf8_lossy(&bytes).into_owned();
+            match crate::input::read_text_lossy(&local) {
+                Ok(text) => {
                     let id = d.add_file(d.shown(&local), local, text, FileKind::EnvFile);
                     env::load(&mut d, id, false);
+                }
+                Err(e) if e.code().is_some() => {
+                    // Not a regular file, or too large: not read, whether required or not.
+                    let mut dg = d.diag(
+                        Severity::Error,
+                        e.code().unwrap_or(CODE_UNPARSABLE),
+                        file,
+                        loc,
+                        &pointer,
+                        format!("env file `{p}` is not read: {e}"),
+                        "name a regular env file of a sensible size".into(),
+                    );
+                    dg.help = e.to_diagnostic().help;
+                    d.diags.push(dg);
                 }
                 Err(e) if required && !missing.contains(&local) => {
                     // Compose refuses to start without it: report at the reference.
@@ -780,9 +813,22 @@ pub(crate) fn read_deployment(input: &AuditInput) -> Result<Deployment, AuditErr
     }
     for p in caddy_paths {
         let text = read(&p)?;
-        let id = d.add_file(d.shown(&p), p, text.clone(), FileKind::Caddyfile);
+        let id = d.add_file(d.shown(&p), p.clone(), text.clone(), FileKind::Caddyfile);
+        caddy_imports::check(&mut d, id, &p, &text);
         match caddyfile::parse(&text) {
             Ok(blocks) => {
+                for (at, message) in caddyfile::import_problems(&blocks) {
+                    let dg = d.diag(
+                        Severity::Error,
+                        CODE_UNPARSABLE,
+                        id,
+                        Some(at),
+                        "",
+                        message,
+                        "import each snippet where it is used, without cycles; `caddy adapt --config FILE` shows what Caddy reads".into(),
+                    );
+                    d.diags.push(dg);
+                }
                 for s in caddyfile::sites(&blocks) {
                     d.sites.push((id, s));
                 }
@@ -849,7 +895,7 @@ fn resolve_images(d: &mut Deployment, input: &AuditInput) {
         if let Some(b) = &s.build {
             let ctx = d.local(&b.context);
             let df = ctx.join(&b.dockerfile);
-            match std::fs::read_to_string(&df) {
+            match crate::input::read_text_lossy(&df) {
                 Ok(text) => {
                     let (base, healthcheck) = dockerfile_base(&text, b.target.as_deref(), &b.args);
                     if healthcheck {
@@ -926,9 +972,10 @@ pub(crate) fn dockerfile_base(
             "FROM" => {
                 let rest: Vec<&str> = words.filter(|w| !w.starts_with("--")).collect();
                 let image = rest.first().map_or(String::new(), |i| {
-                    let lookup = |k: &str| args.get(k).cloned();
+                    let lookup = |k: &str| args.get(k).map(String::as_str);
                     match interp::parse(i) {
-                        Ok(p) => interp::substitute(&p, &lookup),
+                        Ok(p) => interp::expand(&p, &lookup, &interp::Budget::default())
+                            .unwrap_or_else(|_| (*i).to_owned()),
                         Err(_) => (*i).to_owned(),
                     }
                 });
@@ -1081,7 +1128,7 @@ fn find_scripts(
                 });
             } else if let Some((path, flags)) = script_path(&argv) {
                 if let Some(local) = container_to_host(d, s, &path) {
-                    if let Ok(text) = std::fs::read_to_string(&local) {
+                    if let Ok(text) = crate::input::read_text_lossy(&local) {
                         let id = d.add_file(
                             d.shown(&local),
                             local.clone(),
@@ -1449,7 +1496,7 @@ mod tests {
                 let _ = caddyfile::sites(&blocks);
             }
             if let Ok(p) = interp::parse(&text) {
-                let _ = interp::substitute(&p, &|_| None);
+                let _ = interp::expand(&p, &|_| None, &interp::Budget::default());
             }
             let _ = env::url_password(&text);
             let _ = compose::shell_split(&text);

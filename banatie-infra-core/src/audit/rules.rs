@@ -848,7 +848,7 @@ fn minio(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// BI312, BI507, BI508, BI509 on every script.
+/// BI312, BI316, BI507, BI508, BI509 on every script.
 fn scripts(d: &Deployment, out: &mut Vec<Diagnostic>) {
     for sc in &d.scripts {
         let script = shell::scan(&sc.text);
@@ -856,6 +856,7 @@ fn scripts(d: &Deployment, out: &mut Vec<Diagnostic>) {
         shell::masked_failures(&script, sc.run, &mut found);
         shell::retired_mc(&script, &mut found);
         shell::backups(&script, &mut found);
+        shell::syntax(&script, &mut found);
         for f in found {
             let (loc, pointer) = match &sc.inline {
                 Some(m) => (m.map(f.at), m.pointer.clone()),

@@ -118,6 +118,10 @@ pub(crate) struct Script {
     pub(crate) cmds: Vec<SimpleCmd>,
     /// The interpreter flags of a `#!` line (for example `-e` in `#!/bin/sh -e`).
     pub(crate) shebang_flags: Vec<String>,
+    /// The first quote, backquote, `$(` or `${` that is never closed (where it opens,
+    /// and what it is): the shell refuses the whole script ("unterminated quoted
+    /// string", "end of file unexpected").
+    pub(crate) unclosed: Option<(Location, &'static str)>,
 }
 
 struct Lexer<'a> {
@@ -181,7 +185,7 @@ impl Lexer<'_> {
 
     /// Reads `$(...)` (the `$(` already consumed) into `buf`, nested parentheses and quotes
     /// included.
-    fn read_subst(&mut self, buf: &mut String, close: char) {
+    fn read_subst(&mut self, buf: &mut String, close: char) -> bool {
         let open = if close == ')' { '(' } else { '{' };
         let mut depth = 1;
         while let Some(c) = self.bump() {
@@ -193,14 +197,20 @@ impl Lexer<'_> {
                     }
                 }
                 '\'' => {
+                    let mut closed = false;
                     while let Some(n) = self.bump() {
                         buf.push(n);
                         if n == '\'' {
+                            closed = true;
                             break;
                         }
                     }
+                    if !closed {
+                        return false;
+                    }
                 }
                 '"' => {
+                    let mut closed = false;
                     while let Some(n) = self.bump() {
                         buf.push(n);
                         if n == '\\' {
@@ -208,20 +218,25 @@ impl Lexer<'_> {
                                 buf.push(m);
                             }
                         } else if n == '"' {
+                            closed = true;
                             break;
                         }
+                    }
+                    if !closed {
+                        return false;
                     }
                 }
                 c if c == open => depth += 1,
                 c if c == close => {
                     depth -= 1;
                     if depth == 0 {
-                        return;
+                        return true;
                     }
                 }
                 _ => {}
             }
         }
+        false
     }
 }
 
@@ -340,20 +355,29 @@ pub(crate) fn scan(text: &str) -> Script {
                 lx.bump();
                 cur_at.get_or_insert(at);
                 cur_raw_quoted = true;
+                let mut closed = false;
                 while let Some(n) = lx.bump() {
                     if n == '\'' {
+                        closed = true;
                         break;
                     }
                     cur.push(n);
+                }
+                if !closed {
+                    script.unclosed.get_or_insert((at, "`'`"));
                 }
             }
             '"' => {
                 lx.bump();
                 cur_at.get_or_insert(at);
                 cur_raw_quoted = true;
+                let mut closed = false;
                 while let Some(n) = lx.bump() {
                     match n {
-                        '"' => break,
+                        '"' => {
+                            closed = true;
+                            break;
+                        }
                         '\\' => match lx.bump() {
                             Some(m @ ('"' | '\\' | '$' | '`')) => cur.push(m),
                             Some('\n') => {}
@@ -364,18 +388,29 @@ pub(crate) fn scan(text: &str) -> Script {
                             None => {}
                         },
                         '$' if lx.peek(0) == Some('(') => {
+                            // The `$` (just read).
+                            let sub_at = Location {
+                                line: lx.line,
+                                column: lx.col - 1,
+                            };
                             lx.bump();
                             cur.push_str("$(");
-                            lx.read_subst(&mut cur, ')');
+                            if !lx.read_subst(&mut cur, ')') {
+                                script.unclosed.get_or_insert((sub_at, "`$(`"));
+                            }
                         }
                         _ => cur.push(n),
                     }
+                }
+                if !closed {
+                    script.unclosed.get_or_insert((at, "`\"`"));
                 }
             }
             '`' => {
                 lx.bump();
                 cur_at.get_or_insert(at);
                 cur.push('`');
+                let mut closed = false;
                 while let Some(n) = lx.bump() {
                     cur.push(n);
                     if n == '\\' {
@@ -383,8 +418,12 @@ pub(crate) fn scan(text: &str) -> Script {
                             cur.push(m);
                         }
                     } else if n == '`' {
+                        closed = true;
                         break;
                     }
+                }
+                if !closed {
+                    script.unclosed.get_or_insert((at, "backquote"));
                 }
             }
             '$' if matches!(lx.peek(1), Some('(') | Some('{')) => {
@@ -393,7 +432,10 @@ pub(crate) fn scan(text: &str) -> Script {
                 cur_at.get_or_insert(at);
                 cur.push('$');
                 cur.push(open);
-                lx.read_subst(&mut cur, if open == '(' { ')' } else { '}' });
+                if !lx.read_subst(&mut cur, if open == '(' { ')' } else { '}' }) {
+                    let what = if open == '(' { "`$(`" } else { "`${`" };
+                    script.unclosed.get_or_insert((at, what));
+                }
             }
             '|' => {
                 lx.bump();
@@ -469,6 +511,20 @@ pub(crate) fn scan(text: &str) -> Script {
     let end = lx.loc();
     end_cmd!(Sep::End, end);
     script
+}
+
+/// BI316: a quote, backquote, `$(` or `${` that is never closed: `sh` refuses the
+/// script before running any of it (dash: "Syntax error: Unterminated quoted string").
+pub(crate) fn syntax(script: &Script, out: &mut Vec<Finding>) {
+    if let Some((at, what)) = script.unclosed {
+        out.push(Finding {
+            code: super::CODE_SHELL_SYNTAX,
+            severity: crate::Severity::Error,
+            at,
+            message: format!("this {what} is never closed: the shell refuses the whole script (\"unterminated quoted string\" or \"end of file unexpected\"), so none of it runs"),
+            help: "close it; `sh -n FILE` checks the syntax without running it".into(),
+        });
+    }
 }
 
 /// Whether `cmd` is `set` turning on errexit (`set -e`, `set -eu`, `set -o errexit`, ...).
@@ -937,6 +993,34 @@ mod tests {
             .iter()
             .map(|c| c.name().unwrap_or("-").to_owned())
             .collect()
+    }
+
+    #[test]
+    fn unclosed_quotes_and_substitutions_are_syntax_errors() {
+        for (text, line, col) in [
+            ("echo 'a\necho b\n", 1, 6),
+            ("set -e\necho \"a $(date\n", 2, 9),
+            ("x=$(date\n", 1, 3),
+            ("echo `date\n", 1, 6),
+            ("echo ${HOME\n", 1, 6),
+            ("echo \"a\" it's\n", 1, 12),
+        ] {
+            let s = scan(text);
+            let mut f = Vec::new();
+            syntax(&s, &mut f);
+            assert_eq!(f.len(), 1, "{text:?}");
+            assert_eq!((f[0].at.line, f[0].at.column), (line, col), "{text:?}");
+            assert_eq!(f[0].code, crate::audit::CODE_SHELL_SYNTAX);
+        }
+        for text in [
+            "echo 'a' \"b $(date) ${HOME}\" `id` $((1 + 2))\n",
+            "cat <<EOF\nit's a body\nEOF\n# don't\necho a#b\n",
+            "case x in a) echo a ;; esac\n",
+        ] {
+            let mut f = Vec::new();
+            syntax(&scan(text), &mut f);
+            assert!(f.is_empty(), "{text:?}: {f:?}");
+        }
     }
 
     #[test]

@@ -574,7 +574,7 @@ pub async fn restore_db(
     let start = Instant::now();
     let (service, pg) = postgres(spec)?;
     let sidecar = PathBuf::from(format!("{}.sha256", file.display()));
-    let expected = std::fs::read_to_string(&sidecar).map_err(io_err(&sidecar))?;
+    let expected = crate::input::read_to_string(&sidecar).map_err(io_err(&sidecar))?;
     let expected = expected
         .split_whitespace()
         .next()

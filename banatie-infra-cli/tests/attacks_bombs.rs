@@ -1,0 +1,683 @@
+//! Input bombs through the real `banatie-infra` binary, each run under a memory and a
+//! time limit: it must end in under 5 s within 256 MiB of address space, with a non-zero
+//! exit and a coded error (or, for inputs that are merely large, with success).
+//!
+//! Kinds guarded (issue 13, "Resource exhaustion"):
+//! - YAML alias bombs: billion laughs, one long string aliased thousands of times
+//!   (`validate` and `audit`) -> BI152;
+//! - paths that are not regular files: `/dev/zero` and a FIFO as the spec, as an
+//!   `env_file`, as the project `.env`, as a Caddyfile, as a script; a directory as the
+//!   spec -> BI150 (a FIFO never blocks);
+//! - files over the input limit: a 17 MiB spec, `--max-input-size`, `BANATIE_MAX_INPUT`
+//!   -> BI151;
+//! - interpolation bombs: an env file whose lines double the previous one, defaults
+//!   nested thousands deep, a Compose file that repeats a 1 MiB variable -> BI153;
+//! - work that grows faster than the input: a 100k-line `.env` audits in well under 5 s
+//!   (the audit is linear in lines), a 50k-line secrets file (each value redacted
+//!   everywhere), 20k findings printed;
+//! - a Caddyfile that imports itself, or snippets that import each other -> BI314;
+//! - a shell script that does not parse (unclosed quote, `$(`) -> BI316 (`sh -n` agrees);
+//! - deep nesting: 100k `[` in YAML, JSON and TOML -> BI100, 100k nested Caddyfile
+//!   blocks -> BI314 (no stack overflow);
+//! - millions of flat values (one-line JSON, YAML flow, TOML arrays and tables) -> BI100
+//!   before parsing (the parsers buffer them);
+//! - a 10 MB line (spec value, env value) ends in bounds.
+//!
+//! The harness is [`run_bounded`] (one case) and [`assert_refused`]; add a case with a
+//! few lines. The memory bound is `RLIMIT_AS` set by util-linux `prlimit` (no unsafe
+//! `pre_exec`): an address-space limit is stricter than a resident-set one (every byte
+//! resident is mapped), and mimalloc, the binary's allocator, runs fine under it (the
+//! binary validates the examples within 100 MB). An allocation beyond it aborts the
+//! process (a signal, no coded error): the case fails.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The address-space limit of every case: 256 MiB.
+const MEMORY: u64 = 256 * 1024 * 1024;
+/// The time limit of every case: 5 s of CPU (`RLIMIT_CPU`: the kernel kills the process
+/// past it), and 5 s of wall-clock time on an idle machine (see [`wall_limit`]).
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The wall-clock limit: [`TIMEOUT`] scaled by the load average per CPU when the machine
+/// is busier than one runnable task per CPU (at most 6x), so that a shared test machine
+/// does not fail a case that needs 5 s of CPU or less; a process that blocks (a FIFO)
+/// uses no CPU and is caught by this limit.
+fn wall_limit() -> Duration {
+    let load: f64 = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    TIMEOUT.mul_f64((load / cpus).clamp(1.0, 6.0))
+}
+
+/// How a bounded run ended.
+#[derive(Debug)]
+struct Outcome {
+    /// The exit code (`None`: killed by a signal).
+    code: Option<i32>,
+    /// stdout and stderr together.
+    output: String,
+    /// How long it ran.
+    elapsed: Duration,
+}
+
+/// Runs the binary with `args` in `cwd` (and `env`), under [`MEMORY`] and [`TIMEOUT`]:
+/// panics naming `case` when it runs out of time (it is killed).
+fn run_bounded(case: &str, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
+    // One case at a time: the time limit is the case's, not its neighbours'.
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let prlimit = ["/usr/bin/prlimit", "/bin/prlimit"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("util-linux prlimit is required for the memory limit (apt-get install util-linux)");
+    let out = tempfile::NamedTempFile::new().unwrap();
+    // One open file description for both streams: one offset, nothing overwritten.
+    let sink = out.reopen().unwrap();
+    let start = Instant::now();
+    let mut child = Command::new(prlimit)
+        .arg(format!("--as={MEMORY}"))
+        .arg(format!("--cpu={}", TIMEOUT.as_secs()))
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_banatie-infra"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(sink.try_clone().unwrap())
+        .stderr(sink)
+        .spawn()
+        .expect("prlimit runs");
+    let wall = wall_limit();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > wall {
+            child.kill().ok();
+            child.wait().ok();
+            let text = std::fs::read_to_string(out.path()).unwrap_or_default();
+            panic!(
+                "{case}: still running after {wall:?}, killed; output: {}",
+                clip(&text)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let elapsed = start.elapsed();
+    let bytes = std::fs::read(out.path()).unwrap();
+    Outcome {
+        code: status.code(),
+        output: String::from_utf8_lossy(&bytes).into_owned(),
+        elapsed,
+    }
+}
+
+fn clip(s: &str) -> String {
+    if s.len() > 2000 {
+        let mut end = 2000;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}... ({} bytes)", &s[..end], s.len())
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Runs a case and asserts it ends in bounds with a non-zero exit and one of `codes` in
+/// its output (as `BIxxx`).
+fn assert_refused(case: &str, cwd: &Path, args: &[&str], env: &[(&str, &str)], codes: &[&str]) {
+    let o = run_bounded(case, cwd, args, env);
+    let text = clip(&o.output);
+    let code = o.code.unwrap_or_else(|| {
+        panic!("{case}: killed by a signal (out of memory or CPU time?): {text}")
+    });
+    assert_ne!(code, 0, "{case}: accepted: {text}");
+    assert!(
+        codes.iter().any(|c| o.output.contains(c)),
+        "{case}: exit {code} without {codes:?}: {text}"
+    );
+    eprintln!("{case}: exit {code} in {:?}", o.elapsed);
+}
+
+/// Runs a case and asserts it ends in bounds with exit 0.
+fn assert_accepted(case: &str, cwd: &Path, args: &[&str]) -> Outcome {
+    let o = run_bounded(case, cwd, args, &[]);
+    let code = o
+        .code
+        .unwrap_or_else(|| panic!("{case}: killed by a signal: {}", clip(&o.output)));
+    assert_eq!(code, 0, "{case}: {}", clip(&o.output));
+    eprintln!("{case}: exit 0 in {:?}", o.elapsed);
+    o
+}
+
+fn dir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+fn write(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn mkfifo(p: &Path) {
+    let st = Command::new("mkfifo")
+        .arg(p)
+        .status()
+        .expect("mkfifo (coreutils) is required");
+    assert!(st.success());
+}
+
+/// Billion laughs: ten levels of ten aliases, keys starting with `prefix`.
+fn billion_laughs(prefix: &str) -> String {
+    let mut s = format!("{prefix}a0: &a0 [{}]\n", ["\"lol\""; 10].join(","));
+    for i in 1..10 {
+        let p = i - 1;
+        s.push_str(&format!(
+            "{prefix}a{i}: &a{i} [{}]\n",
+            vec![format!("*a{p}"); 10].join(",")
+        ));
+    }
+    s
+}
+
+/// One 300 KB anchored string aliased 3,000 times (a 1 MB file), keys starting with
+/// `prefix`.
+fn long_string_aliased(prefix: &str) -> String {
+    let mut s = format!("{prefix}s: &s \"{}\"\n", "x".repeat(300_000));
+    s.push_str(&format!("{prefix}l: ["));
+    s.push_str(&vec!["*s"; 3000].join(","));
+    s.push_str("]\n");
+    s
+}
+
+const COMPOSE: &str = "services:\n  app:\n    image: nginx:1.27\n";
+
+#[test]
+fn yaml_alias_bombs_are_refused() {
+    let d = dir();
+    let t = d.path();
+    write(t, "laughs.yaml", billion_laughs(""));
+    write(t, "long.yaml", long_string_aliased(""));
+    for f in ["laughs.yaml", "long.yaml"] {
+        assert_refused(
+            &format!("validate {f}"),
+            t,
+            &["validate", f],
+            &[],
+            &["BI152"],
+        );
+    }
+    for (name, bomb) in [
+        ("laughs", billion_laughs("x-")),
+        ("long", long_string_aliased("x-")),
+    ] {
+        let sub = t.join(name);
+        std::fs::create_dir(&sub).unwrap();
+        write(&sub, "compose.yaml", format!("{COMPOSE}{bomb}"));
+        assert_refused(
+            &format!("audit {name}"),
+            t,
+            &["audit", name],
+            &[],
+            &["BI152"],
+        );
+        assert_refused(
+            &format!("import {name}"),
+            t,
+            &["import", name, "-o", "spec.yaml"],
+            &[],
+            &["BI152"],
+        );
+    }
+}
+
+#[test]
+fn paths_that_are_not_regular_files_are_refused_without_blocking() {
+    let d = dir();
+    let t = d.path();
+    mkfifo(&t.join("fifo.yaml"));
+    std::os::unix::fs::symlink("/dev/zero", t.join("zero.yaml")).unwrap();
+    std::fs::create_dir(t.join("dir.yaml")).unwrap();
+    for f in ["fifo.yaml", "zero.yaml", "dir.yaml", "/dev/zero"] {
+        assert_refused(
+            &format!("validate {f}"),
+            t,
+            &["validate", f],
+            &[],
+            &["BI150"],
+        );
+        assert_refused(
+            &format!("render {f}"),
+            t,
+            &["render", f, "-o", "out"],
+            &[],
+            &["BI150"],
+        );
+    }
+    // In a Compose file: env_file entries (required or not).
+    mkfifo(&t.join("fifo.env"));
+    for (case, env_file) in [
+        ("env_file /dev/zero", "/dev/zero"),
+        ("env_file FIFO", "./fifo.env"),
+        (
+            "optional env_file FIFO",
+            "{path: ./fifo.env, required: false}",
+        ),
+    ] {
+        write(
+            t,
+            "compose.yaml",
+            format!("{COMPOSE}    env_file: [{env_file}]\n"),
+        );
+        assert_refused(case, t, &["audit", "."], &[], &["BI150"]);
+        assert_refused(
+            &format!("import: {case}"),
+            t,
+            &["import", ".", "-o", "spec.yaml"],
+            &[],
+            &["BI150"],
+        );
+    }
+    write(t, "compose.yaml", COMPOSE);
+    mkfifo(&t.join("Caddyfile.fifo"));
+    mkfifo(&t.join("job.sh"));
+    for (case, args) in [
+        (
+            "--env-file FIFO",
+            vec!["audit", ".", "--env-file", "fifo.env"],
+        ),
+        (
+            "--env-file /dev/zero",
+            vec!["audit", ".", "--env-file", "/dev/zero"],
+        ),
+        (
+            "--caddyfile FIFO",
+            vec!["audit", "--caddyfile", "Caddyfile.fifo"],
+        ),
+        (
+            "--caddyfile /dev/zero",
+            vec!["audit", "--caddyfile", "/dev/zero"],
+        ),
+        ("--script FIFO", vec!["audit", "--script", "job.sh"]),
+        (
+            "--compose /dev/zero",
+            vec!["audit", "--compose", "/dev/zero"],
+        ),
+    ] {
+        assert_refused(case, t, &args, &[], &["BI150"]);
+    }
+}
+
+#[test]
+fn files_over_the_input_limit_are_refused() {
+    let d = dir();
+    let t = d.path();
+    let mut big = String::from("stack: {name: demo}\nservices: {}\n");
+    while big.len() <= 17 << 20 {
+        big.push_str(&format!("# {}\n", "x".repeat(1000)));
+    }
+    write(t, "big.yaml", &big);
+    assert_refused("17 MiB spec", t, &["validate", "big.yaml"], &[], &["BI151"]);
+    write(
+        t,
+        "small.yaml",
+        "stack: {name: demo}\nservices: {}\n# padding padding\n",
+    );
+    assert_refused(
+        "--max-input-size 16",
+        t,
+        &["validate", "small.yaml", "--max-input-size", "16"],
+        &[],
+        &["BI151"],
+    );
+    assert_refused(
+        "BANATIE_MAX_INPUT=16",
+        t,
+        &["validate", "small.yaml"],
+        &[("BANATIE_MAX_INPUT", "16")],
+        &["BI151"],
+    );
+    // In an audit: a big env_file is a finding at its reference; a big Compose file
+    // is refused.
+    write(t, "big.env", big.replace('#', "X=1 #"));
+    write(
+        t,
+        "compose.yaml",
+        format!("{COMPOSE}    env_file: [./big.env]\n"),
+    );
+    assert_refused("17 MiB env_file", t, &["audit", "."], &[], &["BI151"]);
+    assert_refused(
+        "compose over --max-input-size",
+        t,
+        &["audit", ".", "--max-input-size", "10"],
+        &[],
+        &["BI151"],
+    );
+}
+
+#[test]
+fn interpolation_bombs_are_refused() {
+    let d = dir();
+    let t = d.path();
+    write(t, "compose.yaml", COMPOSE);
+    // Each line doubles the one before (the issue's 671-byte file).
+    let mut env = String::from("A0=xx\n");
+    for i in 1..100 {
+        let p = i - 1;
+        env.push_str(&format!("A{i}=$A{p}$A{p}\n"));
+    }
+    write(t, ".env", &env);
+    assert_refused("doubling .env", t, &["audit", "."], &[], &["BI153"]);
+    assert_refused(
+        "import: doubling .env",
+        t,
+        &["import", ".", "-o", "spec.yaml"],
+        &[],
+        &["BI153"],
+    );
+    // The same in an env_file.
+    std::fs::remove_file(t.join(".env")).unwrap();
+    write(t, "app.env", &env);
+    write(
+        t,
+        "compose.yaml",
+        format!("{COMPOSE}    env_file: [./app.env]\n"),
+    );
+    assert_refused("doubling env_file", t, &["audit", "."], &[], &["BI153"]);
+    // Defaults nested 50,000 deep.
+    let deep = format!(
+        "A=${{X:-{}x{}\n",
+        "${X:-".repeat(50_000),
+        "}".repeat(50_001)
+    );
+    write(t, "app.env", &deep);
+    assert_refused("nested defaults", t, &["audit", "."], &[], &["BI153"]);
+    // A Compose file that repeats a 1 MiB variable 100,000 times.
+    write(t, ".env", format!("BIG={}\n", "y".repeat(1 << 20)));
+    write(
+        t,
+        "compose.yaml",
+        format!(
+            "{COMPOSE}    labels:\n{}",
+            (0..100_000)
+                .map(|i| format!("      l{i}: $BIG\n"))
+                .collect::<String>()
+        ),
+    );
+    std::fs::remove_file(t.join("app.env")).unwrap();
+    assert_refused(
+        "Compose repeating a 1 MiB variable",
+        t,
+        &["audit", "."],
+        &[],
+        &["BI153"],
+    );
+}
+
+#[test]
+fn a_100k_line_env_file_audits_in_bounds() {
+    let d = dir();
+    let t = d.path();
+    write(
+        t,
+        "compose.yaml",
+        format!("{COMPOSE}    env_file: [./app.env]\n"),
+    );
+    let env: String = (0..100_000).map(|i| format!("V{i}=value{i}\n")).collect();
+    write(t, ".env", &env);
+    write(t, "app.env", &env);
+    let o = assert_accepted("100k-line .env and env_file", t, &["audit", "."]);
+    assert!(o.output.contains("no defects"), "{}", clip(&o.output));
+    // A secrets file of 50k values: each is redacted wherever it occurs, in one pass.
+    let secrets: String = (0..50_000)
+        .map(|i| format!("S{i}=secretvalue{i:08}\n"))
+        .collect();
+    let p = write(t, "secrets.env", &secrets);
+    std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    write(
+        t,
+        "compose.yaml",
+        format!("{COMPOSE}    env_file: [./secrets.env]\n"),
+    );
+    let o = assert_accepted("50k-line secrets.env", t, &["audit", "."]);
+    assert!(!o.output.contains("secretvalue"), "{}", clip(&o.output));
+    write(
+        t,
+        "compose.yaml",
+        format!("{COMPOSE}    env_file: [./app.env]\n"),
+    );
+    // Every line a finding: the diagnostics are printed in linear time too.
+    let bad: String = (0..20_000).map(|i| format!("V{i}=a#b\n")).collect();
+    write(t, "app.env", &bad);
+    let o = run_bounded("20k findings", t, &["audit", "."], &[]);
+    assert_eq!(o.code, Some(1), "{}", clip(&o.output));
+    assert!(o.output.contains("BI309"));
+}
+
+#[test]
+fn caddyfile_import_cycles_are_refused() {
+    let d = dir();
+    let t = d.path();
+    write(
+        t,
+        "Caddyfile",
+        "import Caddyfile\nexample.com {\n\trespond hi\n}\n",
+    );
+    assert_refused(
+        "self import",
+        t,
+        &["audit", "--caddyfile", "Caddyfile"],
+        &[],
+        &["BI314"],
+    );
+    write(t, "a.caddy", "import b.caddy\n");
+    write(t, "b.caddy", "import a.caddy\n");
+    write(
+        t,
+        "Caddyfile",
+        "import a.caddy\nexample.com {\n\trespond hi\n}\n",
+    );
+    assert_refused(
+        "import cycle",
+        t,
+        &["audit", "--caddyfile", "Caddyfile"],
+        &[],
+        &["BI314"],
+    );
+    // Snippets that import each other ten times each: 10^depth expansions.
+    let mut s = String::new();
+    for n in ["a", "b"] {
+        let other = if n == "a" { "b" } else { "a" };
+        s.push_str(&format!(
+            "({n}) {{\n{}}}\n",
+            format!("\timport {other}\n").repeat(10)
+        ));
+    }
+    s.push_str("example.com {\n\timport a\n}\n");
+    write(t, "Caddyfile", &s);
+    assert_refused(
+        "snippet cycle",
+        t,
+        &["audit", "--caddyfile", "Caddyfile"],
+        &[],
+        &["BI314"],
+    );
+}
+
+#[test]
+fn a_shell_script_that_does_not_parse_is_a_finding() {
+    let d = dir();
+    let t = d.path();
+    for (name, text) in [
+        ("quote.sh", "#!/bin/sh\nset -eu\necho 'unclosed\n"),
+        ("subst.sh", "#!/bin/sh\nset -eu\nx=$(date\necho \"$x\"\n"),
+    ] {
+        write(t, name, text);
+        // The consumer agrees: sh refuses it.
+        let sh = Command::new("sh")
+            .arg("-n")
+            .arg(t.join(name))
+            .output()
+            .expect("sh runs");
+        assert!(!sh.status.success(), "{name}: sh -n accepted it");
+        assert_refused(name, t, &["audit", "--script", name], &[], &["BI316"]);
+    }
+    // A 1 MB script that is one unclosed quote ends in bounds too.
+    write(
+        t,
+        "big.sh",
+        format!("set -e\necho '{}\n", "x ".repeat(500_000)),
+    );
+    assert_refused(
+        "big.sh",
+        t,
+        &["audit", "--script", "big.sh"],
+        &[],
+        &["BI316"],
+    );
+}
+
+#[test]
+fn deep_nesting_is_refused_without_overflowing_the_stack() {
+    let d = dir();
+    let t = d.path();
+    let n = 100_000;
+    write(t, "deep.yaml", "[".repeat(n));
+    write(t, "deep2.yaml", format!("{}{}", "- ".repeat(n), "x"));
+    write(
+        t,
+        "deep.json",
+        format!("{}{}", "[".repeat(n), "]".repeat(n)),
+    );
+    write(
+        t,
+        "deep.toml",
+        format!("a = {}{}\n", "[".repeat(n), "]".repeat(n)),
+    );
+    write(
+        t,
+        "deep2.toml",
+        format!("a = {}1{}\n", "{b = ".repeat(n), "}".repeat(n)),
+    );
+    for f in [
+        "deep.yaml",
+        "deep2.yaml",
+        "deep.json",
+        "deep.toml",
+        "deep2.toml",
+    ] {
+        assert_refused(
+            &format!("validate {f}"),
+            t,
+            &["validate", f],
+            &[],
+            &["BI100"],
+        );
+    }
+    write(
+        t,
+        "compose.yaml",
+        format!("{COMPOSE}x-deep: {}\n", "[".repeat(n)),
+    );
+    assert_refused("audit deep compose", t, &["audit", "."], &[], &["BI100"]);
+    // The Caddyfile parser recurses per block: 100k nested blocks.
+    write(
+        t,
+        "Caddyfile",
+        format!(
+            "example.com {{\n{}{}}}\n",
+            "route {\n".repeat(n),
+            "}\n".repeat(n)
+        ),
+    );
+    assert_refused(
+        "deep Caddyfile",
+        t,
+        &["audit", "--caddyfile", "Caddyfile"],
+        &[],
+        &["BI314"],
+    );
+}
+
+#[test]
+fn millions_of_flat_values_are_refused_before_parsing() {
+    let d = dir();
+    let t = d.path();
+    let n = 3_000_000;
+    let items = format!("{}1", "1,".repeat(n));
+    write(
+        t,
+        "flat.json",
+        format!("{{\"stack\": {{\"name\": \"demo\"}}, \"x\": [{items}]}}"),
+    );
+    write(
+        t,
+        "flat.yaml",
+        format!("{{stack: {{name: demo}}, x: [{items}]}}\n"),
+    );
+    write(t, "flat.toml", format!("x = [{items}]\n"));
+    write(t, "tables.toml", "[[x]]\n".repeat(n / 2));
+    for f in ["flat.json", "flat.yaml", "flat.toml", "tables.toml"] {
+        assert_refused(
+            &format!("validate {f}"),
+            t,
+            &["validate", f],
+            &[],
+            &["BI100"],
+        );
+    }
+    write(t, "compose.yaml", format!("{COMPOSE}x-flat: [{items}]\n"));
+    assert_refused("audit flat compose", t, &["audit", "."], &[], &["BI100"]);
+}
+
+#[test]
+fn a_10_mb_line_ends_in_bounds() {
+    let d = dir();
+    let t = d.path();
+    let long = "x".repeat(10 << 20);
+    write(
+        t,
+        "long.yaml",
+        format!("stack: {{name: {long}}}\nservices: {{}}\n"),
+    );
+    assert_refused(
+        "10 MB spec value",
+        t,
+        &["validate", "long.yaml"],
+        &[],
+        &["BI1"],
+    );
+    write(
+        t,
+        "long.json",
+        format!("{{\"stack\": {{\"name\": \"{long}\"}}, \"services\": {{}}}}"),
+    );
+    assert_refused(
+        "10 MB JSON value",
+        t,
+        &["validate", "long.json"],
+        &[],
+        &["BI1"],
+    );
+    write(
+        t,
+        "compose.yaml",
+        format!("{COMPOSE}    env_file: [./app.env]\n"),
+    );
+    write(t, "app.env", format!("LONG={long}\nHASH=a#{long}\n"));
+    let o = run_bounded("10 MB env line", t, &["audit", "."], &[]);
+    assert!(o.code.is_some(), "killed: {}", clip(&o.output));
+    assert!(
+        o.output.len() < 1 << 20,
+        "echoed the line: {} bytes",
+        o.output.len()
+    );
+}
