@@ -681,3 +681,47 @@ fn a_10_mb_line_ends_in_bounds() {
         o.output.len()
     );
 }
+
+/// The redaction of what is shown is linear too: lines that would make a scan for
+/// secret places restart at every occurrence (a URL scheme, `PASSWORD '` without its
+/// closing quote, a dollar-quoted tag) repeated along a 1 MB line, in an env file the
+/// audit shows and in a message about a spec value.
+#[test]
+fn redaction_of_hostile_lines_ends_in_bounds() {
+    let d = dir();
+    let t = d.path();
+    let lines = [
+        "a://".repeat(250_000),
+        "PASSWORD '".repeat(100_000),
+        "PASSWORD $a ".repeat(80_000),
+        "Authorization: '".repeat(60_000),
+        "x://u:p@".repeat(120_000),
+    ];
+    let env: String = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("V{i}={l}#\n"))
+        .collect();
+    write(t, ".env", &env);
+    write(
+        t,
+        "compose.yaml",
+        format!("{COMPOSE}    env_file: [./.env]\n"),
+    );
+    let o = run_bounded("hostile lines in an env file", t, &["audit", "."], &[]);
+    assert!(o.code.is_some(), "{}", clip(&o.output));
+    for (i, l) in lines.iter().enumerate() {
+        write(
+            t,
+            "spec.yaml",
+            format!("stack: {{name: \"{l}\"}}\nservices: {{}}\n"),
+        );
+        assert_refused(
+            &format!("hostile spec value {i}"),
+            t,
+            &["validate", "spec.yaml"],
+            &[],
+            &["BI1"],
+        );
+    }
+}

@@ -115,6 +115,27 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    /// This diagnostic as every output shows it: secret values in the message, the help
+    /// line, the pointer and the file name replaced by [`crate::redact::MARKER`]
+    /// ([`crate::redact`]; in a message about a secrets file every value is hidden).
+    /// Terminal controls are kept as they are: JSON escapes them, and a terminal printer
+    /// escapes them with [`crate::redact::terminal`]. The one redaction of a diagnostic for
+    /// [`render_json`], the Python module and any other consumer of the fields.
+    pub fn redacted(&self) -> Diagnostic {
+        let about = self.span.as_ref().map_or("", |s| s.file.as_str());
+        let text = |t: &str| crate::redact::redact_about(about, t, false);
+        Diagnostic {
+            message: text(&clip(&self.message)),
+            help: self.help.as_deref().map(|h| text(&clip(h))),
+            pointer: crate::redact::redact(&self.pointer),
+            span: self.span.as_ref().map(|s| Span {
+                file: crate::redact::redact(&s.file),
+                location: s.location,
+            }),
+            ..self.clone()
+        }
+    }
 }
 
 /// Escapes one reference token of a JSON pointer (RFC 6901: `~` → `~0`, `/` → `~1`).
@@ -199,8 +220,8 @@ pub fn render_human(diags: &[Diagnostic], sources: &[(&str, &str)], color: bool)
         let about = orig.span.as_ref().map_or("", |s| s.file.as_str());
         let term = |t: &str| crate::redact::redact_about(about, t, true);
         let d = &Diagnostic {
-            message: term(&orig.message),
-            help: orig.help.as_deref().map(term),
+            message: term(&clip(&orig.message)),
+            help: orig.help.as_deref().map(|h| term(&clip(h))),
             pointer: terminal(&orig.pointer),
             span: orig.span.as_ref().map(|s| Span {
                 file: terminal(&s.file),
@@ -220,8 +241,7 @@ pub fn render_human(diags: &[Diagnostic], sources: &[(&str, &str)], color: bool)
                 &d.pointer
             }
         );
-        let title = clip(&d.message);
-        let mut msg = level.title(&title).id(d.code.0);
+        let mut msg = level.title(&d.message).id(d.code.0);
         let located = d.span.as_ref().and_then(|s| {
             let loc = s.location?;
             let (shown, starts) = shown.get(orig.span.as_ref()?.file.as_str())?;
@@ -280,7 +300,11 @@ pub fn render_human(diags: &[Diagnostic], sources: &[(&str, &str)], color: bool)
 /// (a minified file, a 10 MB value) gets its position only, and a longer message is cut.
 const MAX_SHOWN_LINE: usize = 4096;
 
-/// `text` cut to [`MAX_SHOWN_LINE`] bytes (at a character boundary), saying so.
+/// `text` cut to at most [`MAX_SHOWN_LINE`] bytes, saying so. The cut is made before
+/// redaction and at the last whitespace before the limit, and the word it would split
+/// is left out: a secret cut in two is not recognised by [`crate::redact`], so no part of
+/// a word that runs past the limit is ever shown. Clipping first keeps printing a
+/// diagnostic about a 10 MB value linear in what is shown, not in the value.
 fn clip(text: &str) -> std::borrow::Cow<'_, str> {
     if text.len() <= MAX_SHOWN_LINE {
         return text.into();
@@ -288,6 +312,10 @@ fn clip(text: &str) -> std::borrow::Cow<'_, str> {
     let mut end = MAX_SHOWN_LINE;
     while !text.is_char_boundary(end) {
         end -= 1;
+    }
+    // Keep whole words only: up to the last whitespace, unless the cut falls on one.
+    if !text[end..].starts_with(char::is_whitespace) {
+        end = text[..end].rfind(char::is_whitespace).unwrap_or(0);
     }
     format!("{}... ({} bytes in all)", &text[..end], text.len()).into()
 }
@@ -329,24 +357,22 @@ fn line_byte_range(text: &str, loc: Location) -> (usize, usize) {
 /// escapes (`\u001b`), including DEL, C1 and the bidirectional controls, which JSON
 /// allows raw.
 pub fn render_json(diags: &[Diagnostic]) -> String {
-    use crate::redact::redact;
     let items: Vec<serde_json::Value> = diags
         .iter()
         .map(|d| {
-            let about = d.span.as_ref().map_or("", |s| s.file.as_str());
-            let text = |t: &str| crate::redact::redact_about(about, t, false);
+            let d = d.redacted();
             let mut o = serde_json::json!({
                 "code": d.code.0,
                 "severity": d.severity,
-                "pointer": redact(&d.pointer),
-                "message": text(&d.message),
+                "pointer": d.pointer,
+                "message": d.message,
             });
             let m = o.as_object_mut().expect("object");
-            if let Some(h) = &d.help {
-                m.insert("help".into(), text(h).into());
+            if let Some(h) = d.help {
+                m.insert("help".into(), h.into());
             }
-            if let Some(s) = &d.span {
-                m.insert("file".into(), redact(&s.file).into());
+            if let Some(s) = d.span {
+                m.insert("file".into(), s.file.into());
                 if let Some(l) = s.location {
                     m.insert("line".into(), l.line.into());
                     m.insert("column".into(), l.column.into());
@@ -371,6 +397,27 @@ pub fn render_json(diags: &[Diagnostic]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_message_is_clipped_at_a_word_and_no_part_of_a_cut_secret_is_shown() {
+        // A registered secret that the limit would cut in two.
+        let secret = format!("S3cr3t{}", "q".repeat(64));
+        crate::redact::register(&secret);
+        let filler = "word ".repeat((MAX_SHOWN_LINE - 10) / 5);
+        let message = format!("{filler}{secret} and more");
+        let d = Diagnostic::error(Code("BI100"), "", message.clone());
+        for shown in [
+            render_json(std::slice::from_ref(&d)),
+            render_human(std::slice::from_ref(&d), &[], false),
+        ] {
+            assert!(!shown.contains("S3cr3t"), "{}", &shown[shown.len() - 200..]);
+            assert!(shown.contains(&format!("({} bytes in all)", message.len())));
+        }
+        // One word longer than the limit: nothing of it is shown.
+        let one = "x".repeat(MAX_SHOWN_LINE * 2);
+        assert_eq!(clip(&one), format!("... ({} bytes in all)", one.len()));
+        crate::redact::clear();
+    }
 
     #[test]
     fn pointer_tokens_are_escaped_whatever_their_type() {

@@ -16,6 +16,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use banatie_infra_core::docker::WaitError as CoreWaitError;
 use banatie_infra_core::docker::{BackupError as CoreBackupError, DockerError as CoreDockerError};
 use banatie_infra_core::load::{LoadError, Source};
+use banatie_infra_core::redact::redact;
 use banatie_infra_core::render::RenderError;
 use banatie_infra_core::secrets::SecretsError as CoreSecretsError;
 use banatie_infra_core::Diagnostic;
@@ -247,7 +248,7 @@ pub(crate) fn file_error(py: Python<'_>, path: &std::path::Path, e: &std::io::Er
                     .to_owned();
                 ty.bind(py).call1((errno, strerror, filename))
             }
-            None => ty.bind(py).call1((format!("{filename}: {e}"),)),
+            None => ty.bind(py).call1((redact(&format!("{filename}: {e}")),)),
         }
     })
 }
@@ -275,7 +276,7 @@ pub(crate) fn render_error(py: Python<'_>, e: RenderError, source: Option<&Sourc
             }
             spec_error(py, invalid_message(&diags), diags)
         }
-        other => BanatieInfraError::new_err(format!("internal error: {other}")),
+        other => BanatieInfraError::new_err(redact(&format!("internal error: {other}"))),
     }
 }
 
@@ -298,16 +299,16 @@ pub(crate) fn one_line(d: &Diagnostic) -> String {
 pub(crate) fn secrets_error(py: Python<'_>, e: CoreSecretsError) -> PyErr {
     match &e {
         CoreSecretsError::Io { path, source } => file_error(py, path, source),
-        _ => SecretsError::new_err(e.to_string()),
+        _ => SecretsError::new_err(redact(&e.to_string())),
     }
 }
 
 pub(crate) fn docker_error(e: CoreDockerError) -> PyErr {
-    DockerError::new_err(e.to_string())
+    DockerError::new_err(redact(&e.to_string()))
 }
 
 pub(crate) fn wait_error(py: Python<'_>, e: CoreWaitError) -> PyErr {
-    let message = e.to_string();
+    let message = redact(&e.to_string());
     let (service, output, timed_out) = match e {
         CoreWaitError::Docker(d) => return docker_error(d),
         CoreWaitError::Failed {
@@ -320,7 +321,7 @@ pub(crate) fn wait_error(py: Python<'_>, e: CoreWaitError) -> PyErr {
     raise(|| {
         let exc = py.get_type::<WaitError>().call1((message,))?;
         exc.setattr("service", service)?;
-        exc.setattr("output", output)?;
+        exc.setattr("output", output.as_deref().map(redact))?;
         exc.setattr("timed_out", timed_out)?;
         Ok(exc)
     })
@@ -329,6 +330,6 @@ pub(crate) fn wait_error(py: Python<'_>, e: CoreWaitError) -> PyErr {
 pub(crate) fn backup_error(e: CoreBackupError) -> PyErr {
     match e {
         CoreBackupError::Docker(d) => docker_error(d),
-        other => BackupError::new_err(other.to_string()),
+        other => BackupError::new_err(redact(&other.to_string())),
     }
 }

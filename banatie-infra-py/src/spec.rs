@@ -67,6 +67,8 @@ pub struct PyDiagnostic {
 
 impl From<&Diagnostic> for PyDiagnostic {
     fn from(d: &Diagnostic) -> Self {
+        // Secret values never reach Python in a diagnostic's fields.
+        let d = &d.redacted();
         let span = d.span.as_ref();
         let location = span.and_then(|s| s.location);
         Self {

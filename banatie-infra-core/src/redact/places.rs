@@ -176,7 +176,13 @@ fn assignments(line: &str, all: bool, out: &mut Vec<Range<usize>>) {
 /// A URL's password: `scheme://user:PASS@host`, also when PASS holds an unencoded `/`.
 fn url_passwords(line: &str, out: &mut Vec<Range<usize>>) {
     let b = line.as_bytes();
+    // A `://` inside a token already read belongs to it: each byte is scanned once
+    // (a line of `a://a://...` stays linear).
+    let mut read_to = 0;
     for (at, _) in line.match_indices("://") {
+        if at < read_to {
+            continue;
+        }
         let start = at + 3;
         let mut end = start;
         while end < b.len()
@@ -185,6 +191,7 @@ fn url_passwords(line: &str, out: &mut Vec<Range<usize>>) {
         {
             end += 1;
         }
+        read_to = end;
         let tok = &line[start..end];
         let auth_end = tok.find(['/', '?', '#']).unwrap_or(tok.len());
         let userinfo = match tok[..auth_end].rfind('@') {
@@ -216,7 +223,15 @@ fn word_at(up: &[u8], i: usize, word: &[u8]) -> bool {
 fn keywords(line: &str, out: &mut Vec<Range<usize>>) {
     let up = line.to_ascii_uppercase();
     let u = up.as_bytes();
+    // Bytes up to here belong to a value already hidden: a keyword inside it is not
+    // looked at again, so every search below starts after the previous value and the
+    // pass stays linear (a line of `PASSWORD '` repeated, no closing quote).
+    let mut hidden_to = 0;
     for i in 0..u.len() {
+        if i < hidden_to || !matches!(u[i], b'P' | b'I' | b'A' | b'C') {
+            continue;
+        }
+        let before = out.len();
         for (word, header) in [
             (&b"PASSWORD"[..], false),
             (b"IDENTIFIED BY", false),
@@ -272,6 +287,9 @@ fn keywords(line: &str, out: &mut Vec<Range<usize>>) {
                 }
                 _ => {}
             }
+        }
+        if let Some(r) = out[before..].iter().map(|r| r.end).max() {
+            hidden_to = r.max(i + 1);
         }
     }
 }
