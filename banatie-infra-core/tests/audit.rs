@@ -1136,3 +1136,40 @@ cdn.example.org {
         ],
     );
 }
+
+/// A top-level `import` line of a Caddyfile is an import (Caddy replaces it before
+/// parsing), not a site address: the sites after it are still audited, whatever the
+/// import names (a glob that matches nothing, another file, the file itself).
+#[test]
+fn a_top_level_import_does_not_hide_the_sites_after_it() {
+    let compose = "services:\n  minio:\n    image: quay.io/minio/minio:RELEASE.2024-01-01T00-00-00Z\n    command: server /data\n    networks: [proxy]\nnetworks:\n  proxy:\n    external: true\n";
+    for import in [
+        "import /nonexistent/*.caddy",
+        "import common.caddy",
+        "\"import\" common.caddy",
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join("compose.yaml"), compose).unwrap();
+        fs::write(tmp.path().join("common.caddy"), "# shared\n").unwrap();
+        fs::write(
+            tmp.path().join("Caddyfile"),
+            format!("{import}\ncdn.example.com {{\n  reverse_proxy minio:9000\n}}\n"),
+        )
+        .unwrap();
+        let a = run(tmp.path(), &[]);
+        let codes: Vec<_> = a
+            .diagnostics
+            .iter()
+            .map(|d| {
+                (
+                    d.code.0,
+                    d.span.as_ref().and_then(|s| s.location).map(|l| l.line),
+                )
+            })
+            .collect();
+        assert!(
+            codes.contains(&("BI402", Some(2))),
+            "{import}: the CDN site passing every method is not found: {codes:?}"
+        );
+    }
+}

@@ -272,6 +272,20 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Block>, ParseError> {
             continue;
         }
         first = false;
+        // A top-level `import` line is replaced by the imported tokens before Caddy
+        // parses (caddyconfig/caddyfile/parse.go, `doImport`, quoted or not): it is not
+        // a site address. The imported files are checked by [`file_imports`]' callers.
+        if t.text == "import"
+            && p.i
+                .checked_sub(1)
+                .is_none_or(|b| p.toks[b].end_line != t.at.line)
+        {
+            let line = t.at.line;
+            while p.peek().is_some_and(|n| n.at.line == line) {
+                p.i += 1;
+            }
+            continue;
+        }
         if t.is("}") {
             return Err(ParseError {
                 at: t.at,
@@ -573,7 +587,7 @@ fn snippets_of(blocks: &[Block]) -> HashMap<String, Vec<Directive>> {
 }
 
 /// The argument of every `import` of a file (not of a snippet of this file): an
-/// unquoted `import` first on its line, whose argument names no `(snippet)` of `toks`.
+/// `import` first on its line (quoted or not, as Caddy reads it), whose argument names no `(snippet)` of `toks`.
 pub(crate) fn file_imports(toks: &[Tok]) -> Vec<&Tok> {
     let first_on_line = |i: usize| i == 0 || toks[i - 1].end_line != toks[i].at.line;
     let snippets: std::collections::HashSet<&str> = toks
@@ -584,7 +598,7 @@ pub(crate) fn file_imports(toks: &[Tok]) -> Vec<&Tok> {
         .collect();
     toks.iter()
         .enumerate()
-        .filter(|&(i, t)| first_on_line(i) && t.is("import"))
+        .filter(|&(i, t)| first_on_line(i) && t.text == "import")
         .filter_map(|(i, _)| toks.get(i + 1).filter(|a| a.at.line == toks[i].end_line))
         .filter(|a| !snippets.contains(a.text.as_str()))
         .collect()
