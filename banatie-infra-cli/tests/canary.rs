@@ -407,3 +407,51 @@ fn no_secret_in_any_secret_place_is_printed_or_written() {
         scan_placed(&root);
     }
 }
+
+/// `render --check` reads the root's `secrets.env` before it shows a difference: a
+/// value of it pasted anywhere into a generated file (a comment of `.env`, a Compose
+/// value, the init SQL), in a place no name or syntax marks as secret, is hidden in the
+/// diff, whatever the line form of `secrets.env` and whatever the variable's name.
+#[test]
+fn render_check_hides_every_secrets_env_value_pasted_into_the_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let r = root.to_str().unwrap();
+    let spec = repo().join("examples/blog.yaml");
+    let s = spec.to_str().unwrap();
+    assert!(run(&["render", s, "-o", r]).status.success());
+    let values = [
+        "PastedPgPw1a2b",
+        "PastedMinio3c4d",
+        "PastedColon5e6f",
+        "PastedStripe7g8h",
+    ];
+    let secrets = format!(
+        "POSTGRES_PASSWORD={}\nexport MINIO_ROOT_PASSWORD={}\nMINIO_SECRET_KEY: {}\nSTRIPE_SK=\"{}\"\n",
+        values[0], values[1], values[2], values[3]
+    );
+    std::fs::write(root.join("secrets.env"), secrets).unwrap();
+    std::fs::set_permissions(
+        root.join("secrets.env"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let pasted = format!("# notes: {}\n", values.join(" and "));
+    for f in [".env", "docker-compose.yml"] {
+        let p = root.join(f);
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        text.push_str(&pasted);
+        std::fs::write(&p, text).unwrap();
+    }
+    let o = run(&["render", s, "-o", r, "--check"]);
+    assert_eq!(o.status.code(), Some(1), "a changed bundle is a difference");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(all.contains("# notes:"), "the changed line is shown: {all}");
+    for v in values {
+        assert!(!all.contains(v), "{v} shown by render --check:\n{all}");
+    }
+}

@@ -143,6 +143,10 @@ pub fn check(bundle: &Bundle, dir: &Path) -> std::io::Result<Vec<Difference>> {
         Err(JailError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e.into()),
     };
+    // A difference shows a file's lines: no value of the root's secrets may be among them.
+    if let Some(r) = &root {
+        crate::secrets::register_values(r);
+    }
     let mut out = Vec::new();
     for f in &bundle.files {
         let node = match &root {

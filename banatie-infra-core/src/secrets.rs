@@ -306,6 +306,26 @@ pub fn read_value(dir: &Path, name: &str) -> Result<Option<String>, SecretsError
 /// Reads `secrets.env` of `root` without following a symlink or blocking on a FIFO:
 /// `None` when missing; [`SecretsError::NotAFile`] for anything but a regular file,
 /// [`SecretsError::InsecureMode`] when group or others may access it.
+/// Registers every value of `root`'s `secrets.env` with [`crate::redact::register`], so
+/// that output about the other files of the root (a `render --check` diff of a file
+/// someone pasted a password into) hides them wherever they appear. A file that cannot
+/// be read safely (missing, a symlink, readable by others, not UTF-8, unparsable lines)
+/// registers what can be read of it, and nothing when nothing can.
+pub(crate) fn register_values(root: &Root) {
+    let Ok(Node::File { contents, .. }) = root.read(SECRETS_FILE, crate::jail::READ_LIMIT) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&contents);
+    if let Ok(entries) = envfile::parse(&text) {
+        entries
+            .iter()
+            .for_each(|e| crate::redact::register(&e.value));
+    }
+    // Read as the redaction reads a secrets file (every value of every line, in every
+    // form Compose reads, parsable or not), which registers them.
+    let _ = crate::redact::show(SECRETS_FILE, &text, false);
+}
+
 fn read_checked(root: &Root, path: &Path) -> Result<Option<(String, u32)>, SecretsError> {
     match root
         .read(SECRETS_FILE, crate::jail::READ_LIMIT)
