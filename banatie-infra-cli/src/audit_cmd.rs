@@ -178,52 +178,49 @@ pub(crate) fn run_import(args: ImportArgs) -> Result<(), Failure> {
         );
         return Err(Failure::Findings);
     }
+    // Everything is checked before anything is written: a refused run changes no file.
+    let dir = args.secrets_dir.clone().unwrap_or_else(|| {
+        args.output
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), PathBuf::from)
+    });
+    let secrets_file = dir.join("secrets.env");
+    for target in
+        std::iter::once(&args.output).chain((!imported.secrets.is_empty()).then_some(&secrets_file))
+    {
+        banatie_infra_core::roots::check_import_output(&input, target)
+            .map_err(|e| crate::coded(e.to_string(), e.code(), e.help()))?;
+    }
+    if banatie_infra_core::load::Format::from_path(&args.output)
+        != Some(banatie_infra_core::load::Format::Yaml)
+    {
+        return Err(Failure::Input(format!(
+            "{}: import writes the spec as YAML; name the output `.yaml` or `.yml` (then \
+             `banatie-infra validate` reads it)",
+            args.output.display()
+        )));
+    }
+    let yaml = banatie_infra_core::import::to_yaml(&imported.spec);
+    let leaked = banatie_infra_core::import::lines_with_secrets(&yaml, &imported.secrets);
+    if !leaked.is_empty() {
+        let lines: Vec<String> = leaked.iter().map(ToString::to_string).collect();
+        return Err(Failure::Input(format!(
+            "{}: not written: line(s) {} of the spec would hold the value of a secret read \
+             from {} (a variable named like a secret), outside the place the import \
+             moves to secrets.env; take it out of that field of the hand-written files \
+             (or give the secret another value), then import again",
+            args.output.display(),
+            lines.join(", "),
+            args.inputs.label()
+        )));
+    }
     for n in &imported.notes {
         say!("  {n}");
     }
     if !imported.secrets.is_empty() {
-        let dir = args.secrets_dir.clone().unwrap_or_else(|| {
-            args.output
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .map_or_else(|| PathBuf::from("."), PathBuf::from)
-        });
-        let values: Vec<(String, String)> = imported
-            .secrets
-            .iter()
-            .map(|m| (m.name.clone(), m.value.clone()))
-            .collect();
-        let r = banatie_infra_core::secrets::store(&dir, &values).map_err(|e| {
-            Failure::Input(format!(
-                "{e}; the spec is not written (or keep the secrets elsewhere: --secrets-dir DIR)"
-            ))
-        })?;
-        for (label, names) in [
-            ("moved", &r.added),
-            ("kept", &r.kept),
-            ("differs", &r.conflicting),
-            ("refused", &r.refused),
-        ] {
-            for n in names {
-                say!("  secret {label}: {n}");
-            }
-        }
-        if !r.conflicting.is_empty() {
-            say!(
-                "  {} already holds another value for {} secret(s): kept it, check them",
-                r.path.display(),
-                r.conflicting.len()
-            );
-        }
-        say!(
-            "{}: {} secret value(s) stored (mode 0600), none in the spec",
-            r.path.display(),
-            r.added.len() + r.kept.len()
-        );
+        store_moved(&dir, &imported.secrets)?;
     }
-    let yaml = banatie_infra_core::import::to_yaml(&imported.spec);
-    banatie_infra_core::roots::check_import_output(&input, &args.output)
-        .map_err(|e| crate::coded(e.to_string(), e.code(), e.help()))?;
     banatie_infra_core::bundle::atomic_write(&args.output, yaml.as_bytes(), 0o644).map_err(
         |e| {
             let (code, help) = crate::io_code(&e);
@@ -258,4 +255,44 @@ pub(crate) fn run_import(args: ImportArgs) -> Result<(), Failure> {
     } else {
         Ok(())
     }
+}
+
+/// Writes the secrets `import` moved out of the spec into `dir/secrets.env` (mode 0600)
+/// and says what happened to each, by name.
+fn store_moved(
+    dir: &std::path::Path,
+    secrets: &[banatie_infra_core::import::MovedSecret],
+) -> Result<(), Failure> {
+    let values: Vec<(String, String)> = secrets
+        .iter()
+        .map(|m| (m.name.clone(), m.value.clone()))
+        .collect();
+    let r = banatie_infra_core::secrets::store(dir, &values).map_err(|e| {
+        Failure::Input(format!(
+            "{e}; the spec is not written (or keep the secrets elsewhere: --secrets-dir DIR)"
+        ))
+    })?;
+    for (label, names) in [
+        ("moved", &r.added),
+        ("kept", &r.kept),
+        ("differs", &r.conflicting),
+        ("refused", &r.refused),
+    ] {
+        for n in names {
+            say!("  secret {label}: {n}");
+        }
+    }
+    if !r.conflicting.is_empty() {
+        say!(
+            "  {} already holds another value for {} secret(s): kept it, check them",
+            r.path.display(),
+            r.conflicting.len()
+        );
+    }
+    say!(
+        "{}: {} secret value(s) stored (mode 0600), none in the spec",
+        r.path.display(),
+        r.added.len() + r.kept.len()
+    );
+    Ok(())
 }

@@ -455,3 +455,63 @@ fn render_check_hides_every_secrets_env_value_pasted_into_the_bundle() {
         assert!(!all.contains(v), "{v} shown by render --check:\n{all}");
     }
 }
+
+/// `import` never writes a spec that holds a secret's value outside the places it moves
+/// to `secrets.env` (a token reused in a health-check path), never writes anything when
+/// it refuses (no `secrets.env` either), and never writes `secrets.env` into its input
+/// (BI704). A non-secret value of a secrets file (a user name) may stay in the spec.
+#[test]
+fn import_refuses_a_spec_holding_a_secret_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hand = tmp.path().join("hand");
+    std::fs::create_dir(&hand).unwrap();
+    std::fs::write(
+        hand.join("compose.yaml"),
+        "services:\n  app:\n    image: example/app:1.0\n    env_file: [secrets.env]\n    healthcheck:\n      test: [\"CMD\", \"wget\", \"-q\", \"http://127.0.0.1/hooks/CanaryHookTok7f8e\"]\n",
+    )
+    .unwrap();
+    let secrets = hand.join("secrets.env");
+    std::fs::write(
+        &secrets,
+        "webhookSecret=CanaryHookTok7f8e\nAPP_USER=appadmin\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &secrets,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let before = std::fs::read(&secrets).unwrap();
+    let out = tmp.path().join("out");
+    let spec = out.join("spec.yaml");
+    let o = run(&[
+        "import",
+        hand.to_str().unwrap(),
+        "-o",
+        spec.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(all.contains("not written: line(s)"), "{all}");
+    assert!(!all.contains("CanaryHookTok7f8e"), "{all}");
+    assert!(!out.exists(), "a refused import wrote {}", out.display());
+    // Into the input's own secrets.env: refused before anything is written.
+    let o = run(&[
+        "import",
+        hand.to_str().unwrap(),
+        "-o",
+        hand.join("spec.yaml").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("BI704"));
+    assert_eq!(
+        std::fs::read(&secrets).unwrap(),
+        before,
+        "the input's secrets.env changed"
+    );
+    assert!(!hand.join("spec.yaml").exists());
+}

@@ -113,6 +113,39 @@ pub struct Imported {
     pub unread: Vec<Diagnostic>,
 }
 
+/// The 1-based lines of `yaml` (an imported spec, [`to_yaml`]) that hold, anywhere and
+/// not only in `env`, the value of a moved secret whose name says it is one
+/// ([`crate::redact::looks_secret`]: a `webhookSecret` reused in a health-check path, a
+/// `STRIPE_SK` in a command). Values shorter than [`crate::redact::MIN_REGISTERED`] are
+/// not looked for (they would match ordinary text), nor values of secrets-file entries
+/// whose names are not secret (`MINIO_ROOT_USER=admin` is also the spec's user name).
+/// The import moves what it recognises by name or place into [`Imported::secrets`];
+/// these are values it cannot take out without changing what the spec means, so the
+/// CLI writes no spec while there is one (a spec is meant to be committed).
+pub fn lines_with_secrets(yaml: &str, secrets: &[MovedSecret]) -> Vec<usize> {
+    let values: Vec<&str> = secrets
+        .iter()
+        .filter(|m| {
+            crate::redact::looks_secret(&m.name)
+                && m.value.chars().count() >= crate::redact::MIN_REGISTERED
+        })
+        .map(|m| m.value.as_str())
+        .collect();
+    let Ok(ac) = aho_corasick::AhoCorasick::new(&values) else {
+        return Vec::new();
+    };
+    // Matches come in order: count the line breaks once along the text.
+    let (mut lines, mut at, mut line) = (Vec::new(), 0, 1);
+    for m in ac.find_iter(yaml) {
+        line += yaml[at..m.start()].matches('\n').count();
+        at = m.start();
+        if lines.last() != Some(&line) {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
 /// The first line of an imported spec file: the JSON Schema for editors.
 pub const SCHEMA_LINE: &str = concat!(
     "# yaml-language-server: $schema=",

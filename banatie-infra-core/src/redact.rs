@@ -166,12 +166,16 @@ fn words(name: &str) -> Vec<String> {
 /// secret. Case and separators do not matter (`DB_PASSWORD`, `dbPassword`, `db-password`).
 ///
 /// Secret: a name that contains `PASSWORD`, `PASSWD`, `PASSPHRASE`, `SECRET`, `TOKEN`,
-/// `PRIVATE`, `CREDENTIAL` or `APIKEY`; or whose last word is `KEY`/`KEYS` (not after
-/// `PUBLIC`), `PASS`, `PWD`, `PW`, `AUTH`, `AUTHORIZATION`, `COOKIE(S)`, `SESSION`, `DSN`,
-/// `SALT`, `CREDS`, `SIGNATURE`; or that ends in `KEY_ID`, `CONNECTION_STRING` or
-/// `CONN_STR`. Not secret: `PUBLIC_KEY`, `AUTH_URL`, `SESSION_TIMEOUT`, `COOKIE_DOMAIN`,
-/// `PASSENGER_APP_ENV`, `KEYCLOAK_URL`. Shared by validation (BI201), the audit and the
-/// import.
+/// `PRIVATE`, `CREDENTIAL`, `APIKEY` or `WEBHOOK` (a webhook URL is its own bearer
+/// secret); or that has the word `KEY`/`KEYS` (not with `PUBLIC`); or whose last word is
+/// `PASS`, `PWD`, `PW`, `AUTH`, `AUTHORIZATION`, `COOKIE(S)`, `SESSION`, `DSN`, `SALT`,
+/// `CREDS`, `SIGNATURE`, `SK` (Stripe's secret key), `PAT` (a personal access token) or
+/// `PRIV`; or that ends in `CONNECTION_STRING` or `CONN_STR`. Not secret: a name whose
+/// last word says the value is about the secret, not the secret (`DIR`, `DIRECTORY`,
+/// `PATH`, `FILE`, `FILENAME`, `LENGTH`, `LEN`, `TTL`, `TIMEOUT`, `ENABLED`,
+/// `ALGORITHM`: `POSTGRES_PASSWORD_FILE`, `SECRETS_DIR`, `JWT_SECRET_LENGTH`), and
+/// `PUBLIC_KEY`, `AUTH_URL`, `SESSION_TIMEOUT`, `COOKIE_DOMAIN`, `PASSENGER_APP_ENV`,
+/// `KEYCLOAK_URL`. Shared by validation (BI201), the audit and the import.
 ///
 /// ```
 /// use banatie_infra_core::redact::looks_secret;
@@ -179,7 +183,6 @@ fn words(name: &str) -> Vec<String> {
 /// assert!(!looks_secret("STRIPE_PUBLIC_KEY") && !looks_secret("AUTH_URL"));
 /// ```
 pub fn looks_secret(name: &str) -> bool {
-    let up = name.to_ascii_uppercase();
     const ANYWHERE: &[&str] = &[
         "PASSWORD",
         "PASSWD",
@@ -191,24 +194,56 @@ pub fn looks_secret(name: &str) -> bool {
         "APIKEY",
         "REQUIREPASS",
         "MASTERAUTH",
+        "WEBHOOK",
     ];
-    if ANYWHERE.iter().any(|w| up.contains(w)) {
-        return true;
-    }
+    const ABOUT_THE_SECRET: &[&str] = &[
+        "DIR",
+        "DIRECTORY",
+        "PATH",
+        "FILE",
+        "FILENAME",
+        "LENGTH",
+        "LEN",
+        "TTL",
+        "TIMEOUT",
+        "ENABLED",
+        "ALGORITHM",
+    ];
     let w = words(name);
     let Some(last) = w.last().map(String::as_str) else {
         return false;
     };
+    if ABOUT_THE_SECRET.contains(&last) {
+        return false;
+    }
+    let up = name.to_ascii_uppercase();
+    if ANYWHERE.iter().any(|x| up.contains(x)) {
+        return true;
+    }
     let public = w.iter().any(|x| x == "PUBLIC");
     let tail2 = |a: &str, b: &str| w.len() >= 2 && w[w.len() - 2] == a && last == b;
-    match last {
-        "KEY" | "KEYS" => !public,
-        "PASS" | "PWD" | "PW" | "AUTH" | "AUTHORIZATION" | "COOKIE" | "COOKIES" | "SESSION"
-        | "DSN" | "SALT" | "CREDS" | "SIGNATURE" => true,
-        _ => {
-            (tail2("KEY", "ID") && !public) || tail2("CONNECTION", "STRING") || tail2("CONN", "STR")
-        }
+    if !public && w.iter().any(|x| x == "KEY" || x == "KEYS") {
+        return true;
     }
+    matches!(
+        last,
+        "PASS"
+            | "PWD"
+            | "PW"
+            | "AUTH"
+            | "AUTHORIZATION"
+            | "COOKIE"
+            | "COOKIES"
+            | "SESSION"
+            | "DSN"
+            | "SALT"
+            | "CREDS"
+            | "SIGNATURE"
+            | "SK"
+            | "PAT"
+            | "PRIV"
+    ) || tail2("CONNECTION", "STRING")
+        || tail2("CONN", "STR")
 }
 
 /// The ranges of registered values in `line`.

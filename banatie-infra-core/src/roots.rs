@@ -76,7 +76,7 @@ impl RootError {
         match self {
             Self::System { .. } => Some("give a directory of its own, for example /opt/<stack>".into()),
             Self::Foreign { .. } => Some("give an empty or new directory, or pass --force to write the bundle into this one (files of the bundle's names are replaced)".into()),
-            Self::OutputIsInput { .. } => Some("write the spec to a new file, for example -o spec.yaml outside the deployment".into()),
+            Self::OutputIsInput { .. } => Some("write the spec (and the secrets.env it moves secrets into) to a new place, for example -o spec.yaml outside the deployment, or --secrets-dir DIR".into()),
             Self::Io { .. } => None,
         }
     }

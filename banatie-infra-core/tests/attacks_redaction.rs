@@ -78,6 +78,15 @@ fn secret_names_both_ways() {
         "REDIS_CONNECTION_STRING",
         "HMAC_SALT",
         "STRIPE_KEYS",
+        "STRIPE_SK",
+        "GITHUB_PAT",
+        "SLACK_WEBHOOK_URL",
+        "API_KEY_FILE_CONTENTS",
+        "JWT_PRIV",
+        "MY_API_KEY",
+        "AUTH_TOKEN_2",
+        "webhookSecret",
+        "DB_PASSWD",
     ];
     let public = [
         "PUBLIC_KEY",
@@ -96,6 +105,11 @@ fn secret_names_both_ways() {
         "DSN_TIMEOUT",
         "KEYBOARD",
         "OLDPWD_HINT",
+        "POSTGRES_PASSWORD_FILE",
+        "SECRETS_DIR",
+        "secrets-dir",
+        "JWT_SECRET_LENGTH",
+        "SSH_KEY_PATH",
     ];
     for (name, want) in secret
         .iter()
@@ -578,6 +592,10 @@ const PLACES: &[&str] = &[
     "mysql -p{} -e 'select 1'",
     "curl -H 'Authorization: Bearer {}' http://x/",
     "tool --client-secret {} --verbose",
+    "test: [\"CMD\", \"wget\", \"-q\", \"http://127.0.0.1/health?token={}&x=1\"]",
+    "A: \"https://h/x?api_key={}\"",
+    "STRIPE_SK={}",
+    "GITHUB_PAT={}",
 ];
 
 proptest::proptest! {
