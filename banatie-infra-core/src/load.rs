@@ -853,10 +853,25 @@ fn toml_item(item: &toml_edit::Item, lines: &LineIndex) -> Option<Node> {
 fn toml_value(v: &toml_edit::Value, lines: &LineIndex) -> Node {
     use toml_edit::Value;
     let loc = v.span().map(|s| lines.location(s.start));
+    // A parsed document's values are spans of the source text.
+    let written = |v: &Value| {
+        v.span()
+            .and_then(|s| lines.text.get(s))
+            .map(|t| t.trim().to_owned())
+    };
     let kind = match v {
         Value::String(s) => NodeKind::Str(s.value().clone()),
-        Value::Integer(i) => NodeKind::Int(*i.value()),
-        Value::Float(f) => NodeKind::Float(*f.value()),
+        // The number, and the text as written: a string field gets what the user wrote
+        // (`1.10`, `0o755`, `1_000`, `1e3`), not the number's own rendering (`1.1`,
+        // `493`, `1000`), as a YAML plain scalar does.
+        Value::Integer(i) => NodeKind::Plain(
+            Box::new(NodeKind::Int(*i.value())),
+            written(v).unwrap_or_else(|| i.value().to_string()),
+        ),
+        Value::Float(f) => NodeKind::Plain(
+            Box::new(NodeKind::Float(*f.value())),
+            written(v).unwrap_or_else(|| f.value().to_string()),
+        ),
         Value::Boolean(b) => NodeKind::Bool(*b.value()),
         Value::Datetime(d) => NodeKind::Str(d.value().to_string()),
         Value::Array(a) => NodeKind::Seq(a.iter().map(|v| toml_value(v, lines)).collect()),
@@ -1378,6 +1393,28 @@ mod tests {
         assert_eq!(src.locate("/nothing/here"), src.locate(""));
         // The same answer the second time (the index is built once, on first use).
         assert_eq!(src.locate("/services/api/networks/1"), at(9, 23));
+    }
+
+    #[test]
+    fn a_toml_number_in_a_string_field_keeps_its_written_text() {
+        let text = "[stack]\nname = \"t\"\n[services]\n[env]\nA = 1.10\nB = 0o755\nC = 1_000\nD = 1e3\nE = 0x1F\nF = +7\n";
+        let spec = load_str(text, Format::Toml, "t.toml").unwrap().spec;
+        let got: Vec<(&str, &str)> = spec
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("A", "1.10"),
+                ("B", "0o755"),
+                ("C", "1_000"),
+                ("D", "1e3"),
+                ("E", "0x1F"),
+                ("F", "+7")
+            ]
+        );
     }
 
     #[test]
