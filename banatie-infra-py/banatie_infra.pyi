@@ -333,7 +333,7 @@ class Spec:
             True
         """
     def render_to(
-        self, dir: _StrPath
+        self, dir: _StrPath, *, force: bool = False
     ) -> list[tuple[str, Literal["created", "updated", "unchanged"]]]:
         """Renders the deployment and writes it under ``dir`` like ``banatie-infra render
         -o DIR``: each file atomically (temporary file, fsync, rename; its mode set at

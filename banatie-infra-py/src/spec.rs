@@ -324,17 +324,44 @@ impl PySpec {
     ///     list[tuple[str, str]]: ``(relative path, outcome)`` per file, in bundle order;
     ///     the outcome is ``"created"``, ``"updated"`` or ``"unchanged"``.
     ///
+    /// ``force=True`` writes into an existing non-empty directory that is not a bundle
+    /// (``render --force``); a system directory (``/``, ``/etc``, ...) is always refused.
+    ///
     /// Raises:
     ///     SpecError: the spec has validation errors (nothing is written).
     ///     FileError: a file cannot be written (files written before it stay complete;
-    ///         none is partial).
+    ///         none is partial), or ``dir`` is refused as a root (BI702, BI703: nothing
+    ///         is written).
     ///
     /// Example:
     ///     >>> spec.render_to("/tmp/banatie")
     ///     [('docker-compose.yml', 'created'), ('.env', 'created'), ...]
-    fn render_to(&self, py: Python<'_>, dir: PathBuf) -> PyResult<Vec<(String, &'static str)>> {
+    #[pyo3(signature = (dir, *, force = false))]
+    fn render_to(
+        &self,
+        py: Python<'_>,
+        dir: PathBuf,
+        force: bool,
+    ) -> PyResult<Vec<(String, &'static str)>> {
         guard(|| {
             let bundle = self.bundle(py)?;
+            // The spec file it was loaded from may live in its root: it does not count.
+            let own = self.source.as_ref().map(|s| std::path::Path::new(&s.name));
+            let own: Vec<&std::path::Path> = own.into_iter().collect();
+            banatie_infra_core::roots::check_output_root(&dir, force, &own).map_err(|e| match e {
+                banatie_infra_core::roots::RootError::Io { path, source } => {
+                    crate::errors::file_error(py, &path, &source)
+                }
+                refused => {
+                    let code = refused.code().map(|c| format!(" [{c}]")).unwrap_or_default();
+                    let help = refused.help().map(|h| format!("; {h}")).unwrap_or_default();
+                    let io = std::io::Error::new(
+                        std::io::ErrorKind::PermissionDenied,
+                        format!("{refused}{code}{help}"),
+                    );
+                    crate::errors::file_error(py, &dir, &io)
+                }
+            })?;
             let written = py
                 .detach(|| bundle::write(&bundle, &dir))
                 .map_err(|e| crate::errors::file_error(py, &e.path, &e.source))?;

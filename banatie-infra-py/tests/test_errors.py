@@ -216,3 +216,19 @@ def test_wait_rejects_a_bad_timeout() -> None:
 def test_a_panic_is_an_internal_banatie_infra_error() -> None:
     with pytest.raises(banatie_infra.BanatieInfraError, match=r"^internal error: boom \(a bug"):
         native._panic_for_tests("boom")
+
+
+def test_render_to_refuses_a_foreign_or_system_root_unless_forced(tmp_path: Path) -> None:
+    """Like ``render -o``: a non-empty directory that holds no bundle is refused (BI703)
+    unless ``force=True``, and a system directory always (BI702); nothing is written."""
+    spec = banatie_infra.load(REPO / "examples" / "blog.yaml")
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine\n")
+    with pytest.raises(banatie_infra.FileError, match="BI703"):
+        spec.render_to(foreign)
+    assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
+    written = spec.render_to(foreign, force=True)
+    assert ("docker-compose.yml", "created") in written
+    with pytest.raises(banatie_infra.FileError, match="BI702"):
+        spec.render_to("/etc")
