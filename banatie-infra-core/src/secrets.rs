@@ -126,14 +126,7 @@ pub struct Report {
 /// [`SecretsError::NotAFile`], never followed.
 pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
     let path = dir.join(SECRETS_FILE);
-    crate::roots::refuse_system_root(dir).map_err(SecretsError::Root)?;
-    let root = Root::create(dir).map_err(|e| SecretsError::Io {
-        path: dir.to_owned(),
-        source: e.into(),
-    })?;
-    let _lock =
-        crate::lock::RootLock::acquire_if_writable(&root, "secrets", crate::lock::default_wait())
-            .map_err(SecretsError::Locked)?;
+    let (root, _lock) = open_locked(dir, "secrets")?;
     let existing = read_checked(&root, &path)?.map(|(text, _)| text);
     let io = |source| SecretsError::Io {
         path: path.clone(),
@@ -326,6 +319,24 @@ pub(crate) fn register_values(root: &Root) {
     let _ = crate::redact::show(SECRETS_FILE, &text, false);
 }
 
+/// `dir` opened as a root (created when missing; never a system directory) and its lock,
+/// held by `verb` until the returned guard drops (`None` on a read-only file system, where
+/// nothing can be written either): every read-complete-write of `secrets.env` runs
+/// under it.
+fn open_locked(
+    dir: &Path,
+    verb: &str,
+) -> Result<(Root, Option<crate::lock::RootLock>), SecretsError> {
+    crate::roots::refuse_system_root(dir).map_err(SecretsError::Root)?;
+    let root = Root::create(dir).map_err(|e| SecretsError::Io {
+        path: dir.to_owned(),
+        source: e.into(),
+    })?;
+    let lock = crate::lock::RootLock::acquire_if_writable(&root, verb, crate::lock::default_wait())
+        .map_err(SecretsError::Locked)?;
+    Ok((root, lock))
+}
+
 fn read_checked(root: &Root, path: &Path) -> Result<Option<(String, u32)>, SecretsError> {
     match root
         .read(SECRETS_FILE, crate::jail::READ_LIMIT)
@@ -409,14 +420,7 @@ pub struct StoreReport {
 /// values it read out of the spec.
 pub fn store(dir: &Path, values: &[(String, String)]) -> Result<StoreReport, SecretsError> {
     let path = dir.join(SECRETS_FILE);
-    crate::roots::refuse_system_root(dir).map_err(SecretsError::Root)?;
-    let root = Root::create(dir).map_err(|e| SecretsError::Io {
-        path: dir.to_owned(),
-        source: e.into(),
-    })?;
-    let _lock =
-        crate::lock::RootLock::acquire_if_writable(&root, "import", crate::lock::default_wait())
-            .map_err(SecretsError::Locked)?;
+    let (root, _lock) = open_locked(dir, "import")?;
     let existing = read_checked(&root, &path)?.map(|(text, _)| text);
     let text = existing.clone().unwrap_or_default();
     let entries = envfile::parse(&text).map_err(|source| SecretsError::Parse {

@@ -348,20 +348,25 @@ impl PySpec {
             // The spec file it was loaded from may live in its root: it does not count.
             let own = self.source.as_ref().map(|s| std::path::Path::new(&s.name));
             let own: Vec<&std::path::Path> = own.into_iter().collect();
-            banatie_infra_core::roots::check_output_root(&dir, force, &own).map_err(|e| match e {
-                banatie_infra_core::roots::RootError::Io { path, source } => {
-                    crate::errors::file_error(py, &path, &source)
-                }
-                refused => {
-                    let code = refused.code().map(|c| format!(" [{c}]")).unwrap_or_default();
-                    let help = refused.help().map(|h| format!("; {h}")).unwrap_or_default();
-                    let io = std::io::Error::new(
-                        std::io::ErrorKind::PermissionDenied,
-                        format!("{refused}{code}{help}"),
-                    );
-                    crate::errors::file_error(py, &dir, &io)
-                }
-            })?;
+            banatie_infra_core::roots::check_output_root(&dir, force, &own).map_err(
+                |e| match e {
+                    banatie_infra_core::roots::RootError::Io { path, source } => {
+                        crate::errors::file_error(py, &path, &source)
+                    }
+                    refused => {
+                        let code = refused
+                            .code()
+                            .map(|c| format!(" [{c}]"))
+                            .unwrap_or_default();
+                        let help = refused.help().map(|h| format!("; {h}")).unwrap_or_default();
+                        let io = std::io::Error::new(
+                            std::io::ErrorKind::PermissionDenied,
+                            format!("{refused}{code}{help}"),
+                        );
+                        crate::errors::file_error(py, &dir, &io)
+                    }
+                },
+            )?;
             let written = py
                 .detach(|| bundle::write(&bundle, &dir))
                 .map_err(|e| crate::errors::file_error(py, &e.path, &e.source))?;
