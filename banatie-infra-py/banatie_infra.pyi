@@ -342,15 +342,21 @@ class Spec:
 
         Args:
             dir (str | os.PathLike[str]): the deployment root to write.
+            force (bool): also write into a non-empty directory that holds no bundle
+                (default ``False``).
 
         Returns:
             list[tuple[str, str]]: ``(relative path, outcome)`` per file, in bundle order;
             the outcome is ``"created"``, ``"updated"`` or ``"unchanged"``.
 
+        ``force=True`` writes into an existing non-empty directory that is not a bundle
+        (``render --force``); a system directory (``/``, ``/etc``, ...) is always refused.
+
         Raises:
             SpecError: the spec has validation errors (nothing is written).
             FileError: a file cannot be written (files written before it stay complete;
-                none is partial).
+                none is partial), or ``dir`` is refused as a root (BI702, BI703: nothing
+                is written).
 
         Example:
             >>> spec.render_to("/tmp/banatie")

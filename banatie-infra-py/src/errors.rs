@@ -257,8 +257,29 @@ pub(crate) fn file_error(py: Python<'_>, path: &std::path::Path, e: &std::io::Er
 /// extension, not UTF-8, syntax, unknown key, wrong type, missing key) a `SpecError` with
 /// the loader's diagnostic.
 pub(crate) fn load_error(py: Python<'_>, e: LoadError) -> PyErr {
+    use banatie_infra_core::input::InputError;
     match &e {
         LoadError::Io { path, source } => file_error(py, path.as_ref(), source),
+        // A file that is not read (not a regular file, over the size limit) is a file
+        // problem, not a spec one: `FileError`, with `EISDIR` for a directory.
+        LoadError::Input(InputError::Io { path, source }) => {
+            file_error(py, std::path::Path::new(path), source)
+        }
+        LoadError::Input(input) => {
+            let path = match input {
+                InputError::NotRegular { path, .. } | InputError::TooLarge { path, .. } => path,
+                InputError::Io { path, .. } => path,
+            };
+            let code = input.code().map(|c| format!(" [{c}]")).unwrap_or_default();
+            let io = match input {
+                InputError::NotRegular {
+                    kind: "a directory",
+                    ..
+                } => std::io::Error::from_raw_os_error(21), // EISDIR
+                _ => std::io::Error::other(format!("{input}{code}")),
+            };
+            file_error(py, std::path::Path::new(path), &io)
+        }
         _ => {
             let d = e.to_diagnostic();
             spec_error(py, one_line(&d), vec![d])

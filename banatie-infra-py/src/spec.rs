@@ -319,6 +319,8 @@ impl PySpec {
     ///
     /// Args:
     ///     dir (str | os.PathLike[str]): the deployment root to write.
+    ///     force (bool): also write into a non-empty directory that holds no bundle
+    ///         (default ``False``).
     ///
     /// Returns:
     ///     list[tuple[str, str]]: ``(relative path, outcome)`` per file, in bundle order;

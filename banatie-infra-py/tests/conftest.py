@@ -63,8 +63,14 @@ def cli_json(diags: list[banatie_infra.Diagnostic]) -> list[dict[str, object]]:
 
 
 def files_under(root: Path) -> dict[str, Path]:
-    """Every regular file under ``root`` by its ``/``-separated relative path."""
-    return {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()}
+    """Every regular file under ``root`` by its ``/``-separated relative path, but the
+    root's lock file (``.banatie-infra.lock``, which ``render`` holds while it writes and
+    which is not part of the bundle)."""
+    return {
+        p.relative_to(root).as_posix(): p
+        for p in root.rglob("*")
+        if p.is_file() and p.relative_to(root).as_posix() != ".banatie-infra.lock"
+    }
 
 
 # --- Docker ---------------------------------------------------------------------------
