@@ -43,6 +43,7 @@ pub mod lock;
 pub mod redact;
 pub mod render;
 pub mod roots;
+pub mod rules;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod secrets;
