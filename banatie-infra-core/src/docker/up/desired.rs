@@ -1,0 +1,297 @@
+//! The desired state: the container of each service, derived from the typed Compose model
+//! `render` writes ([`crate::render::compose`]) with the env files of the deployment root
+//! read in, and the hash of that configuration `plan` compares with the engine's.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use bollard::models::{
+    ContainerCreateBody, HealthConfig, HostConfig, PortBinding, RestartPolicy,
+    RestartPolicyNameEnum,
+};
+use sha2::{Digest, Sha256};
+
+use super::{UpError, CONFIG_HASH_LABEL, CONFIG_LABEL};
+use crate::envfile;
+use crate::render::compose::{ComposeFile, ComposeService};
+use crate::spec::Spec;
+
+/// The desired container of one service.
+pub(super) struct Desired {
+    pub(super) body: ContainerCreateBody,
+    pub(super) networks: Vec<String>,
+    pub(super) hash: String,
+    pub(super) compose: ComposeService,
+    pub(super) build: Option<(PathBuf, String, Option<String>)>,
+    pub(super) image: String,
+}
+
+fn unlit(s: &str) -> String {
+    s.replace("$$", "$")
+}
+
+fn parse_dur(s: &str) -> i64 {
+    s.parse::<crate::types::Duration>()
+        .map_or(0, |d| d.as_millis() as i64 * 1_000_000)
+}
+
+fn read_env(root: &Path, name: &str) -> Result<Vec<(String, String)>, UpError> {
+    use crate::jail::{Node, Root};
+    let path = root.join(name);
+    let fail = |reason: String| UpError::Root {
+        path: path.clone(),
+        reason,
+    };
+    let missing = |e: String| {
+        fail(format!("{e}: run `banatie-infra render SPEC -o {0}` and `banatie-infra secrets SPEC --dir {0}` first", root.display()))
+    };
+    // Read through the root's handle: a symlink or FIFO there is refused, never followed.
+    let node = Root::open(root)
+        .and_then(|r| r.read(name, crate::jail::READ_LIMIT))
+        .map_err(|e| missing(e.to_string()))?;
+    let (contents, mode) = match node {
+        Node::File { contents, mode, .. } => (contents, mode),
+        Node::Missing => return Err(missing("No such file or directory".into())),
+        Node::Unsafe { path: p, what } => {
+            return Err(fail(format!(
+                "{} is {what}, not written by banatie-infra: refusing to read it [{}]",
+                p.display(),
+                crate::jail::CODE_UNSAFE_PATH
+            )))
+        }
+    };
+    if name == crate::render::SECRETS_FILE && mode & 0o077 != 0 {
+        // Refused like `banatie-infra secrets` refuses it: the file holds every password.
+        return Err(fail(format!("mode {mode:04o}: group or others can access it; run `chmod 600 {}` and check who read it", path.display())));
+    }
+    let text = String::from_utf8(contents).map_err(|_| fail("not UTF-8".into()))?;
+    let entries = envfile::parse(&text).map_err(|e| UpError::Root {
+        path,
+        reason: e.to_string(),
+    })?;
+    entries
+        .iter()
+        .for_each(|e| crate::redact::register(&e.value));
+    Ok(entries.into_iter().map(|e| (e.key, e.value)).collect())
+}
+
+/// The desired container of every service of `spec`, by service name, with the env files
+/// under `root` read in (each file once).
+pub(super) fn desired(spec: &Spec, root: &Path) -> Result<BTreeMap<String, Desired>, UpError> {
+    // Bind mounts need absolute host paths.
+    let root = &std::path::absolute(root).map_err(|e| UpError::Root {
+        path: root.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let layout = crate::render::Layout::for_spec(spec);
+    let compose: ComposeFile = crate::render::compose::build(spec, &layout);
+    let mut files: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let mut out = BTreeMap::new();
+    for (name, c) in &compose.services {
+        let mut env: Vec<(String, String)> = Vec::new();
+        for f in &c.env_file {
+            let f = f.trim_start_matches("./").to_owned();
+            if !files.contains_key(&f) {
+                files.insert(f.clone(), read_env(root, &f)?);
+            }
+            env.extend(files[&f].iter().cloned());
+        }
+        for (k, v) in &c.environment {
+            env.retain(|(n, _)| n != k);
+            env.push((k.clone(), unlit(v)));
+        }
+        out.insert(name.clone(), service(&compose.name, name, c, &env, root));
+    }
+    Ok(out)
+}
+
+/// The desired container of the Compose service `c` (named `name` in project `project`),
+/// with its environment `env` resolved, and the hash of that configuration in its labels.
+fn service(
+    project: &str,
+    name: &str,
+    c: &ComposeService,
+    env: &[(String, String)],
+    root: &Path,
+) -> Desired {
+    let image = c
+        .image
+        .as_deref()
+        .map(unlit)
+        .unwrap_or_else(|| format!("{project}-{name}"));
+    let build = c.build.as_ref().map(|b| {
+        (
+            PathBuf::from(unlit(&b.context)),
+            unlit(&b.dockerfile),
+            b.target.as_deref().map(unlit),
+        )
+    });
+    let mut labels: HashMap<String, String> = c
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), unlit(v)))
+        .collect();
+    let config_json = serde_json::to_string(c).expect("plain data");
+    labels.insert(CONFIG_LABEL.into(), config_json);
+    let mut body = container_body(c, image.clone(), env, labels, root);
+    let hash = config_hash(&body, &c.networks);
+    if let Some(l) = body.labels.as_mut() {
+        l.insert(CONFIG_HASH_LABEL.into(), hash.clone());
+    }
+    Desired {
+        body,
+        networks: c.networks.clone(),
+        hash,
+        compose: c.clone(),
+        build,
+        image,
+    }
+}
+
+/// The engine's create body of the Compose service `c`: `$$` unescaped, bind mounts made
+/// absolute under `root`, ports as bindings, durations in nanoseconds.
+fn container_body(
+    c: &ComposeService,
+    image: String,
+    env: &[(String, String)],
+    labels: HashMap<String, String>,
+    root: &Path,
+) -> ContainerCreateBody {
+    let binds: Vec<String> = c
+        .volumes
+        .iter()
+        .map(|v| {
+            let v = unlit(v);
+            match v.strip_prefix("./") {
+                Some(rest) => format!("{}/{rest}", root.display()),
+                None => v,
+            }
+        })
+        .collect();
+    let mut port_bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+    for p in &c.ports {
+        if let Some((ip, host, container)) = split_port(p) {
+            port_bindings.insert(
+                format!("{container}/tcp"),
+                Some(vec![PortBinding {
+                    host_ip: Some(ip.into()),
+                    host_port: Some(host.into()),
+                }]),
+            );
+        }
+    }
+    let restart = match c.restart.as_str() {
+        "no" => RestartPolicyNameEnum::NO,
+        "always" => RestartPolicyNameEnum::ALWAYS,
+        "on-failure" => RestartPolicyNameEnum::ON_FAILURE,
+        _ => RestartPolicyNameEnum::UNLESS_STOPPED,
+    };
+    ContainerCreateBody {
+        image: Some(image),
+        env: Some(env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+        entrypoint: c
+            .entrypoint
+            .as_ref()
+            .map(|e| e.iter().map(|s| unlit(s)).collect()),
+        cmd: c
+            .command
+            .as_ref()
+            .map(|e| e.iter().map(|s| unlit(s)).collect()),
+        labels: Some(labels),
+        healthcheck: c.healthcheck.as_ref().map(|h| HealthConfig {
+            test: Some(h.test.iter().map(|s| unlit(s)).collect()),
+            interval: Some(parse_dur(&h.interval)),
+            timeout: Some(parse_dur(&h.timeout)),
+            retries: Some(i64::from(h.retries)),
+            start_period: Some(parse_dur(&h.start_period)),
+            start_interval: h.start_interval.as_deref().map(parse_dur),
+        }),
+        host_config: Some(HostConfig {
+            binds: Some(binds),
+            port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
+            restart_policy: Some(RestartPolicy {
+                name: Some(restart),
+                maximum_retry_count: None,
+            }),
+            network_mode: c.networks.first().cloned(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The hash of a create body and its networks: the first 16 bytes of SHA-256, in hex.
+fn config_hash(body: &ContainerCreateBody, networks: &[String]) -> String {
+    let mut h = Sha256::new();
+    // Hash a canonical form: the body holds `HashMap`s (labels, port bindings) whose
+    // serialization order changes from one map to the next.
+    let canonical = canonical_json(serde_json::to_value(body).expect("plain data"));
+    h.update(serde_json::to_vec(&canonical).expect("plain data"));
+    h.update(serde_json::to_vec(networks).expect("plain data"));
+    h.finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `v` with the keys of every object sorted, so equal values serialize to equal bytes.
+fn canonical_json(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut entries: Vec<(String, serde_json::Value)> = m.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, canonical_json(v)))
+                    .collect(),
+            )
+        }
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.into_iter().map(canonical_json).collect())
+        }
+        other => other,
+    }
+}
+
+/// Splits the Compose short syntax `HOST_IP:HOST:CONTAINER` the renderer writes
+/// ([`crate::spec::PublishedPort::compose_short`]) into (address, host port, container
+/// port), an IPv6 address without its brackets (as the engine takes it).
+fn split_port(short: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = short.rsplitn(3, ':');
+    let (container, host, ip) = (parts.next()?, parts.next()?, parts.next()?);
+    let ip = ip
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .unwrap_or(ip);
+    Some((ip, host, container))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_port;
+    use crate::spec::PublishedPort;
+
+    #[test]
+    fn published_ports_split_back_ipv6_included() {
+        for (ip, want) in [
+            ("127.0.0.1", "127.0.0.1"),
+            ("::1", "::1"),
+            ("[::1]", "::1"),
+            ("0.0.0.0", "0.0.0.0"),
+            ("fd00::2", "fd00::2"),
+        ] {
+            let p = PublishedPort {
+                host: crate::types::Port::new(8080).unwrap(),
+                container: crate::types::Port::new(3000).unwrap(),
+                host_ip: ip.into(),
+            };
+            assert_eq!(
+                split_port(&p.compose_short()),
+                Some((want, "8080", "3000")),
+                "{ip}"
+            );
+        }
+    }
+}

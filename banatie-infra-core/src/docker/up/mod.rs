@@ -1,0 +1,184 @@
+//! `plan`, `up` and `down`: bring the stack described by the spec to a healthy state
+//! through the Engine API, idempotently, and take it down again.
+//!
+//! The container of each service is derived from the same typed Compose model that
+//! `render` writes ([`crate::render::compose`]), with the env files of the deployment root
+//! read in, so `up` and `docker compose up` on the rendered bundle run the same thing. A
+//! hash of that configuration is stored in a label; a container whose hash matches is
+//! never recreated.
+//!
+//! The modules, in the order `up` uses them: [`desired`] derives each service's container
+//! from the spec and the env files; [`plan`] compares it with the engine; [`containers`]
+//! creates networks, images, data directories and containers; [`readiness`] waits for a
+//! started service to be ready and for a service's dependencies; [`mod@down`] removes
+//! the stack again.
+
+mod containers;
+mod desired;
+mod down;
+mod plan;
+mod readiness;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use down::{down, DownReport};
+pub use plan::{plan, Action, Plan};
+
+use super::{DockerError, Engine};
+use crate::spec::Spec;
+
+/// The label holding the hash of a container's configuration.
+pub const CONFIG_HASH_LABEL: &str = "io.banatie-infra.config-hash";
+/// The label holding the public part of a container's configuration (the Compose
+/// service, JSON), so `plan` can name the fields that changed. No env-file values.
+pub const CONFIG_LABEL: &str = "io.banatie-infra.config";
+
+/// Why `plan`, `up` or `down` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UpError {
+    /// The engine failed.
+    #[error(transparent)]
+    Docker(#[from] DockerError),
+    /// A file of the deployment root is missing or unreadable.
+    #[error("{}: {reason}", path.display())]
+    Root {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and what to run.
+        reason: String,
+    },
+    /// An image is neither present nor buildable (no registry is used).
+    #[error("image `{image}` of `{service}` is not on this engine: {hint}")]
+    MissingImage {
+        /// The service.
+        service: String,
+        /// The image.
+        image: String,
+        /// What to do.
+        hint: String,
+    },
+    /// A build failed; the build's output is included.
+    #[error("building `{service}` failed: {message}\n{output}")]
+    Build {
+        /// The service.
+        service: String,
+        /// The engine's error.
+        message: String,
+        /// The last lines of the build output.
+        output: String,
+    },
+    /// A network exists with other settings, or an external one is missing.
+    #[error("network `{0}`: {1}")]
+    Network(String, String),
+    /// A one-shot job exited non-zero; its logs are included.
+    #[error("job `{service}` exited with code {code}; its output:\n{logs}")]
+    JobFailed {
+        /// The job.
+        service: String,
+        /// Its exit code.
+        code: i64,
+        /// The end of its logs.
+        logs: String,
+    },
+    /// A service never became ready.
+    #[error("`{service}` did not become {wanted} within {}s ({state}){}", timeout.as_secs(), output.as_deref().map(|o| format!("; last health-check output: {o}")).unwrap_or_default())]
+    Timeout {
+        /// The service.
+        service: String,
+        /// `healthy`, `running`, `completed`.
+        wanted: &'static str,
+        /// Its state then.
+        state: String,
+        /// The last health-check output.
+        output: Option<String>,
+        /// The timeout.
+        timeout: Duration,
+    },
+    /// A service stopped while it should run.
+    #[error("`{service}` stopped: {reason}")]
+    Stopped {
+        /// The service.
+        service: String,
+        /// Exit code and logs.
+        reason: String,
+    },
+    /// A container has a service's name but is not labelled as this stack's: `up` never
+    /// removes a container the spec does not own.
+    #[error("a container named `{0}` exists and is not part of stack `{1}`: it was left alone; rename or remove it yourself, then run `up` again")]
+    Foreign(String, String),
+    /// A dependency failed, so this service was not started.
+    #[error("`{service}` was not started: dependency `{dependency}` failed")]
+    DependencyFailed {
+        /// The service.
+        service: String,
+        /// The dependency.
+        dependency: String,
+    },
+}
+
+/// An event of `up`, for a caller that shows progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpEvent {
+    /// A step started.
+    Step(Action),
+    /// A line of build output.
+    BuildOutput(String, String),
+    /// A service that `up` created, recreated, started or restarted is ready (healthy,
+    /// running, or completed), with the time since its start. (A kept service is waited
+    /// for too, without an event.)
+    Ready(String, Duration),
+}
+
+/// Options of [`up`].
+#[derive(Debug, Clone)]
+pub struct UpOptions {
+    /// How long one service may take to become ready.
+    pub timeout: Duration,
+    /// Build images even when they exist.
+    pub build: bool,
+}
+
+impl Default for UpOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(300),
+            build: false,
+        }
+    }
+}
+
+/// Brings the stack to its spec: creates the networks (internal ones internal), builds
+/// missing images through the engine's build API, creates the data directories, and
+/// creates/starts the containers in dependency order, independent services in parallel,
+/// honouring each `depends_on` condition. `up` returns when every service is ready
+/// (healthy, running, or a job completed with exit 0). Running it twice changes nothing
+/// the second time (the returned plan is then a no-op).
+///
+/// Health: a service with a health check is ready when the engine says `healthy` or when
+/// its own health-check command (the same `test`, run through exec with the check's
+/// `timeout`) exits 0; the command is run every 250 ms while waiting, because engines
+/// before API 1.44 have no `start_interval` and would otherwise report the first result
+/// only one `interval` after the start (30 s with the seed's timings). So a ready service
+/// is noticed within a second, its dependents start at once, and `up` returns when the
+/// last service is ready. The engine's own status then turns `healthy` at that
+/// service's next scheduled check; `banatie-infra wait` ([`super::wait`]) blocks until it
+/// has, for scripts that read `docker ps` or `status` right after `up`.
+///
+/// Errors: [`UpError`]; a failing job stops `up` with its logs; a service that never
+/// becomes healthy stops it at `opts.timeout` with its last health output.
+pub async fn up(
+    engine: &Engine,
+    spec: &Spec,
+    root: &Path,
+    opts: &UpOptions,
+    events: &(dyn Fn(UpEvent) + Send + Sync),
+) -> Result<Plan, UpError> {
+    let plan = plan(engine, spec, root).await?;
+    let want = desired::desired(spec, root)?;
+    containers::ensure_networks(engine, spec, events).await?;
+    containers::ensure_images(engine, &want, opts, events).await?;
+    containers::create_data_dirs(spec, root)?;
+    containers::start_services(engine, spec, &plan, &want, opts, events).await?;
+    Ok(plan)
+}
