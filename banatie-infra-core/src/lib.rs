@@ -68,6 +68,7 @@ pub fn rules() -> Vec<(Code, Severity, &'static str)> {
         .chain(input::RULES)
         .chain(validate::RULES)
         .chain(audit::RULES)
+        .chain(audit::ROUND2_RULES)
         .chain(jail::RULES)
         .copied()
         .collect();

@@ -41,6 +41,7 @@ pub(crate) mod caddyfile;
 pub(crate) mod compose;
 pub(crate) mod env;
 pub(crate) mod interp;
+pub(crate) mod round2;
 pub(crate) mod rules;
 pub(crate) mod shell;
 pub(crate) mod sql;
@@ -59,6 +60,7 @@ use crate::types::ImageRef;
 pub(crate) use compose::{At, Project, Svc};
 pub(crate) use env::EnvFile;
 pub(crate) use tree::FileId;
+pub use round2::RULES as ROUND2_RULES;
 
 /// BI207: an env file that holds secrets is readable by group or others.
 pub const CODE_SECRET_FILE_MODE: Code = Code("BI207");

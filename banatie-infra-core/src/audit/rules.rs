@@ -36,6 +36,7 @@ pub(crate) fn run(d: &mut Deployment, out: &mut Vec<Diagnostic>) {
     init_sql(d, out);
     sites(d, out);
     site_structure(d, out);
+    super::round2::run(d, out);
 }
 
 /// BI110 and BI112: networks and dependencies that name nothing, and dependency cycles
