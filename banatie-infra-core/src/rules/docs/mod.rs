@@ -1,0 +1,55 @@
+//! The long explanation of every rule, one Markdown file per code (`BI301.md`), as
+//! `ruff rule F401` documents each rule; `banatie-infra rules BI301` prints it.
+//!
+//! Each file is:
+//!
+//! - `# BIxxx: <kebab-case-name>`: the code and the rule's stable name;
+//! - `## What it finds`: the mistake, in the words of the file it is made in;
+//! - `## Why it matters`: the failure it causes, and where that fact comes from (the
+//!   Compose specification, Caddy's source, a PostgreSQL release note, MinIO's or mc's
+//!   documentation);
+//! - `## Example`: a minimal input that reports the code, in fenced blocks whose info
+//!   string names the file each stands for (```` ```yaml file=spec.yaml ````); the blocks
+//!   of one section form one deployment directory;
+//! - `## Use instead`: the same input, fixed, which does not report it.
+//!
+//! `tests/rule_docs.rs` writes both sections to a directory and runs `validate` (a
+//! `spec.yaml`) or `audit` (anything else) over it, so every example is proven: the code
+//! is reported for the example and not for the fix. Blocks marked `no-run` (the live
+//! rules, which need a running Docker engine, and the output-root rules, which need a
+//! render into a root) are shown but not run.
+
+/// The Markdown explanation of `code` (`BI301`), or `""` for a code with none.
+pub(crate) fn explanation(code: &str) -> &'static str {
+    match code {
+        "BI100" => include_str!("BI100.md"),
+        "BI101" => include_str!("BI101.md"),
+        "BI102" => include_str!("BI102.md"),
+        "BI103" => include_str!("BI103.md"),
+        "BI104" => include_str!("BI104.md"),
+        "BI109" => include_str!("BI109.md"),
+        "BI110" => include_str!("BI110.md"),
+        "BI111" => include_str!("BI111.md"),
+        "BI112" => include_str!("BI112.md"),
+        "BI113" => include_str!("BI113.md"),
+        "BI114" => include_str!("BI114.md"),
+        "BI115" => include_str!("BI115.md"),
+        "BI116" => include_str!("BI116.md"),
+        "BI117" => include_str!("BI117.md"),
+        "BI118" => include_str!("BI118.md"),
+        "BI150" => include_str!("BI150.md"),
+        "BI151" => include_str!("BI151.md"),
+        "BI152" => include_str!("BI152.md"),
+        "BI153" => include_str!("BI153.md"),
+        _ => "",
+    }
+}
+
+/// The rule's kebab-case name, from its explanation's title (`# BI301: <name>`), or `""`.
+pub(crate) fn name(code: &str) -> &'static str {
+    explanation(code)
+        .lines()
+        .next()
+        .and_then(|title| title.split_once(": "))
+        .map_or("", |(_, name)| name.trim())
+}
