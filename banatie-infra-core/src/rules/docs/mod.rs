@@ -41,6 +41,15 @@ pub(crate) fn explanation(code: &str) -> &'static str {
         "BI151" => include_str!("BI151.md"),
         "BI152" => include_str!("BI152.md"),
         "BI153" => include_str!("BI153.md"),
+        "BI201" => include_str!("BI201.md"),
+        "BI202" => include_str!("BI202.md"),
+        "BI203" => include_str!("BI203.md"),
+        "BI204" => include_str!("BI204.md"),
+        "BI205" => include_str!("BI205.md"),
+        "BI206" => include_str!("BI206.md"),
+        "BI207" => include_str!("BI207.md"),
+        "BI208" => include_str!("BI208.md"),
+        "BI209" => include_str!("BI209.md"),
         _ => "",
     }
 }
