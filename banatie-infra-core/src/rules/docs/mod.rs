@@ -66,6 +66,13 @@ pub(crate) fn explanation(code: &str) -> &'static str {
         "BI314" => include_str!("BI314.md"),
         "BI315" => include_str!("BI315.md"),
         "BI316" => include_str!("BI316.md"),
+        "BI401" => include_str!("BI401.md"),
+        "BI402" => include_str!("BI402.md"),
+        "BI403" => include_str!("BI403.md"),
+        "BI404" => include_str!("BI404.md"),
+        "BI405" => include_str!("BI405.md"),
+        "BI406" => include_str!("BI406.md"),
+        "BI407" => include_str!("BI407.md"),
         _ => "",
     }
 }
