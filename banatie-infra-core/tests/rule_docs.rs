@@ -248,7 +248,9 @@ fn check_doc(code: &str, failures: &mut Vec<String>) -> Option<bool> {
     };
     let rule = rules::get(code).expect("a code of rules::all()");
     if rule.explanation != text {
-        failures.push(format!("{code}: the registry's explanation is not {code}.md"));
+        failures.push(format!(
+            "{code}: the registry's explanation is not {code}.md"
+        ));
     }
     let doc = match parse(&text) {
         Ok(d) => d,
@@ -259,9 +261,11 @@ fn check_doc(code: &str, failures: &mut Vec<String>) -> Option<bool> {
     };
     let name = doc.title.strip_prefix(&format!("{code}: ")).unwrap_or("");
     let kebab = !name.is_empty()
-        && name
-            .split('-')
-            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        && name.split('-').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
     if !kebab {
         failures.push(format!(
             "{code}: title {:?} is not `{code}: <kebab-case-name>`",
@@ -308,7 +312,11 @@ fn check_doc(code: &str, failures: &mut Vec<String>) -> Option<bool> {
     if !codes.contains(code) {
         failures.push(format!(
             "{code}: its Example does not report {code}; it reports:\n{}",
-            if lines.is_empty() { "  nothing".to_owned() } else { lines.join("\n") }
+            if lines.is_empty() {
+                "  nothing".to_owned()
+            } else {
+                lines.join("\n")
+            }
         ));
     }
     let (codes, lines) = run(fix);
@@ -374,5 +382,8 @@ fn the_doc_format_is_read_strictly() {
     let d = parse("# BI999: x\n## Example\n```yaml file=a.yaml\nk: v\n```\ntext\n").unwrap();
     assert_eq!(d.title, "BI999: x");
     assert_eq!(d.sections[0].blocks[0].text, "k: v\n");
-    assert!(parse("```yaml file=a\n```\n").is_err(), "block before any section");
+    assert!(
+        parse("```yaml file=a\n```\n").is_err(),
+        "block before any section"
+    );
 }

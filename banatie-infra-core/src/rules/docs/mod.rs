@@ -89,6 +89,18 @@ pub(crate) fn explanation(code: &str) -> &'static str {
         "BI514" => include_str!("BI514.md"),
         "BI515" => include_str!("BI515.md"),
         "BI516" => include_str!("BI516.md"),
+        "BI601" => include_str!("BI601.md"),
+        "BI602" => include_str!("BI602.md"),
+        "BI603" => include_str!("BI603.md"),
+        "BI604" => include_str!("BI604.md"),
+        "BI605" => include_str!("BI605.md"),
+        "BI606" => include_str!("BI606.md"),
+        "BI607" => include_str!("BI607.md"),
+        "BI701" => include_str!("BI701.md"),
+        "BI702" => include_str!("BI702.md"),
+        "BI703" => include_str!("BI703.md"),
+        "BI704" => include_str!("BI704.md"),
+        "BI705" => include_str!("BI705.md"),
         _ => "",
     }
 }
