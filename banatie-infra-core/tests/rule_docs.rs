@@ -246,8 +246,9 @@ fn check_doc(code: &str, failures: &mut Vec<String>) -> Option<bool> {
         failures.push(format!("{code}: no doc at {}", path.display()));
         return None;
     };
-    let rule = rules::get(code).expect("a code of rules::all()");
-    if rule.explanation != text {
+    // Without the `docker` feature the registry has no live (BI6xx) rules; their docs are
+    // still checked for their format.
+    if rules::get(code).is_some_and(|rule| rule.explanation != text) {
         failures.push(format!(
             "{code}: the registry's explanation is not {code}.md"
         ));
@@ -333,17 +334,21 @@ fn check_doc(code: &str, failures: &mut Vec<String>) -> Option<bool> {
 fn every_rule_has_a_doc_whose_examples_fail_and_pass() {
     let mut failures = Vec::new();
     let (mut ran, mut skipped) = (Vec::new(), Vec::new());
-    for rule in rules::all() {
-        match check_doc(rule.code.0, &mut failures) {
-            Some(true) => ran.push(rule.code.0),
-            Some(false) => skipped.push(rule.code.0),
+    let mut codes: Vec<&str> = rules::all().iter().map(|r| r.code.0).collect();
+    if !cfg!(feature = "docker") {
+        codes.extend(live_docs());
+    }
+    for code in codes {
+        match check_doc(code, &mut failures) {
+            Some(true) => ran.push(code),
+            Some(false) => skipped.push(code),
             None => {}
         }
     }
     println!(
         "rule docs: {} of {} run (Example and Use instead), {} no-run: {}",
         ran.len(),
-        rules::all().len(),
+        ran.len() + skipped.len(),
         skipped.len(),
         skipped.join(" ")
     );
@@ -355,15 +360,38 @@ fn every_rule_has_a_doc_whose_examples_fail_and_pass() {
     );
 }
 
+/// The codes of the live rules' docs (`BI6xx.md`), which the registry lists only with the
+/// `docker` feature.
+fn live_docs() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = doc_codes()
+        .into_iter()
+        .filter(|c| c.starts_with("BI6"))
+        .map(|c| &*String::leak(c))
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// The code of every `BIxxx.md` in the docs directory.
+fn doc_codes() -> Vec<String> {
+    fs::read_dir(DOCS)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.strip_suffix(".md").map(str::to_owned)
+        })
+        .collect()
+}
+
 /// No doc is left over for a code the registry does not have (a renumbered or removed
-/// rule keeps no stale page).
+/// rule keeps no stale page); the live rules' docs need the `docker` feature's registry.
 #[test]
 fn every_doc_is_a_rule() {
-    for e in fs::read_dir(DOCS).unwrap() {
-        let name = e.unwrap().file_name().into_string().unwrap();
-        if let Some(code) = name.strip_suffix(".md") {
-            assert!(rules::get(code).is_some(), "{name}: no rule {code}");
+    for code in doc_codes() {
+        if code.starts_with("BI6") && !cfg!(feature = "docker") {
+            continue;
         }
+        assert!(rules::get(&code).is_some(), "{code}.md: no rule {code}");
     }
 }
 
