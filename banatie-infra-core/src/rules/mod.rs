@@ -14,6 +14,8 @@ use serde::Serialize;
 
 use crate::diagnostic::{Code, Severity};
 
+mod docs;
+
 /// One rule of the registry.
 #[derive(Debug, Clone, Serialize)]
 pub struct Rule {
@@ -41,11 +43,11 @@ pub fn all() -> &'static [Rule] {
             .into_iter()
             .map(|(code, severity, summary)| Rule {
                 code,
-                name: "",
+                name: docs::name(code.0),
                 severity,
                 family: family(code),
                 summary,
-                explanation: "",
+                explanation: docs::explanation(code.0),
             })
             .collect()
     })
