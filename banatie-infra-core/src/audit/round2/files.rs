@@ -23,6 +23,7 @@ pub(crate) fn check(d: &Deployment, out: &mut Vec<Diagnostic>) {
         let script = shell::scan(&sc.text);
         let mut found: Vec<(Location, Severity, crate::Code, String, String)> = Vec::new();
         force_recreate(d, &script, &mut found);
+        sourced_crlf(d, &script, &mut found);
         retention(&script, sc.run.errexit, &mut found);
         for (at, sev, code, message, help) in found {
             let (loc, pointer) = match &sc.inline {
@@ -98,6 +99,39 @@ fn crlf(d: &Deployment, out: &mut Vec<Diagnostic>) {
 }
 
 type Found = Vec<(Location, Severity, crate::Code, String, String)>;
+
+/// BI211 on the files a script sources (`. ./secrets.env`, `source /opt/app/.env`) that
+/// the audit has not read as env files: located at the `.` command.
+fn sourced_crlf(d: &Deployment, script: &shell::Script, out: &mut Found) {
+    for cmd in &script.cmds {
+        if !matches!(cmd.name(), Some("." | "source")) {
+            continue;
+        }
+        let Some(arg) = cmd.argv().get(1) else { continue };
+        if arg.text.contains('$') || arg.text.contains('`') {
+            continue;
+        }
+        let local = d.local(&arg.text);
+        let read = d
+            .files
+            .iter()
+            .any(|f| f.kind == FileKind::EnvFile && crate::audit::same_file(&f.path, &local));
+        if read {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&local) else { continue };
+        let Some((line, count)) = first_cr_line(&String::from_utf8_lossy(&bytes)) else {
+            continue;
+        };
+        out.push((
+            cmd.at(),
+            Severity::Error,
+            CODE_CRLF,
+            format!("the script sources `{}`, which has CR line endings ({count} line(s), the first at line {line}): the shell keeps the `\\r` in every value it sets (`PGPASSWORD=...\\r`, a database name that does not exist)", arg.text),
+            format!("convert it to LF (`sed -i 's/\\r$//' {}`) and add `*.env text eol=lf` to .gitattributes", arg.text),
+        ));
+    }
+}
 
 /// The words of `docker compose up ...` / `docker-compose up ...` after `up`.
 fn compose_up(cmd: &SimpleCmd) -> Option<&[shell::Word]> {

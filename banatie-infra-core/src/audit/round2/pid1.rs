@@ -221,7 +221,8 @@ pub(crate) fn check(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
         .and_then(|n| super::lookup(n, "init"))
         .and_then(|v| v.text())
         .is_some_and(|v| v == "true");
-    if init {
+    // One-shot jobs end by themselves; what a stop does to them matters little.
+    if init || super::one_shot(d, s) {
         return;
     }
     let facts = dockerfile_facts(d, s);

@@ -147,7 +147,7 @@ pub(crate) fn runs_migrations(text: &str) -> bool {
 
 /// BI326.
 fn start_period(d: &Deployment, project: &Project, s: &Svc, out: &mut Vec<Diagnostic>) {
-    if is_job(d, s) {
+    if super::one_shot(d, s) {
         return;
     }
     let Some(h) = s.healthcheck.as_ref().filter(|h| !h.disabled) else {
