@@ -645,8 +645,11 @@ fn rendered_bundles_audit_clean() {
                 path.display()
             );
         }
-        let (known, other): (Vec<_>, Vec<_>) =
-            a.diagnostics.iter().cloned().partition(|d| round2(d.code.0));
+        let (known, other): (Vec<_>, Vec<_>) = a
+            .diagnostics
+            .iter()
+            .cloned()
+            .partition(|d| round2(d.code.0));
         render_defects.extend(known.iter().map(|d| d.code.0));
         if !other.is_empty() {
             failures.insert(

@@ -4,14 +4,14 @@
 //! finding with a position and a help; and `round2-00-clean`, a deployment that does
 //! everything these rules ask, reports nothing.
 
-#[path = "common_audit.rs"]
+#[path = "common_audit/mod.rs"]
 mod common;
 
 use std::fs;
 use std::path::Path;
 
 use banatie_infra_core::diagnostic::Severity;
-use common::{expected, found, fixture, report, run, FIXTURES};
+use common::{expected, fixture, found, report, run, FIXTURES};
 
 type Finding = (&'static str, &'static str, usize);
 
@@ -54,7 +54,12 @@ const CASES: &[Case] = &[
         name: "round2-03-no-memory-limits",
         // api, web, db, and minio (whose `deploy.resources.limits` has only cpus).
         errors: &[],
-        warnings: &[("BI324", C, 5), ("BI324", C, 9), ("BI324", C, 13), ("BI324", C, 18)],
+        warnings: &[
+            ("BI324", C, 5),
+            ("BI324", C, 9),
+            ("BI324", C, 13),
+            ("BI324", C, 18),
+        ],
     },
     Case {
         name: "round2-04-npm-as-pid1",
@@ -234,8 +239,14 @@ fn check(name: &str) {
         report(&a)
     );
     for d in &a.diagnostics {
-        assert!(d.help.as_deref().is_some_and(|h| !h.is_empty()), "no help: {d:?}");
-        assert!(d.span.as_ref().and_then(|s| s.location).is_some(), "no position: {d:?}");
+        assert!(
+            d.help.as_deref().is_some_and(|h| !h.is_empty()),
+            "no help: {d:?}"
+        );
+        assert!(
+            d.span.as_ref().and_then(|s| s.location).is_some(),
+            "no position: {d:?}"
+        );
     }
 }
 
@@ -279,4 +290,61 @@ cases! {
     round2_18_secrets_as_environment => "round2-18-secrets-as-environment",
     round2_19_restart_without_watch => "round2-19-restart-without-watch",
     round2_20_backup_retention_ungated => "round2-20-backup-retention-ungated",
+}
+
+/// The examples of the round-2 rule docs (`src/rules/docs/BIxxx.md`): each `## Example`
+/// deployment reports the code, each `## Use instead` does not (blocks marked `no-run`
+/// are skipped; their rule's fixtures above stand for them).
+#[test]
+fn rule_doc_examples() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rules/docs");
+    for (code, _, _) in banatie_infra_core::audit::ROUND2_RULES {
+        let path = docs.join(format!("{}.md", code.0));
+        let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            text.starts_with(&format!("# {}: ", code.0)),
+            "{}",
+            path.display()
+        );
+        for (section, want) in [("## Example", true), ("## Use instead", false)] {
+            let start = text
+                .find(section)
+                .unwrap_or_else(|| panic!("{code:?}: no {section}"));
+            let rest = &text[start + section.len()..];
+            let body = &rest[..rest.find("\n## ").unwrap_or(rest.len())];
+            let tmp = tempfile::tempdir().unwrap();
+            let mut blocks = 0;
+            let mut lines = body.lines();
+            while let Some(l) = lines.next() {
+                let Some(info) = l.strip_prefix("```").filter(|i| !i.is_empty()) else {
+                    continue;
+                };
+                let mut content = String::new();
+                for l in lines.by_ref() {
+                    if l == "```" {
+                        break;
+                    }
+                    content.push_str(l);
+                    content.push('\n');
+                }
+                if info.split_whitespace().any(|w| w == "no-run") {
+                    continue;
+                }
+                let file = info
+                    .split_whitespace()
+                    .find_map(|w| w.strip_prefix("file="))
+                    .unwrap_or_else(|| panic!("{code:?}: a block without file=: {info}"));
+                let to = tmp.path().join(file);
+                fs::create_dir_all(to.parent().unwrap()).unwrap();
+                fs::write(&to, content).unwrap();
+                blocks += 1;
+            }
+            if blocks == 0 {
+                continue;
+            }
+            let a = run(tmp.path());
+            let has = a.diagnostics.iter().any(|d| d.code == *code);
+            assert_eq!(has, want, "{} {section}:\n{}", code.0, report(&a));
+        }
+    }
 }
