@@ -72,12 +72,25 @@ fn run(dir: &Path, base_images: &[(&str, &str)]) -> Audit {
     audit(&input).unwrap_or_else(|e| panic!("audit of {}: {e}", dir.display()))
 }
 
-/// (code, file relative to `dir`, line) of every finding of `severity`, sorted.
+/// Whether `code` is a round-2 rule (`audit::ROUND2_RULES`: log rotation, memory limits,
+/// PID 1, secrets as environment, PostgreSQL's data mount and /dev/shm, ...). Those are
+/// asserted by tests/audit_round2.rs (each with its failing and passing fixture) and
+/// tests/audit_unseen.rs; the fixtures of this file were written before them and lack
+/// those settings like most hand-written files, so their findings are left out here
+/// (and the rendered bundles' are checked against [`RENDER_KNOWN_DEFECTS`]).
+fn round2(code: &str) -> bool {
+    banatie_infra_core::audit::ROUND2_RULES
+        .iter()
+        .any(|r| r.0 .0 == code)
+}
+
+/// (code, file relative to `dir`, line) of every finding of `severity` (round-2 rules
+/// left out, see [`round2`]), sorted.
 fn found(a: &Audit, dir: &Path, severity: Severity) -> Vec<(String, String, usize)> {
     let mut out: Vec<(String, String, usize)> = a
         .diagnostics
         .iter()
-        .filter(|d| d.severity == severity)
+        .filter(|d| d.severity == severity && !round2(d.code.0))
         .map(|d| {
             let span = d.span.as_ref().expect("every audit finding names its file");
             let file = Path::new(&span.file)
@@ -317,6 +330,8 @@ macro_rules! case_tests {
                 .map(|e| e.unwrap())
                 .filter(|e| e.file_type().unwrap().is_dir())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
+                // The round-2 cases are tests/audit_round2.rs's.
+                .filter(|n| !n.starts_with("round2-"))
                 .collect();
             dirs.sort();
             assert_eq!(dirs, tested, "a case folder without a test, or a test without a folder");
@@ -610,6 +625,7 @@ fn rendered_bundles_audit_clean() {
     examples.sort();
     assert!(examples.len() >= 2);
     let mut failures = BTreeMap::new();
+    let mut render_defects = std::collections::BTreeSet::new();
     for path in examples {
         let spec = load::load_path(&path).unwrap().spec;
         let tmp = rendered(&spec);
@@ -629,15 +645,33 @@ fn rendered_bundles_audit_clean() {
                 path.display()
             );
         }
-        if !a.diagnostics.is_empty() {
+        let (known, other): (Vec<_>, Vec<_>) = a
+            .diagnostics
+            .iter()
+            .cloned()
+            .partition(|d| round2(d.code.0));
+        render_defects.extend(known.iter().map(|d| d.code.0));
+        if !other.is_empty() {
             failures.insert(
                 path.display().to_string(),
-                render_human(&a.diagnostics, &a.sources(), false),
+                render_human(&other, &a.sources(), false),
             );
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+    let known: std::collections::BTreeSet<&str> = RENDER_KNOWN_DEFECTS.iter().copied().collect();
+    assert_eq!(
+        render_defects, known,
+        "the round-2 findings on rendered bundles changed: update RENDER_KNOWN_DEFECTS (a fixed render defect is removed from it)"
+    );
 }
+
+/// Round-2 rules the rendered bundles do not satisfy yet: defects of `render`, owned by
+/// other issues (no `logging` options, no memory limits, `secrets.env` as `env_file` of
+/// every service, no `shm_size` on PostgreSQL, `reverse_proxy` without
+/// `lb_try_duration`). [`rendered_bundles_audit_clean`] fails when this list is no longer
+/// exactly what the audit reports on them.
+const RENDER_KNOWN_DEFECTS: &[&str] = &["BI212", "BI323", "BI324", "BI414", "BI524"];
 
 // ---------------------------------------------------------------------------------------
 // Import
@@ -1014,7 +1048,7 @@ fn defaults_comments_and_shell_env() {
         ..Default::default()
     };
     let a = audit(&input).unwrap();
-    assert!(a.diagnostics.is_empty(), "{:#?}", a.diagnostics);
+    assert_findings(&a, tmp.path(), &[], &[]);
 }
 
 #[test]

@@ -10,9 +10,17 @@
 //! rule is fixed, the lists no longer match and the test says to move the case.
 //!
 //! Pass rate at the first run (rules as of the commit that added this test):
-//! PASS_RATE_PLACEHOLDER
+//! 27 of 27 expected findings reported (100%) over the 10 deployments with defects, 0
+//! false positives (on the 4 clean deployments u01, u12, u13, u14 and beside the expected
+//! findings of the others); no known misses. The expectations were committed (3975387)
+//! before that first run. Between that commit and the run two rule changes went in, driven
+//! by the round-2 cases, not by this set: one-shot jobs awaited with
+//! `service_completed_successfully` are skipped by BI323/BI324/BI325/BI326 (case 19), and
+//! BI211 also reads the files scripts source (case 14); neither changes a result here.
+//! This set is small and written by the rules' author: a perfect score measures the
+//! rules on other spellings of the same kinds, not on kinds they were not written for.
 
-#[path = "common_audit.rs"]
+#[path = "common_audit/mod.rs"]
 mod common;
 
 use std::collections::BTreeMap;
@@ -41,7 +49,11 @@ const EXPECTED: &[(&str, &[Key])] = &[
     (
         "u04-postgres-floating",
         // `image: postgres`: unpinned, no major, and today's 18 at the pre-18 path.
-        &[("BI303", "compose.yaml"), ("BI522", "compose.yaml"), ("BI523", "compose.yaml")],
+        &[
+            ("BI303", "compose.yaml"),
+            ("BI522", "compose.yaml"),
+            ("BI523", "compose.yaml"),
+        ],
     ),
     (
         "u05-migrations-and-shm",
@@ -64,7 +76,11 @@ const EXPECTED: &[(&str, &[Key])] = &[
     (
         "u07-caddy-retry",
         // In handle_path; two upstreams with a policy but no window; `lb_try_duration 0s`.
-        &[("BI414", "Caddyfile"), ("BI414", "Caddyfile"), ("BI414", "Caddyfile")],
+        &[
+            ("BI414", "Caddyfile"),
+            ("BI414", "Caddyfile"),
+            ("BI414", "Caddyfile"),
+        ],
     ),
     (
         "u08-crlf",

@@ -59,8 +59,8 @@ use crate::types::ImageRef;
 
 pub(crate) use compose::{At, Project, Svc};
 pub(crate) use env::EnvFile;
-pub(crate) use tree::FileId;
 pub use round2::RULES as ROUND2_RULES;
+pub(crate) use tree::FileId;
 
 /// BI207: an env file that holds secrets is readable by group or others.
 pub const CODE_SECRET_FILE_MODE: Code = Code("BI207");

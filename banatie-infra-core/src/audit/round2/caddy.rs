@@ -36,8 +36,7 @@ pub(crate) fn check(d: &Deployment, out: &mut Vec<Diagnostic>) {
 fn has_window(sub: &[Directive]) -> bool {
     sub.iter().any(|x| {
         x.name.text == "lb_try_duration"
-            && x
-                .args
+            && x.args
                 .first()
                 .and_then(|a| super::duration_secs(&a.text))
                 .is_some_and(|s| s > 0.0)
@@ -64,7 +63,11 @@ fn walk(d: &Deployment, file: usize, directives: &[Directive], out: &mut Vec<Dia
         let shown = if upstreams.is_empty() {
             "its upstreams".to_owned()
         } else {
-            upstreams.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", ")
+            upstreams
+                .iter()
+                .map(|u| format!("`{u}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         out.push(d.diag(
             Severity::Warning,

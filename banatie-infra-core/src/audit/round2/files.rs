@@ -23,6 +23,7 @@ pub(crate) fn check(d: &Deployment, out: &mut Vec<Diagnostic>) {
         let script = shell::scan(&sc.text);
         let mut found: Vec<(Location, Severity, crate::Code, String, String)> = Vec::new();
         force_recreate(d, &script, &mut found);
+        sourced_crlf(d, &script, &mut found);
         retention(&script, sc.run.errexit, &mut found);
         for (at, sev, code, message, help) in found {
             let (loc, pointer) = match &sc.inline {
@@ -99,6 +100,43 @@ fn crlf(d: &Deployment, out: &mut Vec<Diagnostic>) {
 
 type Found = Vec<(Location, Severity, crate::Code, String, String)>;
 
+/// BI211 on the files a script sources (`. ./secrets.env`, `source /opt/app/.env`) that
+/// the audit has not read as env files: located at the `.` command.
+fn sourced_crlf(d: &Deployment, script: &shell::Script, out: &mut Found) {
+    for cmd in &script.cmds {
+        if !matches!(cmd.name(), Some("." | "source")) {
+            continue;
+        }
+        let Some(arg) = cmd.argv().get(1) else {
+            continue;
+        };
+        if arg.text.contains('$') || arg.text.contains('`') {
+            continue;
+        }
+        let local = d.local(&arg.text);
+        let read = d
+            .files
+            .iter()
+            .any(|f| f.kind == FileKind::EnvFile && crate::audit::same_file(&f.path, &local));
+        if read {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&local) else {
+            continue;
+        };
+        let Some((line, count)) = first_cr_line(&String::from_utf8_lossy(&bytes)) else {
+            continue;
+        };
+        out.push((
+            cmd.at(),
+            Severity::Error,
+            CODE_CRLF,
+            format!("the script sources `{}`, which has CR line endings ({count} line(s), the first at line {line}): the shell keeps the `\\r` in every value it sets (`PGPASSWORD=...\\r`, a database name that does not exist)", arg.text),
+            format!("convert it to LF (`sed -i 's/\\r$//' {}`) and add `*.env text eol=lf` to .gitattributes", arg.text),
+        ));
+    }
+}
+
 /// The words of `docker compose up ...` / `docker-compose up ...` after `up`.
 fn compose_up(cmd: &SimpleCmd) -> Option<&[shell::Word]> {
     let argv = cmd.argv();
@@ -108,8 +146,16 @@ fn compose_up(cmd: &SimpleCmd) -> Option<&[shell::Word]> {
         _ => return None,
     };
     const GLOBAL_WITH_VALUE: &[&str] = &[
-        "-f", "--file", "-p", "--project-name", "--env-file", "--profile",
-        "--project-directory", "--ansi", "--progress", "--parallel",
+        "-f",
+        "--file",
+        "-p",
+        "--project-name",
+        "--env-file",
+        "--profile",
+        "--project-directory",
+        "--ansi",
+        "--progress",
+        "--parallel",
     ];
     let mut i = 0;
     while i < rest.len() {
@@ -128,11 +174,19 @@ fn compose_up(cmd: &SimpleCmd) -> Option<&[shell::Word]> {
 /// BI328.
 fn force_recreate(d: &Deployment, script: &shell::Script, out: &mut Found) {
     const UP_WITH_VALUE: &[&str] = &[
-        "--scale", "-t", "--timeout", "--wait-timeout", "--pull", "--exit-code-from",
-        "--attach", "--no-attach",
+        "--scale",
+        "-t",
+        "--timeout",
+        "--wait-timeout",
+        "--pull",
+        "--exit-code-from",
+        "--attach",
+        "--no-attach",
     ];
     for cmd in &script.cmds {
-        let Some(args) = compose_up(cmd) else { continue };
+        let Some(args) = compose_up(cmd) else {
+            continue;
+        };
         let Some(flag) = args.iter().find(|w| w.text == "--force-recreate") else {
             continue;
         };
@@ -160,7 +214,14 @@ fn force_recreate(d: &Deployment, script: &shell::Script, out: &mut Found) {
         let what = if services.is_empty() {
             "names no service, so it recreates every container: PostgreSQL drops its connections, MinIO and Caddy restart, one-shot init jobs run again".to_owned()
         } else if !stateful.is_empty() {
-            format!("recreates the stateful service(s) {} on every run", stateful.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))
+            format!(
+                "recreates the stateful service(s) {} on every run",
+                stateful
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         } else {
             continue;
         };
@@ -177,10 +238,18 @@ fn force_recreate(d: &Deployment, script: &shell::Script, out: &mut Found) {
 fn is_stateful(d: &Deployment, s: &crate::audit::Svc) -> bool {
     super::postgres::pg_image(d, s).is_some()
         || crate::audit::rules::minio_argv(d, s).is_some()
-        || d.images.get(&s.name).is_some_and(|i| i.short_name() == "caddy")
+        || d.images
+            .get(&s.name)
+            .is_some_and(|i| i.short_name() == "caddy")
 }
 
-const DUMPS: &[&str] = &["pg_dump", "pg_dumpall", "mysqldump", "mariadb-dump", "mongodump"];
+const DUMPS: &[&str] = &[
+    "pg_dump",
+    "pg_dumpall",
+    "mysqldump",
+    "mariadb-dump",
+    "mongodump",
+];
 
 fn is_dump(cmd: &SimpleCmd) -> bool {
     cmd.argv().iter().any(|w| {
@@ -203,7 +272,8 @@ fn is_prune(cmd: &SimpleCmd) -> bool {
 /// BI525: a prune after a dump whose failure does not stop the script before it.
 fn retention(script: &shell::Script, run_errexit: bool, out: &mut Found) {
     let cmds = &script.cmds;
-    let mut errexit = run_errexit || shell::flags_errexit(script.shebang_flags.iter().map(String::as_str));
+    let mut errexit =
+        run_errexit || shell::flags_errexit(script.shebang_flags.iter().map(String::as_str));
     let mut pipefail = false;
     // The last dump whose failure would not stop the script (its line).
     let mut ungated: Option<usize> = None;
@@ -247,9 +317,10 @@ fn retention(script: &shell::Script, run_errexit: bool, out: &mut Found) {
             let after = cmds[j].sep;
             let stops = match after {
                 Sep::And => true,
-                Sep::Or => cmds
-                    .get(j + 1)
-                    .is_some_and(|n| matches!(n.name(), Some("exit" | "return")) && n.argv().get(1).is_some_and(|a| a.text != "0")),
+                Sep::Or => cmds.get(j + 1).is_some_and(|n| {
+                    matches!(n.name(), Some("exit" | "return"))
+                        && n.argv().get(1).is_some_and(|a| a.text != "0")
+                }),
                 _ => false,
             };
             let gated = reflects && (errexit || stops || guarded_start);
@@ -274,11 +345,26 @@ mod tests {
 
     #[test]
     fn ungated_and_gated_retention() {
-        assert_eq!(count("pg_dump -U a db > f.dump\nfind /b -name '*.dump' -mtime +7 -delete\n"), 1);
-        assert_eq!(count("set -e\npg_dump -U a db > f.dump\nfind /b -mtime +7 -delete\n"), 0);
-        assert_eq!(count("pg_dump -U a db > f.dump && find /b -mtime +7 -delete\n"), 0);
-        assert_eq!(count("set -e\npg_dump db | gzip > f.gz\nfind /b -mtime +7 -delete\n"), 1);
-        assert_eq!(count("set -eo pipefail\npg_dump db | gzip > f.gz\nfind /b -mtime +7 -delete\n"), 0);
+        assert_eq!(
+            count("pg_dump -U a db > f.dump\nfind /b -name '*.dump' -mtime +7 -delete\n"),
+            1
+        );
+        assert_eq!(
+            count("set -e\npg_dump -U a db > f.dump\nfind /b -mtime +7 -delete\n"),
+            0
+        );
+        assert_eq!(
+            count("pg_dump -U a db > f.dump && find /b -mtime +7 -delete\n"),
+            0
+        );
+        assert_eq!(
+            count("set -e\npg_dump db | gzip > f.gz\nfind /b -mtime +7 -delete\n"),
+            1
+        );
+        assert_eq!(
+            count("set -eo pipefail\npg_dump db | gzip > f.gz\nfind /b -mtime +7 -delete\n"),
+            0
+        );
         assert_eq!(count("pg_dump db > f || exit 1\nrm /b/old-*.dump\n"), 0);
         assert_eq!(count("find /b -mtime +7 -delete\n"), 0);
     }

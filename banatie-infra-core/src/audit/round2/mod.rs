@@ -158,6 +158,20 @@ pub(crate) fn duration_secs(s: &str) -> Option<f64> {
     Some(total)
 }
 
+/// Whether `s` is a one-shot job: [`crate::audit::is_job`] (`restart: "no"`, a MinIO
+/// client), or awaited by another service with `service_completed_successfully`.
+pub(crate) fn one_shot(d: &Deployment, s: &Svc) -> bool {
+    crate::audit::is_job(d, s)
+        || d.project.as_ref().is_some_and(|p| {
+            p.services.iter().any(|t| {
+                t.depends_on.iter().any(|x| {
+                    x.name == s.name
+                        && x.condition.as_deref() == Some("service_completed_successfully")
+                })
+            })
+        })
+}
+
 /// A warning or error located at the service's key.
 pub(crate) fn at_service(
     d: &Deployment,

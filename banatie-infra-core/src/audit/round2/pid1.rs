@@ -168,10 +168,18 @@ fn ignores_sigterm(argv: &[String]) -> Option<&'static str> {
     let prog = argv.first()?;
     let base = prog.rsplit('/').next().unwrap_or(prog);
     match base {
-        "sh" | "bash" | "ash" | "dash" => Some("a shell, which neither forwards SIGTERM nor ends on it"),
-        "npm" | "yarn" | "pnpm" | "npx" => Some("a package manager, which does not forward SIGTERM to the app reliably"),
-        "node" | "nodejs" | "bun" | "tsx" | "ts-node" | "nodemon" => Some("a Node runtime, which ignores SIGTERM as PID 1 unless the app installs a handler"),
-        "python" | "python3" if argv.get(1).is_none_or(|a| a != "-m") => Some("a Python script, which ignores SIGTERM as PID 1 unless it installs a handler"),
+        "sh" | "bash" | "ash" | "dash" => {
+            Some("a shell, which neither forwards SIGTERM nor ends on it")
+        }
+        "npm" | "yarn" | "pnpm" | "npx" => {
+            Some("a package manager, which does not forward SIGTERM to the app reliably")
+        }
+        "node" | "nodejs" | "bun" | "tsx" | "ts-node" | "nodemon" => {
+            Some("a Node runtime, which ignores SIGTERM as PID 1 unless the app installs a handler")
+        }
+        "python" | "python3" if argv.get(1).is_none_or(|a| a != "-m") => {
+            Some("a Python script, which ignores SIGTERM as PID 1 unless it installs a handler")
+        }
         _ => None,
     }
 }
@@ -180,8 +188,10 @@ fn ignores_sigterm(argv: &[String]) -> Option<&'static str> {
 fn is_init(argv: &[String]) -> bool {
     argv.first().is_some_and(|p| {
         let base = p.rsplit('/').next().unwrap_or(p);
-        matches!(base, "tini" | "dumb-init" | "docker-init" | "catatonit" | "s6-svscan")
-            || base == "init"
+        matches!(
+            base,
+            "tini" | "dumb-init" | "docker-init" | "catatonit" | "s6-svscan"
+        ) || base == "init"
     })
 }
 
@@ -209,7 +219,11 @@ fn effective(argv: Vec<String>) -> Vec<String> {
         }
     }
     // Entrypoint wrappers that exec their arguments.
-    if argv.first().is_some_and(|p| p.ends_with("docker-entrypoint.sh")) && argv.len() > 1 {
+    if argv
+        .first()
+        .is_some_and(|p| p.ends_with("docker-entrypoint.sh"))
+        && argv.len() > 1
+    {
         return effective(argv[1..].to_vec());
     }
     argv
@@ -221,7 +235,8 @@ pub(crate) fn check(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
         .and_then(|n| super::lookup(n, "init"))
         .and_then(|v| v.text())
         .is_some_and(|v| v == "true");
-    if init {
+    // One-shot jobs end by themselves; what a stop does to them matters little.
+    if init || super::one_shot(d, s) {
         return;
     }
     let facts = dockerfile_facts(d, s);
@@ -266,7 +281,11 @@ pub(crate) fn check(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
         return;
     };
     let shown = pid1.iter().take(3).cloned().collect::<Vec<_>>().join(" ");
-    let at = s.build.as_ref().map(|b| &b.at).or(s.command.as_ref().map(|c| &c.at));
+    let at = s
+        .build
+        .as_ref()
+        .map(|b| &b.at)
+        .or(s.command.as_ref().map(|c| &c.at));
     let at = at.unwrap_or(&s.at);
     out.push(d.diag_at(
         Severity::Warning,
@@ -287,9 +306,15 @@ mod tests {
             "FROM node:20 AS base\nCMD [\"node\", \"a.js\"]\nARG NEXT_PUBLIC_X\nFROM base AS run\nRUN true \\\n  && true\n",
             None,
         );
-        assert_eq!(f.cmd, Some((Form::Exec(vec!["node".into(), "a.js".into()]), 2)));
+        assert_eq!(
+            f.cmd,
+            Some((Form::Exec(vec!["node".into(), "a.js".into()]), 2))
+        );
         assert_eq!(f.args, vec!["NEXT_PUBLIC_X".to_owned()]);
-        let g = read_dockerfile("FROM x AS a\nCMD npm start\nFROM y AS b\nCMD [\"b\"]\n", Some("a"));
+        let g = read_dockerfile(
+            "FROM x AS a\nCMD npm start\nFROM y AS b\nCMD [\"b\"]\n",
+            Some("a"),
+        );
         assert_eq!(g.cmd, Some((Form::Shell("npm start".into()), 2)));
     }
 

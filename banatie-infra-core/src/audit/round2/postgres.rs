@@ -13,7 +13,9 @@
 //! `/dev/shm` (docker-library/postgres #416), where parallel workers and hash joins put
 //! their shared memory.
 
-use super::{at_service, lookup, raw_service, CODE_PG_DATA_MOUNT, CODE_PG_MAJOR_UNPINNED, CODE_PG_SHM};
+use super::{
+    at_service, lookup, raw_service, CODE_PG_DATA_MOUNT, CODE_PG_MAJOR_UNPINNED, CODE_PG_SHM,
+};
 use crate::audit::{Deployment, Svc};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::images::{self, Family};
@@ -25,11 +27,13 @@ pub(crate) const CURRENT_MAJOR: u32 = 18;
 /// The image of a PostgreSQL server, if `s` runs one (built or pulled).
 pub(crate) fn pg_image<'a>(d: &'a Deployment, s: &Svc) -> Option<&'a ImageRef> {
     let img = d.images.get(&s.name)?;
-    let pg = matches!(images::family(img), Family::PostgresAlpine | Family::PostgresDebian)
-        || matches!(
-            img.short_name(),
-            "postgis" | "pgvector" | "timescaledb" | "timescaledb-ha" | "postgres"
-        );
+    let pg = matches!(
+        images::family(img),
+        Family::PostgresAlpine | Family::PostgresDebian
+    ) || matches!(
+        img.short_name(),
+        "postgis" | "pgvector" | "timescaledb" | "timescaledb-ha" | "postgres"
+    );
     pg.then_some(img)
 }
 
@@ -42,7 +46,10 @@ pub(crate) fn tag_major(img: &ImageRef) -> Option<u32> {
         return Some(n);
     }
     let i = tag.find("pg")?;
-    let digits: String = tag[i + 2..].chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = tag[i + 2..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().ok()
 }
 
@@ -57,7 +64,11 @@ pub(crate) fn check(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
         (None, None) => &s.at,
     };
     if major.is_none() && !img.has_digest() {
-        let from = if built { " (the base of its build)" } else { "" };
+        let from = if built {
+            " (the base of its build)"
+        } else {
+            ""
+        };
         out.push(d.diag_at(
             Severity::Error,
             CODE_PG_MAJOR_UNPINNED,
@@ -70,7 +81,9 @@ pub(crate) fn check(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
     let node = raw_service(d, &s.name);
     let shm = node.is_some_and(|n| {
         lookup(n, "shm_size").is_some()
-            || lookup(n, "ipc").and_then(|v| v.text()).is_some_and(|v| v == "host")
+            || lookup(n, "ipc")
+                .and_then(|v| v.text())
+                .is_some_and(|v| v == "host")
     });
     if !shm {
         out.push(at_service(
@@ -88,7 +101,9 @@ pub(crate) fn check(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
 /// or under a mount; 18+ refuses a mount at the pre-18 path.
 fn data_mount(d: &Deployment, s: &Svc, major: u32, out: &mut Vec<Diagnostic>) {
     let env = d.container_env(s);
-    let pgdata = env.get("PGDATA").map(|(v, _)| v.trim_end_matches('/').to_owned());
+    let pgdata = env
+        .get("PGDATA")
+        .map(|(v, _)| v.trim_end_matches('/').to_owned());
     let default = if major >= 18 {
         format!("/var/lib/postgresql/{major}/docker")
     } else {
@@ -129,10 +144,17 @@ fn data_mount(d: &Deployment, s: &Svc, major: u32, out: &mut Vec<Diagnostic>) {
         return;
     }
     let (at, what) = match s.volumes.first() {
-        Some(v) => (&v.at, format!("no mount holds it (`{}` does not)", v.target)),
+        Some(v) => (
+            &v.at,
+            format!("no mount holds it (`{}` does not)", v.target),
+        ),
         None => (&s.at, "the service mounts no volume".to_owned()),
     };
-    let from = if pgdata.is_some() { "PGDATA" } else { "the data directory" };
+    let from = if pgdata.is_some() {
+        "PGDATA"
+    } else {
+        "the data directory"
+    };
     out.push(d.diag_at(
         Severity::Error,
         CODE_PG_DATA_MOUNT,

@@ -9,7 +9,7 @@
 //! `mem_limit` and `deploy.resources.limits.memory` (docker/compose #4513, #5803).
 
 use super::{at_service, lookup, raw_service, CODE_NO_MEMORY_LIMIT, CODE_UNBOUNDED_LOGS};
-use crate::audit::{is_job, Deployment, Svc};
+use crate::audit::{Deployment, Svc};
 use crate::diagnostic::{Diagnostic, Severity};
 
 /// Log drivers that keep container logs in Docker's data root without a bound unless
@@ -18,7 +18,7 @@ const UNBOUNDED_DRIVERS: &[&str] = &["json-file"];
 
 /// Runs BI323 and BI324 on one service (one-shot jobs are skipped: they end).
 pub(crate) fn check(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
-    if is_job(d, s) {
+    if super::one_shot(d, s) {
         return;
     }
     let Some(node) = raw_service(d, &s.name) else {

@@ -56,7 +56,11 @@ fn next_public(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
     let Some(b) = &s.build else { return };
     let facts = super::pid1::dockerfile_facts(d, s);
     let has_arg = |n: &str| b.args.iter().any(|(k, _)| k == n);
-    let declared = |n: &str| facts.as_ref().is_none_or(|(f, _)| f.args.iter().any(|a| a == n));
+    let declared = |n: &str| {
+        facts
+            .as_ref()
+            .is_none_or(|(f, _)| f.args.iter().any(|a| a == n))
+    };
     let mut seen: Vec<String> = Vec::new();
     let mut report = |name: &str, diag: &dyn Fn(String, String) -> Diagnostic| {
         if seen.iter().any(|x| x == name) {
@@ -79,14 +83,24 @@ fn next_public(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
     };
     for e in &s.environment {
         if e.name.starts_with("NEXT_PUBLIC_") && e.value.is_some() {
-            report(&e.name, &|m, h| d.diag_at(Severity::Error, CODE_NEXT_PUBLIC_RUNTIME, &e.at, m, h));
+            report(&e.name, &|m, h| {
+                d.diag_at(Severity::Error, CODE_NEXT_PUBLIC_RUNTIME, &e.at, m, h)
+            });
         }
     }
     for (ef, _) in env_files(d, s) {
         for e in &ef.entries {
             if e.key.starts_with("NEXT_PUBLIC_") {
                 report(&e.key, &|m, h| {
-                    d.diag(Severity::Error, CODE_NEXT_PUBLIC_RUNTIME, ef.file, Some(e.location), "", m, h)
+                    d.diag(
+                        Severity::Error,
+                        CODE_NEXT_PUBLIC_RUNTIME,
+                        ef.file,
+                        Some(e.location),
+                        "",
+                        m,
+                        h,
+                    )
                 });
             }
         }
@@ -123,7 +137,9 @@ fn secrets_in_environment(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
     let found: Vec<&crate::audit::compose::EnvVar> = s
         .environment
         .iter()
-        .filter(|e| secret_name(&e.name, false) && e.value.as_deref().is_some_and(|v| !v.is_empty()))
+        .filter(|e| {
+            secret_name(&e.name, false) && e.value.as_deref().is_some_and(|v| !v.is_empty())
+        })
         .collect();
     if let Some(first) = found.first() {
         let list: Vec<String> = found.iter().map(|e| e.name.clone()).collect();
@@ -140,14 +156,21 @@ fn secrets_in_environment(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
 /// Whether a command line runs database migrations.
 pub(crate) fn runs_migrations(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
-    ["migrat", "alembic upgrade", "db push", "flyway", "liquibase", "goose up"]
-        .iter()
-        .any(|k| t.contains(k))
+    [
+        "migrat",
+        "alembic upgrade",
+        "db push",
+        "flyway",
+        "liquibase",
+        "goose up",
+    ]
+    .iter()
+    .any(|k| t.contains(k))
 }
 
 /// BI326.
 fn start_period(d: &Deployment, project: &Project, s: &Svc, out: &mut Vec<Diagnostic>) {
-    if is_job(d, s) {
+    if super::one_shot(d, s) {
         return;
     }
     let Some(h) = s.healthcheck.as_ref().filter(|h| !h.disabled) else {

@@ -1,4 +1,5 @@
-// Shared by tests/audit_round2.rs and tests/audit_unseen.rs (included with `#[path]`).
+//! Shared by tests/audit_round2.rs and tests/audit_unseen.rs (included with `#[path]`):
+//! fixture copies with fixed modes, the audit run, findings as (code, file, line).
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -8,6 +9,7 @@ use banatie_infra_core::audit::{audit, Audit, AuditInput};
 use banatie_infra_core::diagnostic::{render_human, Severity};
 use tempfile::TempDir;
 
+/// The fixtures directory.
 pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
 /// Copies `src` into `dst` (created), files 0644 (`secrets.env` and files under
@@ -22,8 +24,8 @@ pub fn copy_dir(src: &Path, dst: &Path) {
             copy_dir(&e.path(), &to);
         } else {
             fs::copy(e.path(), &to).unwrap();
-            let secret = e.file_name() == "secrets.env"
-                || src.file_name().is_some_and(|n| n == "secrets");
+            let secret =
+                e.file_name() == "secrets.env" || src.file_name().is_some_and(|n| n == "secrets");
             let mode = if secret { 0o600 } else { 0o644 };
             fs::set_permissions(&to, fs::Permissions::from_mode(mode)).unwrap();
         }
@@ -32,13 +34,17 @@ pub fn copy_dir(src: &Path, dst: &Path) {
 
 /// A copy of fixture directory `rel` (under `tests/fixtures`).
 pub fn fixture(rel: &str) -> (TempDir, PathBuf) {
-    let tmp = tempfile::Builder::new().prefix("banatie-audit-").tempdir().unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("banatie-audit-")
+        .tempdir()
+        .unwrap();
     let name = Path::new(rel).file_name().unwrap();
     let dir = tmp.path().join(name);
     copy_dir(&Path::new(FIXTURES).join(rel), &dir);
     (tmp, dir)
 }
 
+/// Audits `dir` with the default input.
 pub fn run(dir: &Path) -> Audit {
     let input = AuditInput {
         dir: Some(dir.to_path_buf()),
@@ -48,6 +54,7 @@ pub fn run(dir: &Path) -> Audit {
 }
 
 /// (code, file relative to `dir`, line) of every finding of `severity`, sorted.
+#[allow(dead_code)] // used by audit_round2 only
 pub fn found(a: &Audit, dir: &Path, severity: Severity) -> Vec<(String, String, usize)> {
     let mut out: Vec<(String, String, usize)> = a
         .diagnostics
@@ -59,13 +66,19 @@ pub fn found(a: &Audit, dir: &Path, severity: Severity) -> Vec<(String, String, 
                 .strip_prefix(dir)
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|_| span.file.clone());
-            (d.code.0.to_owned(), file, span.location.map_or(0, |l| l.line))
+            (
+                d.code.0.to_owned(),
+                file,
+                span.location.map_or(0, |l| l.line),
+            )
         })
         .collect();
     out.sort();
     out
 }
 
+/// `list` as owned, sorted (code, file, line).
+#[allow(dead_code)] // used by audit_round2 only
 pub fn expected(list: &[(&str, &str, usize)]) -> Vec<(String, String, usize)> {
     let mut v: Vec<(String, String, usize)> = list
         .iter()
@@ -75,6 +88,7 @@ pub fn expected(list: &[(&str, &str, usize)]) -> Vec<(String, String, usize)> {
     v
 }
 
+/// The human report of `a`.
 pub fn report(a: &Audit) -> String {
     render_human(&a.diagnostics, &a.sources(), false)
 }
