@@ -1781,7 +1781,8 @@ pub(crate) fn lifecycle_zero_days_message(id: &str) -> String {
 }
 
 /// BI503's help for a rule that expires after 0 days.
-pub(crate) const LIFECYCLE_ZERO_DAYS_HELP: &str = "use at least 1 day (S3 lifecycle `Expiration.Days`)";
+pub(crate) const LIFECYCLE_ZERO_DAYS_HELP: &str =
+    "use at least 1 day (S3 lifecycle `Expiration.Days`)";
 
 /// BI503: lifecycle rules expire after at least a day and have distinct ids.
 fn lifecycle_rules(spec: &Spec, out: &mut Vec<Diagnostic>) {

@@ -54,12 +54,10 @@ pub(crate) fn adapt(caddy: &Path, path: &Path) -> Option<Refusal> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let file = path.file_name()?;
-    let out = run(
-        Command::new(caddy)
-            .args(["adapt", "--adapter", "caddyfile", "--config"])
-            .arg(file)
-            .current_dir(dir),
-    )?;
+    let out = run(Command::new(caddy)
+        .args(["adapt", "--adapter", "caddyfile", "--config"])
+        .arg(file)
+        .current_dir(dir))?;
     if out.0 {
         return None;
     }
@@ -75,41 +73,55 @@ pub(crate) fn adapt(caddy: &Path, path: &Path) -> Option<Refusal> {
     })
 }
 
-/// Cross-checks file `id` with `caddy adapt` (when a binary is found): a refusal at a
-/// line where the audit has no finding for this file yet is a [`CODE_CADDY_ADAPT`]
-/// finding there; a refusal without a line is one at line 1 when the audit found nothing
-/// in the file.
-pub(crate) fn report(d: &mut super::Deployment, id: super::FileId) {
-    let Some(caddy) = caddy_binary() else { return };
-    let Some(r) = adapt(&caddy, &d.files[id].path) else {
-        return;
-    };
-    let name = d.files[id].name.clone();
-    let mut in_file = d
-        .diags
-        .iter()
-        .filter_map(|x| x.span.as_ref())
-        .filter(|s| s.file == name);
-    let covered = in_file.any(|s| match r.line {
-        Some(n) => s.location.is_none_or(|l| l.line == n),
-        None => true,
-    });
-    if covered {
+/// Cross-checks every Caddyfile of the deployment with `caddy adapt` (when a binary is
+/// found), after the audit's own rules ran (`diags`): a refusal is a [`CODE_CADDY_ADAPT`]
+/// finding at the line Caddy names, unless the audit already reports an error there (or,
+/// for a refusal without a line, anywhere in the file), or the file does not parse or
+/// breaks the grammar (Caddy stops at the first of those; they are reported already).
+pub(crate) fn report(d: &super::Deployment, diags: &mut Vec<crate::diagnostic::Diagnostic>) {
+    use crate::diagnostic::Severity;
+    let files: Vec<usize> = (0..d.files.len())
+        .filter(|&i| d.files[i].kind == super::FileKind::Caddyfile)
+        .collect();
+    if files.is_empty() {
         return;
     }
-    let dg = d.diag(
-        crate::diagnostic::Severity::Error,
-        CODE_CADDY_ADAPT,
-        id,
-        Some(Location {
-            line: r.line.unwrap_or(1),
-            column: 1,
-        }),
-        "",
-        format!("`caddy adapt` ({}) refuses the Caddyfile: {}", if r.version.is_empty() { "caddy" } else { &r.version }, r.message),
-        "fix the line Caddy names; `caddy adapt --config FILE --adapter caddyfile` shows the same error".into(),
-    );
-    d.diags.push(dg);
+    let Some(caddy) = caddy_binary() else { return };
+    for id in files {
+        let Some(r) = adapt(&caddy, &d.files[id].path) else {
+            continue;
+        };
+        let name = &d.files[id].name;
+        let covered = diags
+            .iter()
+            .filter(|x| x.severity == Severity::Error)
+            .filter(|x| x.span.as_ref().is_some_and(|s| &s.file == name))
+            .any(|x| {
+                let grammar = matches!(x.code.0, "BI314" | "BI408" | "BI409" | "BI410");
+                let line = x.span.as_ref().and_then(|s| s.location).map(|l| l.line);
+                grammar || r.line.is_none() || line.is_none() || line == r.line
+            });
+        if covered {
+            continue;
+        }
+        let version = if r.version.is_empty() {
+            "caddy"
+        } else {
+            &r.version
+        };
+        diags.push(d.diag(
+            Severity::Error,
+            CODE_CADDY_ADAPT,
+            id,
+            Some(Location {
+                line: r.line.unwrap_or(1),
+                column: 1,
+            }),
+            "",
+            format!("`caddy adapt` ({version}) refuses the Caddyfile: {}", r.message),
+            "fix the line Caddy names; `caddy adapt --config FILE --adapter caddyfile` shows the same error".into(),
+        ));
+    }
 }
 
 /// (success, stderr, stdout) of a command, killed after [`TIMEOUT`].
@@ -159,7 +171,8 @@ pub(crate) fn locate(stderr: &str, file: &str) -> (Option<usize>, String) {
             .chars()
             .take_while(char::is_ascii_digit)
             .collect();
-        let before_ok = search + i == 0 || !text[..search + i].ends_with(|c: char| c.is_alphanumeric());
+        let before_ok =
+            search + i == 0 || !text[..search + i].ends_with(|c: char| c.is_alphanumeric());
         if let (Ok(n), true) = (digits.parse::<usize>(), before_ok) {
             let rest = text[start + digits.len()..]
                 .trim_start_matches([':', ' ', '-'])
@@ -185,14 +198,24 @@ mod tests {
     #[test]
     fn both_forms_of_place() {
         assert_eq!(
-            locate("Error: Caddyfile:3: unrecognized directive: lb_try_duration\n", "Caddyfile"),
+            locate(
+                "Error: Caddyfile:3: unrecognized directive: lb_try_duration\n",
+                "Caddyfile"
+            ),
             (Some(3), "unrecognized directive: lb_try_duration".into())
         );
         let (l, m) = locate("{\"level\":\"info\"}\nError: parsing caddyfile tokens for 'redir': Caddyfile:12 - Error during parsing: Wrong argument count or unexpected line ending after 'redir'\n", "Caddyfile");
         assert_eq!(l, Some(12));
-        assert!(m.starts_with("parsing caddyfile tokens for 'redir': Wrong argument count"), "{m}");
+        assert!(
+            m.starts_with("parsing caddyfile tokens for 'redir': Wrong argument count"),
+            "{m}"
+        );
         assert_eq!(
-            locate("Error: parsing caddyfile tokens for 'respond': unrecognized matcher name: @nope", "Caddyfile").0,
+            locate(
+                "Error: parsing caddyfile tokens for 'respond': unrecognized matcher name: @nope",
+                "Caddyfile"
+            )
+            .0,
             None
         );
         // `xCaddyfile:3` is another file's name.

@@ -784,7 +784,10 @@ impl<'a> Checker<'a> {
             self.push(
                 CODE_CADDY_MATCHER,
                 t.at,
-                format!("matcher `{}` without a value: Caddy refuses the file", t.text),
+                format!(
+                    "matcher `{}` without a value: Caddy refuses the file",
+                    t.text
+                ),
                 "give the matcher its values, like `path /api/*` or `method POST PUT`",
             );
         }
@@ -819,7 +822,10 @@ mod tests {
 
     fn codes(text: &str) -> Vec<(&'static str, usize)> {
         let blocks = super::super::caddyfile::parse(text).expect("parses");
-        check(&blocks).into_iter().map(|f| (f.0 .0, f.1.line)).collect()
+        check(&blocks)
+            .into_iter()
+            .map(|f| (f.0 .0, f.1.line))
+            .collect()
     }
 
     #[test]

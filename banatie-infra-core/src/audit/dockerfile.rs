@@ -36,8 +36,24 @@ pub(crate) struct Instr {
 }
 
 const KEYWORDS: &[&str] = &[
-    "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",
-    "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
+    "ADD",
+    "ARG",
+    "CMD",
+    "COPY",
+    "ENTRYPOINT",
+    "ENV",
+    "EXPOSE",
+    "FROM",
+    "HEALTHCHECK",
+    "LABEL",
+    "MAINTAINER",
+    "ONBUILD",
+    "RUN",
+    "SHELL",
+    "STOPSIGNAL",
+    "USER",
+    "VOLUME",
+    "WORKDIR",
 ];
 
 /// One finding: severity, code, where, message, help.
@@ -66,7 +82,9 @@ pub(crate) fn parse(text: &str, out: &mut Vec<Finding>) -> Vec<Instr> {
                     joined.push_str(s);
                     joined.push(' ');
                     // Comment and empty lines inside a continuation are skipped.
-                    while i < lines.len() && (lines[i].trim().starts_with('#') || lines[i].trim().is_empty()) {
+                    while i < lines.len()
+                        && (lines[i].trim().starts_with('#') || lines[i].trim().is_empty())
+                    {
                         i += 1;
                     }
                     if i >= lines.len() {
@@ -81,7 +99,9 @@ pub(crate) fn parse(text: &str, out: &mut Vec<Finding>) -> Vec<Instr> {
                 }
             }
         }
-        let (kw, rest) = joined.split_once(char::is_whitespace).unwrap_or((&joined, ""));
+        let (kw, rest) = joined
+            .split_once(char::is_whitespace)
+            .unwrap_or((&joined, ""));
         let keyword = kw.to_ascii_uppercase();
         // A here-document: skip to its end word.
         if let Some(pos) = rest.find("<<") {
@@ -131,7 +151,11 @@ struct Stage<'a> {
 }
 
 /// Reads a Dockerfile and checks the stage built (`target`, else the last).
-pub(crate) fn check(text: &str, target: Option<&str>, build_args: &[(String, String)]) -> Vec<Finding> {
+pub(crate) fn check(
+    text: &str,
+    target: Option<&str>,
+    build_args: &[(String, String)],
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let instrs = parse(text, &mut out);
     let mut args: IndexMap<String, String> = IndexMap::new();
@@ -172,8 +196,10 @@ pub(crate) fn check(text: &str, target: Option<&str>, build_args: &[(String, Str
             )),
             (_, Some(st)) => st.body.push(ins),
         }
-        if matches!(ins.keyword.as_str(), "CMD" | "ENTRYPOINT" | "RUN" | "SHELL" | "HEALTHCHECK")
-            && ins.rest.trim_start().starts_with('[')
+        if matches!(
+            ins.keyword.as_str(),
+            "CMD" | "ENTRYPOINT" | "RUN" | "SHELL" | "HEALTHCHECK"
+        ) && ins.rest.trim_start().starts_with('[')
             && exec_form(&ins.rest).is_none()
             && !(ins.keyword == "HEALTHCHECK")
         {
@@ -187,12 +213,22 @@ pub(crate) fn check(text: &str, target: Option<&str>, build_args: &[(String, Str
         }
     }
     if stages.is_empty() {
-        let at = instrs.first().map_or(Location { line: 1, column: 1 }, |i| i.at);
-        out.push((Severity::Error, CODE_DOCKERFILE_SYNTAX, at, "the Dockerfile has no `FROM`: `docker build` refuses it".into(), "start it with `FROM image:tag`".into()));
+        let at = instrs
+            .first()
+            .map_or(Location { line: 1, column: 1 }, |i| i.at);
+        out.push((
+            Severity::Error,
+            CODE_DOCKERFILE_SYNTAX,
+            at,
+            "the Dockerfile has no `FROM`: `docker build` refuses it".into(),
+            "start it with `FROM image:tag`".into(),
+        ));
         return out;
     }
     let idx = match target {
-        Some(t) => stages.iter().position(|s| s.name.as_deref() == Some(&t.to_ascii_lowercase())),
+        Some(t) => stages
+            .iter()
+            .position(|s| s.name.as_deref() == Some(&t.to_ascii_lowercase())),
         None => Some(stages.len() - 1),
     };
     if let Some(i) = idx {
@@ -207,7 +243,10 @@ fn chain<'s, 'a>(stages: &'s [Stage<'a>], mut i: usize) -> Vec<&'s Stage<'a>> {
     let mut out = vec![&stages[i]];
     for _ in 0..stages.len() {
         let base = stages[i].base.to_ascii_lowercase();
-        match stages[..i].iter().position(|s| s.name.as_deref() == Some(&base)) {
+        match stages[..i]
+            .iter()
+            .position(|s| s.name.as_deref() == Some(&base))
+        {
             Some(j) => {
                 out.push(&stages[j]);
                 i = j;
@@ -231,14 +270,28 @@ fn built_stage(stages: &[Stage], i: usize, out: &mut Vec<Finding>) {
         ));
     }
     // The last of each instruction in the chain, nearest stage first.
-    let last = |kw: &str| chain.iter().find_map(|s| s.body.iter().rev().find(|i| i.keyword == kw).copied());
+    let last = |kw: &str| {
+        chain
+            .iter()
+            .find_map(|s| s.body.iter().rev().find(|i| i.keyword == kw).copied())
+    };
     let user = last("USER");
     let entry = last("ENTRYPOINT");
     let cmd = last("CMD");
-    let family = crate::images::family(&root.base.parse().unwrap_or_else(|_| "scratch".parse().expect("an image")));
+    let family = crate::images::family(
+        &root
+            .base
+            .parse()
+            .unwrap_or_else(|_| "scratch".parse().expect("an image")),
+    );
     let drops_privileges = entry.is_none()
-        && matches!(family, crate::images::Family::PostgresAlpine | crate::images::Family::PostgresDebian)
-        || ["redis", "mysql", "mariadb", "mongo", "rabbitmq", "minio"].iter().any(|n| root.base.contains(n));
+        && matches!(
+            family,
+            crate::images::Family::PostgresAlpine | crate::images::Family::PostgresDebian
+        )
+        || ["redis", "mysql", "mariadb", "mongo", "rabbitmq", "minio"]
+            .iter()
+            .any(|n| root.base.contains(n));
     match user {
         Some(u) if matches!(u.rest.split(':').next().unwrap_or("").trim(), "root" | "0") => out.push((
             Severity::Warning,
@@ -297,7 +350,9 @@ fn healthcheck(h: &Instr, out: &mut Vec<Finding>) {
         match name {
             "interval" | "timeout" | "start-period" | "start-interval" => {
                 if !duration_ok(value) {
-                    bad(format!("`--{name}={value}` is not a duration Docker reads (`30s`, `1m30s`)"));
+                    bad(format!(
+                        "`--{name}={value}` is not a duration Docker reads (`30s`, `1m30s`)"
+                    ));
                 }
             }
             "retries" => {
@@ -305,7 +360,9 @@ fn healthcheck(h: &Instr, out: &mut Vec<Finding>) {
                     bad(format!("`--retries={value}` is not a whole number"));
                 }
             }
-            _ => bad(format!("`HEALTHCHECK` has no option `--{name}`: `docker build` refuses it")),
+            _ => bad(format!(
+                "`HEALTHCHECK` has no option `--{name}`: `docker build` refuses it"
+            )),
         }
         rest = after.trim_start();
     }
@@ -318,7 +375,9 @@ fn healthcheck(h: &Instr, out: &mut Vec<Finding>) {
                 bad(format!("`{}` is not a JSON array of strings: Docker runs it as a shell command of that text", cmd.trim()));
             }
         }
-        _ => bad("`HEALTHCHECK` needs `CMD` and a command (or `NONE`): `docker build` refuses it".into()),
+        _ => bad(
+            "`HEALTHCHECK` needs `CMD` and a command (or `NONE`): `docker build` refuses it".into(),
+        ),
     }
 }
 
@@ -329,12 +388,18 @@ fn duration_ok(v: &str) -> bool {
         return false;
     }
     while !s.is_empty() {
-        let num: usize = s.chars().take_while(|c| c.is_ascii_digit() || *c == '.').map(char::len_utf8).sum();
+        let num: usize = s
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .map(char::len_utf8)
+            .sum();
         if num == 0 {
             return false;
         }
         s = &s[num..];
-        let unit = ["ns", "us", "µs", "ms", "s", "m", "h"].iter().find(|u| s.starts_with(*u));
+        let unit = ["ns", "us", "µs", "ms", "s", "m", "h"]
+            .iter()
+            .find(|u| s.starts_with(*u));
         match unit {
             Some(u) => s = &s[u.len()..],
             None => return false,
@@ -356,7 +421,12 @@ pub(crate) fn report(
     if found.is_empty() {
         return;
     }
-    let id = d.add_file(d.shown(path), path.to_path_buf(), text.to_owned(), super::FileKind::Dockerfile);
+    let id = d.add_file(
+        d.shown(path),
+        path.to_path_buf(),
+        text.to_owned(),
+        super::FileKind::Dockerfile,
+    );
     for (severity, code, at, message, help) in found {
         let dg = d.diag(severity, code, id, Some(at), "", message, help);
         d.diags.push(dg);
@@ -368,7 +438,10 @@ mod tests {
     use super::*;
 
     fn codes(t: &str) -> Vec<(&'static str, usize)> {
-        check(t, None, &[]).into_iter().map(|f| (f.1 .0, f.2.line)).collect()
+        check(t, None, &[])
+            .into_iter()
+            .map(|f| (f.1 .0, f.2.line))
+            .collect()
     }
 
     #[test]
@@ -377,7 +450,10 @@ mod tests {
         assert_eq!(codes(t), vec![("BI317", 3), ("BI318", 5)]);
         let ok = "FROM node:20-alpine AS build\nRUN npm ci\nFROM node:20-alpine\nUSER node\nHEALTHCHECK --interval=30s CMD [\"wget\", \"-qO-\", \"http://127.0.0.1:3000/\"]\nCMD [\"node\", \"server.js\"]\n";
         assert!(codes(ok).is_empty(), "{:?}", codes(ok));
-        assert_eq!(codes("FROM node:20\nUSER node\nUSER root\nENTRYPOINT exec node x.js\n"), vec![("BI317", 3)]);
+        assert_eq!(
+            codes("FROM node:20\nUSER node\nUSER root\nENTRYPOINT exec node x.js\n"),
+            vec![("BI317", 3)]
+        );
     }
 
     #[test]
@@ -385,10 +461,17 @@ mod tests {
         let t = "ARG BASE\nFROM ${BASE}\nUSER 1000\nHEALTHCHECK --intervall=5s CMD true\nHEALTHCHECK --timeout=5 CMD true\nCOPYY . /app\nCMD ['node', 'x.js']\n";
         assert_eq!(
             codes(t),
-            vec![("BI321", 2), ("BI320", 4), ("BI320", 5), ("BI319", 6), ("BI319", 7)]
+            vec![
+                ("BI321", 2),
+                ("BI320", 4),
+                ("BI320", 5),
+                ("BI319", 6),
+                ("BI319", 7)
+            ]
         );
         assert_eq!(codes("RUN true\n"), vec![("BI319", 1), ("BI319", 1)]);
-        let heredoc = "FROM alpine:3.20\nRUN <<EOF\nnot an instruction\nEOF\nUSER 1\nCMD [\"true\"]\n";
+        let heredoc =
+            "FROM alpine:3.20\nRUN <<EOF\nnot an instruction\nEOF\nUSER 1\nCMD [\"true\"]\n";
         assert!(codes(heredoc).is_empty());
     }
 }

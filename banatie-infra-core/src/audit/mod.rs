@@ -22,7 +22,14 @@
 //!   listed), and the scripts an `entrypoint` or `command` runs (`sh -c '...'` inline, or a
 //!   mounted `*.sh`);
 //! - the Dockerfile of each `build`, for the image its final stage is based on;
-//! - `Caddyfile` and `caddy/Caddyfile`, and every `*.sh` in the directory and in `scripts/`.
+//! - `Caddyfile` and `caddy/Caddyfile`, and every `*.sh` in the directory and in `scripts/`;
+//! - the lifecycle and policy JSON the scripts hand to `mc`, and every `*.json` of the
+//!   directory that looks like one (`audit/s3json.rs`).
+//!
+//! Each is read as its consumer reads it: the Caddyfile by Caddy's grammar
+//! (`audit/caddy_grammar.rs`) and, when `caddy` is on `PATH`, by `caddy adapt` itself
+//! (`audit/caddy_adapt.rs`); Dockerfiles as BuildKit parses them (`audit/dockerfile.rs`); the JSON by the
+//! schema `mc` decodes (`audit/s3json_lifecycle.rs`, `audit/s3json_policy.rs`).
 //!
 //! Absolute host paths in the Compose file that do not exist on this machine are read
 //! from under `dir` when `dir` is a copy of the deployment root: the root is given
@@ -62,6 +69,7 @@ use crate::diagnostic::{Code, Diagnostic, Location, Severity, Span};
 use crate::load::Format;
 use crate::types::ImageRef;
 
+pub use caddy_adapt::caddy_binary;
 pub(crate) use compose::{At, Project, Svc};
 pub(crate) use env::EnvFile;
 pub(crate) use tree::FileId;
@@ -871,7 +879,6 @@ pub(crate) fn read_deployment(input: &AuditInput) -> Result<Deployment, AuditErr
                 d.diags.push(dg);
             }
         }
-        caddy_adapt::report(&mut d, id);
     }
     s3json::read(&mut d, dir.as_deref());
     if d.files.is_empty() {
@@ -1343,6 +1350,7 @@ pub fn audit(input: &AuditInput) -> Result<Audit, AuditError> {
     let mut d = read_deployment(input)?;
     let mut diags = std::mem::take(&mut d.diags);
     rules::run(&mut d, &mut diags);
+    caddy_adapt::report(&d, &mut diags);
     redact_secret_values(&mut d);
     // Order: by file (in reading order), then position; keep the rule order otherwise.
     let order = |name: &str| {

@@ -91,7 +91,10 @@ fn commands(text: &str) -> Vec<(usize, Vec<String>, Option<String>)> {
                 while let Some(w) = it.next() {
                     if w == "<" {
                         redirect = it.next();
-                    } else if let Some(f) = w.strip_prefix('<').filter(|f| !f.is_empty() && !f.starts_with('<')) {
+                    } else if let Some(f) = w
+                        .strip_prefix('<')
+                        .filter(|f| !f.is_empty() && !f.starts_with('<'))
+                    {
                         redirect = Some(f.to_owned());
                     } else {
                         plain.push(w);
@@ -124,12 +127,21 @@ pub(crate) fn references(text: &str) -> Vec<Ref> {
             .filter(|w| !w.starts_with('-'))
             .collect();
         let at = Location { line, column: 1 };
-        let bucket_of = |t: &str| t.split_once('/').map(|(_, b)| b.trim_end_matches('/').split('/').next().unwrap_or("").to_owned());
+        let bucket_of = |t: &str| {
+            t.split_once('/').map(|(_, b)| {
+                b.trim_end_matches('/')
+                    .split('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+        };
         let r = match w.as_slice() {
             ["ilm", "rule", "import", target, ..] | ["ilm", "import", target, ..] => {
                 input.map(|p| (Kind::Lifecycle, p, bucket_of(target)))
             }
-            ["anonymous", "set-json", file, target, ..] | ["policy", "set-json", file, target, ..] => {
+            ["anonymous", "set-json", file, target, ..]
+            | ["policy", "set-json", file, target, ..] => {
                 Some((Kind::Anonymous, (*file).to_owned(), bucket_of(target)))
             }
             ["admin", "policy", "create" | "add", _, _, file, ..] => {
@@ -166,6 +178,11 @@ pub(crate) fn read(d: &mut Deployment, dir: Option<&Path>) {
                 None => Some(r.at),
             };
             let Some(local) = local.filter(|p| p.is_file()) else {
+                if script.text.matches(r.path.as_str()).count() > 1 {
+                    // The script names it elsewhere too (writes it with a here-document,
+                    // downloads or copies it): made at run time, not read here.
+                    continue;
+                }
                 let dg = d.diag(
                     Severity::Error,
                     CODE_S3_JSON_UNREAD,
@@ -219,7 +236,12 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
 }
 
 /// The host path of a path a script names.
-fn resolve(d: &Deployment, service: Option<&str>, script_dir: Option<&Path>, p: &str) -> Option<PathBuf> {
+fn resolve(
+    d: &Deployment,
+    service: Option<&str>,
+    script_dir: Option<&Path>,
+    p: &str,
+) -> Option<PathBuf> {
     if let (Some(svc), Some(project)) = (service, d.project.as_ref()) {
         if p.starts_with('/') {
             let s = project.services.iter().find(|s| s.name == svc)?;
@@ -229,10 +251,10 @@ fn resolve(d: &Deployment, service: Option<&str>, script_dir: Option<&Path>, p: 
     if p.starts_with('/') {
         return Some(d.local(p));
     }
-    let from_script = script_dir.map(|s| s.join(p));
+    let from_script = script_dir.map(|s| super::normalize(&s.join(p)));
     match from_script {
         Some(f) if f.is_file() => Some(f),
-        _ => Some(d.project_dir.join(p)),
+        _ => Some(super::normalize(&d.project_dir.join(p))),
     }
 }
 
@@ -273,7 +295,9 @@ fn read_one(d: &mut Deployment, path: &Path, kind: Option<Kind>, bucket: Option<
     let id = d.add_file(shown, path.to_path_buf(), text, FileKind::Json);
     let mut out = Vec::new();
     match kind {
-        Kind::Lifecycle => super::s3json_lifecycle::check(&node, &d.files[id].name, bucket, &mut out),
+        Kind::Lifecycle => {
+            super::s3json_lifecycle::check(&node, &d.files[id].name, bucket, &mut out)
+        }
         Kind::Anonymous | Kind::Iam => super::s3json_policy::check(&node, kind, bucket, &mut out),
     }
     for f in out {
@@ -293,7 +317,13 @@ pub(crate) struct Finding {
 }
 
 impl Finding {
-    pub(crate) fn error(code: Code, node: &Node, pointer: &str, message: String, help: &str) -> Self {
+    pub(crate) fn error(
+        code: Code,
+        node: &Node,
+        pointer: &str,
+        message: String,
+        help: &str,
+    ) -> Self {
         Self {
             severity: Severity::Error,
             code,
@@ -305,7 +335,8 @@ impl Finding {
     }
 }
 
-/// A node's string, if it is one.
+/// A node's string, if it is one (a JSON string: the YAML parser that gives positions
+/// reads JSON's numbers, booleans and null as plain scalars, [`kind`]).
 pub(crate) fn str_of(n: &Node) -> Option<&str> {
     match &n.kind {
         NodeKind::Str(s) => Some(s),
@@ -313,9 +344,17 @@ pub(crate) fn str_of(n: &Node) -> Option<&str> {
     }
 }
 
+/// A node's value with a plain scalar's resolution applied (`7` is `Int(7)`).
+pub(crate) fn kind(n: &Node) -> &NodeKind {
+    match &n.kind {
+        NodeKind::Plain(k, _) => k,
+        k => k,
+    }
+}
+
 /// A JSON type's name, for messages.
 pub(crate) fn type_name(n: &Node) -> &'static str {
-    match &n.kind {
+    match kind(n) {
         NodeKind::Null => "null",
         NodeKind::Bool(_) => "a boolean",
         NodeKind::Int(_) | NodeKind::Float(_) => "a number",
@@ -324,6 +363,14 @@ pub(crate) fn type_name(n: &Node) -> &'static str {
         NodeKind::Seq(_) => "an array",
         NodeKind::Map(_) => "an object",
     }
+}
+
+/// Whether `name` is likely a misspelling of `known`: close in edit distance, or
+/// sharing its first four letters (`Expiry` for `Expiration`).
+fn similar(known: &str, name: &str) -> bool {
+    let (k, n) = (known.to_ascii_lowercase(), name.to_ascii_lowercase());
+    strsim::levenshtein(&k, &n) <= 2
+        || (n.len() >= 4 && n.is_char_boundary(4) && k.starts_with(&n[..4]))
 }
 
 /// Checks an object's keys against `known` (Go's decoder matches them case-insensitively
@@ -367,7 +414,7 @@ pub(crate) fn keys<'n>(
                     "unknown key `{name}` in {what}: `mc` ignores it{}",
                     known
                         .iter()
-                        .find(|c| strsim::levenshtein(&c.to_ascii_lowercase(), &name.to_ascii_lowercase()) <= 2)
+                        .find(|c| similar(c, name))
                         .map(|c| format!(" (did you mean `{c}`?)"))
                         .unwrap_or_default()
                 ),

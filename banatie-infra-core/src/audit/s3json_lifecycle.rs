@@ -9,8 +9,8 @@ use std::collections::HashMap;
 
 use crate::load::{Node, NodeKind};
 
-use super::s3json::{keys, str_of, type_name, Finding};
 use super::s3json::CODE_LIFECYCLE_SCHEMA as CODE;
+use super::s3json::{keys, str_of, type_name, Finding};
 
 const TOP: &[&str] = &["Rules"];
 const RULE: &[&str] = &[
@@ -26,9 +26,25 @@ const RULE: &[&str] = &[
     "DelMarkerExpiration",
     "AllVersionsExpiration",
 ];
-const FILTER: &[&str] = &["Prefix", "Tag", "And", "ObjectSizeLessThan", "ObjectSizeGreaterThan"];
-const AND: &[&str] = &["Prefix", "Tags", "ObjectSizeLessThan", "ObjectSizeGreaterThan"];
-const EXPIRATION: &[&str] = &["Days", "Date", "ExpiredObjectDeleteMarker", "ExpiredObjectAllVersions"];
+const FILTER: &[&str] = &[
+    "Prefix",
+    "Tag",
+    "And",
+    "ObjectSizeLessThan",
+    "ObjectSizeGreaterThan",
+];
+const AND: &[&str] = &[
+    "Prefix",
+    "Tags",
+    "ObjectSizeLessThan",
+    "ObjectSizeGreaterThan",
+];
+const EXPIRATION: &[&str] = &[
+    "Days",
+    "Date",
+    "ExpiredObjectDeleteMarker",
+    "ExpiredObjectAllVersions",
+];
 const NONCURRENT: &[&str] = &["NoncurrentDays", "NewerNoncurrentVersions", "StorageClass"];
 const TRANSITION: &[&str] = &["Days", "Date", "StorageClass"];
 const ABORT: &[&str] = &["DaysAfterInitiation"];
@@ -138,7 +154,9 @@ fn rule(
         let (known, day_keys): (&[&str], &[&str]) = match *name {
             "Expiration" => (EXPIRATION, &["Days"]),
             "Transition" => (TRANSITION, &["Days"]),
-            "NoncurrentVersionExpiration" | "NoncurrentVersionTransition" => (NONCURRENT, &["NoncurrentDays"]),
+            "NoncurrentVersionExpiration" | "NoncurrentVersionTransition" => {
+                (NONCURRENT, &["NoncurrentDays"])
+            }
             "AbortIncompleteMultipartUpload" => (ABORT, &["DaysAfterInitiation"]),
             "DelMarkerExpiration" => (DAYS, &["Days"]),
             "AllVersionsExpiration" => (ALL_VERSIONS, &["Days"]),
@@ -172,7 +190,10 @@ fn rule(
             crate::validate::CODE_LIFECYCLE_WHOLE_BUCKET,
             at,
             &format!("{ptr}/Filter"),
-            crate::validate::lifecycle_whole_bucket_message(&id, bucket.unwrap_or("it is imported into")),
+            crate::validate::lifecycle_whole_bucket_message(
+                &id,
+                bucket.unwrap_or("it is imported into"),
+            ),
             crate::validate::LIFECYCLE_WHOLE_BUCKET_HELP,
         ));
     }
@@ -192,7 +213,9 @@ fn filter(fields: &[(&'static str, &Node, &Node)], ptr: &str, out: &mut Vec<Find
                     match k {
                         "Prefix" => scoped |= prefix(n, &format!("{sub}/Prefix"), out),
                         "And" => {
-                            for (k2, _, n2) in keys(n, &format!("{sub}/And"), AND, CODE, "`And`", out) {
+                            for (k2, _, n2) in
+                                keys(n, &format!("{sub}/And"), AND, CODE, "`And`", out)
+                            {
                                 scoped |= match k2 {
                                     "Prefix" => prefix(n2, &format!("{sub}/And/Prefix"), out),
                                     _ => true,
@@ -226,7 +249,7 @@ fn prefix(n: &Node, ptr: &str, out: &mut Vec<Finding>) -> bool {
 }
 
 fn days(n: &Node, ptr: &str, id: &str, expiry: bool, out: &mut Vec<Finding>) {
-    match &n.kind {
+    match super::s3json::kind(n) {
         NodeKind::Int(0) if expiry => out.push(Finding::error(
             crate::validate::CODE_LIFECYCLE_RULE,
             n,
@@ -246,7 +269,10 @@ fn days(n: &Node, ptr: &str, id: &str, expiry: bool, out: &mut Vec<Finding>) {
             CODE,
             n,
             ptr,
-            format!("days are {}, not a whole number: `mc` cannot read the rule", type_name(n)),
+            format!(
+                "days are {}, not a whole number: `mc` cannot read the rule",
+                type_name(n)
+            ),
             "write the number without quotes: `\"Days\": 30`",
         )),
     }

@@ -40,7 +40,10 @@ fn writes(action: &str) -> bool {
 fn strings(n: &Node) -> Vec<(&str, &Node)> {
     match &n.kind {
         NodeKind::Str(s) => vec![(s.as_str(), n)],
-        NodeKind::Seq(items) => items.iter().filter_map(|i| str_of(i).map(|s| (s, i))).collect(),
+        NodeKind::Seq(items) => items
+            .iter()
+            .filter_map(|i| str_of(i).map(|s| (s, i)))
+            .collect(),
         _ => vec![],
     }
 }
@@ -188,7 +191,8 @@ fn statement(s: &Node, ptr: &str, kind: Kind, bucket: Option<&str>, out: &mut Ve
     let anyone = principal.is_some_and(|p| match &p.kind {
         NodeKind::Str(s) => s == "*",
         NodeKind::Map(entries) => entries.iter().any(|(k, v)| {
-            str_of(k).is_some_and(|k| k.eq_ignore_ascii_case("AWS")) && strings(v).iter().any(|(s, _)| *s == "*")
+            str_of(k).is_some_and(|k| k.eq_ignore_ascii_case("AWS"))
+                && strings(v).iter().any(|(s, _)| *s == "*")
         }),
         _ => false,
     });
