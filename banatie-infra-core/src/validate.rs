@@ -1749,14 +1749,40 @@ fn lifecycle_whole_bucket(spec: &Spec, out: &mut Vec<Diagnostic>) {
                     Diagnostic::error(
                         CODE_LIFECYCLE_WHOLE_BUCKET,
                         ptr!("services", name, "lifecycle", i, "prefix"),
-                        format!("lifecycle rule `{}` has an empty prefix: it would expire every object of bucket `{}`", rule.id, m.bucket),
+                        lifecycle_whole_bucket_message(&rule.id, &m.bucket.to_string()),
                     )
-                    .with_help("write the prefix to expire, like `temp/`; set `whole_bucket: true` only if the whole bucket is meant"),
+                    .with_help(LIFECYCLE_WHOLE_BUCKET_HELP),
                 );
             }
         }
     }
 }
+
+/// BI502's message: rule `id` of `bucket` expires every object (also the audit's, for a
+/// lifecycle JSON `mc ilm rule import` reads).
+pub(crate) fn lifecycle_whole_bucket_message(id: &str, bucket: &str) -> String {
+    format!("lifecycle rule `{id}` has an empty prefix: it would expire every object of bucket `{bucket}`")
+}
+
+/// BI502's help.
+pub(crate) const LIFECYCLE_WHOLE_BUCKET_HELP: &str = "write the prefix to expire, like `temp/`; set `whole_bucket: true` only if the whole bucket is meant";
+
+/// BI503's message for an id used twice in `owner` (a service; for the audit, the file).
+pub(crate) fn lifecycle_duplicate_id_message(id: &str, owner: &str) -> String {
+    format!("lifecycle rule id `{id}` is used twice in `{owner}`")
+}
+
+/// BI503's help for an id used twice.
+pub(crate) const LIFECYCLE_DUPLICATE_ID_HELP: &str = "give each rule its own id";
+
+/// BI503's message for a rule that expires after 0 days.
+pub(crate) fn lifecycle_zero_days_message(id: &str) -> String {
+    format!("lifecycle rule `{id}` has `expire_days: 0`")
+}
+
+/// BI503's help for a rule that expires after 0 days.
+pub(crate) const LIFECYCLE_ZERO_DAYS_HELP: &str =
+    "use at least 1 day (S3 lifecycle `Expiration.Days`)";
 
 /// BI503: lifecycle rules expire after at least a day and have distinct ids.
 fn lifecycle_rules(spec: &Spec, out: &mut Vec<Diagnostic>) {
@@ -1769,9 +1795,9 @@ fn lifecycle_rules(spec: &Spec, out: &mut Vec<Diagnostic>) {
                     Diagnostic::error(
                         CODE_LIFECYCLE_RULE,
                         ptr!("services", name, "lifecycle", i, "id"),
-                        format!("lifecycle rule id `{}` is used twice in `{name}`", rule.id),
+                        lifecycle_duplicate_id_message(&rule.id, &name.to_string()),
                     )
-                    .with_help("give each rule its own id"),
+                    .with_help(LIFECYCLE_DUPLICATE_ID_HELP),
                 );
             }
             if rule.expire_days == 0 {
@@ -1779,9 +1805,9 @@ fn lifecycle_rules(spec: &Spec, out: &mut Vec<Diagnostic>) {
                     Diagnostic::error(
                         CODE_LIFECYCLE_RULE,
                         ptr!("services", name, "lifecycle", i, "expire_days"),
-                        format!("lifecycle rule `{}` has `expire_days: 0`", rule.id),
+                        lifecycle_zero_days_message(&rule.id),
                     )
-                    .with_help("use at least 1 day (S3 lifecycle `Expiration.Days`)"),
+                    .with_help(LIFECYCLE_ZERO_DAYS_HELP),
                 );
             }
         }

@@ -172,7 +172,8 @@ const CASES: &[Case] = &[
             ("BI301", "docker-compose.yml", 5),
             ("BI302", "docker-compose.yml", 5),
         ],
-        warnings: &[],
+        // The image sets no USER: node runs as root (the Dockerfile reader).
+        warnings: &[("BI317", "api/Dockerfile", 1)],
         base_images: &[],
     },
     Case {

@@ -22,7 +22,14 @@
 //!   listed), and the scripts an `entrypoint` or `command` runs (`sh -c '...'` inline, or a
 //!   mounted `*.sh`);
 //! - the Dockerfile of each `build`, for the image its final stage is based on;
-//! - `Caddyfile` and `caddy/Caddyfile`, and every `*.sh` in the directory and in `scripts/`.
+//! - `Caddyfile` and `caddy/Caddyfile`, and every `*.sh` in the directory and in `scripts/`;
+//! - the lifecycle and policy JSON the scripts hand to `mc`, and every `*.json` of the
+//!   directory that looks like one (`audit/s3json.rs`).
+//!
+//! Each is read as its consumer reads it: the Caddyfile by Caddy's grammar
+//! (`audit/caddy_grammar.rs`) and, when `caddy` is on `PATH`, by `caddy adapt` itself
+//! (`audit/caddy_adapt.rs`); Dockerfiles as BuildKit parses them (`audit/dockerfile.rs`); the JSON by the
+//! schema `mc` decodes (`audit/s3json_lifecycle.rs`, `audit/s3json_policy.rs`).
 //!
 //! Absolute host paths in the Compose file that do not exist on this machine are read
 //! from under `dir` when `dir` is a copy of the deployment root: the root is given
@@ -36,13 +43,19 @@
 //! value, and [`Audit::sources`] gives the files' text with secret values redacted, for
 //! printing the offending lines.
 
+pub(crate) mod caddy_adapt;
+pub(crate) mod caddy_grammar;
 pub(crate) mod caddy_imports;
 pub(crate) mod caddyfile;
 pub(crate) mod compose;
+pub(crate) mod dockerfile;
 pub(crate) mod env;
 pub(crate) mod interp;
 pub(crate) mod round2;
 pub(crate) mod rules;
+pub(crate) mod s3json;
+pub(crate) mod s3json_lifecycle;
+pub(crate) mod s3json_policy;
 pub(crate) mod shell;
 pub(crate) mod sql;
 pub(crate) mod tree;
@@ -57,6 +70,7 @@ use crate::diagnostic::{Code, Diagnostic, Location, Severity, Span};
 use crate::load::Format;
 use crate::types::ImageRef;
 
+pub use caddy_adapt::caddy_binary;
 pub(crate) use compose::{At, Project, Svc};
 pub(crate) use env::EnvFile;
 pub use round2::RULES as ROUND2_RULES;
@@ -121,12 +135,26 @@ pub const RULES: &[(Code, Severity, &str)] = &[
     (CODE_UNPARSABLE, Severity::Error, "an env file or Caddyfile that does not parse, or a required env_file that cannot be read"),
     (CODE_RETYPED_VALUE, Severity::Error, "an `environment` value written plain that Compose's YAML parser reads as a number, boolean or timestamp: the container gets `1000` for `1_000`, `493` for `0755`, `1.1` for `1.10`, a date and time for `2025-01-01`"),
     (CODE_SHELL_SYNTAX, Severity::Error, "a shell script that does not parse (a quote, backquote, `$(` or `${` that is never closed): the shell runs none of it"),
+    (dockerfile::CODE_RUNS_AS_ROOT, Severity::Warning, "the built stage of a Dockerfile runs its process as root (no `USER`, or `USER root` last)"),
+    (dockerfile::CODE_SHELL_FORM, Severity::Warning, "a Dockerfile's `CMD`/`ENTRYPOINT` in shell form: `/bin/sh -c` is PID 1 and does not forward SIGTERM, so `docker stop` kills the process after its timeout"),
+    (dockerfile::CODE_DOCKERFILE_SYNTAX, Severity::Error, "a Dockerfile `docker build` refuses (unknown instruction, no `FROM`, an instruction before it) or reads otherwise than written (exec form that is not a JSON array)"),
+    (dockerfile::CODE_HEALTHCHECK_SYNTAX, Severity::Error, "a Dockerfile `HEALTHCHECK` Docker refuses: an unknown option, a bad duration or count, no `CMD`"),
+    (dockerfile::CODE_EMPTY_BASE, Severity::Error, "a Dockerfile `FROM` whose image is empty once its `ARG`s are substituted (an `ARG` without default nor build arg)"),
+    (caddy_grammar::CODE_CADDY_PLACEMENT, Severity::Error, "a Caddyfile directive where Caddy does not read it: a subdirective outside its directive's block (`lb_try_duration` at site level), an unknown directive, subdirective or global option"),
+    (caddy_grammar::CODE_CADDY_ARGUMENTS, Severity::Error, "a Caddyfile directive with a wrong number of arguments, or a block it does not take"),
+    (caddy_grammar::CODE_CADDY_MATCHER, Severity::Error, "a Caddyfile matcher that is not defined in its site, of an unknown type, or not a path where `handle_path` needs one"),
+    (caddy_adapt::CODE_CADDY_ADAPT, Severity::Error, "`caddy adapt` (the `caddy` on PATH) refuses the Caddyfile, at the line it names"),
     (CODE_RETIRED_MC, Severity::Error, "a retired `mc` command (`mc policy`, `mc admin policy add/set`, `mc ilm import`, `mc config host`)"),
     (CODE_UNSAFE_BACKUP, Severity::Error, "a backup whose failure leaves a file that looks like a backup (`docker exec -t`, `pg_dump` without `-U`, a pipe without pipefail, a redirect to the final name)"),
     (CODE_BACKUP_DIRECTORY, Severity::Warning, "a script writes a backup into a directory it never creates"),
     (CODE_SCHEMA_PUBLIC_CREATE, Severity::Error, "init SQL on PostgreSQL 15+ leaves an application role without CREATE on schema public (neither database owner nor granted)"),
     (CODE_HARDCODED_NAME, Severity::Warning, "init SQL hard-codes a role or database name that the environment sets elsewhere; an error when the names disagree"),
     (CODE_DRIVE_NOT_MOUNTED, Severity::Error, "a MinIO drive path (from `/data{1...N}`) that no volume is mounted on"),
+    (s3json::CODE_LIFECYCLE_SCHEMA, Severity::Error, "a lifecycle JSON (`mc ilm rule import`) that does not follow the S3 lifecycle schema: an unknown key `mc` ignores, a wrong type, `Status` not `Enabled`/`Disabled`, a rule without an action"),
+    (s3json::CODE_POLICY_SCHEMA, Severity::Error, "a bucket or IAM policy JSON (`mc anonymous set-json`, `mc admin policy create`) that does not follow the policy language: an unknown key, a wrong `Version` or `Effect`, a statement without `Action` or `Resource`"),
+    (s3json::CODE_POLICY_PUBLIC_WRITE, Severity::Error, "an anonymous bucket policy that allows anyone (`Principal` `*`) to write or delete objects (`s3:PutObject`, `s3:DeleteObject`, `s3:*`)"),
+    (s3json::CODE_POLICY_RESOURCE, Severity::Error, "a bucket policy whose `Resource` names another bucket than the one `mc anonymous set-json` sets it on"),
+    (s3json::CODE_S3_JSON_UNREAD, Severity::Error, "a JSON file a script hands to `mc` that is missing or is not JSON: the command fails"),
 ];
 
 /// What to audit. Every path may be relative to the working directory.
@@ -169,6 +197,10 @@ pub enum FileKind {
     Shell,
     /// An SQL script.
     Sql,
+    /// A lifecycle or policy JSON handed to `mc`.
+    Json,
+    /// A Dockerfile of a build context.
+    Dockerfile,
 }
 
 /// One file the audit read.
@@ -831,6 +863,7 @@ pub(crate) fn read_deployment(input: &AuditInput) -> Result<Deployment, AuditErr
                     );
                     d.diags.push(dg);
                 }
+                caddy_grammar::report(&mut d, id, &blocks);
                 for s in caddyfile::sites(&blocks) {
                     d.sites.push((id, s));
                 }
@@ -849,6 +882,7 @@ pub(crate) fn read_deployment(input: &AuditInput) -> Result<Deployment, AuditErr
             }
         }
     }
+    s3json::read(&mut d, dir.as_deref());
     if d.files.is_empty() {
         return Err(AuditError::Nothing(match &dir {
             Some(dir) => format!(
@@ -899,6 +933,7 @@ fn resolve_images(d: &mut Deployment, input: &AuditInput) {
             let df = ctx.join(&b.dockerfile);
             match crate::input::read_text_lossy(&df) {
                 Ok(text) => {
+                    dockerfile::report(d, &df, &text, b.target.as_deref(), &b.args);
                     let (base, healthcheck) = dockerfile_base(&text, b.target.as_deref(), &b.args);
                     if healthcheck {
                         d.image_healthchecks.insert(s.name.clone());
@@ -1317,6 +1352,7 @@ pub fn audit(input: &AuditInput) -> Result<Audit, AuditError> {
     let mut d = read_deployment(input)?;
     let mut diags = std::mem::take(&mut d.diags);
     rules::run(&mut d, &mut diags);
+    caddy_adapt::report(&d, &mut diags);
     redact_secret_values(&mut d);
     // Order: by file (in reading order), then position; keep the rule order otherwise.
     let order = |name: &str| {
