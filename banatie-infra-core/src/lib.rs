@@ -77,3 +77,6 @@ pub fn rules() -> Vec<(Code, Severity, &'static str)> {
     all.sort_by_key(|r| r.0);
     all
 }
+
+#[doc(hidden)]
+pub mod fuzzing;
