@@ -26,9 +26,12 @@ use crate::audit::{Deployment, FileKind, SrcFile};
 use crate::diagnostic::{Diagnostic, Location};
 use crate::load::Format;
 
+/// A fuzz entry point: runs one parser on the bytes and asserts its properties.
+pub type Target = fn(&[u8]);
+
 /// Every fuzz entry point by target name (the name of its `fuzz_targets/*.rs` file and of
 /// its folder under `tests/fixtures/fuzz/`).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("spec_yaml", spec_yaml),
     ("spec_toml", spec_toml),
     ("spec_json", spec_json),
