@@ -412,7 +412,7 @@ fn normal(pieces: Vec<interp::Piece>) -> Vec<interp::Piece> {
 
 /// Compose interpolation: a template's references lie within it and start at `$`, the
 /// template written back parses to the same pieces, and expansion stays within
-/// [`interp::MAX_VALUE`].
+/// the interpolation bound (`MAX_VALUE`, 1 MiB).
 pub fn interp(data: &[u8]) {
     let text = text(data);
     let Ok(pieces) = interp::parse(&text) else {
