@@ -26,9 +26,12 @@ use crate::audit::{Deployment, FileKind, SrcFile};
 use crate::diagnostic::{Diagnostic, Location};
 use crate::load::Format;
 
+/// A fuzz entry point: runs one parser on the bytes and asserts its properties.
+pub type Target = fn(&[u8]);
+
 /// Every fuzz entry point by target name (the name of its `fuzz_targets/*.rs` file and of
 /// its folder under `tests/fixtures/fuzz/`).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("spec_yaml", spec_yaml),
     ("spec_toml", spec_toml),
     ("spec_json", spec_json),
@@ -409,7 +412,7 @@ fn normal(pieces: Vec<interp::Piece>) -> Vec<interp::Piece> {
 
 /// Compose interpolation: a template's references lie within it and start at `$`, the
 /// template written back parses to the same pieces, and expansion stays within
-/// [`interp::MAX_VALUE`].
+/// the interpolation bound (`MAX_VALUE`, 1 MiB).
 pub fn interp(data: &[u8]) {
     let text = text(data);
     let Ok(pieces) = interp::parse(&text) else {
