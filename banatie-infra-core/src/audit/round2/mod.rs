@@ -65,8 +65,8 @@ pub const CODE_PG_SHM: Code = Code("BI524");
 /// BI525: backup retention that deletes old backups even when the new dump failed.
 pub const CODE_UNGATED_RETENTION: Code = Code("BI525");
 
-/// The round-2 codes with their severity and one-line summary, in code order (merged into
-/// [`super::RULES`]'s consumers by [`super::rules_with_round2`]).
+/// The round-2 codes with their severity and one-line summary, in code order, listed by
+/// [`crate::rules()`] beside [`super::RULES`] (exported as `audit::ROUND2_RULES`).
 pub const RULES: &[(Code, Severity, &str)] = &[
     (CODE_NEXT_PUBLIC_RUNTIME, Severity::Error, "a `NEXT_PUBLIC_*` variable a built service gets only at run time: Next.js inlines it during `next build`, so the browser bundle never sees it"),
     (CODE_CRLF, Severity::Error, "an env file, secret file or shell script with CR line endings: a shell `.`/`source`, `$(< file)` and `*_FILE` secrets keep the `\\r` in every value"),
