@@ -38,6 +38,9 @@ pub struct Entry {
     /// The raw text after `=`, up to the end of the value (for messages: never print it for
     /// secrets).
     pub raw_value: String,
+    /// The column (1-based, in characters) where the raw value starts on the entry's first
+    /// line: after the separator (`=` or `:`), its blanks and an opening quote.
+    pub value_column: usize,
     /// The index of the first line and one past the last line of the entry (0-based), for
     /// rewriting a file in place.
     pub lines: (usize, usize),
@@ -127,12 +130,17 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
                 quoting: Quoting::NoValue,
                 location,
                 raw_value: String::new(),
+                value_column: line.chars().count() + 1,
                 lines: (i, i + 1),
             });
             i += 1;
             continue;
         };
         let rest = rest.trim_start();
+        // `rest` is a suffix of `line`: the value starts where it does (after a quote).
+        let quoted = matches!(rest.chars().next(), Some('\'' | '"'));
+        let value_column =
+            line[..line.len() - rest.len()].chars().count() + 1 + usize::from(quoted);
         let start_line = i;
         let (value, quoting, raw) = match rest.chars().next() {
             Some(q @ ('\'' | '"')) => {
@@ -240,6 +248,7 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
             quoting,
             location,
             raw_value: raw,
+            value_column,
             lines: (start_line, i + 1),
         });
         i += 1;

@@ -83,20 +83,8 @@ fn template_text(e: &Entry) -> Option<String> {
     }
 }
 
-/// The column (1-based) where an entry's raw value starts on its first line, and
-/// whether it is quoted (then the raw value starts one further).
-fn value_column(line: &str, e: &Entry) -> usize {
-    let Some(eq) = line.find('=') else {
-        return e.location.column;
-    };
-    let after = &line[eq + 1..];
-    let ws = after.len() - after.trim_start().len();
-    let quoted = matches!(e.quoting, Quoting::Single | Quoting::Double);
-    line[..eq + 1 + ws].chars().count() + 1 + usize::from(quoted)
-}
-
 /// The position of character `offset` of an entry's raw value.
-fn value_pos(line: &str, e: &Entry, offset: usize) -> Location {
+fn value_pos(e: &Entry, offset: usize) -> Location {
     let before: String = e.raw_value.chars().take(offset).collect();
     match before.rfind('\n') {
         Some(nl) => Location {
@@ -105,7 +93,7 @@ fn value_pos(line: &str, e: &Entry, offset: usize) -> Location {
         },
         None => Location {
             line: e.location.line,
-            column: value_column(line, e) + offset,
+            column: e.value_column + offset,
         },
     }
 }
@@ -174,7 +162,7 @@ pub(crate) fn load(d: &mut Deployment, id: FileId, project: bool) {
         values.push(v);
         // Redact secret values when showing the file.
         let line = d.files[id].line(e.location.line).to_owned();
-        let start = value_column(&line, e);
+        let start = e.value_column;
         if (secret_file || looks_secret(&e.key)) && !e.raw_value.is_empty() {
             let first_line_len = e.raw_value.split('\n').next().unwrap_or("").chars().count();
             d.files[id]
@@ -183,7 +171,7 @@ pub(crate) fn load(d: &mut Deployment, id: FileId, project: bool) {
         } else if let Some((off, len)) = url_password(&e.raw_value)
             .filter(|(off, len)| !e.raw_value.chars().skip(*off).take(*len).any(|c| c == '$'))
         {
-            let p = value_pos(&line, e, off);
+            let p = value_pos(e, off);
             d.files[id].redact.push((p.line, p.column, p.column + len));
         }
     }
@@ -574,7 +562,7 @@ pub(crate) fn check(d: &Deployment, ef: &EnvFile, out: &mut Vec<Diagnostic>) {
                     Severity::Error,
                     CODE_ENV_FILE_QUOTING,
                     ef.file,
-                    Some(value_pos(line, e, off)),
+                    Some(value_pos(e, off)),
                     "",
                     format!("the value of `{}` holds `${{` that is not a variable reference: Compose refuses the file", e.key),
                     quote_help(e, shown(&e.key), &e.raw_value),
@@ -613,7 +601,7 @@ pub(crate) fn check(d: &Deployment, ef: &EnvFile, out: &mut Vec<Diagnostic>) {
                             Severity::Error,
                             CODE_UNSET_INTERPOLATION,
                             ef.file,
-                            Some(value_pos(line, e, r.start)),
+                            Some(value_pos(e, r.start)),
                             "",
                             message,
                             help,
@@ -643,7 +631,7 @@ pub(crate) fn check(d: &Deployment, ef: &EnvFile, out: &mut Vec<Diagnostic>) {
             let pos = if off == 0 {
                 e.location
             } else {
-                value_pos(line, e, off)
+                value_pos(e, off)
             };
             out.push(d.diag(
                 Severity::Error,
