@@ -1749,7 +1749,7 @@ fn lifecycle_whole_bucket(spec: &Spec, out: &mut Vec<Diagnostic>) {
                     Diagnostic::error(
                         CODE_LIFECYCLE_WHOLE_BUCKET,
                         ptr!("services", name, "lifecycle", i, "prefix"),
-                        lifecycle_whole_bucket_message(&rule.id, &m.bucket.to_string()),
+                        lifecycle_whole_bucket_message(&rule.id, m.bucket.as_ref()),
                     )
                     .with_help(LIFECYCLE_WHOLE_BUCKET_HELP),
                 );
@@ -1795,7 +1795,7 @@ fn lifecycle_rules(spec: &Spec, out: &mut Vec<Diagnostic>) {
                     Diagnostic::error(
                         CODE_LIFECYCLE_RULE,
                         ptr!("services", name, "lifecycle", i, "id"),
-                        lifecycle_duplicate_id_message(&rule.id, &name.to_string()),
+                        lifecycle_duplicate_id_message(&rule.id, name.as_ref()),
                     )
                     .with_help(LIFECYCLE_DUPLICATE_ID_HELP),
                 );

@@ -201,7 +201,7 @@ pub(crate) fn check(
             "CMD" | "ENTRYPOINT" | "RUN" | "SHELL" | "HEALTHCHECK"
         ) && ins.rest.trim_start().starts_with('[')
             && exec_form(&ins.rest).is_none()
-            && !(ins.keyword == "HEALTHCHECK")
+            && ins.keyword != "HEALTHCHECK"
         {
             out.push((
                 Severity::Error,
@@ -284,14 +284,15 @@ fn built_stage(stages: &[Stage], i: usize, out: &mut Vec<Finding>) {
             .parse()
             .unwrap_or_else(|_| "scratch".parse().expect("an image")),
     );
-    let drops_privileges = entry.is_none()
-        && matches!(
-            family,
-            crate::images::Family::PostgresAlpine | crate::images::Family::PostgresDebian
-        )
-        || ["redis", "mysql", "mariadb", "mongo", "rabbitmq", "minio"]
-            .iter()
-            .any(|n| root.base.contains(n));
+    // Official images whose entrypoint drops privileges itself (gosu, su-exec), kept when
+    // the Dockerfile sets no ENTRYPOINT of its own.
+    let own_drop = matches!(
+        family,
+        crate::images::Family::PostgresAlpine | crate::images::Family::PostgresDebian
+    ) || ["redis", "mysql", "mariadb", "mongo", "rabbitmq", "minio"]
+        .iter()
+        .any(|n| root.base.contains(n));
+    let drops_privileges = entry.is_none() && own_drop;
     match user {
         Some(u) if matches!(u.rest.split(':').next().unwrap_or("").trim(), "root" | "0") => out.push((
             Severity::Warning,

@@ -46,6 +46,7 @@
 pub(crate) mod caddy_adapt;
 pub(crate) mod caddy_grammar;
 pub(crate) mod caddy_imports;
+pub(crate) mod caddy_tables;
 pub(crate) mod caddyfile;
 pub(crate) mod compose;
 pub(crate) mod dockerfile;
