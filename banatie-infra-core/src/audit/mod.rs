@@ -40,6 +40,7 @@ pub(crate) mod caddy_imports;
 pub(crate) mod caddyfile;
 pub(crate) mod compose;
 pub(crate) mod env;
+pub(crate) mod import_facts;
 pub(crate) mod interp;
 pub(crate) mod rules;
 pub(crate) mod shell;
