@@ -16,7 +16,9 @@ cd "$(dirname "$0")/.."
 docker info >/dev/null
 ./testimages/build.sh
 
-cargo test --workspace --locked
+# Snapshots (banatie-infra-core/tests/snapshots.rs) compare, never write: a changed report
+# or bundle fails here whatever the caller's environment says.
+INSTA_UPDATE=no INSTA_FORCE_PASS=0 cargo test --workspace --locked
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 if [[ -x banatie-infra-py/run-tests.sh ]]; then
     banatie-infra-py/run-tests.sh

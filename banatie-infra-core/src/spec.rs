@@ -18,6 +18,10 @@ use crate::types::{
 #[cfg(feature = "schema")]
 use schemars::JsonSchema;
 
+/// The struct name under which a tagged enum asks for its tag key first; see
+/// [`Service`]'s `Deserialize`; the loader's deserializer ([`crate::load`]) honours it.
+pub(crate) const TAG_FIRST: &str = "$banatie_infra::tag_first";
+
 /// The secret variable the PostgreSQL image reads for the role's password.
 pub const POSTGRES_PASSWORD: &str = "POSTGRES_PASSWORD";
 /// The secret variable the MinIO image reads for the root password.
@@ -227,7 +231,7 @@ impl<'de> Deserialize<'de> for Service {
                 })
             }
         }
-        d.deserialize_struct(crate::load::TAG_FIRST, &["kind"], V)
+        d.deserialize_struct(TAG_FIRST, &["kind"], V)
     }
 }
 

@@ -51,6 +51,7 @@ pub(crate) mod caddyfile;
 pub(crate) mod compose;
 pub(crate) mod dockerfile;
 pub(crate) mod env;
+pub(crate) mod import_facts;
 pub(crate) mod interp;
 pub(crate) mod round2;
 pub(crate) mod rules;

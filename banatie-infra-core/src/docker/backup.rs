@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+pub use super::backup_error::BackupError;
 use super::exec::{exec_in, ExecError, ExecOutput};
+pub(crate) use super::flush::Flusher;
 use super::status::find;
 use super::{DockerError, Engine};
 use crate::spec::{Service, Spec};
@@ -47,49 +49,6 @@ pub struct RestoreResult {
     pub path: PathBuf,
     /// How long it took.
     pub elapsed: Duration,
-}
-
-/// Why a backup or restore failed. Nothing was left at a final path.
-#[derive(Debug, thiserror::Error)]
-pub enum BackupError {
-    /// The engine failed, or the container is missing.
-    #[error(transparent)]
-    Docker(#[from] DockerError),
-    /// The spec has no service of the needed kind.
-    #[error("the spec has no {0} service")]
-    NoService(&'static str),
-    /// Writing or reading a local file failed (a full disk, an unwritable directory).
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// The tool in the container failed: its exit code and what it printed on stderr.
-    #[error("{tool} failed (exit code {code}): {stderr}")]
-    ToolFailed {
-        /// `pg_dump`, `pg_restore`, ...
-        tool: &'static str,
-        /// The exit code (-1 when the container went away).
-        code: i64,
-        /// The end of its standard error.
-        stderr: String,
-    },
-    /// The file is not what it should be (bad header, checksum mismatch).
-    #[error("{}: {reason}", path.display())]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A restore replaces data and was not confirmed.
-    #[error("restoring replaces the database `{0}`: confirm with --yes")]
-    NotConfirmed(String),
-    /// The object storage could not be read.
-    #[error("object storage: {0}")]
-    Storage(String),
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> BackupError + '_ {
@@ -432,66 +391,6 @@ fn sha256_file(path: &Path) -> Result<String, BackupError> {
         h.update(&buf[..n]);
     }
     Ok(hex(&h.finalize()))
-}
-
-/// Writes a growing file's data back to the disk while it is still being written, so the
-/// final `fsync` of a backup has little left to do.
-///
-/// Without it, a dump of several hundred MiB sits dirty in the page cache (the kernel
-/// writes back after 30 s) and the closing `fsync` writes the last half minute of it at
-/// once: seconds to tens of seconds on a slow disk, in series with everything else.
-/// With it, a helper thread runs `fdatasync` on a duplicate of the file's descriptor
-/// every [`Flusher::EVERY`] bytes, in parallel with the producer (the same idea as
-/// PostgreSQL's `backend_flush_after`). The writer never waits for it: a request while
-/// the previous one runs is skipped.
-///
-/// Errors: the first error of a background `fdatasync` is returned by
-/// [`Flusher::finish`] (the descriptor is shared, so the final `fsync` might not see it
-/// again).
-pub(crate) struct Flusher {
-    tx: std::sync::mpsc::SyncSender<()>,
-    thread: std::thread::JoinHandle<std::io::Result<()>>,
-    requested_at: u64,
-}
-
-impl Flusher {
-    /// Bytes written between two background `fdatasync` calls: 32 MiB.
-    pub(crate) const EVERY: u64 = 32 << 20;
-
-    /// Starts the helper thread on a duplicate of `file`'s descriptor.
-    pub(crate) fn new(file: &std::fs::File) -> std::io::Result<Self> {
-        let file = file.try_clone()?;
-        let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
-        let thread = std::thread::Builder::new()
-            .name("backup-flush".into())
-            .spawn(move || {
-                for () in rx {
-                    file.sync_data()?;
-                }
-                Ok(())
-            })?;
-        Ok(Self {
-            tx,
-            thread,
-            requested_at: 0,
-        })
-    }
-
-    /// Tells the flusher that `total` bytes have been written so far.
-    pub(crate) fn written(&mut self, total: u64) {
-        if total.saturating_sub(self.requested_at) >= Self::EVERY {
-            self.requested_at = total;
-            let _ = self.tx.try_send(());
-        }
-    }
-
-    /// Waits for the helper thread; its first error, if any.
-    pub(crate) fn finish(self) -> std::io::Result<()> {
-        drop(self.tx);
-        self.thread
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("the flush thread panicked")))
-    }
 }
 
 /// Puts a checked temporary file at its final name `dir/<stem>.<ext>` (never over an

@@ -9,9 +9,11 @@
 //! ([`crate::render::label`]), falling back to the container name (the service name).
 
 mod backup;
+mod backup_error;
 mod doctor;
 mod drift;
 mod exec;
+mod flush;
 mod s3;
 mod status;
 mod up;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 use sha2::{Digest, Sha256};
 
-use super::backup::BackupError;
+use super::backup_error::BackupError;
 
 /// Hashes and counts what passes through it.
 struct HashingWriter<W: Write> {
@@ -17,7 +17,7 @@ struct HashingWriter<W: Write> {
     hasher: Sha256,
     bytes: u64,
     progress: Sender<u64>,
-    flusher: super::backup::Flusher,
+    flusher: super::flush::Flusher,
 }
 
 impl<W: Write> Write for HashingWriter<W> {
@@ -66,7 +66,7 @@ pub(crate) fn copy_bucket(
             path: tmp_path.to_owned(),
             source,
         })?;
-    let flusher = super::backup::Flusher::new(&file).map_err(|source| BackupError::Io {
+    let flusher = super::flush::Flusher::new(&file).map_err(|source| BackupError::Io {
         path: tmp_path.to_owned(),
         source,
     })?;

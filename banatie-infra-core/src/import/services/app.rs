@@ -1,0 +1,148 @@
+//! Applications: build, image, the image its build is based on, port, health path,
+//! mounts, log directory, UID.
+
+use super::{Common, Known};
+use crate::audit::import_facts as facts;
+use crate::images::{self, Family};
+use crate::import::{Ctx, NoteKind};
+use crate::spec::*;
+use crate::types::{AbsPath, Port};
+
+/// The app service `s`.
+pub(super) fn service(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) -> Service {
+    let Common {
+        at,
+        networks: nets,
+        depends_on: depends,
+        environment,
+        publish,
+        health: h,
+        image,
+        family: _fam,
+        minio_argv: _,
+        container_env,
+    } = common;
+    let build = s.build.as_ref().and_then(|b| {
+        let context = (b.context.starts_with('/')
+            && Some(b.context.as_str()) != k.source.map(|p| p.as_str()))
+        .then(|| b.context.parse().ok())
+        .flatten();
+        if !b.context.starts_with('/') {
+            c.note(
+                NoteKind::Changed,
+                format!("{at}.build.context"),
+                format!(
+                    "`{}` is relative: the spec builds from `stack.source`",
+                    b.context
+                ),
+            );
+        }
+        Some(Build {
+            context,
+            dockerfile: b.dockerfile.parse().ok()?,
+            target: b.target.clone(),
+        })
+    });
+    let base_image = match k.d.images.get(&s.name) {
+        Some(i) if s.build.is_some() || images::family(i) != Family::Unknown => i.clone(),
+        _ => {
+            c.note(NoteKind::Assumed, format!("{at}.base_image"), "the image its final stage is based on is not known here: `node:20-alpine` (pass --base-image)");
+            "node:20-alpine".parse().expect("valid")
+        }
+    };
+    let (probe_port, probe_path) = s
+        .healthcheck
+        .as_ref()
+        .and_then(|hc| facts::probe_url(&facts::probe_programs(&hc.test).1))
+        .unwrap_or_default();
+    let port = k
+        .site_ports
+        .get(&s.name)
+        .and_then(|p| p.first().copied())
+        .or_else(|| probe_port.parse().ok())
+        .or_else(|| container_env.get("PORT").and_then(|p| p.0.parse().ok()));
+    if port.is_none() {
+        c.note(
+            NoteKind::Assumed,
+            &at,
+            "no site, health check or PORT says its port: 3000",
+        );
+    }
+    if let Some(hc) = &s.healthcheck {
+        let (programs, _) = facts::probe_programs(&hc.test);
+        c.note(
+            NoteKind::Changed,
+            format!("{at}.healthcheck.test"),
+            format!(
+                "`{}` is replaced by a probe the image ships, against 127.0.0.1 (`probe: auto`)",
+                programs.join(" ")
+            ),
+        );
+    }
+    let (logs, volumes) = mounts(s, &at, c);
+    let uid = match s
+        .user
+        .as_deref()
+        .and_then(|u| u.split(':').next()?.parse().ok())
+    {
+        Some(u) => u,
+        None => {
+            c.note(
+                NoteKind::Assumed,
+                format!("{at}.user"),
+                "the UID the image runs as is not in these files: 1001",
+            );
+            1001
+        }
+    };
+    Service::App(AppService {
+        build,
+        image: if s.build.is_some() { None } else { image },
+        base_image,
+        uid,
+        port: Port::new(port.unwrap_or(3000)).unwrap_or_else(|_| Port::new(3000).expect("valid")),
+        health_path: probe_path
+            .parse()
+            .unwrap_or_else(|_| "/".parse().expect("valid")),
+        probe: Probe::Auto,
+        logs,
+        volumes,
+        restart: super::restart(s, c),
+        networks: nets,
+        depends_on: depends,
+        environment,
+        publish,
+        health: h,
+    })
+}
+
+/// The service's mounts under the deployment root: the first one of a log directory
+/// apart (as `logs`), the rest as `volumes`.
+fn mounts(s: &facts::Svc, at: &str, c: &mut Ctx) -> (Option<Mount>, Vec<Mount>) {
+    let mut logs = None;
+    let mut volumes = Vec::new();
+    for v in &s.volumes {
+        let (Some(source), Ok(target)) = (c.rel(&v.source), v.target.parse::<AbsPath>()) else {
+            c.note(
+                NoteKind::NotMapped,
+                format!("{at}.volumes"),
+                format!(
+                    "`{}:{}` is not a directory under the deployment root",
+                    v.source, v.target
+                ),
+            );
+            continue;
+        };
+        let m = Mount {
+            source,
+            target,
+            read_only: v.read_only,
+        };
+        if logs.is_none() && v.target.contains("log") && !v.target.contains("waitlist") {
+            logs = Some(m);
+        } else {
+            volumes.push(m);
+        }
+    }
+    (logs, volumes)
+}

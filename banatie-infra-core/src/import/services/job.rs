@@ -1,0 +1,67 @@
+//! One-shot jobs: `storage_init` when the script works on a MinIO service, else
+//! `command` (a secret in it redacted).
+
+use super::{name_of, Common, Known};
+use crate::audit::import_facts as facts;
+use crate::import::{holds_secret, Ctx, NoteKind};
+use crate::spec::*;
+
+/// The job service `s`.
+pub(super) fn service(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) -> Service {
+    let Common {
+        at,
+        networks: nets,
+        depends_on: depends,
+        environment,
+        publish,
+        health: h,
+        image,
+        family: _fam,
+        minio_argv: _,
+        container_env: _,
+    } = common;
+    let image = image.unwrap_or_else(|| "minio/mc:latest".parse().expect("valid"));
+    let targets = k
+        .storage_jobs
+        .iter()
+        .find(|(n, _)| *n == s.name)
+        .map(|(_, t)| t.clone())
+        .unwrap_or_default();
+    let task = match targets.first().and_then(|t| name_of(t)) {
+        Some(minio) => {
+            c.note(NoteKind::Changed, format!("{at}.entrypoint"), "the init script is generated: `sh -eu`, idempotent, current `mc` syntax, no masked failures");
+            JobTask::StorageInit { minio }
+        }
+        None => {
+            let mut argv: Vec<String> = Vec::new();
+            if let Some(e) = &s.entrypoint {
+                argv.extend(e.argv.iter().cloned());
+            }
+            if let Some(cmd) = &s.command {
+                argv.extend(cmd.argv.iter().cloned());
+            }
+            // A secret in the command (`PGPASSWORD=...`, `-u user:pass`) is
+            // not copied: the spec would publish it.
+            let joined = argv.join(" ");
+            if holds_secret(&joined) {
+                for a in &mut argv {
+                    *a = crate::redact::redact(a);
+                }
+                if argv.join(" ") == joined {
+                    argv = vec![crate::redact::MARKER.to_owned()];
+                }
+                c.note(NoteKind::NotMapped, format!("{at}.command"), "the command holds a secret; it is replaced by `<redacted>`: have the job read it from secrets.env");
+            }
+            JobTask::Command { argv }
+        }
+    };
+    Service::Job(JobService {
+        image,
+        task,
+        networks: nets,
+        depends_on: depends,
+        environment,
+        publish,
+        health: h,
+    })
+}

@@ -1,0 +1,268 @@
+//! YAML (and JSON, read through the same event parser for positions) into the
+//! positioned tree, with YAML 1.2 core-schema scalar resolution and bounds on depth,
+//! node count and alias expansion.
+
+use std::collections::HashMap;
+
+use super::node::{
+    count_nodes, node_bytes, scalar_text, Node, NodeKind, MAX_ALIAS_BYTES, MAX_DEPTH, MAX_NODES,
+};
+use super::{invalid_at, syntax, LoadError, CODE_DUPLICATE_KEY};
+use crate::diagnostic::Location;
+
+pub(super) struct YamlBuilder<'a> {
+    name: &'a str,
+    /// Anchor id -> (node, its node count, its size in bytes as [`node_bytes`] counts).
+    anchors: HashMap<usize, (Node, usize, usize)>,
+    nodes: usize,
+    /// Bytes added by aliases so far (bounded by [`MAX_ALIAS_BYTES`]).
+    alias_bytes: usize,
+}
+
+impl YamlBuilder<'_> {
+    fn anchor(&mut self, anchor: usize, n: &Node) {
+        if anchor > 0 {
+            self.anchors
+                .insert(anchor, (n.clone(), count_nodes(n), node_bytes(n)));
+        }
+    }
+}
+
+pub(super) fn parse_yaml(text: &str, name: &str) -> Result<Node, LoadError> {
+    use yaml_rust2::parser::{Event, Parser};
+    let mut parser = Parser::new_from_str(text);
+    let mut b = YamlBuilder {
+        name,
+        anchors: HashMap::new(),
+        nodes: 0,
+        alias_bytes: 0,
+    };
+    let mut doc: Option<Node> = None;
+    loop {
+        let (ev, mark) = parser.next_token().map_err(|e| {
+            let m = e.marker();
+            syntax(
+                name,
+                Some(Location {
+                    line: m.line(),
+                    column: m.col() + 1,
+                }),
+                format!("invalid YAML: {}", e.info()),
+            )
+        })?;
+        match ev {
+            Event::StreamEnd => break,
+            Event::StreamStart | Event::DocumentEnd => {}
+            Event::DocumentStart => {
+                if doc.is_some() {
+                    return Err(syntax(
+                        name,
+                        Some(Location {
+                            line: mark.line(),
+                            column: mark.col() + 1,
+                        }),
+                        "a spec file holds one YAML document, this is a second one",
+                    ));
+                }
+                let root = b.node(&mut parser, 0)?;
+                doc = Some(root);
+            }
+            _ => {}
+        }
+    }
+    Ok(doc.unwrap_or(Node::new(
+        NodeKind::Null,
+        Some(Location { line: 1, column: 1 }),
+    )))
+}
+
+impl YamlBuilder<'_> {
+    fn node(
+        &mut self,
+        parser: &mut yaml_rust2::parser::Parser<std::str::Chars<'_>>,
+        depth: usize,
+    ) -> Result<Node, LoadError> {
+        use yaml_rust2::parser::Event;
+        let (ev, mark) = parser.next_token().map_err(|e| {
+            let m = e.marker();
+            syntax(
+                self.name,
+                Some(Location {
+                    line: m.line(),
+                    column: m.col() + 1,
+                }),
+                format!("invalid YAML: {}", e.info()),
+            )
+        })?;
+        let loc = Some(Location {
+            line: mark.line(),
+            column: mark.col() + 1,
+        });
+        if depth > MAX_DEPTH {
+            return Err(syntax(
+                self.name,
+                loc,
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(syntax(
+                self.name,
+                loc,
+                format!("more than {MAX_NODES} values (after expanding aliases)"),
+            ));
+        }
+        let node = match ev {
+            Event::Scalar(value, style, anchor, tag) => {
+                let plain = style == yaml_rust2::scanner::TScalarStyle::Plain && tag.is_none();
+                let mut n = Node::new(resolve_scalar(value, style, tag.as_ref()), loc);
+                n.plain = plain;
+                self.anchor(anchor, &n);
+                n
+            }
+            Event::SequenceStart(anchor, _) => {
+                let mut items = Vec::new();
+                loop {
+                    if let Ok((Event::SequenceEnd, _)) = parser.peek() {
+                        parser.next_token().ok();
+                        break;
+                    }
+                    items.push(self.node(parser, depth + 1)?);
+                }
+                let n = Node::new(NodeKind::Seq(items), loc);
+                self.anchor(anchor, &n);
+                n
+            }
+            Event::MappingStart(anchor, _) => {
+                let mut entries: Vec<(Node, Node)> = Vec::new();
+                let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+                loop {
+                    if let Ok((Event::MappingEnd, _)) = parser.peek() {
+                        parser.next_token().ok();
+                        break;
+                    }
+                    let k = self.node(parser, depth + 1)?;
+                    let v = self.node(parser, depth + 1)?;
+                    let key = scalar_text(&k).ok_or_else(|| {
+                        syntax(self.name, k.loc, "mapping keys must be plain strings")
+                    })?;
+                    if !seen.insert(key.clone()) {
+                        return Err(invalid_at(
+                            CODE_DUPLICATE_KEY,
+                            self.name,
+                            "",
+                            k.loc,
+                            format!("the key `{key}` is written twice in this mapping"),
+                            Some("keep one; YAML keys are unique and the second would silently win elsewhere".into()),
+                        ));
+                    }
+                    entries.push((k, v));
+                }
+                let n = Node::new(NodeKind::Map(entries), loc);
+                self.anchor(anchor, &n);
+                n
+            }
+            Event::Alias(id) => {
+                let (n, count, bytes) = self
+                    .anchors
+                    .get(&id)
+                    .ok_or_else(|| syntax(self.name, loc, "alias to an unknown anchor"))?;
+                self.nodes += count;
+                if self.nodes > MAX_NODES {
+                    return Err(syntax(
+                        self.name,
+                        loc,
+                        format!("more than {MAX_NODES} values (after expanding aliases)"),
+                    ));
+                }
+                self.alias_bytes += bytes;
+                if self.alias_bytes > MAX_ALIAS_BYTES {
+                    return Err(invalid_at(
+                        crate::input::CODE_ALIAS_EXPANSION,
+                        self.name,
+                        "",
+                        loc,
+                        format!(
+                            "the aliases expand to more than {} MiB (an alias bomb)",
+                            MAX_ALIAS_BYTES >> 20
+                        ),
+                        Some(
+                            "write the repeated values out, or alias smaller anchors fewer times"
+                                .into(),
+                        ),
+                    ));
+                }
+                Node { loc, ..n.clone() }
+            }
+            other => {
+                return Err(syntax(
+                    self.name,
+                    loc,
+                    format!("unexpected YAML event {other:?}"),
+                ));
+            }
+        };
+        Ok(node)
+    }
+}
+
+/// Resolves a scalar with the YAML 1.2 core schema: plain `null`/`~`/empty, booleans,
+/// integers (decimal, `0o`, `0x`) and floats get their types; quoted and block scalars and
+/// `!!str` are strings.
+pub(super) fn resolve_scalar(
+    value: String,
+    style: yaml_rust2::scanner::TScalarStyle,
+    tag: Option<&yaml_rust2::parser::Tag>,
+) -> NodeKind {
+    use yaml_rust2::scanner::TScalarStyle;
+    if let Some(t) = tag {
+        if t.suffix == "str" || t.suffix.ends_with(":str") {
+            return NodeKind::Str(value);
+        }
+    }
+    if style != TScalarStyle::Plain {
+        return NodeKind::Str(value);
+    }
+    let typed = match value.as_str() {
+        "" | "~" | "null" | "Null" | "NULL" => Some(NodeKind::Null),
+        "true" | "True" | "TRUE" => Some(NodeKind::Bool(true)),
+        "false" | "False" | "FALSE" => Some(NodeKind::Bool(false)),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            Some(NodeKind::Float(f64::INFINITY))
+        }
+        "-.inf" | "-.Inf" | "-.INF" => Some(NodeKind::Float(f64::NEG_INFINITY)),
+        ".nan" | ".NaN" | ".NAN" => Some(NodeKind::Float(f64::NAN)),
+        v => parse_yaml_number(v),
+    };
+    match typed {
+        Some(k) => NodeKind::Plain(Box::new(k), value),
+        None => NodeKind::Str(value),
+    }
+}
+
+pub(super) fn parse_yaml_number(v: &str) -> Option<NodeKind> {
+    if let Some(h) = v.strip_prefix("0x") {
+        return i64::from_str_radix(h, 16).ok().map(NodeKind::Int);
+    }
+    if let Some(o) = v.strip_prefix("0o") {
+        return i64::from_str_radix(o, 8).ok().map(NodeKind::Int);
+    }
+    let body = v.strip_prefix(['-', '+']).unwrap_or(v);
+    if !body.is_empty() && body.bytes().all(|b| b.is_ascii_digit()) {
+        return v.parse::<i64>().ok().map(NodeKind::Int);
+    }
+    let is_float = !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && body.bytes().any(|b| b.is_ascii_digit())
+        && body
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'.');
+    if is_float {
+        return v.parse::<f64>().ok().map(NodeKind::Float);
+    }
+    None
+}
