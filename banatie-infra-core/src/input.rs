@@ -18,8 +18,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::diagnostic::{Code, Diagnostic, Span};
 
-pub use crate::rules::limits::{CODE_NOT_REGULAR, CODE_TOO_LARGE, CODE_ALIAS_EXPANSION, CODE_INTERPOLATION_BOUND};
-
+pub use crate::rules::limits::{
+    CODE_ALIAS_EXPANSION, CODE_INTERPOLATION_BOUND, CODE_NOT_REGULAR, CODE_TOO_LARGE,
+};
 
 /// The default input size limit: 16 MiB.
 pub const DEFAULT_MAX_INPUT: u64 = 16 * 1024 * 1024;

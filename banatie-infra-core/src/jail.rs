@@ -37,8 +37,9 @@ use rustix::io::Errno;
 use crate::bundle::WriteOutcome;
 use crate::diagnostic::Code;
 
-pub use crate::rules::files::{CODE_UNSAFE_PATH, CODE_SYSTEM_ROOT, CODE_FOREIGN_ROOT, CODE_OUTPUT_IS_INPUT, CODE_ROOT_LOCKED};
-
+pub use crate::rules::files::{
+    CODE_FOREIGN_ROOT, CODE_OUTPUT_IS_INPUT, CODE_ROOT_LOCKED, CODE_SYSTEM_ROOT, CODE_UNSAFE_PATH,
+};
 
 /// The most bytes read from one bundle file (16 MiB); a larger file is reported as such
 /// and not read.

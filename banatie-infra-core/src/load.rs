@@ -119,7 +119,6 @@ pub const CODE_DUPLICATE_KEY: Code = Code("BI104");
 /// refuses it in text, and MinIO in object names.
 pub const CODE_NUL: Code = Code("BI109");
 
-
 /// A loaded spec with the source it came from.
 #[derive(Debug, Clone)]
 pub struct Loaded {

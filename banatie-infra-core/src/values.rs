@@ -20,9 +20,10 @@ use crate::render;
 use crate::spec::{Service, Spec};
 use crate::types::{AbsPath, RelPath};
 
-pub use crate::rules::secrets::{CODE_DESCRIPTION};
-pub use crate::rules::storage::{CODE_OBJECT_KEY, CODE_MINIO_NAME, CODE_POSTGRES_NAME, CODE_HOST_PATH};
-
+pub use crate::rules::secrets::CODE_DESCRIPTION;
+pub use crate::rules::storage::{
+    CODE_HOST_PATH, CODE_MINIO_NAME, CODE_OBJECT_KEY, CODE_POSTGRES_NAME,
+};
 
 /// `s` for a message: at most 60 characters, control characters escaped.
 fn shown(s: &str) -> String {

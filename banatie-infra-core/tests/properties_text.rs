@@ -116,7 +116,11 @@ fn prepare_host_case(
     // differs from the root's.
     let first = root.trim_start_matches('/').split('/').next().unwrap_or("");
     let target = format!("/mnt{}", first.len() + 1);
-    let target = if target[1..] == *first { "/mnt".to_string() } else { target };
+    let target = if target[1..] == *first {
+        "/mnt".to_string()
+    } else {
+        target
+    };
     spec["services"]["api"]["volumes"] = json!([{ "source": "data/x", "target": target }]);
     spec["backups"] = json!({ "dir": "backups" });
     let defaults = spec.clone();

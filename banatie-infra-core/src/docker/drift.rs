@@ -10,8 +10,10 @@ use crate::diagnostic::{pointer, Diagnostic};
 use crate::environment::{public_vars, secret_vars};
 use crate::spec::{Service, Spec};
 
-pub use crate::rules::live::{CODE_DRIFT_MISSING, CODE_DRIFT_NETWORK_INTERNAL, CODE_DRIFT_NETWORK, CODE_DRIFT_PORTS, CODE_DRIFT_IMAGE, CODE_DRIFT_ENV, CODE_DRIFT_EXTRA};
-
+pub use crate::rules::live::{
+    CODE_DRIFT_ENV, CODE_DRIFT_EXTRA, CODE_DRIFT_IMAGE, CODE_DRIFT_MISSING, CODE_DRIFT_NETWORK,
+    CODE_DRIFT_NETWORK_INTERNAL, CODE_DRIFT_PORTS,
+};
 
 /// A live difference, as a diagnostic whose pointer names the spec value it differs from.
 pub type Drift = Diagnostic;

@@ -158,7 +158,11 @@ pub(super) const RULES: &[Rule] = &[
 ];
 
 /// is known not to ship; `None` when the image ships it or is unknown.
-pub fn probe_binary_absent(service: &str, binary: &str, image: &crate::types::ImageRef) -> Option<String> {
+pub fn probe_binary_absent(
+    service: &str,
+    binary: &str,
+    image: &crate::types::ImageRef,
+) -> Option<String> {
     (crate::images::ships(image, binary) == Some(false)).then(|| {
         format!(
             "the health check of `{service}` calls `{binary}`, which `{image}` does not ship: the container would never become healthy"

@@ -167,13 +167,17 @@ mod tests {
                 c.len() == 5 && c.starts_with("BI") && c[2..].bytes().all(|b| b.is_ascii_digit()),
                 "{c}"
             );
-            assert_eq!(r.family, family(r.code), "{c} is declared in the wrong family");
+            assert_eq!(
+                r.family,
+                family(r.code),
+                "{c} is declared in the wrong family"
+            );
             assert!(names.insert(r.name), "{c}: name {} used twice", r.name);
             assert!(
                 !r.name.is_empty()
-                    && r.name
-                        .split('-')
-                        .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
+                    && r.name.split('-').all(|w| !w.is_empty()
+                        && w.bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
                 "{c}: {} is not kebab-case",
                 r.name
             );
@@ -210,20 +214,27 @@ mod tests {
         sources(&src, &mut files);
         let mut declared = HashSet::new();
         for f in files {
-            let rel = f.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = f
+                .strip_prefix(&src)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             let text = std::fs::read_to_string(&f).unwrap();
             for (i, _) in text.match_indices("Code(\"BI") {
                 let code = text.get(i + 6..i + 11).unwrap_or("");
                 if code.len() < 5 || !code[2..].bytes().all(|b| b.is_ascii_digit()) {
                     continue; // this test's own needle
                 }
-                let home = rel.starts_with("rules/")
-                    || (rel.starts_with("load") && code < "BI110");
+                let home = rel.starts_with("rules/") || (rel.starts_with("load") && code < "BI110");
                 assert!(home, "{code} declared in {rel}, outside the registry");
                 assert!(declared.insert(code.to_string()), "{code} declared twice");
                 assert!(get(code).is_some(), "{code} declared but not registered");
             }
         }
-        assert_eq!(declared.len(), all().len(), "a registered code with no const");
+        assert_eq!(
+            declared.len(),
+            all().len(),
+            "a registered code with no const"
+        );
     }
 }

@@ -98,7 +98,11 @@ pub fn duplicate_domain(domain: &str, other: Option<&str>) -> super::Text {
 
 /// BI403: access log `file` is already written by another site (named by its first domain,
 /// or by `other_service` when it has none).
-pub fn shared_access_log(file: &str, other_domain: Option<&str>, other_service: &str) -> super::Text {
+pub fn shared_access_log(
+    file: &str,
+    other_domain: Option<&str>,
+    other_service: &str,
+) -> super::Text {
     (
         format!(
             "access log `{file}` is already written by {}",

@@ -4,7 +4,9 @@
 
 use super::Rule;
 use crate::diagnostic::{Code, Severity};
-use crate::load::{CODE_SYNTAX, CODE_UNKNOWN_KEY, CODE_BAD_VALUE, CODE_MISSING_KEY, CODE_DUPLICATE_KEY, CODE_NUL};
+use crate::load::{
+    CODE_BAD_VALUE, CODE_DUPLICATE_KEY, CODE_MISSING_KEY, CODE_NUL, CODE_SYNTAX, CODE_UNKNOWN_KEY,
+};
 
 const FAMILY: &str = "spec";
 
