@@ -1396,7 +1396,7 @@ fn site_structure(spec: &Spec, out: &mut Vec<Diagnostic>) {
             Entry::Occupied(e) => {
                 let other = &spec.sites[*e.get()];
                 let (message, help) = site_rules::shared_access_log(
-                    &log.file.to_string(),
+                    log.file.as_ref(),
                     other.domains.first().map(|x| x.as_str()),
                     other.service.as_str(),
                 );
@@ -1425,9 +1425,9 @@ fn site_structure(spec: &Spec, out: &mut Vec<Diagnostic>) {
                 Diagnostic::error(
                     CODE_SITE_STRUCTURE,
                     ptr!("sites", i, "access_log", "roll_keep"),
-                    site_rules::roll_keep_zero(&log.file.to_string()).0,
+                    site_rules::roll_keep_zero(log.file.as_ref()).0,
                 )
-                .with_help(site_rules::roll_keep_zero(&log.file.to_string()).1),
+                .with_help(site_rules::roll_keep_zero(log.file.as_ref()).1),
             );
         }
     }
