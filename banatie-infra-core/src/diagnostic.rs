@@ -405,7 +405,7 @@ mod tests {
         crate::redact::register(&secret);
         let filler = "word ".repeat((MAX_SHOWN_LINE - 10) / 5);
         let message = format!("{filler}{secret} and more");
-        let d = Diagnostic::error(Code("BI100"), "", message.clone());
+        let d = Diagnostic::error(crate::load::CODE_SYNTAX, "", message.clone());
         for shown in [
             render_json(std::slice::from_ref(&d)),
             render_human(std::slice::from_ref(&d), &[], false),

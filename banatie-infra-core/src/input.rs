@@ -17,42 +17,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::diagnostic::{Code, Diagnostic, Span};
-use crate::Severity;
 
-/// `BI150`: an input path that is not a regular file (FIFO, device, directory, socket).
-pub const CODE_NOT_REGULAR: Code = Code("BI150");
-/// `BI151`: an input file larger than the input size limit.
-pub const CODE_TOO_LARGE: Code = Code("BI151");
-/// `BI152`: YAML aliases that expand to more than the expansion bound
-/// ([`crate::load::MAX_ALIAS_BYTES`]).
-pub const CODE_ALIAS_EXPANSION: Code = Code("BI152");
-/// `BI153`: an interpolated value (`${VAR}` in an env file or a Compose file) that would
-/// be longer than the bound, or nested deeper.
-pub const CODE_INTERPOLATION_BOUND: Code = Code("BI153");
-
-/// The codes of bounded input, with their severity and a one-line description.
-pub const RULES: &[(Code, Severity, &str)] = &[
-    (
-        CODE_NOT_REGULAR,
-        Severity::Error,
-        "an input path that is not a regular file (a FIFO, a device such as /dev/zero, a directory, a socket): it is not read",
-    ),
-    (
-        CODE_TOO_LARGE,
-        Severity::Error,
-        "an input file larger than the input size limit (16 MiB unless --max-input-size or BANATIE_MAX_INPUT says otherwise)",
-    ),
-    (
-        CODE_ALIAS_EXPANSION,
-        Severity::Error,
-        "YAML aliases that expand to more than 16 MiB (an alias bomb, \"billion laughs\")",
-    ),
-    (
-        CODE_INTERPOLATION_BOUND,
-        Severity::Error,
-        "an interpolated value longer than 1 MiB, more than 16 MiB interpolated in all, or `${...:-...}` nested deeper than 32 levels",
-    ),
-];
+pub use crate::rules::limits::{
+    CODE_ALIAS_EXPANSION, CODE_INTERPOLATION_BOUND, CODE_NOT_REGULAR, CODE_TOO_LARGE,
+};
 
 /// The default input size limit: 16 MiB.
 pub const DEFAULT_MAX_INPUT: u64 = 16 * 1024 * 1024;

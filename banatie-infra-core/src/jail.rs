@@ -35,29 +35,11 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
 use crate::bundle::WriteOutcome;
-use crate::diagnostic::{Code, Severity};
+use crate::diagnostic::Code;
 
-/// BI701: a bundle path under the deployment root is a symlink, or not a regular file
-/// (a FIFO, device, socket, directory, hard link), so the tool refuses to read or write it.
-pub const CODE_UNSAFE_PATH: Code = Code("BI701");
-/// BI702: the output root is `/` or a system directory.
-pub const CODE_SYSTEM_ROOT: Code = Code("BI702");
-/// BI703: the output root is a non-empty directory that is not a deployment bundle.
-pub const CODE_FOREIGN_ROOT: Code = Code("BI703");
-/// BI704: `import -o` names one of the files the import reads.
-pub const CODE_OUTPUT_IS_INPUT: Code = Code("BI704");
-/// BI705: another run holds the root's lock for longer than the wait.
-pub const CODE_ROOT_LOCKED: Code = Code("BI705");
-
-/// The codes of the deployment root on disk (this module, [`crate::roots`],
-/// [`crate::lock`]), with severity and a one-line description.
-pub const RULES: &[(Code, Severity, &str)] = &[
-    (CODE_UNSAFE_PATH, Severity::Error, "a bundle path under the root is a symlink (or has one as a directory), a FIFO, device, socket or directory: never followed, read or replaced"),
-    (CODE_SYSTEM_ROOT, Severity::Error, "the output root is `/`, a system directory (/etc, /usr, /var, ...) or the home directory itself"),
-    (CODE_FOREIGN_ROOT, Severity::Error, "the output root is a non-empty directory that is not a banatie-infra bundle (refused unless --force)"),
-    (CODE_OUTPUT_IS_INPUT, Severity::Error, "`import -o` names a file the import reads (same device and inode)"),
-    (CODE_ROOT_LOCKED, Severity::Error, "another run holds the root's lock (`.banatie-infra.lock`) longer than the wait"),
-];
+pub use crate::rules::files::{
+    CODE_FOREIGN_ROOT, CODE_OUTPUT_IS_INPUT, CODE_ROOT_LOCKED, CODE_SYSTEM_ROOT, CODE_UNSAFE_PATH,
+};
 
 /// The most bytes read from one bundle file (16 MiB); a larger file is reported as such
 /// and not read.

@@ -1,7 +1,7 @@
 //! Validation rules over a loaded [`Spec`]. See [`validate`].
 //!
 //! Each rule is a small function that pushes [`Diagnostic`]s with a stable code (listed,
-//! one line each, in [`RULES`]), a JSON pointer to the most specific value at fault, a
+//! one line each, in [`crate::rules`]), a JSON pointer to the most specific value at fault, a
 //! message that names the offending value and a help line saying how to fix it. The spec
 //! holds no secret values, so no message can print one.
 //!
@@ -22,133 +22,43 @@
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::environment::{public_vars, required_secrets, secret_vars};
 use crate::images::{self, Family};
+use crate::rules::sites as site_rules;
+use crate::rules::spec as spec_rules;
 use crate::spec::{
     Condition, HeaderPreset, JobTask, Probe, SecretSource, Service, ServiceKind, Spec,
 };
 use crate::types::{EnvName, ImageRef, Name, RelPath};
 
-/// BI110: a reference (network, dependency, site service, job target) names nothing.
-pub const CODE_UNRESOLVED_REFERENCE: Code = Code("BI110");
-/// BI111: a site routes to a port its service does not listen on, or to a service with no port.
-pub const CODE_SITE_PORT: Code = Code("BI111");
-/// BI112: services depend on each other in a cycle.
-pub const CODE_DEPENDENCY_CYCLE: Code = Code("BI112");
-/// BI113: an app has neither `build` nor `image`, or a build with no context.
-pub const CODE_APP_IMAGE_SOURCE: Code = Code("BI113");
-/// BI114: a variable is defined twice, or a secret a service needs is not declared.
-pub const CODE_ENV_DEFINITION: Code = Code("BI114");
-/// BI115: a `healthy` dependency on a service without a health check.
-pub const CODE_HEALTHY_WITHOUT_HEALTHCHECK: Code = Code("BI115");
-/// BI116: a `completed` dependency on a service that is not a job.
-pub const CODE_COMPLETED_NOT_JOB: Code = Code("BI116");
-/// BI117: a network layout error: a service on no network, an unused or contradictory network.
-pub const CODE_NETWORK_LAYOUT: Code = Code("BI117");
-/// BI118: more than one PostgreSQL or MinIO service in one stack.
-pub const CODE_SINGLE_SERVER: Code = Code("BI118");
-/// BI201: a secret in the public environment (by its name, or by a `$` reference to a secret).
-pub const CODE_SECRET_IN_PUBLIC_ENV: Code = Code("BI201");
-/// BI202: a placeholder value (`<...>`, `your_..._here`, `changeme`, `xxx`, `TODO`, empty).
-pub const CODE_PLACEHOLDER: Code = Code("BI202");
-/// BI203: a published host port (PostgreSQL never; others only when allowed, on loopback).
-pub const CODE_PUBLISHED_PORT: Code = Code("BI203");
-/// BI204: the proxy network holds a service no site routes to, or misses one a site routes to.
-pub const CODE_PROXY_NETWORK: Code = Code("BI204");
-/// BI205: a value contains `$`, which is written literally and never interpolated.
-pub const CODE_DOLLAR_IN_VALUE: Code = Code("BI205");
-/// BI206: a generated secret's length is outside 16 to 4096 characters.
-pub const CODE_SECRET_LENGTH: Code = Code("BI206");
-/// BI301: a health check calls a binary the image does not ship.
-pub const CODE_PROBE_BINARY_MISSING: Code = Code("BI301");
-/// BI302: a health check probes `localhost` on a BusyBox image (reported by audit only).
-pub const CODE_LOCALHOST_PROBE_BUSYBOX: Code = Code("BI302");
-/// BI303: an image is not pinned (tag `latest` or no tag, and no digest).
-pub const CODE_UNPINNED_IMAGE: Code = Code("BI303");
-/// BI304: a service only on internal networks publishes a port, which is unreachable.
-pub const CODE_PUBLISHED_ON_INTERNAL: Code = Code("BI304");
-/// BI305: `probe: auto` on a base image that ships no known HTTP client.
-pub const CODE_PROBE_UNKNOWN_IMAGE: Code = Code("BI305");
-/// BI306: health-check timing that cannot work (`retries: 0`, timeout over interval, interval under 1s).
-pub const CODE_HEALTH_TIMING: Code = Code("BI306");
-/// BI401: a domain is served by two sites, or listed twice in one.
-pub const CODE_DUPLICATE_DOMAIN: Code = Code("BI401");
-/// BI402: a site exposes a MinIO S3 API with methods that write.
-pub const CODE_S3_WRITE_METHODS: Code = Code("BI402");
-/// BI403: a site with no domains, an access log shared by two sites, `roll_keep: 0`, or a `roll_size` over 1 PiB.
-pub const CODE_SITE_STRUCTURE: Code = Code("BI403");
-/// BI406: a site serves a bucket's S3 API publicly but nothing in the bucket is anonymously readable.
-pub const CODE_PUBLIC_SITE_PRIVATE_BUCKET: Code = Code("BI406");
-/// BI404: a site serves a MinIO console without security headers.
-pub const CODE_CONSOLE_WITHOUT_HEADERS: Code = Code("BI404");
-/// BI405: CORS that contradicts the site's methods, or an origin that is not `*` or an origin.
-pub const CODE_CORS: Code = Code("BI405");
-/// BI407: a site sets one response header twice in `headers` (names are case-insensitive; Caddy keeps the last).
-pub const CODE_DUPLICATE_HEADER: Code = Code("BI407");
-/// BI501: a MinIO drive count outside 2 to 16 (one erasure set).
-pub const CODE_MINIO_DRIVES: Code = Code("BI501");
-/// BI502: a lifecycle rule with an empty prefix would expire the whole bucket.
-pub const CODE_LIFECYCLE_WHOLE_BUCKET: Code = Code("BI502");
-/// BI503: a lifecycle rule with `expire_days: 0`, or a rule id used twice.
-pub const CODE_LIFECYCLE_RULE: Code = Code("BI503");
-/// BI504: two mounts share a host directory, or one is inside the other.
-pub const CODE_OVERLAPPING_MOUNTS: Code = Code("BI504");
-/// BI505: a public read prefix that is empty (whole bucket) or does not end with `/`.
-pub const CODE_PUBLIC_PREFIX: Code = Code("BI505");
-/// BI506: a PostgreSQL version outside 10 to 18, or one its image tag contradicts.
-pub const CODE_POSTGRES_VERSION: Code = Code("BI506");
+pub use crate::rules::health::{
+    CODE_HEALTH_TIMING, CODE_LOCALHOST_PROBE_BUSYBOX, CODE_PROBE_BINARY_MISSING,
+    CODE_PROBE_UNKNOWN_IMAGE, CODE_PUBLISHED_ON_INTERNAL, CODE_UNPINNED_IMAGE,
+};
+pub use crate::rules::secrets::{
+    CODE_DOLLAR_IN_VALUE, CODE_PLACEHOLDER, CODE_PROXY_NETWORK, CODE_PUBLISHED_PORT,
+    CODE_SECRET_IN_PUBLIC_ENV, CODE_SECRET_LENGTH,
+};
+pub use crate::rules::sites::{
+    CODE_CONSOLE_WITHOUT_HEADERS, CODE_CORS, CODE_DUPLICATE_DOMAIN, CODE_DUPLICATE_HEADER,
+    CODE_PUBLIC_SITE_PRIVATE_BUCKET, CODE_S3_WRITE_METHODS, CODE_SITE_STRUCTURE,
+};
+pub use crate::rules::spec::{
+    CODE_APP_IMAGE_SOURCE, CODE_COMPLETED_NOT_JOB, CODE_DEPENDENCY_CYCLE, CODE_ENV_DEFINITION,
+    CODE_HEALTHY_WITHOUT_HEALTHCHECK, CODE_NETWORK_LAYOUT, CODE_SINGLE_SERVER, CODE_SITE_PORT,
+    CODE_UNRESOLVED_REFERENCE,
+};
+pub use crate::rules::storage::{
+    CODE_LIFECYCLE_RULE, CODE_LIFECYCLE_WHOLE_BUCKET, CODE_MINIO_DRIVES, CODE_OVERLAPPING_MOUNTS,
+    CODE_POSTGRES_VERSION, CODE_PUBLIC_PREFIX,
+};
 pub use crate::values::{
     CODE_DESCRIPTION, CODE_HOST_PATH, CODE_MINIO_NAME, CODE_OBJECT_KEY, CODE_POSTGRES_NAME,
 };
 
-/// Every code [`validate`] (and the audit, for `BI302`) reports, with its severity and a
-/// one-line description, in code order. Codes with a warning variant list their error
-/// severity and say so in the description. `banatie-infra rules` prints this table.
-pub const RULES: &[(Code, Severity, &str)] = &[
-    (CODE_UNRESOLVED_REFERENCE, Severity::Error, "a reference (network, dependency, site service, job target) names nothing, or a service depends on itself"),
-    (CODE_SITE_PORT, Severity::Error, "a site routes to a port its service does not listen on, or to a service with no HTTP port (postgres, job)"),
-    (CODE_DEPENDENCY_CYCLE, Severity::Error, "services depend on each other in a cycle, so none of them can start"),
-    (CODE_APP_IMAGE_SOURCE, Severity::Error, "an app has neither `build` nor `image`, or a `build` with no context and no `stack.source`"),
-    (CODE_ENV_DEFINITION, Severity::Error, "a variable is defined twice across env, secrets and derived values, or a secret a service needs is not declared"),
-    (CODE_HEALTHY_WITHOUT_HEALTHCHECK, Severity::Error, "a `healthy` dependency on a service without a health check (a job)"),
-    (CODE_COMPLETED_NOT_JOB, Severity::Error, "a `completed` dependency on a service that is not a job"),
-    (CODE_NETWORK_LAYOUT, Severity::Error, "a service on no network, a network both external and internal, a non-external proxy network; an unused network is a warning"),
-    (CODE_SINGLE_SERVER, Severity::Error, "more than one PostgreSQL or MinIO service in a stack (each image reads fixed variable names from the shared secrets.env)"),
-    (CODE_SECRET_IN_PUBLIC_ENV, Severity::Error, "a secret in public env: a secret-looking name, a secret's name, or a `$` reference to a secret"),
-    (CODE_PLACEHOLDER, Severity::Error, "a placeholder value (`<...>`, `your_..._here`, `changeme`, `xxx`, `TODO`, empty)"),
-    (CODE_PUBLISHED_PORT, Severity::Error, "a published host port: always an error on PostgreSQL, an error unless allowed or when its host address is not an IP address, a warning when not on loopback"),
-    (CODE_PROXY_NETWORK, Severity::Error, "PostgreSQL or an unrouted service on the proxy network, or a site's service not on it"),
-    (CODE_DOLLAR_IN_VALUE, Severity::Warning, "a value contains `$`: values are written literally, never interpolated"),
-    (CODE_SECRET_LENGTH, Severity::Error, "a generated secret's length is outside 16 to 4096 characters"),
-    crate::values::RULES[0],
-    (CODE_PROBE_BINARY_MISSING, Severity::Error, "a health check calls a binary the image does not ship"),
-    (CODE_LOCALHOST_PROBE_BUSYBOX, Severity::Error, "a health check probes localhost on a BusyBox image (wget tries ::1 first): use 127.0.0.1"),
-    (CODE_UNPINNED_IMAGE, Severity::Warning, "an unpinned image (tag `latest` or no tag, no digest)"),
-    (CODE_PUBLISHED_ON_INTERNAL, Severity::Error, "a service only on internal networks publishes a port, which is unreachable"),
-    (CODE_PROBE_UNKNOWN_IMAGE, Severity::Error, "`probe: auto` on a base image not known to ship node, wget or curl"),
-    (CODE_HEALTH_TIMING, Severity::Error, "health timing that cannot work: `retries: 0`, timeout longer than interval, interval under 1s"),
-    (CODE_DUPLICATE_DOMAIN, Severity::Error, "a domain listed twice, in one site or across sites"),
-    (CODE_S3_WRITE_METHODS, Severity::Error, "a site exposes a MinIO S3 API without `methods`, or with methods that write"),
-    (CODE_SITE_STRUCTURE, Severity::Error, "a site with no domains, an access log file shared by two sites, `roll_keep: 0`, or a `roll_size` over 1 PiB (Caddy refuses sizes near 2^64 bytes)"),
-    (CODE_CONSOLE_WITHOUT_HEADERS, Severity::Warning, "a site serves a MinIO console without security headers"),
-    (CODE_CORS, Severity::Error, "CORS methods that write on a read-only site, or a CORS origin that is not `*` or a bare origin"),
-    (CODE_PUBLIC_SITE_PRIVATE_BUCKET, Severity::Warning, "a public site serves a MinIO S3 API but no `public_read_prefix` is set: every anonymous URL answers AccessDenied"),
-    (CODE_DUPLICATE_HEADER, Severity::Error, "a site's `headers` name one header twice, in any case (HTTP names are case-insensitive: Caddy sends only the last value)"),
-    (CODE_MINIO_DRIVES, Severity::Error, "MinIO `drives` outside 2 to 16 (one erasure set)"),
-    (CODE_LIFECYCLE_WHOLE_BUCKET, Severity::Error, "a lifecycle rule with an empty prefix and no `whole_bucket: true` would expire the whole bucket"),
-    (CODE_LIFECYCLE_RULE, Severity::Error, "a lifecycle rule with `expire_days: 0`, or a rule id used twice in one bucket"),
-    (CODE_OVERLAPPING_MOUNTS, Severity::Error, "two mounts (app logs and volumes, PostgreSQL and MinIO data, the backup directory) share a host directory or nest"),
-    (CODE_PUBLIC_PREFIX, Severity::Error, "a public read prefix not ending with `/`; an empty one (whole bucket public) is a warning"),
-    (CODE_POSTGRES_VERSION, Severity::Error, "a PostgreSQL version outside 10 to 18, or one the image tag contradicts"),
-    crate::values::RULES[1],
-    crate::values::RULES[2],
-    crate::values::RULES[3],
-    crate::values::RULES[4],
-];
-
 /// Runs every rule on `spec` and returns the findings, errors and warnings, in rule order
-/// (the order of [`RULES`]) and, within a rule, in spec order. An empty result means the
+/// (the order of the rule functions) and, within a rule, in spec order. An empty result means the
 /// spec is valid; [`crate::diagnostic::has_errors`] tells whether rendering may go on.
 /// Pointers are JSON pointers into the spec; [`crate::load::Source::annotate`] adds the
 /// source positions.
@@ -268,12 +178,7 @@ fn closest_help<'a>(
     candidates: impl Iterator<Item = &'a Name>,
     fallback: String,
 ) -> String {
-    candidates
-        .take(1000)
-        .map(|c| (strsim::jaro_winkler(word, c.as_str()), c))
-        .filter(|(s, _)| *s >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map_or(fallback, |(_, c)| format!("did you mean `{c}`?"))
+    crate::rules::closest(word, candidates.map(Name::as_str), fallback)
 }
 
 /// One entry of the public env or of a service's `environment`.
@@ -446,152 +351,15 @@ pub(crate) fn is_cors_origin(s: &str) -> bool {
     host_ok && port_ok
 }
 
-// ---------------------------------------------------------------------------------------
-// Rules shared with the audit of hand-written files ([`crate::audit`]): the condition and
-// the message are written once, here; each caller adds its own pointer and help.
-// ---------------------------------------------------------------------------------------
-
-/// BI301: the message when the health check of `service` calls `binary`, which `image`
-/// is known not to ship; `None` when the image ships it or is unknown.
-pub(crate) fn probe_binary_absent(service: &str, binary: &str, image: &ImageRef) -> Option<String> {
-    (images::ships(image, binary) == Some(false)).then(|| {
-        format!(
-            "the health check of `{service}` calls `{binary}`, which `{image}` does not ship: the container would never become healthy"
-        )
-    })
-}
-
-/// BI501: the message and help when MinIO `service` has `drives` drives, outside one
-/// erasure set's 2 to 16; `None` when the count is fine.
-pub(crate) fn drive_count_problem(service: &str, drives: u32) -> Option<(String, String)> {
-    (!(2..=16).contains(&drives)).then(|| {
-        (
-            format!("MinIO `{service}` has {drives} drives; an erasure set has 2 to 16"),
-            "use 2 to 16 drives (4 is the default)".to_owned(),
-        )
-    })
-}
-
-/// BI303: the message and help for an unpinned `image`; `None` when it is pinned.
-pub(crate) fn unpinned_problem(image: &ImageRef) -> Option<(String, String)> {
-    is_unpinned(image).then(|| {
-        (
-            format!(
-                "image `{image}` is not pinned: `latest` changes under you, and with it the binaries a health check can call"
-            ),
-            format!(
-                "pin a release tag (or a digest), for example `{}:<version>`",
-                image.repository()
-            ),
-        )
-    })
-}
-
-/// Whether an HTTP method cannot change state (`GET`, `HEAD`, `OPTIONS`, any case).
-pub(crate) fn is_read_method(method: &str) -> bool {
-    ["GET", "HEAD", "OPTIONS"]
-        .iter()
-        .any(|m| m.eq_ignore_ascii_case(method))
-}
-
-/// BI402: for a public site in front of the S3 API of MinIO `service`, passing `methods`
-/// (`None`: every method), the index of the first write method (`None` when every method
-/// passes) and the message; `None` when only read methods pass.
-pub(crate) fn s3_write_problem(
-    service: &str,
-    methods: Option<&[&str]>,
-) -> Option<(Option<usize>, String)> {
-    match methods {
-        None => Some((
-            None,
-            format!("the site exposes the S3 API of `{service}` with every method: anyone can try writes"),
-        )),
-        Some(methods) => {
-            let j = methods.iter().position(|m| !is_read_method(m))?;
-            let writes: Vec<&str> = methods
-                .iter()
-                .copied()
-                .filter(|m| !is_read_method(m))
-                .collect();
-            Some((
-                Some(j),
-                format!("S3 API of `{service}` exposed with write methods: {}", writes.join(", ")),
-            ))
-        }
-    }
-}
-
-/// BI306: health-check timing that cannot work, for `service`: `retries` 0, an interval
-/// under 1s, a timeout longer than the interval (`timeout_is_default`: the timeout was not
-/// written, so the interval is the field to change). Returns (field, message, help) for
-/// each problem.
-pub(crate) fn health_timing_problems(
-    service: &str,
-    interval: crate::types::Duration,
-    timeout: crate::types::Duration,
-    retries: u32,
-    timeout_is_default: bool,
-) -> Vec<(&'static str, String, &'static str)> {
-    let mut out = Vec::new();
-    if retries == 0 {
-        out.push((
-            "retries",
-            format!("`{service}` has `retries: 0`: no failed check could ever mark it unhealthy"),
-            "use at least 1 (the default is 3)",
-        ));
-    }
-    if interval.as_millis() < 1000 {
-        out.push((
-            "interval",
-            format!("`{service}` checks its health every {interval}: checks would pile up"),
-            "use an interval of at least 1s (the default is 30s)",
-        ));
-    } else if timeout > interval {
-        let (field, note) = if timeout_is_default {
-            ("interval", " (the default)")
-        } else {
-            ("timeout", "")
-        };
-        out.push((
-            field,
-            format!("the health-check timeout of `{service}`, {timeout}{note}, is longer than its interval, {interval}"),
-            "make the timeout at most the interval",
-        ));
-    }
-    out
-}
-
-/// BI402's help line.
-pub(crate) const S3_WRITE_HELP: &str = "list read methods only: `methods: [GET, HEAD, OPTIONS]`";
-
-/// BI406: the message for a public site in front of the S3 API of MinIO `service` whose
-/// bucket `bucket` grants no anonymous read.
-pub(crate) fn private_bucket_message(service: &str, bucket: &str) -> String {
-    format!(
-        "the site serves the S3 API of `{service}`, but bucket `{bucket}` has no anonymous read: public URLs answer AccessDenied"
-    )
-}
-
-/// BI204: the message and help for PostgreSQL `service` on the proxy network `proxy`.
-pub(crate) fn postgres_on_proxy(service: &str, proxy: &str) -> (String, String) {
-    (
-        format!("PostgreSQL service `{service}` is on the proxy network `{proxy}`, shared with Caddy and other stacks"),
-        "keep the database on the stack's internal network only".to_owned(),
-    )
-}
-
-/// BI203: the message and help for PostgreSQL `service` publishing host port `host_port`.
-pub(crate) fn postgres_published(service: &str, host_port: &str) -> (String, String) {
-    (
-        format!("PostgreSQL service `{service}` publishes host port {host_port}: the database must not be reachable from outside the stack"),
-        format!("remove it: services reach the database as `{service}:5432` on their shared network"),
-    )
-}
-
-/// BI304: the message for `service` publishing ports while only on internal networks.
-pub(crate) fn published_on_internal_message(service: &str) -> String {
-    format!("service `{service}` publishes ports but is only on internal networks: the ports are silently unreachable")
-}
+// The message constructors of the rules shared with the audit live in the registry.
+pub(crate) use crate::rules::health::{
+    health_timing_problems, probe_binary_absent, published_on_internal_message, unpinned_problem,
+};
+pub(crate) use crate::rules::secrets::{postgres_on_proxy, postgres_published};
+pub(crate) use crate::rules::sites::{
+    is_read_method, private_bucket_message, s3_write_problem, S3_WRITE_HELP,
+};
+pub(crate) use crate::rules::storage::drive_count_problem;
 
 // ---------------------------------------------------------------------------------------
 // BI1xx structure
@@ -602,42 +370,45 @@ fn unresolved_references(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for (name, svc) in &spec.services {
         for (i, net) in svc.networks().iter().enumerate() {
             if !spec.networks.contains_key(net) {
+                let (message, help) = spec_rules::unknown_network(
+                    name.as_str(),
+                    net.as_str(),
+                    spec.networks.keys().map(Name::as_str),
+                );
                 out.push(
                     Diagnostic::error(
                         CODE_UNRESOLVED_REFERENCE,
                         ptr!("services", name, "networks", i),
-                        format!("service `{name}` is attached to network `{net}`, which is not declared under `networks`"),
+                        message,
                     )
-                    .with_help(closest_help(
-                        net.as_str(),
-                        spec.networks.keys(),
-                        format!("declare it under `networks` (`{net}: {{}}`)"),
-                    )),
+                    .with_help(help),
                 );
             }
         }
         for dep in svc.depends_on().keys() {
             if dep == name {
+                let (message, help) = spec_rules::self_dependency(name.as_str());
                 out.push(
                     Diagnostic::error(
                         CODE_UNRESOLVED_REFERENCE,
                         ptr!("services", name, "depends_on", dep),
-                        format!("service `{name}` depends on itself"),
+                        message,
                     )
-                    .with_help(format!("remove `{dep}` from its `depends_on`")),
+                    .with_help(help),
                 );
             } else if !spec.services.contains_key(dep) {
+                let (message, help) = spec_rules::unknown_dependency(
+                    name.as_str(),
+                    dep.as_str(),
+                    spec.services.keys().map(Name::as_str),
+                );
                 out.push(
                     Diagnostic::error(
                         CODE_UNRESOLVED_REFERENCE,
                         ptr!("services", name, "depends_on", dep),
-                        format!("service `{name}` depends on `{dep}`, which is not a service"),
+                        message,
                     )
-                    .with_help(closest_help(
-                        dep.as_str(),
-                        spec.services.keys(),
-                        "name a service defined under `services`".into(),
-                    )),
+                    .with_help(help),
                 );
             }
         }
@@ -879,15 +650,14 @@ fn dependency_cycles(spec: &Spec, out: &mut Vec<Diagnostic>) {
                 .iter()
                 .filter_map(|&k| spec.services.get_index(k).map(|(n, _)| n.as_str()))
                 .collect();
+            let (message, help) = spec_rules::dependency_cycle(&names);
             out.push(
                 Diagnostic::error(
                     CODE_DEPENDENCY_CYCLE,
                     ptr!("services", name, "depends_on", dep),
-                    format!("dependency cycle: {}", names.join(" -> ")),
+                    message,
                 )
-                .with_help(
-                    "remove one of these dependencies: Compose cannot start any service of a cycle",
-                ),
+                .with_help(help),
             );
         }
     }
@@ -1532,20 +1302,17 @@ fn duplicate_domains(spec: &Spec, out: &mut Vec<Diagnostic>) {
                     e.insert(i);
                 }
                 Entry::Occupied(e) => {
-                    let where_ = if *e.get() == i {
-                        "earlier in this site".to_owned()
-                    } else {
-                        format!("by site {} (`/sites/{}`)", e.get(), e.get())
-                    };
+                    let other = (*e.get() != i)
+                        .then(|| spec.sites[*e.get()].domains.first().map(|x| x.as_str()))
+                        .flatten();
+                    let (message, help) = site_rules::duplicate_domain(d.as_str(), other);
                     out.push(
                         Diagnostic::error(
                             CODE_DUPLICATE_DOMAIN,
                             ptr!("sites", i, "domains", j),
-                            format!("domain `{d}` is already served {where_}"),
+                            message,
                         )
-                        .with_help(
-                            "list each domain once: Caddy refuses a domain in two site blocks",
-                        ),
+                        .with_help(help),
                     );
                 }
             }
@@ -1626,18 +1393,22 @@ fn site_structure(spec: &Spec, out: &mut Vec<Diagnostic>) {
             Entry::Vacant(e) => {
                 e.insert(i);
             }
-            Entry::Occupied(e) => out.push(
-                Diagnostic::error(
-                    CODE_SITE_STRUCTURE,
-                    ptr!("sites", i, "access_log", "file"),
-                    format!(
-                        "access log `{}` is already written by site {}",
-                        log.file,
-                        e.get()
-                    ),
-                )
-                .with_help("give each site its own log file: two writers roll the same file"),
-            ),
+            Entry::Occupied(e) => {
+                let other = &spec.sites[*e.get()];
+                let (message, help) = site_rules::shared_access_log(
+                    log.file.as_ref(),
+                    other.domains.first().map(|x| x.as_str()),
+                    other.service.as_str(),
+                );
+                out.push(
+                    Diagnostic::error(
+                        CODE_SITE_STRUCTURE,
+                        ptr!("sites", i, "access_log", "file"),
+                        message,
+                    )
+                    .with_help(help),
+                );
+            }
         }
         if log.roll_size.bytes() > MAX_ROLL_SIZE {
             out.push(
@@ -1654,9 +1425,9 @@ fn site_structure(spec: &Spec, out: &mut Vec<Diagnostic>) {
                 Diagnostic::error(
                     CODE_SITE_STRUCTURE,
                     ptr!("sites", i, "access_log", "roll_keep"),
-                    format!("access log `{}` keeps no rolled files", log.file),
+                    site_rules::roll_keep_zero(log.file.as_ref()).0,
                 )
-                .with_help("keep at least 1 rolled file (the default is 5)"),
+                .with_help(site_rules::roll_keep_zero(log.file.as_ref()).1),
             );
         }
     }
@@ -2016,6 +1787,7 @@ fn postgres_version(spec: &Spec, out: &mut Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::{Code, Severity};
     use crate::load::{load_str, Format};
 
     const STACK: &str = "stack: { name: t, source: /src }\n";
@@ -2047,10 +1819,9 @@ mod tests {
     /// codes with a warning variant) and a help line.
     fn check_shape(diags: &[Diagnostic]) {
         for d in diags {
-            let (_, sev, _) = RULES
-                .iter()
-                .find(|r| r.0 == d.code)
-                .unwrap_or_else(|| panic!("{} is not in RULES", d.code));
+            let sev = &crate::rules::get(d.code.0)
+                .unwrap_or_else(|| panic!("{} is not in the registry", d.code))
+                .severity;
             let mixed = [CODE_NETWORK_LAYOUT, CODE_PUBLISHED_PORT, CODE_PUBLIC_PREFIX];
             assert!(
                 d.severity == *sev || (mixed.contains(&d.code) && d.severity == Severity::Warning),
@@ -2098,81 +1869,6 @@ mod tests {
     fn example_validates_without_errors_or_warnings() {
         let d = run(include_str!("../../examples/banatie.yaml"));
         assert!(d.is_empty(), "{d:#?}");
-    }
-
-    #[test]
-    fn every_code_in_rules_table_is_unique_and_described() {
-        let mut seen = HashSet::new();
-        for (code, _, desc) in RULES {
-            assert!(seen.insert(code.0), "{code} listed twice");
-            assert!(
-                code.0.len() == 5
-                    && code.0.starts_with("BI")
-                    && code.0[2..].bytes().all(|b| b.is_ascii_digit()),
-                "{code}"
-            );
-            assert!(
-                desc.len() > 20 && !desc.contains('\n') && !desc.ends_with('.'),
-                "{code}: {desc}"
-            );
-        }
-        assert!(
-            RULES.windows(2).all(|w| w[0].0 < w[1].0),
-            "RULES in code order"
-        );
-        let all = [
-            CODE_UNRESOLVED_REFERENCE,
-            CODE_SITE_PORT,
-            CODE_DEPENDENCY_CYCLE,
-            CODE_APP_IMAGE_SOURCE,
-            CODE_ENV_DEFINITION,
-            CODE_HEALTHY_WITHOUT_HEALTHCHECK,
-            CODE_COMPLETED_NOT_JOB,
-            CODE_NETWORK_LAYOUT,
-            CODE_SECRET_IN_PUBLIC_ENV,
-            CODE_PLACEHOLDER,
-            CODE_PUBLISHED_PORT,
-            CODE_PROXY_NETWORK,
-            CODE_DOLLAR_IN_VALUE,
-            CODE_SECRET_LENGTH,
-            CODE_PROBE_BINARY_MISSING,
-            CODE_LOCALHOST_PROBE_BUSYBOX,
-            CODE_UNPINNED_IMAGE,
-            CODE_PUBLISHED_ON_INTERNAL,
-            CODE_PROBE_UNKNOWN_IMAGE,
-            CODE_HEALTH_TIMING,
-            CODE_DUPLICATE_DOMAIN,
-            CODE_S3_WRITE_METHODS,
-            CODE_SITE_STRUCTURE,
-            CODE_CONSOLE_WITHOUT_HEADERS,
-            CODE_CORS,
-            CODE_MINIO_DRIVES,
-            CODE_LIFECYCLE_WHOLE_BUCKET,
-            CODE_LIFECYCLE_RULE,
-            CODE_OVERLAPPING_MOUNTS,
-            CODE_PUBLIC_PREFIX,
-            CODE_POSTGRES_VERSION,
-            CODE_SINGLE_SERVER,
-            CODE_PUBLIC_SITE_PRIVATE_BUCKET,
-            CODE_DUPLICATE_HEADER,
-            CODE_DESCRIPTION,
-            CODE_OBJECT_KEY,
-            CODE_MINIO_NAME,
-            CODE_POSTGRES_NAME,
-            CODE_HOST_PATH,
-        ];
-        assert_eq!(RULES.len(), all.len());
-        for c in all {
-            assert!(seen.contains(c.0), "{c} missing from RULES");
-        }
-        for (c, _, _) in crate::load::RULES {
-            assert!(!seen.contains(c.0), "{c} belongs to the loader");
-        }
-        assert_eq!(
-            RULE_FNS.len(),
-            RULES.len() - 1,
-            "one rule per code but BI302"
-        );
     }
 
     // ---- BI1xx ------------------------------------------------------------------------

@@ -20,26 +20,10 @@ use crate::render;
 use crate::spec::{Service, Spec};
 use crate::types::{AbsPath, RelPath};
 
-/// BI209: a secret's description that is not one line of text.
-pub const CODE_DESCRIPTION: Code = Code("BI209");
-/// BI513: a lifecycle rule ID, lifecycle prefix or public read prefix MinIO cannot take literally.
-pub const CODE_OBJECT_KEY: Code = Code("BI513");
-/// BI514: a MinIO user name or policy name MinIO or `mc` would not take literally.
-pub const CODE_MINIO_NAME: Code = Code("BI514");
-/// BI515: a PostgreSQL role or database name PostgreSQL reserves or refuses.
-pub const CODE_POSTGRES_NAME: Code = Code("BI515");
-/// BI516: a host directory or mount target that is `/`, the deployment root, or one of the
-/// bundle's own files or directories.
-pub const CODE_HOST_PATH: Code = Code("BI516");
-
-/// The rows of [`crate::validate::RULES`] for this module's codes, in code order.
-pub(crate) const RULES: [(Code, crate::Severity, &str); 5] = [
-    (CODE_DESCRIPTION, crate::Severity::Error, "a secret's description holds a line break or another control character: it is written as a one-line comment"),
-    (CODE_OBJECT_KEY, crate::Severity::Error, "a lifecycle rule ID or object key prefix MinIO cannot take literally (length, control characters, `//`, `.` components; `*`, `?`, `$` in a public prefix)"),
-    (CODE_MINIO_NAME, crate::Severity::Error, "a MinIO user name or policy that MinIO or mc would not take literally (too short, `=`, `,`, `/`, whitespace, a leading `-`)"),
-    (CODE_POSTGRES_NAME, crate::Severity::Error, "a PostgreSQL role name PostgreSQL reserves (`pg_*`, `public`, `none`), or the database `template0`"),
-    (CODE_HOST_PATH, crate::Severity::Error, "a host directory that is `/`, the deployment root or one of the bundle's own files, or a mount target `/` or naming them"),
-];
+pub use crate::rules::secrets::CODE_DESCRIPTION;
+pub use crate::rules::storage::{
+    CODE_HOST_PATH, CODE_MINIO_NAME, CODE_OBJECT_KEY, CODE_POSTGRES_NAME,
+};
 
 /// `s` for a message: at most 60 characters, control characters escaped.
 fn shown(s: &str) -> String {

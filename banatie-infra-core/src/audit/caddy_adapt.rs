@@ -15,10 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::diagnostic::{Code, Location};
+use crate::diagnostic::Location;
+pub use crate::rules::sites::{CODE_CADDY_ADAPT};
 
-/// BI411: `caddy adapt` refuses the Caddyfile.
-pub const CODE_CADDY_ADAPT: Code = Code("BI411");
 
 /// How long `caddy adapt` may run.
 pub const TIMEOUT: Duration = Duration::from_secs(20);

@@ -26,17 +26,10 @@ use std::collections::{HashMap, HashSet};
 use super::caddyfile::{Block, BlockKind, Directive, Tok};
 use crate::diagnostic::{Code, Location};
 
-/// BI408: a Caddyfile directive where Caddy does not read it (a subdirective outside its
-/// directive's block, an unknown directive, subdirective or global option).
-pub const CODE_CADDY_PLACEMENT: Code = Code("BI408");
-/// BI409: a Caddyfile directive with a wrong number of arguments, or a block it does not
-/// take.
-pub const CODE_CADDY_ARGUMENTS: Code = Code("BI409");
-/// BI410: a Caddyfile matcher that is not defined, or defined with an unknown matcher type.
-pub const CODE_CADDY_MATCHER: Code = Code("BI410");
 
 use super::caddy_tables::Body::{self, Any, Matchers, No, Routes, Subs};
 use super::caddy_tables::{Sub, GLOBAL, HEADER, MANY, MATCHER_TYPES, PROXY, SITE};
+pub use crate::rules::sites::{CODE_CADDY_PLACEMENT, CODE_CADDY_ARGUMENTS, CODE_CADDY_MATCHER};
 
 /// The most directives checked per file, snippet expansions included (the parser's own
 /// expansion bound, [`super::caddyfile::MAX_EXPANDED`], is reported by it).

@@ -15,17 +15,8 @@
 use indexmap::IndexMap;
 
 use crate::diagnostic::{Code, Location, Severity};
+pub use crate::rules::health::{CODE_RUNS_AS_ROOT, CODE_SHELL_FORM, CODE_DOCKERFILE_SYNTAX, CODE_HEALTHCHECK_SYNTAX, CODE_EMPTY_BASE};
 
-/// BI317: the built stage runs its process as root.
-pub const CODE_RUNS_AS_ROOT: Code = Code("BI317");
-/// BI318: `CMD` or `ENTRYPOINT` in shell form: `sh` is PID 1 and SIGTERM is not forwarded.
-pub const CODE_SHELL_FORM: Code = Code("BI318");
-/// BI319: a Dockerfile `docker build` refuses or reads otherwise than written.
-pub const CODE_DOCKERFILE_SYNTAX: Code = Code("BI319");
-/// BI320: a `HEALTHCHECK` Docker refuses (an unknown option, a bad duration, no command).
-pub const CODE_HEALTHCHECK_SYNTAX: Code = Code("BI320");
-/// BI321: a `FROM` whose image is empty once its `ARG`s are substituted.
-pub const CODE_EMPTY_BASE: Code = Code("BI321");
 
 /// One instruction: keyword (upper case), its text after the keyword, where it starts.
 #[derive(Debug, Clone, PartialEq, Eq)]

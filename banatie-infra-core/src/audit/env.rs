@@ -161,7 +161,6 @@ pub(crate) fn load(d: &mut Deployment, id: FileId, project: bool) {
         }
         values.push(v);
         // Redact secret values when showing the file.
-        let line = d.files[id].line(e.location.line).to_owned();
         let start = e.value_column;
         if (secret_file || looks_secret(&e.key)) && !e.raw_value.is_empty() {
             let first_line_len = e.raw_value.split('\n').next().unwrap_or("").chars().count();

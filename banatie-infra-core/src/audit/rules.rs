@@ -45,20 +45,29 @@ fn references_and_cycles(d: &Deployment, project: &super::Project, out: &mut Vec
     for s in &project.services {
         for (n, at) in &s.networks {
             if n != "default" && project.network(n).is_none() {
+                let (message, help) = crate::rules::spec::unknown_network(
+                    &s.name,
+                    n,
+                    project.networks.iter().map(|x| x.name.as_str()),
+                );
                 out.push(d.diag_at(
                     Severity::Error,
                     v::CODE_UNRESOLVED_REFERENCE,
                     at,
-                    format!("service `{}` is attached to network `{n}`, which is not declared under `networks`: Compose refuses the file", s.name),
-                    format!("declare it under the top-level `networks` (`{n}: {{}}`, or `external: true` for a network made elsewhere)"),
+                    message,
+                    help,
                 ));
             }
         }
         for dep in &s.depends_on {
-            let message = if dep.name == s.name {
-                format!("service `{}` depends on itself", s.name)
+            let (message, help) = if dep.name == s.name {
+                crate::rules::spec::self_dependency(&s.name)
             } else if project.services.iter().all(|t| t.name != dep.name) {
-                format!("service `{}` depends on `{}`, which is not a service of this project: Compose refuses the file", s.name, dep.name)
+                crate::rules::spec::unknown_dependency(
+                    &s.name,
+                    &dep.name,
+                    project.services.iter().map(|t| t.name.as_str()),
+                )
             } else {
                 continue;
             };
@@ -67,7 +76,7 @@ fn references_and_cycles(d: &Deployment, project: &super::Project, out: &mut Vec
                 v::CODE_UNRESOLVED_REFERENCE,
                 &dep.at,
                 message,
-                "name a service defined under `services`".into(),
+                help,
             ));
         }
     }
@@ -99,16 +108,14 @@ fn references_and_cycles(d: &Deployment, project: &super::Project, out: &mut Vec
                 .iter()
                 .map(|&k| project.services[k].name.as_str())
                 .collect();
-            out.push(
-                d.diag_at(
-                    Severity::Error,
-                    v::CODE_DEPENDENCY_CYCLE,
-                    &dep.at,
-                    format!("dependency cycle: {}", names.join(" -> ")),
-                    "remove one of these dependencies: Compose cannot start any service of a cycle"
-                        .into(),
-                ),
-            );
+            let (message, help) = crate::rules::spec::dependency_cycle(&names);
+            out.push(d.diag_at(
+                Severity::Error,
+                v::CODE_DEPENDENCY_CYCLE,
+                &dep.at,
+                message,
+                help,
+            ));
         }
     }
 }
@@ -116,42 +123,57 @@ fn references_and_cycles(d: &Deployment, project: &super::Project, out: &mut Vec
 /// BI401, BI403, BI404, BI405, BI505: the structure of the Caddy sites, and the public
 /// prefix of the bucket.
 fn site_structure(d: &Deployment, out: &mut Vec<Diagnostic>) {
-    let mut domains: Vec<(&str, usize, usize)> = Vec::new();
-    let mut logs: Vec<(&str, usize, usize)> = Vec::new();
+    let mut domains: Vec<(&str, usize)> = Vec::new();
+    let mut logs: Vec<(&str, usize)> = Vec::new();
     for (k, (file, site)) in d.sites.iter().enumerate() {
         for (j, dm) in site.domains.iter().enumerate() {
             let at = site.domain_at.get(j).copied().unwrap_or(site.at);
-            match domains.iter().find(|(x, _, _)| x == dm) {
-                Some((_, f, line)) => out.push(d.diag(
-                    Severity::Error,
-                    v::CODE_DUPLICATE_DOMAIN,
-                    *file,
-                    Some(at),
-                    "",
-                    format!(
-                        "domain `{dm}` is already served by the site block at {}:{line}",
-                        d.files[*f].name
-                    ),
-                    "list each domain once: Caddy refuses a domain in two site blocks".into(),
-                )),
-                None => domains.push((dm, *file, at.line)),
+            match domains.iter().find(|(x, _)| x == dm) {
+                Some((_, other)) => {
+                    let other = (*other != k)
+                        .then(|| d.sites[*other].1.domains.first().map(String::as_str))
+                        .flatten();
+                    let (message, help) = crate::rules::sites::duplicate_domain(dm, other);
+                    out.push(d.diag(
+                        Severity::Error,
+                        v::CODE_DUPLICATE_DOMAIN,
+                        *file,
+                        Some(at),
+                        "",
+                        message,
+                        help,
+                    ))
+                }
+                None => domains.push((dm, k)),
             }
         }
         if let Some(log) = &site.log {
             if let Some(f) = log.file.as_deref() {
-                match logs.iter().find(|(x, _, _)| *x == f) {
-                    Some((_, _, other)) => out.push(d.diag(
-                        Severity::Error,
-                        v::CODE_SITE_STRUCTURE,
-                        *file,
-                        Some(site.at),
-                        "",
-                        format!(
-                            "access log `{f}` is already written by the site block at line {other}"
-                        ),
-                        "give each site its own log file: two writers roll the same file".into(),
-                    )),
-                    None => logs.push((f, k, site.at.line)),
+                match logs.iter().find(|(x, _)| *x == f) {
+                    Some((_, other)) => {
+                        let other = &d.sites[*other].1;
+                        let upstream = other
+                            .proxies
+                            .iter()
+                            .flat_map(|p| p.upstreams.first())
+                            .next()
+                            .map_or("?", String::as_str);
+                        let (message, help) = crate::rules::sites::shared_access_log(
+                            f,
+                            other.domains.first().map(String::as_str),
+                            upstream,
+                        );
+                        out.push(d.diag(
+                            Severity::Error,
+                            v::CODE_SITE_STRUCTURE,
+                            *file,
+                            Some(site.at),
+                            "",
+                            message,
+                            help,
+                        ))
+                    }
+                    None => logs.push((f, k)),
                 }
             }
             if log.roll_keep.as_deref() == Some("0") {
@@ -161,11 +183,8 @@ fn site_structure(d: &Deployment, out: &mut Vec<Diagnostic>) {
                     *file,
                     Some(site.at),
                     "",
-                    format!(
-                        "access log `{}` keeps no rolled files (`roll_keep 0`)",
-                        log.file.as_deref().unwrap_or("?")
-                    ),
-                    "keep at least 1 rolled file (Caddy's default is 10)".into(),
+                    crate::rules::sites::roll_keep_zero(log.file.as_deref().unwrap_or("?")).0,
+                    crate::rules::sites::roll_keep_zero(log.file.as_deref().unwrap_or("?")).1,
                 ));
             }
         }

@@ -26,17 +26,8 @@ use crate::diagnostic::{Code, Location, Severity};
 use crate::load::{Format, Node, NodeKind};
 
 use super::{Deployment, FileKind};
+pub use crate::rules::storage::{CODE_LIFECYCLE_SCHEMA, CODE_POLICY_SCHEMA, CODE_POLICY_PUBLIC_WRITE, CODE_POLICY_RESOURCE, CODE_S3_JSON_UNREAD};
 
-/// BI517: a lifecycle JSON that does not follow the S3 lifecycle schema.
-pub const CODE_LIFECYCLE_SCHEMA: Code = Code("BI517");
-/// BI518: a bucket or IAM policy JSON that does not follow the policy schema.
-pub const CODE_POLICY_SCHEMA: Code = Code("BI518");
-/// BI519: an anonymous (bucket) policy that lets anyone write or delete objects.
-pub const CODE_POLICY_PUBLIC_WRITE: Code = Code("BI519");
-/// BI520: a bucket policy whose `Resource` is not the bucket it is set on.
-pub const CODE_POLICY_RESOURCE: Code = Code("BI520");
-/// BI521: a JSON file a script hands to `mc` that is missing or is not JSON.
-pub const CODE_S3_JSON_UNREAD: Code = Code("BI521");
 
 /// What a file is for `mc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,36 +6,14 @@ use bollard::query_parameters::InspectNetworkOptions;
 
 use super::status::{find, state_of};
 use super::{DockerError, Engine};
-use crate::diagnostic::{pointer, Code, Diagnostic};
+use crate::diagnostic::{pointer, Diagnostic};
 use crate::environment::{public_vars, secret_vars};
 use crate::spec::{Service, Spec};
 
-/// BI601: a container of the spec does not exist.
-pub const CODE_DRIFT_MISSING: Code = Code("BI601");
-/// BI602: a network that should be internal is not (or the reverse), or is missing.
-pub const CODE_DRIFT_NETWORK_INTERNAL: Code = Code("BI602");
-/// BI603: a container is attached to a network the spec does not give it, or lacks one.
-pub const CODE_DRIFT_NETWORK: Code = Code("BI603");
-/// BI604: a container publishes host ports the spec does not.
-pub const CODE_DRIFT_PORTS: Code = Code("BI604");
-/// BI605: a container runs a different image.
-pub const CODE_DRIFT_IMAGE: Code = Code("BI605");
-/// BI606: a container lacks environment variables the spec gives it, or has extra ones
-/// (names only, never values).
-pub const CODE_DRIFT_ENV: Code = Code("BI606");
-/// BI607: a container labelled as the stack's that the spec does not know.
-pub const CODE_DRIFT_EXTRA: Code = Code("BI607");
-
-/// Every drift code with its severity and description.
-pub const RULES: &[(Code, crate::Severity, &str)] = &[
-    (CODE_DRIFT_MISSING, crate::Severity::Error, "live: a service of the spec has no container"),
-    (CODE_DRIFT_NETWORK_INTERNAL, crate::Severity::Error, "live: a network that should be internal is not (or is missing)"),
-    (CODE_DRIFT_NETWORK, crate::Severity::Error, "live: a container on a network the spec does not give it (PostgreSQL on the proxy network), or missing one"),
-    (CODE_DRIFT_PORTS, crate::Severity::Error, "live: a container publishes host ports the spec does not"),
-    (CODE_DRIFT_IMAGE, crate::Severity::Error, "live: a container runs a different image than the spec names"),
-    (CODE_DRIFT_ENV, crate::Severity::Warning, "live: environment variable names missing from or extra to the spec (names only)"),
-    (CODE_DRIFT_EXTRA, crate::Severity::Warning, "live: a container labelled as the stack's that the spec does not know"),
-];
+pub use crate::rules::live::{
+    CODE_DRIFT_ENV, CODE_DRIFT_EXTRA, CODE_DRIFT_IMAGE, CODE_DRIFT_MISSING, CODE_DRIFT_NETWORK,
+    CODE_DRIFT_NETWORK_INTERNAL, CODE_DRIFT_PORTS,
+};
 
 /// A live difference, as a diagnostic whose pointer names the spec value it differs from.
 pub type Drift = Diagnostic;

@@ -17,7 +17,7 @@
 pub(crate) struct Flusher {
     tx: std::sync::mpsc::SyncSender<()>,
     thread: std::thread::JoinHandle<std::io::Result<()>>,
-    requested_at: u64,
+    pub(crate) requested_at: u64,
 }
 
 impl Flusher {

@@ -24,7 +24,7 @@ pub use backup::{
 pub use doctor::{doctor, DirCheck, DoctorReport};
 pub use drift::{
     drift, Drift, CODE_DRIFT_ENV, CODE_DRIFT_EXTRA, CODE_DRIFT_IMAGE, CODE_DRIFT_MISSING,
-    CODE_DRIFT_NETWORK, CODE_DRIFT_NETWORK_INTERNAL, CODE_DRIFT_PORTS, RULES as DRIFT_RULES,
+    CODE_DRIFT_NETWORK, CODE_DRIFT_NETWORK_INTERNAL, CODE_DRIFT_PORTS,
 };
 pub use exec::{exec, logs, ExecOutput, LogsOptions};
 pub use status::{status, wait, ContainerState, ServiceStatus, Verdict, WaitError};

@@ -131,40 +131,6 @@ pub const CODE_DUPLICATE_KEY: Code = Code("BI104");
 /// refuses it in text, and MinIO in object names.
 pub const CODE_NUL: Code = Code("BI109");
 
-/// The loader's codes with their severity and a one-line description.
-pub const RULES: &[(Code, crate::Severity, &str)] = &[
-    (
-        CODE_SYNTAX,
-        crate::Severity::Error,
-        "the file is not valid YAML, TOML or JSON (or not UTF-8)",
-    ),
-    (
-        CODE_UNKNOWN_KEY,
-        crate::Severity::Error,
-        "a key the spec does not have (the closest valid key is suggested)",
-    ),
-    (
-        CODE_BAD_VALUE,
-        crate::Severity::Error,
-        "a value of the wrong type, or one its type's rule rejects",
-    ),
-    (
-        CODE_MISSING_KEY,
-        crate::Severity::Error,
-        "a required key is missing",
-    ),
-    (
-        CODE_DUPLICATE_KEY,
-        crate::Severity::Error,
-        "a key written twice in one mapping",
-    ),
-    (
-        CODE_NUL,
-        crate::Severity::Error,
-        "a string holds a NUL character, which no generated file, environment or argument can carry",
-    ),
-];
-
 /// A loaded spec with the source it came from.
 #[derive(Debug, Clone)]
 pub struct Loaded {

@@ -5,8 +5,24 @@
 //! `banatie-infra rules` lists [`all`]; `banatie-infra rules BI301` prints [`get`]'s
 //! explanation. Codes never change meaning once released.
 //!
-//! This first version gathers the code tables the modules still declare; the families'
-//! own files (with the typed message constructors) replace them.
+//! Each family has its own file, which declares its codes (a `CODE_*` const each) and its
+//! rows, and holds the typed message constructors of the rules that both `validate` (over a
+//! spec) and `audit` (over hand-written files) report, so the same mistake reads the same
+//! from both sides:
+//!
+//! | family | codes | file |
+//! |---|---|---|
+//! | `spec` | BI100-BI149 | [`spec`] (BI100-BI109 are the loader's, in [`crate::load`]) |
+//! | `limits` | BI150-BI199 | [`limits`] |
+//! | `secrets` | BI2xx | [`secrets`] |
+//! | `health` | BI3xx | [`health`] |
+//! | `sites` | BI4xx | [`sites`] |
+//! | `storage` | BI5xx | [`storage`] |
+//! | `live` | BI6xx | [`live`] |
+//! | `files` | BI7xx | [`files`] |
+//!
+//! The modules that report a code re-export its const from here (`crate::validate::CODE_CORS`
+//! is [`sites::CODE_CORS`]); no code is declared anywhere else.
 
 use std::sync::OnceLock;
 
@@ -15,6 +31,14 @@ use serde::Serialize;
 use crate::diagnostic::{Code, Severity};
 
 mod docs;
+pub mod files;
+pub mod health;
+pub mod limits;
+pub mod live;
+pub mod secrets;
+pub mod sites;
+pub mod spec;
+pub mod storage;
 
 /// One rule of the registry.
 #[derive(Debug, Clone, Serialize)]
@@ -35,21 +59,73 @@ pub struct Rule {
     pub explanation: &'static str,
 }
 
-/// Every rule, in code order.
+impl Rule {
+    /// A family file's row; the explanation is filled in by [`all`].
+    pub(crate) const fn declare(
+        code: Code,
+        name: &'static str,
+        severity: Severity,
+        family: &'static str,
+        summary: &'static str,
+    ) -> Self {
+        Self {
+            code,
+            name,
+            severity,
+            family,
+            summary,
+            explanation: "",
+        }
+    }
+}
+
+/// A finding's text: the message (what is wrong) and the help line (how to fix it). The
+/// typed constructors of the family files return it; `validate` attaches it to a JSON
+/// pointer into the spec, `audit` to a span in a hand-written file, so one mistake reads
+/// the same from both.
+pub type Text = (String, String);
+
+/// `did you mean `x`?` for the candidate closest to `word` (Jaro-Winkler at least 0.8, among
+/// the first 1000), or `fallback` when none is close.
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl Iterator<Item = &'a str>,
+    fallback: String,
+) -> String {
+    candidates
+        .take(1000)
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(s, _)| *s >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or(fallback, |(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// The families' rows, in family order.
+const FAMILIES: &[&[Rule]] = &[
+    spec::RULES,
+    limits::RULES,
+    secrets::RULES,
+    health::RULES,
+    sites::RULES,
+    storage::RULES,
+    live::RULES,
+    files::RULES,
+];
+
+/// Every rule, in code order, each with its explanation.
 pub fn all() -> &'static [Rule] {
     static ALL: OnceLock<Vec<Rule>> = OnceLock::new();
     ALL.get_or_init(|| {
-        crate::rules()
-            .into_iter()
-            .map(|(code, severity, summary)| Rule {
-                code,
-                name: docs::name(code.0),
-                severity,
-                family: family(code),
-                summary,
-                explanation: docs::explanation(code.0),
+        let mut all: Vec<Rule> = FAMILIES
+            .iter()
+            .flat_map(|f| f.iter())
+            .map(|r| Rule {
+                explanation: docs::explanation(r.code.0),
+                ..r.clone()
             })
-            .collect()
+            .collect();
+        all.sort_by_key(|r| r.code);
+        all
     })
 }
 
@@ -59,6 +135,7 @@ pub fn get(code: &str) -> Option<&'static Rule> {
 }
 
 /// The family of a code: its hundreds (and `limits` for BI15x).
+#[cfg(test)]
 fn family(code: Code) -> &'static str {
     match code.0.get(2..4).unwrap_or("") {
         "15" => "limits",
@@ -69,5 +146,101 @@ fn family(code: Code) -> &'static str {
         d if d.starts_with('5') => "storage",
         d if d.starts_with('6') => "live",
         _ => "files",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn every_rule_is_unique_well_formed_and_in_its_family() {
+        let all = all();
+        assert!(all.windows(2).all(|w| w[0].code < w[1].code), "code order");
+        let mut names = HashSet::new();
+        for r in all {
+            let c = r.code.0;
+            assert!(
+                c.len() == 5 && c.starts_with("BI") && c[2..].bytes().all(|b| b.is_ascii_digit()),
+                "{c}"
+            );
+            assert_eq!(
+                r.family,
+                family(r.code),
+                "{c} is declared in the wrong family"
+            );
+            assert!(names.insert(r.name), "{c}: name {} used twice", r.name);
+            assert!(
+                !r.name.is_empty()
+                    && r.name.split('-').all(|w| !w.is_empty()
+                        && w.bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
+                "{c}: {} is not kebab-case",
+                r.name
+            );
+            assert!(
+                r.summary.len() > 20 && !r.summary.contains('\n') && !r.summary.ends_with('.'),
+                "{c}: {}",
+                r.summary
+            );
+            assert_eq!(
+                docs::name(c),
+                r.name,
+                "{c}: the title of docs/{c}.md names another rule"
+            );
+            assert!(!r.explanation.is_empty(), "{c}: no docs/{c}.md");
+            assert_eq!(get(c).map(|g| g.code), Some(r.code));
+            assert_eq!(get(&c.to_ascii_lowercase()).map(|g| g.code), Some(r.code));
+        }
+        assert!(get("BI999").is_none() && get("").is_none());
+        assert_eq!(crate::rules().len(), all.len());
+    }
+
+    /// Every `.rs` file under `dir`, recursively.
+    fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                sources(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+
+    /// A code is declared (`Code("BI...")`) only in the family files (and the loader's
+    /// BI100-BI109 in `load`), so no module can keep a private table or a second const.
+    #[test]
+    fn codes_are_declared_only_in_the_registry() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        sources(&src, &mut files);
+        let mut declared = HashSet::new();
+        for f in files {
+            let rel = f
+                .strip_prefix(&src)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let text = std::fs::read_to_string(&f).unwrap();
+            for (i, _) in text.match_indices("Code(\"BI") {
+                let code = text.get(i + 6..i + 11).unwrap_or("");
+                if code.len() < 5 || !code[2..].bytes().all(|b| b.is_ascii_digit()) {
+                    continue; // this test's own needle
+                }
+                let home = rel.starts_with("rules/") || (rel.starts_with("load") && code < "BI110");
+                assert!(home, "{code} declared in {rel}, outside the registry");
+                assert!(declared.insert(code.to_string()), "{code} declared twice");
+                assert!(get(code).is_some(), "{code} declared but not registered");
+            }
+        }
+        assert_eq!(
+            declared.len(),
+            all().len(),
+            "a registered code with no const"
+        );
     }
 }

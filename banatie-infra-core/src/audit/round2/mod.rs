@@ -35,54 +35,11 @@ use crate::diagnostic::{Code, Diagnostic, Severity};
 
 use super::tree::{Kind, Y};
 use super::{Deployment, Svc};
+pub use crate::rules::secrets::{CODE_NEXT_PUBLIC_RUNTIME, CODE_CRLF, CODE_SECRET_IN_ENVIRONMENT};
+pub use crate::rules::health::{CODE_UNBOUNDED_LOGS, CODE_NO_MEMORY_LIMIT, CODE_PID1_SIGNALS, CODE_START_PERIOD, CODE_UNWATCHED_RESTART, CODE_FORCE_RECREATE};
+pub use crate::rules::sites::{CODE_NO_RETRY_WINDOW};
+pub use crate::rules::storage::{CODE_PG_MAJOR_UNPINNED, CODE_PG_DATA_MOUNT, CODE_PG_SHM, CODE_UNGATED_RETENTION};
 
-/// BI210: a `NEXT_PUBLIC_*` variable a built service gets only at run time.
-pub const CODE_NEXT_PUBLIC_RUNTIME: Code = Code("BI210");
-/// BI211: an env file, secret file or script with CR (`\r\n`) line endings.
-pub const CODE_CRLF: Code = Code("BI211");
-/// BI212: secrets handed to a container as environment variables.
-pub const CODE_SECRET_IN_ENVIRONMENT: Code = Code("BI212");
-/// BI323: a service logging to `json-file` without `max-size`.
-pub const CODE_UNBOUNDED_LOGS: Code = Code("BI323");
-/// BI324: a long-running service without a memory limit.
-pub const CODE_NO_MEMORY_LIMIT: Code = Code("BI324");
-/// BI325: a PID 1 that does not act on SIGTERM, with no init process.
-pub const CODE_PID1_SIGNALS: Code = Code("BI325");
-/// BI326: migrations at start with a health budget shorter than they may take.
-pub const CODE_START_PERIOD: Code = Code("BI326");
-/// BI327: a restart policy whose effects nothing can notice.
-pub const CODE_UNWATCHED_RESTART: Code = Code("BI327");
-/// BI328: `docker compose up --force-recreate` of the whole stack or its stateful services.
-pub const CODE_FORCE_RECREATE: Code = Code("BI328");
-/// BI414: a `reverse_proxy` with no retry window.
-pub const CODE_NO_RETRY_WINDOW: Code = Code("BI414");
-/// BI522: a PostgreSQL image whose tag names no major version.
-pub const CODE_PG_MAJOR_UNPINNED: Code = Code("BI522");
-/// BI523: the PostgreSQL data directory is not where a volume is mounted.
-pub const CODE_PG_DATA_MOUNT: Code = Code("BI523");
-/// BI524: PostgreSQL with the default 64 MB `/dev/shm`.
-pub const CODE_PG_SHM: Code = Code("BI524");
-/// BI525: backup retention that deletes old backups even when the new dump failed.
-pub const CODE_UNGATED_RETENTION: Code = Code("BI525");
-
-/// The round-2 codes with their severity and one-line summary, in code order, listed by
-/// [`crate::rules()`] beside [`super::RULES`] (exported as `audit::ROUND2_RULES`).
-pub const RULES: &[(Code, Severity, &str)] = &[
-    (CODE_NEXT_PUBLIC_RUNTIME, Severity::Error, "a `NEXT_PUBLIC_*` variable a built service gets only at run time: Next.js inlines it during `next build`, so the browser bundle never sees it"),
-    (CODE_CRLF, Severity::Error, "an env file, secret file or shell script with CR line endings: a shell `.`/`source`, `$(< file)` and `*_FILE` secrets keep the `\\r` in every value"),
-    (CODE_SECRET_IN_ENVIRONMENT, Severity::Warning, "secrets handed to a container as environment variables: `docker inspect`, `docker compose config` and /proc/PID/environ show them (use `secrets:` and `*_FILE`)"),
-    (CODE_UNBOUNDED_LOGS, Severity::Warning, "a service logging to `json-file` (Docker's default) without `max-size`: its log grows until the disk is full"),
-    (CODE_NO_MEMORY_LIMIT, Severity::Warning, "a long-running service without a memory limit (`mem_limit` or `deploy.resources.limits.memory`): one leak makes the kernel OOM killer pick any process of the host"),
-    (CODE_PID1_SIGNALS, Severity::Warning, "PID 1 is a shell, a package manager (`npm start`) or a runtime that ignores SIGTERM as PID 1, and there is no `init: true`: every stop waits the grace period, then SIGKILL"),
-    (CODE_START_PERIOD, Severity::Warning, "a service runs migrations when it starts but its health budget (`start_period` + `retries` x `interval`) is under 2 minutes: a slow migration marks it unhealthy and `up` aborts its dependents"),
-    (CODE_UNWATCHED_RESTART, Severity::Warning, "a restart policy nothing can notice: a long-running service restarted without a health check, or a one-shot job restarted after it completes"),
-    (CODE_FORCE_RECREATE, Severity::Warning, "`docker compose up --force-recreate` without service names, or naming PostgreSQL, MinIO or Caddy: every deploy restarts the stateful services"),
-    (CODE_NO_RETRY_WINDOW, Severity::Warning, "a `reverse_proxy` without `lb_try_duration`: while its upstream is recreated every request gets 502 at once"),
-    (CODE_PG_MAJOR_UNPINNED, Severity::Error, "a PostgreSQL image whose tag names no major version (`postgres`, `latest`, `alpine`): the next pull may start a major that refuses the data directory"),
-    (CODE_PG_DATA_MOUNT, Severity::Error, "the PostgreSQL data directory is on no mount (it goes to an anonymous volume), or 18+ is mounted at the pre-18 path `/var/lib/postgresql/data`"),
-    (CODE_PG_SHM, Severity::Warning, "PostgreSQL without `shm_size`: Docker's 64 MB /dev/shm makes parallel queries fail with \"could not resize shared memory segment\""),
-    (CODE_UNGATED_RETENTION, Severity::Error, "a backup script deletes old backups even when the new dump failed (no `set -e`, no `&&`, no check): retention removes the last good copy"),
-];
 
 /// Runs every round-2 rule.
 pub(crate) fn run(d: &Deployment, out: &mut Vec<Diagnostic>) {
