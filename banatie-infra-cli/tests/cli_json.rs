@@ -421,7 +421,7 @@ fn an_unknown_rule_is_an_error_with_the_closest_code() {
 #[test]
 fn completions_for_every_shell() {
     for (shell, marker) in [
-        ("bash", "_banatie-infra()"),
+        ("bash", "_banatie__infra()"),
         ("zsh", "#compdef banatie-infra"),
         ("fish", "complete -c banatie-infra"),
         ("elvish", "edit:completion:arg-completer[banatie-infra]"),
