@@ -75,7 +75,7 @@ impl SpecArg {
     pub(crate) fn try_load(
         &self,
         format: OutputFormat,
-    ) -> Result<Loaded, Result<Invalid, Failure>> {
+    ) -> Result<Loaded, Result<Box<Invalid>, Failure>> {
         if self.is_stdin() {
             return self.load_stdin(format);
         }
@@ -92,16 +92,16 @@ impl SpecArg {
                 Err(Err(Failure::Input(e.to_string())))
             }
             Err(load::LoadError::Input(e)) => Err(Err(input_failure(&e, format))),
-            Err(e) => Err(Ok(Invalid {
+            Err(e) => Err(Ok(Box::new(Invalid {
                 diagnostic: e.to_diagnostic(),
                 name: self.name(),
                 // Read again with the same bound to show the lines (empty if it cannot be).
                 text: banatie_infra_core::input::read_text_lossy(&self.spec).unwrap_or_default(),
-            })),
+            }))),
         }
     }
 
-    fn load_stdin(&self, format: OutputFormat) -> Result<Loaded, Result<Invalid, Failure>> {
+    fn load_stdin(&self, format: OutputFormat) -> Result<Loaded, Result<Box<Invalid>, Failure>> {
         let limit = banatie_infra_core::input::max_input_size();
         let bytes =
             banatie_infra_core::input::read_bounded(std::io::stdin().lock(), STDIN_NAME, limit)
@@ -118,11 +118,11 @@ impl SpecArg {
             SpecFormat::Json => Format::Json,
         };
         load::load_str(&text, spec_format, STDIN_NAME).map_err(|e| {
-            Ok(Invalid {
+            Ok(Box::new(Invalid {
                 diagnostic: e.to_diagnostic(),
                 name: STDIN_NAME.to_owned(),
                 text,
-            })
+            }))
         })
     }
 
