@@ -552,4 +552,112 @@ mod docker_verbs {
         );
         assert_eq!(listing(&s.root().join("backups")).len(), 2);
     }
+
+    fn json_of(o: &Output) -> serde_json::Value {
+        serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", stdout(o), stderr(o)))
+    }
+
+    fn keys(v: &serde_json::Value) -> Vec<String> {
+        v.as_object().expect("an object").keys().cloned().collect()
+    }
+
+    /// `--format json` of plan, up, wait, doctor, drift, backup, restore and down: the
+    /// shapes of the README's CLI section, against the engine.
+    #[test]
+    fn every_docker_verb_speaks_json() {
+        let s = CliStack::new("json");
+        let root = s.root().display().to_string();
+        let o = s.run(&["plan", "{spec}", "--root", &root, "--format", "json"]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let plan = json_of(&o);
+        assert_eq!(keys(&plan), ["actions"]);
+        assert_eq!(plan["actions"][0]["action"], "create_network");
+        assert!(plan["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["action"] == "create" && a["service"] == s.svc("db")));
+
+        let o = s.run(&["up", "{spec}", "--timeout", "120", "--format", "json"]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let up = json_of(&o);
+        assert_eq!(
+            keys(&up),
+            ["ok", "error", "noop", "changes", "seconds", "actions", "ready"]
+        );
+        assert_eq!(up["ok"], true);
+        assert_eq!(up["noop"], false);
+        assert_eq!(up["changes"], 6);
+        assert_eq!(up["actions"], plan["actions"]);
+        assert!(up["ready"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["service"] == s.svc("db") && r["seconds"].is_number()));
+
+        let o = s.run(&["wait", "{spec}", "--timeout", "60", "--format", "json"]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let w = json_of(&o);
+        assert_eq!(keys(&w), ["ready", "error", "services"]);
+        assert_eq!(w["ready"], true);
+        assert_eq!(w["services"].as_array().unwrap().len(), 5);
+        let o = s.run(&["wait", "{spec}", "nosuch", "--format", "json"]);
+        assert_eq!(code(&o), 1);
+        let w = json_of(&o);
+        assert_eq!(w["ready"], false);
+        assert!(w["error"].as_str().unwrap().contains("nosuch"), "{w}");
+
+        let o = s.run(&["drift", "{spec}", "--format", "json"]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        assert!(json_of(&o).is_array());
+
+        let o = s.run(&["doctor", "{spec}", "--format", "json"]);
+        let d = json_of(&o);
+        assert_eq!(
+            keys(&d),
+            [
+                "ok",
+                "userns_remap",
+                "base",
+                "base_source",
+                "mismatch",
+                "dirs"
+            ]
+        );
+        assert_eq!(code(&o), if d["ok"] == true { 0 } else { 1 }, "{d}");
+
+        let o = s.run(&["backup", "db", "{spec}", "--format", "json"]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let b = json_of(&o);
+        assert_eq!(
+            keys(&b),
+            ["what", "path", "bytes", "sha256", "seconds", "removed"]
+        );
+        assert_eq!(b["what"], "db");
+        assert_eq!(b["sha256"].as_str().unwrap().len(), 64);
+        let dump = b["path"].as_str().unwrap().to_owned();
+        assert_eq!(
+            std::fs::metadata(&dump).unwrap().len(),
+            b["bytes"].as_u64().unwrap()
+        );
+
+        let o = s.run(&[
+            "restore", "db", "{spec}", &dump, "--yes", "--format", "json",
+        ]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let r = json_of(&o);
+        assert_eq!(keys(&r), ["what", "path", "seconds"]);
+        assert_eq!(r["path"], dump.as_str());
+
+        let o = s.run(&["down", "{spec}", "--networks", "--format", "json"]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let d = json_of(&o);
+        assert_eq!(keys(&d), ["stack", "containers", "networks"]);
+        assert_eq!(d["containers"].as_array().unwrap().len(), 5);
+        assert_eq!(
+            d["networks"],
+            serde_json::json!([format!("{}-internal", s.prefix)])
+        );
+    }
 }

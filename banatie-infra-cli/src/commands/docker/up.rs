@@ -1,0 +1,116 @@
+//! `banatie-infra up SPEC [--root DIR]`: the stack brought to its spec, every service
+//! ready. Steps and readiness are told on stderr as they happen.
+//!
+//! JSON: `{"ok": bool, "error": string | null, "noop": bool, "changes": number,
+//! "seconds": number, "actions": [action] (as `plan`), "ready": [{"service",
+//! "seconds"}]}`; on error `actions` holds nothing and exit is 1. Interrupted (Ctrl-C):
+//! exit 130, nothing on stdout.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use banatie_infra_core::docker::{self, UpEvent};
+use serde_json::json;
+
+use super::plan::describe;
+use super::{root_or_spec, Ctx};
+use crate::failure::Failure;
+use crate::printer::{self, to_value, FormatArg};
+use crate::spec_arg::SpecArg;
+
+/// `up`.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    #[command(flatten)]
+    pub(crate) spec: SpecArg,
+    /// The deployment root. Default: the spec's root.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Seconds one service may take to become ready.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
+    /// Build images even when they exist.
+    #[arg(long)]
+    build: bool,
+    #[command(flatten)]
+    pub(crate) format: FormatArg,
+}
+
+/// Brings the stack up.
+pub(crate) async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
+    let json = args.format.format.is_json();
+    let root = root_or_spec(args.root, ctx);
+    let opts = docker::UpOptions {
+        timeout: Duration::from_secs(args.timeout),
+        build: args.build,
+    };
+    let verbose = std::io::stderr().is_terminal();
+    let ready: Mutex<Vec<(String, f64)>> = Mutex::new(Vec::new());
+    let report = |e: UpEvent| match e {
+        UpEvent::Step(a) => say!("{}", describe(&a)),
+        UpEvent::BuildOutput(s, line) => {
+            if verbose {
+                say!("  {s} | {line}");
+            }
+        }
+        UpEvent::Ready(s, t) => {
+            say!("ready      {s} ({:.1}s)", t.as_secs_f64());
+            if let Ok(mut r) = ready.lock() {
+                r.push((s, t.as_secs_f64()));
+            }
+        }
+    };
+    let started = Instant::now();
+    let result = tokio::select! {
+        r = docker::up(&ctx.engine, &ctx.loaded.spec, &root, &opts, &report) => r,
+        _ = tokio::signal::ctrl_c() => {
+            say!("interrupted: run `banatie-infra up` again to finish (every step is idempotent)");
+            return Err(Failure::Exit(130));
+        }
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let ready: Vec<_> = ready
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(service, seconds)| json!({"service": service, "seconds": seconds}))
+        .collect();
+    match result {
+        Ok(plan) => {
+            let changes = plan.actions.iter().filter(|a| a.changes()).count();
+            if json {
+                printer::json(json!({
+                    "ok": true,
+                    "error": null,
+                    "noop": plan.is_noop(),
+                    "changes": changes,
+                    "seconds": seconds,
+                    "actions": to_value(&plan.actions),
+                    "ready": ready,
+                }));
+            } else if plan.is_noop() {
+                say!("up to date: nothing changed ({seconds:.1}s)");
+            } else {
+                say!("done: {changes} change(s), every service ready ({seconds:.1}s)");
+            }
+            Ok(())
+        }
+        Err(e) => {
+            say!("error: {e}");
+            if json {
+                printer::json(json!({
+                    "ok": false,
+                    "error": e.to_string(),
+                    "noop": false,
+                    "changes": 0,
+                    "seconds": seconds,
+                    "actions": [],
+                    "ready": ready,
+                }));
+            }
+            Err(Failure::Findings)
+        }
+    }
+}
