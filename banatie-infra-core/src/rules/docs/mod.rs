@@ -134,6 +134,7 @@ pub(crate) fn explanation(code: &str) -> &'static str {
 }
 
 /// The rule's kebab-case name, from its explanation's title (`# BI301: <name>`), or `""`.
+#[cfg(test)]
 pub(crate) fn name(code: &str) -> &'static str {
     explanation(code)
         .lines()
