@@ -488,7 +488,10 @@ pub(crate) fn show(name: &str, text: &str, escape: bool) -> Shown {
 }
 
 /// [`redact`] for a message about file `name`: in a secrets file's message every
-/// assignment's value is secret, as in the file.
+/// assignment quoted from the file (inside backquotes, where every message of the crate
+/// quotes file text: `` `KEY=value` ``) has a secret value, as in the file. The message's
+/// own words are not assignments: "not percent-encoded: characters such as" keeps its
+/// words. Values registered from the file are hidden wherever they occur.
 pub(crate) fn redact_about(name: &str, text: &str, escape: bool) -> String {
     let all = is_secret_file(name);
     if !all {
@@ -499,7 +502,11 @@ pub(crate) fn redact_about(name: &str, text: &str, escape: bool) -> String {
     for piece in text.split_inclusive('\n') {
         let body = piece.trim_end_matches('\n');
         let mut spans = secret_spans(body, false);
+        let quoted = backquoted(body);
         for (at, _) in body.match_indices(['=', ':']) {
+            if !quoted.iter().any(|r| r.contains(&at)) {
+                continue;
+            }
             let head = &body[..at];
             let key_start = head
                 .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
@@ -515,6 +522,22 @@ pub(crate) fn redact_about(name: &str, text: &str, escape: bool) -> String {
         let spans = merge(spans.into_iter().filter(|r| r.start < r.end).collect());
         out.push_str(&show_line(body, &spans, escape).0);
         out.push_str(&piece[body.len()..]);
+    }
+    out
+}
+
+/// The byte ranges of `line` between backquotes (an unclosed one runs to the end).
+fn backquoted(line: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut open = None;
+    for (i, _) in line.match_indices('`') {
+        match open.take() {
+            None => open = Some(i + 1),
+            Some(start) => out.push(start..i),
+        }
+    }
+    if let Some(start) = open {
+        out.push(start..line.len());
     }
     out
 }
@@ -537,6 +560,18 @@ pub fn terminal(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_about_a_secrets_file_keeps_its_own_words() {
+        let m = "the password in `DATABASE_URL` is not percent-encoded: characters such as `/` end it; \
+                 keep one definition: edit it; write `ADMIN_HASH='ab$c'` or `K: xy`";
+        let shown = redact_about("secrets.env", m, false);
+        assert!(shown.contains("percent-encoded: characters such"), "{shown}");
+        assert!(shown.contains("definition: edit it"), "{shown}");
+        assert!(shown.contains("`ADMIN_HASH='<redacted>'`"), "{shown}");
+        assert!(shown.contains("`K: <redacted>`"), "{shown}");
+        assert!(!shown.contains("ab$c") && !shown.contains("xy`"), "{shown}");
+    }
 
     #[test]
     fn carets_are_placed_on_the_shown_line() {

@@ -48,13 +48,16 @@ const CASES: &[Case] = &[
         name: "round2-02-json-file-logs-unbounded",
         // No logging at all; `max-file` without `max-size`.
         errors: &[],
-        warnings: &[("BI323", C, 2), ("BI323", C, 9)],
+        // BI317: api/Dockerfile sets no USER (the Dockerfile reader's rule).
+        warnings: &[("BI317", "api/Dockerfile", 1), ("BI323", C, 2), ("BI323", C, 9)],
     },
     Case {
         name: "round2-03-no-memory-limits",
         // api, web, db, and minio (whose `deploy.resources.limits` has only cpus).
         errors: &[],
         warnings: &[
+            ("BI317", "api/Dockerfile", 1),
+            ("BI317", "web/Dockerfile", 1),
             ("BI324", C, 5),
             ("BI324", C, 9),
             ("BI324", C, 13),
@@ -65,6 +68,9 @@ const CASES: &[Case] = &[
         name: "round2-04-npm-as-pid1",
         errors: &[],
         warnings: &[
+            ("BI317", "api/Dockerfile", 1),
+            ("BI317", "web/Dockerfile", 6),
+            ("BI318", "api/Dockerfile", 6),
             // api: shell-form `CMD npm start`; web: `["npm", "run", "start"]`, at `build`;
             // worker: `node` as PID 1, at `command`.
             ("BI325", C, 3),
@@ -104,7 +110,7 @@ const CASES: &[Case] = &[
         // From the env_file; from `environment` with no build arg; a build arg that the
         // Dockerfile never declares.
         errors: &[("BI210", ".env", 1), ("BI210", C, 10), ("BI210", C, 11)],
-        warnings: &[("BI323", C, 2), ("BI324", C, 2)],
+        warnings: &[("BI317", "web/Dockerfile", 6), ("BI323", C, 2), ("BI324", C, 2)],
     },
     Case {
         name: "round2-11-postgres-major-floats",

@@ -121,6 +121,15 @@ const KNOWN_MISSES: &[(&str, &str, &str)] = &[];
 /// Findings the audit reports that are not expected: (deployment, code, file).
 const KNOWN_FALSE_POSITIVES: &[(&str, &str, &str)] = &[];
 
+/// Findings of rules written after this set (BI317, "the built stage runs as root", from
+/// the Dockerfile reader), checked by hand and true: these Dockerfiles set no `USER`.
+/// They are neither expected (the set was not written for the rule) nor false positives.
+const LATER_RULES_TRUE: &[(&str, &str, &str)] = &[
+    ("u02-yarn-python-pid1", "BI317", "api/Dockerfile"),
+    ("u10-restart-jobs", "BI317", "api/Dockerfile"),
+    ("u11-next-public", "BI317", "web/Dockerfile"),
+];
+
 fn counts<'a>(it: impl Iterator<Item = (&'a str, &'a str)>) -> BTreeMap<(String, String), usize> {
     let mut m = BTreeMap::new();
     for (c, f) in it {
@@ -177,6 +186,7 @@ fn unseen_set() {
         v
     };
     misses.sort();
+    extra.retain(|(a, b, c)| !LATER_RULES_TRUE.contains(&(a.as_str(), b.as_str(), c.as_str())));
     extra.sort();
     eprintln!(
         "unseen set: {found_total} of {expected_total} expected findings reported, {} false positive(s)",

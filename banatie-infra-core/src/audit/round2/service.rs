@@ -116,10 +116,12 @@ fn secret_name(name: &str, secret_file: bool) -> bool {
 fn secrets_in_environment(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
     for (ef, at) in env_files(d, s) {
         let secret_file = secret_file_name(&d.files[ef.file].name);
+        // In file order, each name once (a set: a secrets file may hold many thousands).
         let mut found: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for (e, v) in ef.entries.iter().zip(&ef.values) {
             let set = v.as_deref().is_some_and(|v| !v.is_empty());
-            if set && secret_name(&e.key, secret_file) && !found.contains(&e.key) {
+            if set && secret_name(&e.key, secret_file) && seen.insert(e.key.as_str()) {
                 found.push(e.key.clone());
             }
         }
