@@ -12,6 +12,8 @@ use crate::diagnostic::Location;
 
 pub(super) struct YamlBuilder<'a> {
     name: &'a str,
+    /// The input, to place errors within it.
+    text: &'a str,
     /// Anchor id -> (node, its node count, its size in bytes as [`node_bytes`] counts).
     anchors: HashMap<usize, (Node, usize, usize)>,
     nodes: usize,
@@ -28,28 +30,39 @@ impl YamlBuilder<'_> {
     }
 }
 
+/// A YAML scan error as BI100 at its position, clamped to the input: yaml-rust2 places
+/// some errors at the end of the stream, a line past the last one (found by fuzzing).
+fn scan_error(name: &str, text: &str, e: &yaml_rust2::ScanError) -> LoadError {
+    let m = e.marker();
+    let lines: Vec<&str> = text.split('\n').collect();
+    let line = m.line().clamp(1, lines.len().max(1));
+    let width = lines.get(line - 1).map_or(0, |l| l.chars().count());
+    let column = if line == m.line() { m.col() + 1 } else { width + 1 };
+    syntax(
+        name,
+        Some(Location {
+            line,
+            column: column.min(width + 1),
+        }),
+        format!("invalid YAML: {}", e.info()),
+    )
+}
+
 pub(super) fn parse_yaml(text: &str, name: &str) -> Result<Node, LoadError> {
     use yaml_rust2::parser::{Event, Parser};
     let mut parser = Parser::new_from_str(text);
     let mut b = YamlBuilder {
         name,
+        text,
         anchors: HashMap::new(),
         nodes: 0,
         alias_bytes: 0,
     };
     let mut doc: Option<Node> = None;
     loop {
-        let (ev, mark) = parser.next_token().map_err(|e| {
-            let m = e.marker();
-            syntax(
-                name,
-                Some(Location {
-                    line: m.line(),
-                    column: m.col() + 1,
-                }),
-                format!("invalid YAML: {}", e.info()),
-            )
-        })?;
+        let (ev, mark) = parser
+            .next_token()
+            .map_err(|e| scan_error(name, text, &e))?;
         match ev {
             Event::StreamEnd => break,
             Event::StreamStart | Event::DocumentEnd => {}
@@ -83,17 +96,9 @@ impl YamlBuilder<'_> {
         depth: usize,
     ) -> Result<Node, LoadError> {
         use yaml_rust2::parser::Event;
-        let (ev, mark) = parser.next_token().map_err(|e| {
-            let m = e.marker();
-            syntax(
-                self.name,
-                Some(Location {
-                    line: m.line(),
-                    column: m.col() + 1,
-                }),
-                format!("invalid YAML: {}", e.info()),
-            )
-        })?;
+        let (ev, mark) = parser
+            .next_token()
+            .map_err(|e| scan_error(self.name, self.text, &e))?;
         let loc = Some(Location {
             line: mark.line(),
             column: mark.col() + 1,
