@@ -566,7 +566,10 @@ mod tests {
         let m = "the password in `DATABASE_URL` is not percent-encoded: characters such as `/` end it; \
                  keep one definition: edit it; write `ADMIN_HASH='ab$c'` or `K: xy`";
         let shown = redact_about("secrets.env", m, false);
-        assert!(shown.contains("percent-encoded: characters such"), "{shown}");
+        assert!(
+            shown.contains("percent-encoded: characters such"),
+            "{shown}"
+        );
         assert!(shown.contains("definition: edit it"), "{shown}");
         assert!(shown.contains("`ADMIN_HASH='<redacted>'`"), "{shown}");
         assert!(shown.contains("`K: <redacted>`"), "{shown}");

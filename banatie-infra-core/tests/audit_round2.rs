@@ -49,7 +49,11 @@ const CASES: &[Case] = &[
         // No logging at all; `max-file` without `max-size`.
         errors: &[],
         // BI317: api/Dockerfile sets no USER (the Dockerfile reader's rule).
-        warnings: &[("BI317", "api/Dockerfile", 1), ("BI323", C, 2), ("BI323", C, 9)],
+        warnings: &[
+            ("BI317", "api/Dockerfile", 1),
+            ("BI323", C, 2),
+            ("BI323", C, 9),
+        ],
     },
     Case {
         name: "round2-03-no-memory-limits",
@@ -110,7 +114,11 @@ const CASES: &[Case] = &[
         // From the env_file; from `environment` with no build arg; a build arg that the
         // Dockerfile never declares.
         errors: &[("BI210", ".env", 1), ("BI210", C, 10), ("BI210", C, 11)],
-        warnings: &[("BI317", "web/Dockerfile", 6), ("BI323", C, 2), ("BI324", C, 2)],
+        warnings: &[
+            ("BI317", "web/Dockerfile", 6),
+            ("BI323", C, 2),
+            ("BI324", C, 2),
+        ],
     },
     Case {
         name: "round2-11-postgres-major-floats",

@@ -61,21 +61,21 @@ fn list_text(all: &[Rule]) -> String {
 }
 
 /// One rule: a heading with its code and name, its severity and family, the summary,
-/// then the explanation when there is one.
+/// then the explanation (whose own `# BIxxx: name` title is the heading) when there is one.
 fn rule_text(r: &Rule) -> String {
-    let mut text = if r.name.is_empty() {
-        format!("# {}\n\n", r.code)
-    } else {
-        format!("# {}: {}\n\n", r.code, r.name)
-    };
-    text.push_str(&format!(
-        "Severity: {}\nFamily: {}\n\n{}\n",
-        r.severity, r.family, r.summary
-    ));
     let explanation = r.explanation.trim();
-    if !explanation.is_empty() {
+    let (title, body) = match explanation.split_once('\n') {
+        Some((t, b)) if t.starts_with(&format!("# {}", r.code)) => (t.to_owned(), b.trim()),
+        _ if r.name.is_empty() => (format!("# {}", r.code), explanation),
+        _ => (format!("# {}: {}", r.code, r.name), explanation),
+    };
+    let mut text = format!(
+        "{title}\n\nSeverity: {}\nFamily: {}\n\n{}\n",
+        r.severity, r.family, r.summary
+    );
+    if !body.is_empty() {
         text.push('\n');
-        text.push_str(explanation);
+        text.push_str(body);
         text.push('\n');
     }
     text

@@ -16,8 +16,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::diagnostic::Location;
-pub use crate::rules::sites::{CODE_CADDY_ADAPT};
-
+pub use crate::rules::sites::CODE_CADDY_ADAPT;
 
 /// How long `caddy adapt` may run.
 pub const TIMEOUT: Duration = Duration::from_secs(20);

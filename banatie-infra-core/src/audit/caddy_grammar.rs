@@ -26,10 +26,9 @@ use std::collections::{HashMap, HashSet};
 use super::caddyfile::{Block, BlockKind, Directive, Tok};
 use crate::diagnostic::{Code, Location};
 
-
 use super::caddy_tables::Body::{self, Any, Matchers, No, Routes, Subs};
 use super::caddy_tables::{Sub, GLOBAL, HEADER, MANY, MATCHER_TYPES, PROXY, SITE};
-pub use crate::rules::sites::{CODE_CADDY_PLACEMENT, CODE_CADDY_ARGUMENTS, CODE_CADDY_MATCHER};
+pub use crate::rules::sites::{CODE_CADDY_ARGUMENTS, CODE_CADDY_MATCHER, CODE_CADDY_PLACEMENT};
 
 /// The most directives checked per file, snippet expansions included (the parser's own
 /// expansion bound, [`super::caddyfile::MAX_EXPANDED`], is reported by it).

@@ -15,8 +15,10 @@
 use indexmap::IndexMap;
 
 use crate::diagnostic::{Code, Location, Severity};
-pub use crate::rules::health::{CODE_RUNS_AS_ROOT, CODE_SHELL_FORM, CODE_DOCKERFILE_SYNTAX, CODE_HEALTHCHECK_SYNTAX, CODE_EMPTY_BASE};
-
+pub use crate::rules::health::{
+    CODE_DOCKERFILE_SYNTAX, CODE_EMPTY_BASE, CODE_HEALTHCHECK_SYNTAX, CODE_RUNS_AS_ROOT,
+    CODE_SHELL_FORM,
+};
 
 /// One instruction: keyword (upper case), its text after the keyword, where it starts.
 #[derive(Debug, Clone, PartialEq, Eq)]

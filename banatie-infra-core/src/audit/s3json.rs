@@ -26,8 +26,10 @@ use crate::diagnostic::{Code, Location, Severity};
 use crate::load::{Format, Node, NodeKind};
 
 use super::{Deployment, FileKind};
-pub use crate::rules::storage::{CODE_LIFECYCLE_SCHEMA, CODE_POLICY_SCHEMA, CODE_POLICY_PUBLIC_WRITE, CODE_POLICY_RESOURCE, CODE_S3_JSON_UNREAD};
-
+pub use crate::rules::storage::{
+    CODE_LIFECYCLE_SCHEMA, CODE_POLICY_PUBLIC_WRITE, CODE_POLICY_RESOURCE, CODE_POLICY_SCHEMA,
+    CODE_S3_JSON_UNREAD,
+};
 
 /// What a file is for `mc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -37,7 +37,11 @@ fn scan_error(name: &str, text: &str, e: &yaml_rust2::ScanError) -> LoadError {
     let lines: Vec<&str> = text.split('\n').collect();
     let line = m.line().clamp(1, lines.len().max(1));
     let width = lines.get(line - 1).map_or(0, |l| l.chars().count());
-    let column = if line == m.line() { m.col() + 1 } else { width + 1 };
+    let column = if line == m.line() {
+        m.col() + 1
+    } else {
+        width + 1
+    };
     syntax(
         name,
         Some(Location {
