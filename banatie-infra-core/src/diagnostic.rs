@@ -48,7 +48,7 @@ pub struct Span {
 }
 
 /// A stable diagnostic code. Codes never change meaning once released; see
-/// [`crate::rules`] for the list with one-line descriptions.
+/// [`crate::rules::all`] for the list with one-line descriptions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Code(pub &'static str);
 

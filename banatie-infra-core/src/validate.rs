@@ -1,7 +1,7 @@
 //! Validation rules over a loaded [`Spec`]. See [`validate`].
 //!
 //! Each rule is a small function that pushes [`Diagnostic`]s with a stable code (listed,
-//! one line each, in [`crate::rules`]), a JSON pointer to the most specific value at fault, a
+//! one line each, in [`crate::rules::all`]), a JSON pointer to the most specific value at fault, a
 //! message that names the offending value and a help line saying how to fix it. The spec
 //! holds no secret values, so no message can print one.
 //!

@@ -1,5 +1,5 @@
 //! `banatie-infra rules [CODE]`: every rule of the registry, or one with its long
-//! explanation (as `ruff rule`), from [`banatie_infra_core::rules`].
+//! explanation (as `ruff rule`), from [`banatie_infra_core::rules::all`].
 //!
 //! JSON (list): an array of rules; (one) a rule object. A rule is `{"code": "BI301",
 //! "name": kebab-case string (empty until named), "severity": "error" | "warning",

@@ -22,10 +22,10 @@
 //! service that uses the storage waits for its init job. Every such change, and
 //! everything that could not be mapped, is listed in [`Imported::notes`].
 //!
-//! The stages, in the order [`import`] runs them, one module each: [`stack`] (name, root,
-//! source), [`networks`], [`services`] (one module per kind), [`sites`] (the Caddyfile)
-//! and [`env`] (public values and secrets of the env files). Everything read of the
-//! deployment comes through [`crate::audit::import_facts`].
+//! The stages, in the order [`import`] runs them, one module each: `stack` (name, root,
+//! source), `networks`, `services` (one module per kind), `sites` (the Caddyfile)
+//! and `env` (public values and secrets of the env files). Everything read of the
+//! deployment comes through `audit::import_facts`.
 
 mod env;
 mod networks;

@@ -56,9 +56,7 @@ fn one(
             "only the first `reverse_proxy` is kept",
         );
     }
-    let Some((host, port)) = proxy.upstreams.first().and_then(|u| u.rsplit_once(':')) else {
-        return None;
-    };
+    let (host, port) = proxy.upstreams.first().and_then(|u| u.rsplit_once(':'))?;
     let Some(svc) = project.service(host).and_then(|s| name_of(&s.name)) else {
         c.note(
             NoteKind::NotMapped,

@@ -8,8 +8,8 @@
 //! key with the closest valid key.
 
 //!
-//! The modules: [`node`] holds the positioned tree, [`yaml`] and [`toml`] parse text into
-//! it (JSON through the YAML parser, after a strict JSON check), [`de`] deserializes the
+//! The modules: `node` holds the positioned tree, `yaml` and `toml` parse text into
+//! it (JSON through the YAML parser, after a strict JSON check), `de` deserializes the
 //! spec types from it.
 
 mod de;

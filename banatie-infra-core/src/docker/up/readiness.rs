@@ -111,19 +111,18 @@ pub(super) async fn wait_ready(
         }
         let exited = status == "exited" || status == "dead";
         match target {
-            Ready::Completed => {
-                if exited {
-                    let code = st.exit_code.unwrap_or(-1);
-                    if code == 0 {
-                        return Ok(());
-                    }
-                    return Err(UpError::JobFailed {
-                        service: name.into(),
-                        code,
-                        logs: job_logs(engine, id).await,
-                    });
+            Ready::Completed if exited => {
+                let code = st.exit_code.unwrap_or(-1);
+                if code == 0 {
+                    return Ok(());
                 }
+                return Err(UpError::JobFailed {
+                    service: name.into(),
+                    code,
+                    logs: job_logs(engine, id).await,
+                });
             }
+            Ready::Completed => {}
             _ if exited => {
                 return Err(UpError::Stopped {
                     service: name.into(),
