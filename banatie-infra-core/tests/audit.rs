@@ -1210,3 +1210,49 @@ fn a_top_level_import_does_not_hide_the_sites_after_it() {
         );
     }
 }
+
+/// BI511's error for a database: init SQL that names a database neither `POSTGRES_DB`
+/// nor the script creates stops at it ("database ... does not exist"); the one
+/// `POSTGRES_DB` creates, `postgres`, and one the script creates are fine.
+#[test]
+fn init_sql_naming_a_database_that_does_not_exist() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::create_dir_all(dir.join("db")).unwrap();
+    fs::write(
+        dir.join("compose.yaml"),
+        "services:\n  db:\n    image: postgres:16.4\n    environment: { POSTGRES_USER: postgres, POSTGRES_DB: app }\n    volumes: [./db:/docker-entrypoint-initdb.d:ro]\n",
+    )
+    .unwrap();
+    let sql = "CREATE ROLE app_user LOGIN;\nGRANT ALL PRIVILEGES ON DATABASE shop TO app_user;\nCREATE DATABASE reports;\nGRANT CONNECT ON DATABASE reports TO app_user;\nGRANT CONNECT ON DATABASE postgres TO app_user;\n";
+    fs::write(dir.join("db/01.sql"), sql).unwrap();
+    let a = run(dir, &[]);
+    let errors: Vec<&banatie_infra_core::Diagnostic> = a
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.0 == "BI511" && d.severity == Severity::Error)
+        .collect();
+    assert_eq!(errors.len(), 1, "{:#?}", a.diagnostics);
+    assert!(
+        errors[0].message.contains("database `shop`") && errors[0].message.contains("`app`"),
+        "{:#?}",
+        errors[0]
+    );
+    assert_eq!(
+        errors[0]
+            .span
+            .as_ref()
+            .and_then(|s| s.location.as_ref().map(|l| l.line)),
+        Some(2)
+    );
+    // Named as POSTGRES_DB sets it: no error.
+    fs::write(dir.join("db/01.sql"), sql.replace("shop", "app")).unwrap();
+    let a = run(dir, &[]);
+    assert!(
+        !a.diagnostics
+            .iter()
+            .any(|d| d.code.0 == "BI511" && d.severity == Severity::Error),
+        "{:#?}",
+        a.diagnostics
+    );
+}

@@ -979,6 +979,27 @@ fn init_sql(d: &Deployment, out: &mut Vec<Diagnostic>) {
                 ));
             }
         }
+        // A database the script names that neither POSTGRES_DB nor the script creates:
+        // PostgreSQL stops the script at it ("database ... does not exist").
+        let mut missing: HashSet<&str> = HashSet::new();
+        for t in &e.db_uses {
+            let name = t.text.as_str();
+            if name != db.as_str()
+                && !e.created_dbs.contains(name)
+                && !matches!(name, "postgres" | "template1" | "template0")
+                && missing.insert(name)
+            {
+                out.push(d.diag(
+                    Severity::Error,
+                    CODE_HARDCODED_NAME,
+                    r.file,
+                    Some(t.at),
+                    "",
+                    format!("the init SQL names the database `{name}`, which does not exist when it runs: the server creates only `{db}` (`POSTGRES_DB`, {db_from}), so the script fails and the database is left half-initialised"),
+                    format!("use `{db}`, or create the database first (`CREATE DATABASE {name};`)"),
+                ));
+            }
+        }
         if !generated {
             if let Some(t) = e.db_uses.iter().find(|t| t.text == db.as_str()) {
                 out.push(d.diag(

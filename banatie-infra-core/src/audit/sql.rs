@@ -218,6 +218,8 @@ pub(crate) struct Effects<'a> {
     /// Every database name used in GRANT ... ON DATABASE / ALTER DATABASE / CREATE
     /// DATABASE, with its token.
     pub(crate) db_uses: Vec<&'a Tok>,
+    /// Databases the statements create (`CREATE DATABASE d`).
+    pub(crate) created_dbs: HashSet<&'a str>,
 }
 
 /// Reads what `stmts` do to roles, databases and schema public.
@@ -230,6 +232,7 @@ pub(crate) fn effects(stmts: &[Stmt]) -> Effects<'_> {
             }
         } else if s.is(0, "create") && s.is(1, "database") {
             if let Some(t) = s.toks.get(2) {
+                e.created_dbs.insert(t.text.as_str());
                 e.db_uses.push(t);
             }
             if let Some(k) = s.find(3, "owner") {
