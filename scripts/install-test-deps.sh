@@ -27,7 +27,7 @@ die() { log "ERROR: $*"; exit 1; }
 # 1. Debian packages
 # ---------------------------------------------------------------------------
 install_debian_packages() {
-    local pkgs=(caddy shellcheck postgresql-15 busybox-static debootstrap)
+    local pkgs=(caddy shellcheck postgresql-15 busybox-static debootstrap time)
     local missing=() pkg status
     for pkg in "${pkgs[@]}"; do
         status="$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)"
