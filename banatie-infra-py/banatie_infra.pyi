@@ -10,6 +10,7 @@ __all__ = [
     "Diagnostic",
     "DockerError",
     "FileError",
+    "Rule",
     "SecretsError",
     "Spec",
     "SpecError",
@@ -21,6 +22,8 @@ __all__ = [
     "load",
     "loads",
     "read_secret",
+    "rule",
+    "rules",
     "status",
     "wait",
 ]
@@ -174,6 +177,52 @@ class BackupError(BanatieInfraError):
         except banatie_infra.BackupError as e:
             print(e)
     """
+
+@final
+class Rule:
+    """One rule of the registry, as ``banatie-infra rules CODE`` prints it. Frozen;
+    rules compare equal by value and are hashable. ``str(r)`` is the whole rule as one
+    Markdown document.
+
+    Attributes:
+        code (str): the stable code, for example ``"BI301"``.
+        name (str): the stable kebab-case name, ``"healthcheck-binary-missing"``.
+        severity (str): ``"error"`` or ``"warning"``.
+        family (str): ``"spec"``, ``"limits"``, ``"secrets"``, ``"health"``,
+            ``"sites"``, ``"storage"``, ``"live"`` or ``"files"``.
+        summary (str): one line: what the rule finds.
+        explanation (str): Markdown: what it finds, why it matters, an example that
+            fails and one that passes.
+        markdown (str): the heading, severity, family, summary and explanation together.
+
+    Example:
+        >>> r = banatie_infra.rule("bi301")
+        >>> r.code, r.name, r.severity
+        ('BI301', 'healthcheck-binary-missing', 'error')
+    """
+    @property
+    def code(self) -> str:
+        """The stable code, for example ``"BI301"``."""
+    @property
+    def name(self) -> str:
+        """The stable kebab-case name."""
+    @property
+    def severity(self) -> Literal["error", "warning"]:
+        """The severity the rule reports at."""
+    @property
+    def family(self) -> Literal["spec", "limits", "secrets", "health", "sites", "storage", "live", "files"]:
+        """The family: the hundreds of the code."""
+    @property
+    def summary(self) -> str:
+        """One line: what the rule finds."""
+    @property
+    def explanation(self) -> str:
+        """Markdown: why it matters, a failing example, a passing one."""
+    @property
+    def markdown(self) -> str:
+        """The whole rule as one Markdown document."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
 
 @final
 class Diagnostic:
@@ -469,6 +518,31 @@ def read_secret(dir: _StrPath, name: str) -> str | None:
 
     Example:
         >>> password = banatie_infra.read_secret("/opt/banatie", "POSTGRES_PASSWORD")
+    """
+def rules() -> list[Rule]:
+    """Every rule of the registry, in code order, like ``banatie-infra rules``.
+
+    Returns:
+        list[Rule]: one per code (``BI100`` ... ``BI7xx``).
+
+    Example:
+        >>> errors = [r.code for r in banatie_infra.rules() if r.severity == "error"]
+    """
+def rule(code: str) -> Rule:
+    """One rule, like ``banatie-infra rules CODE``.
+
+    Args:
+        code (str): the code, case-insensitive (``"BI301"``, ``"bi301"``).
+
+    Returns:
+        Rule: the rule, with its explanation.
+
+    Raises:
+        KeyError: no rule has the code; the message names the closest code.
+
+    Example:
+        >>> print(banatie_infra.rule("BI301").summary)
+        a health check calls a binary the image does not ship
     """
 def status(spec: Spec) -> list[_ServiceStatus]:
     """The state of every service of ``spec`` on the local Docker engine, like

@@ -124,6 +124,14 @@ pub(crate) fn diagnostics_value(diags: &[Diagnostic]) -> serde_json::Value {
 /// escapes) written as `\uXXXX`.
 pub(crate) fn json(mut value: serde_json::Value) {
     redact_strings(&mut value);
+    json_unredacted(value);
+}
+
+/// [`json`] without the redaction, for text compiled into the binary that no input
+/// reaches (the rules registry: its examples show `KEY: value` lines that the redaction
+/// would blank, and a reader of `rules --format json` must get the documented example);
+/// terminal controls are still escaped.
+pub(crate) fn json_unredacted(value: serde_json::Value) {
     let text = serde_json::to_string_pretty(&value).unwrap_or_default();
     let mut s = String::with_capacity(text.len() + 1);
     for c in text.chars() {

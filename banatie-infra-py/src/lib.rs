@@ -13,19 +13,21 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod docker;
 mod errors;
+mod rules;
 mod secrets;
 mod spec;
 
 /// The public names (`from banatie_infra import *`, and what the package re-exports);
 /// `_bench_render_rust` and `_panic_for_tests` stay in the extension module
 /// `banatie_infra.banatie_infra`.
-const PUBLIC: [&str; 19] = [
+const PUBLIC: [&str; 22] = [
     "__version__",
     "BackupError",
     "BanatieInfraError",
     "Diagnostic",
     "DockerError",
     "FileError",
+    "Rule",
     "SecretsError",
     "Spec",
     "SpecError",
@@ -37,6 +39,8 @@ const PUBLIC: [&str; 19] = [
     "load",
     "loads",
     "read_secret",
+    "rule",
+    "rules",
     "status",
     "wait",
 ];
@@ -61,6 +65,9 @@ fn banatie_infra(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_class::<spec::PySpec>()?;
     m.add_class::<spec::PyDiagnostic>()?;
+    m.add_class::<rules::PyRule>()?;
+    m.add_function(wrap_pyfunction!(rules::rules, m)?)?;
+    m.add_function(wrap_pyfunction!(rules::rule, m)?)?;
     m.add_function(wrap_pyfunction!(spec::load, m)?)?;
     m.add_function(wrap_pyfunction!(spec::loads, m)?)?;
     m.add_function(wrap_pyfunction!(spec::json_schema, m)?)?;

@@ -40,6 +40,11 @@ def main(spec_path: str, deploy_dir: str, backup_dir: str) -> Summary:
     schema = banatie_infra.json_schema()
     assert "services" in schema["properties"]
 
+    # The rules registry: every code, with its explanation.
+    every: list[banatie_infra.Rule] = banatie_infra.rules()
+    one: banatie_infra.Rule = banatie_infra.rule("bi301")
+    assert one in every and one.family == "health" and one.code in str(one)
+
     # Errors are typed, with structured details.
     try:
         banatie_infra.loads("stack: {nmae: x}\nservices: {}\n")

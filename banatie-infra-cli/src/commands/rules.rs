@@ -27,17 +27,18 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
     let json = args.format.format.is_json();
     let Some(code) = args.code else {
         if json {
-            printer::json(to_value(&rules::all()));
+            printer::json_unredacted(to_value(&rules::all()));
         } else {
             printer::out(&list_text(rules::all()));
         }
         return Ok(());
     };
-    let rule = rules::get(code.trim()).ok_or_else(|| unknown(&code))?;
+    let rule = rules::lookup(&code)
+        .map_err(|e| Failure::Input(format!("{e} (`banatie-infra rules` lists them all)")))?;
     if json {
-        printer::json(to_value(rule));
+        printer::json_unredacted(to_value(rule));
     } else {
-        printer::out(&rule_text(rule));
+        printer::out(&rule.to_markdown());
     }
     Ok(())
 }
@@ -58,41 +59,4 @@ fn list_text(all: &[Rule]) -> String {
         }
     }
     text
-}
-
-/// One rule: a heading with its code and name, its severity and family, the summary,
-/// then the explanation (whose own `# BIxxx: name` title is the heading) when there is one.
-fn rule_text(r: &Rule) -> String {
-    let explanation = r.explanation.trim();
-    let (title, body) = match explanation.split_once('\n') {
-        Some((t, b)) if t.starts_with(&format!("# {}", r.code)) => (t.to_owned(), b.trim()),
-        _ if r.name.is_empty() => (format!("# {}", r.code), explanation),
-        _ => (format!("# {}: {}", r.code, r.name), explanation),
-    };
-    let mut text = format!(
-        "{title}\n\nSeverity: {}\nFamily: {}\n\n{}\n",
-        r.severity, r.family, r.summary
-    );
-    if !body.is_empty() {
-        text.push('\n');
-        text.push_str(body);
-        text.push('\n');
-    }
-    text
-}
-
-/// A code no rule has, with the closest one (by edit distance, case-insensitive).
-fn unknown(code: &str) -> Failure {
-    let wanted = code.trim().to_ascii_uppercase();
-    let closest = rules::all()
-        .iter()
-        .map(|r| (strsim::damerau_levenshtein(&wanted, r.code.0), r))
-        .min_by_key(|(d, _)| *d);
-    let hint = match closest {
-        Some((_, r)) => format!("; did you mean `{}` ({})?", r.code, r.summary),
-        None => String::new(),
-    };
-    Failure::Input(format!(
-        "no rule has the code `{code}`{hint} (`banatie-infra rules` lists them all)"
-    ))
 }

@@ -134,6 +134,62 @@ pub fn get(code: &str) -> Option<&'static Rule> {
     all().iter().find(|r| r.code.0.eq_ignore_ascii_case(code))
 }
 
+/// The rule of `code` (`BI301`; case-insensitive, surrounding blanks ignored), or an
+/// [`UnknownRule`] that names the closest code: what `banatie-infra rules CODE` and
+/// Python's `banatie_infra.rule(code)` report for a code no rule has.
+pub fn lookup(code: &str) -> Result<&'static Rule, UnknownRule> {
+    get(code.trim()).ok_or_else(|| {
+        let wanted = code.trim().to_ascii_uppercase();
+        let closest = all()
+            .iter()
+            .map(|r| (strsim::damerau_levenshtein(&wanted, r.code.0), r))
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, r)| r);
+        UnknownRule {
+            code: code.to_owned(),
+            closest,
+        }
+    })
+}
+
+/// A code no rule has (from [`lookup`]). Displays as `no rule has the code `BI31`; did you
+/// mean `BI301` (summary)?`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "no rule has the code `{code}`{}",
+    closest.map_or(String::new(), |r| format!("; did you mean `{}` ({})?", r.code, r.summary))
+)]
+pub struct UnknownRule {
+    /// The code as given.
+    pub code: String,
+    /// The rule whose code is closest by Damerau-Levenshtein distance (case-insensitive).
+    pub closest: Option<&'static Rule>,
+}
+
+impl Rule {
+    /// The rule as one Markdown document, what `banatie-infra rules CODE` prints: the
+    /// heading `# BIxxx: name` (the explanation's own title when it has one), the
+    /// severity and family, the summary, then the explanation's body.
+    pub fn to_markdown(&self) -> String {
+        let explanation = self.explanation.trim();
+        let (title, body) = match explanation.split_once('\n') {
+            Some((t, b)) if t.starts_with(&format!("# {}", self.code)) => (t.to_owned(), b.trim()),
+            _ if self.name.is_empty() => (format!("# {}", self.code), explanation),
+            _ => (format!("# {}: {}", self.code, self.name), explanation),
+        };
+        let mut text = format!(
+            "{title}\n\nSeverity: {}\nFamily: {}\n\n{}\n",
+            self.severity, self.family, self.summary
+        );
+        if !body.is_empty() {
+            text.push('\n');
+            text.push_str(body);
+            text.push('\n');
+        }
+        text
+    }
+}
+
 /// The family of a code: its hundreds (and `limits` for BI15x).
 #[cfg(test)]
 fn family(code: Code) -> &'static str {
