@@ -493,7 +493,7 @@ pub(crate) fn probe_programs(test: &[String]) -> (Vec<String>, Vec<String>) {
     match test.first().map(String::as_str) {
         Some("CMD") => {
             let argv = &test[1..];
-            if let Some((k, _)) = super::inline_script(argv) {
+            if let Some((k, _)) = super::read::scripts::inline_script(argv) {
                 programs.push(argv[0].rsplit('/').next().unwrap_or(&argv[0]).to_owned());
                 from_script(&argv[k], &mut programs, &mut words);
             } else if let Some(first) = argv.first() {
