@@ -238,16 +238,16 @@ fn resolve(
     if let (Some(svc), Some(project)) = (service, d.project.as_ref()) {
         if p.starts_with('/') {
             let s = project.services.iter().find(|s| s.name == svc)?;
-            return super::container_to_host(d, s, p);
+            return super::read::scripts::container_to_host(d, s, p);
         }
     }
     if p.starts_with('/') {
         return Some(d.local(p));
     }
-    let from_script = script_dir.map(|s| super::normalize(&s.join(p)));
+    let from_script = script_dir.map(|s| super::deployment::normalize(&s.join(p)));
     match from_script {
         Some(f) if f.is_file() => Some(f),
-        _ => Some(super::normalize(&d.project_dir.join(p))),
+        _ => Some(super::deployment::normalize(&d.project_dir.join(p))),
     }
 }
 

@@ -46,144 +46,200 @@ impl Stmt {
     }
 }
 
+/// The scanner's state: the text, the position, the statement being read and those
+/// read.
+struct Scanner {
+    chars: Vec<char>,
+    i: usize,
+    line: usize,
+    col: usize,
+    /// The tokens of the statement being read.
+    toks: Vec<Tok>,
+    /// The statements read.
+    out: Vec<Stmt>,
+}
+
 /// Splits SQL text into statements.
 pub(crate) fn scan(text: &str) -> Vec<Stmt> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = Vec::new();
-    let mut toks: Vec<Tok> = Vec::new();
-    let (mut i, mut line, mut col) = (0usize, 1usize, 1usize);
-    let advance = |i: &mut usize, line: &mut usize, col: &mut usize, n: usize| {
-        for _ in 0..n {
-            if chars.get(*i) == Some(&'\n') {
-                *line += 1;
-                *col = 1;
-            } else {
-                *col += 1;
-            }
-            *i += 1;
-        }
+    let mut sc = Scanner {
+        chars: text.chars().collect(),
+        i: 0,
+        line: 1,
+        col: 1,
+        toks: Vec::new(),
+        out: Vec::new(),
     };
-    let at_line_start = |i: usize| {
-        chars[..i]
-            .iter()
-            .rev()
-            .take_while(|c| **c != '\n')
-            .all(|c| c.is_whitespace())
-    };
-    while i < chars.len() {
-        let c = chars[i];
-        let at = Location { line, column: col };
+    while sc.i < sc.chars.len() {
+        let c = sc.chars[sc.i];
+        let at = Location {
+            line: sc.line,
+            column: sc.col,
+        };
         if c.is_whitespace() {
-            advance(&mut i, &mut line, &mut col, 1);
-        } else if c == '-' && chars.get(i + 1) == Some(&'-') {
-            while i < chars.len() && chars[i] != '\n' {
-                advance(&mut i, &mut line, &mut col, 1);
-            }
-        } else if c == '/' && chars.get(i + 1) == Some(&'*') {
-            advance(&mut i, &mut line, &mut col, 2);
-            while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
-                advance(&mut i, &mut line, &mut col, 1);
-            }
-            advance(&mut i, &mut line, &mut col, 2);
-        } else if c == '\\' && at_line_start(i) {
+            sc.advance(1);
+        } else if c == '-' && sc.chars.get(sc.i + 1) == Some(&'-') {
+            sc.skip_line();
+        } else if c == '/' && sc.chars.get(sc.i + 1) == Some(&'*') {
+            sc.block_comment();
+        } else if c == '\\' && sc.at_line_start() {
             // A psql meta-command ends the statement and runs to the end of the line.
-            if !toks.is_empty() {
-                out.push(Stmt {
-                    toks: std::mem::take(&mut toks),
-                });
-            }
-            while i < chars.len() && chars[i] != '\n' {
-                advance(&mut i, &mut line, &mut col, 1);
-            }
+            sc.end_stmt();
+            sc.skip_line();
         } else if c == ';' {
-            advance(&mut i, &mut line, &mut col, 1);
-            if !toks.is_empty() {
-                out.push(Stmt {
-                    toks: std::mem::take(&mut toks),
-                });
-            }
+            sc.advance(1);
+            sc.end_stmt();
         } else if c == '\'' || c == '"' {
-            advance(&mut i, &mut line, &mut col, 1);
-            let mut s = String::new();
-            while i < chars.len() {
-                if chars[i] == c {
-                    if chars.get(i + 1) == Some(&c) {
-                        s.push(c);
-                        advance(&mut i, &mut line, &mut col, 2);
-                        continue;
-                    }
-                    advance(&mut i, &mut line, &mut col, 1);
-                    break;
-                }
-                s.push(chars[i]);
-                advance(&mut i, &mut line, &mut col, 1);
-            }
-            toks.push(Tok {
-                text: s,
-                literal: c == '\'',
-                at,
-            });
+            sc.quoted(c, at);
         } else if c == '$' {
-            // Dollar quoting: $tag$ ... $tag$ (a function body): skipped as one literal.
-            let mut j = i + 1;
-            while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
-                j += 1;
-            }
-            if chars.get(j) == Some(&'$') {
-                let tag: String = chars[i..=j].iter().collect();
-                let n = j + 1 - i;
-                advance(&mut i, &mut line, &mut col, n);
-                let mut body = String::new();
-                while i < chars.len() {
-                    let rest: String = chars[i..(i + tag.chars().count()).min(chars.len())]
-                        .iter()
-                        .collect();
-                    if rest == tag {
-                        advance(&mut i, &mut line, &mut col, tag.chars().count());
-                        break;
-                    }
-                    body.push(chars[i]);
-                    advance(&mut i, &mut line, &mut col, 1);
-                }
-                toks.push(Tok {
-                    text: body,
-                    literal: true,
-                    at,
-                });
-            } else {
-                advance(&mut i, &mut line, &mut col, 1);
-                toks.push(Tok {
-                    text: "$".into(),
-                    literal: false,
-                    at,
-                });
-            }
+            sc.dollar(at);
         } else if c.is_alphanumeric() || c == '_' {
-            let mut s = String::new();
-            while i < chars.len()
-                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$')
-            {
-                s.push(chars[i].to_ascii_lowercase());
-                advance(&mut i, &mut line, &mut col, 1);
-            }
-            toks.push(Tok {
-                text: s,
-                literal: false,
-                at,
-            });
+            sc.word(at);
         } else {
-            advance(&mut i, &mut line, &mut col, 1);
-            toks.push(Tok {
+            sc.advance(1);
+            sc.toks.push(Tok {
                 text: c.to_string(),
                 literal: false,
                 at,
             });
         }
     }
-    if !toks.is_empty() {
-        out.push(Stmt { toks });
+    sc.end_stmt();
+    sc.out
+}
+
+impl Scanner {
+    /// Moves `n` characters on (past the end counts too), keeping the line and column.
+    fn advance(&mut self, n: usize) {
+        for _ in 0..n {
+            if self.chars.get(self.i) == Some(&'\n') {
+                self.line += 1;
+                self.col = 1;
+            } else {
+                self.col += 1;
+            }
+            self.i += 1;
+        }
     }
-    out
+
+    /// Whether only white space precedes the position on its line.
+    fn at_line_start(&self) -> bool {
+        self.chars[..self.i]
+            .iter()
+            .rev()
+            .take_while(|c| **c != '\n')
+            .all(|c| c.is_whitespace())
+    }
+
+    /// Ends the statement being read, if it has tokens.
+    fn end_stmt(&mut self) {
+        if !self.toks.is_empty() {
+            self.out.push(Stmt {
+                toks: std::mem::take(&mut self.toks),
+            });
+        }
+    }
+
+    /// Skips to the end of the line (a `--` comment, a psql meta-command).
+    fn skip_line(&mut self) {
+        while self.i < self.chars.len() && self.chars[self.i] != '\n' {
+            self.advance(1);
+        }
+    }
+
+    /// Skips a `/* ... */` comment.
+    fn block_comment(&mut self) {
+        self.advance(2);
+        while self.i < self.chars.len()
+            && !(self.chars[self.i] == '*' && self.chars.get(self.i + 1) == Some(&'/'))
+        {
+            self.advance(1);
+        }
+        self.advance(2);
+    }
+
+    /// A string literal (`'...'`) or a quoted identifier (`"..."`), the quote doubled
+    /// inside it.
+    fn quoted(&mut self, c: char, at: Location) {
+        self.advance(1);
+        let mut s = String::new();
+        while self.i < self.chars.len() {
+            if self.chars[self.i] == c {
+                if self.chars.get(self.i + 1) == Some(&c) {
+                    s.push(c);
+                    self.advance(2);
+                    continue;
+                }
+                self.advance(1);
+                break;
+            }
+            s.push(self.chars[self.i]);
+            self.advance(1);
+        }
+        self.toks.push(Tok {
+            text: s,
+            literal: c == '\'',
+            at,
+        });
+    }
+
+    /// Dollar quoting: `$tag$ ... $tag$` (a function body), skipped as one literal; a
+    /// lone `$` otherwise.
+    fn dollar(&mut self, at: Location) {
+        let chars = &self.chars;
+        let i = self.i;
+        let mut j = i + 1;
+        while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
+            j += 1;
+        }
+        if chars.get(j) == Some(&'$') {
+            let tag: String = chars[i..=j].iter().collect();
+            let n = j + 1 - i;
+            self.advance(n);
+            let mut body = String::new();
+            while self.i < self.chars.len() {
+                let rest: String = self.chars
+                    [self.i..(self.i + tag.chars().count()).min(self.chars.len())]
+                    .iter()
+                    .collect();
+                if rest == tag {
+                    self.advance(tag.chars().count());
+                    break;
+                }
+                body.push(self.chars[self.i]);
+                self.advance(1);
+            }
+            self.toks.push(Tok {
+                text: body,
+                literal: true,
+                at,
+            });
+        } else {
+            self.advance(1);
+            self.toks.push(Tok {
+                text: "$".into(),
+                literal: false,
+                at,
+            });
+        }
+    }
+
+    /// An identifier or keyword, folded to lower case.
+    fn word(&mut self, at: Location) {
+        let mut s = String::new();
+        while self.i < self.chars.len()
+            && (self.chars[self.i].is_alphanumeric()
+                || self.chars[self.i] == '_'
+                || self.chars[self.i] == '$')
+        {
+            s.push(self.chars[self.i].to_ascii_lowercase());
+            self.advance(1);
+        }
+        self.toks.push(Tok {
+            text: s,
+            literal: false,
+            at,
+        });
+    }
 }
 
 /// Identifier tokens from `from` up to (not including) the first keyword in `stop`,

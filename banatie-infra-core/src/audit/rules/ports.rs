@@ -1,0 +1,69 @@
+//! What a service publishes, and on which networks: BI203 (a port reachable from other
+//! hosts, PostgreSQL published at all), BI304 (ports on a service whose networks are all
+//! internal), BI204 (PostgreSQL on the proxy's external network).
+
+use super::is_postgres;
+use crate::audit::{Deployment, Project, Svc};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::validate as v;
+
+/// BI203, BI304, BI204.
+pub(super) fn ports_and_networks(
+    d: &Deployment,
+    project: &Project,
+    s: &Svc,
+    out: &mut Vec<Diagnostic>,
+) {
+    let postgres = is_postgres(d, s);
+    for p in &s.ports {
+        let host = p.host.clone().unwrap_or_else(|| p.container.clone());
+        if postgres {
+            let (message, help) = v::postgres_published(&s.name, &host);
+            out.push(d.diag_at(
+                Severity::Error,
+                v::CODE_PUBLISHED_PORT,
+                &p.at,
+                message,
+                help,
+            ));
+        } else if !p.host_ip.as_deref().is_some_and(v::is_loopback) {
+            let ip = p.host_ip.clone().unwrap_or_else(|| "0.0.0.0".into());
+            out.push(d.diag_at(
+                Severity::Warning,
+                v::CODE_PUBLISHED_PORT,
+                &p.at,
+                format!("service `{}` publishes host port {host} on `{ip}`, reachable from other hosts and past the firewall (Docker writes its own iptables rules)", s.name),
+                "bind it to `127.0.0.1` (`127.0.0.1:HOST:CONTAINER`) and reach it through an SSH tunnel or the proxy".into(),
+            ));
+        }
+    }
+    if let Some(first) = s.ports.first() {
+        let all_internal = !s.networks.is_empty()
+            && s.networks
+                .iter()
+                .all(|(n, _)| project.network(n).is_some_and(|x| x.internal));
+        if all_internal {
+            let mut at = first.at.clone();
+            at.pointer = format!(
+                "/services/{}/ports",
+                crate::diagnostic::escape_token(&s.name)
+            );
+            out.push(d.diag_at(
+                Severity::Error,
+                v::CODE_PUBLISHED_ON_INTERNAL,
+                &at,
+                v::published_on_internal_message(&s.name),
+                "remove `ports` and route through the proxy, or attach a network that is not internal".into(),
+            ));
+        }
+    }
+    if postgres {
+        for (n, at) in &s.networks {
+            if let Some(net) = project.network(n).filter(|x| x.external) {
+                let name = net.engine_name.as_deref().unwrap_or(n);
+                let (message, help) = v::postgres_on_proxy(&s.name, name);
+                out.push(d.diag_at(Severity::Error, v::CODE_PROXY_NETWORK, at, message, help));
+            }
+        }
+    }
+}
