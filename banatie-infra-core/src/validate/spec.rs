@@ -29,87 +29,109 @@ fn closest_help<'a>(
 }
 
 /// BI110: networks, dependencies, site services and storage-init targets must resolve.
+/// Reported service by service (networks, then dependencies, then a storage-init
+/// target), then site by site.
 pub(super) fn unresolved_references(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for (name, svc) in &spec.services {
-        for (i, net) in svc.networks().iter().enumerate() {
-            if !spec.networks.contains_key(net) {
-                let (message, help) = spec_rules::unknown_network(
-                    name.as_str(),
-                    net.as_str(),
-                    spec.networks.keys().map(Name::as_str),
-                );
-                out.push(
-                    Diagnostic::error(
-                        CODE_UNRESOLVED_REFERENCE,
-                        ptr!("services", name, "networks", i),
-                        message,
-                    )
-                    .with_help(help),
-                );
-            }
-        }
-        for dep in svc.depends_on().keys() {
-            if dep == name {
-                let (message, help) = spec_rules::self_dependency(name.as_str());
-                out.push(
-                    Diagnostic::error(
-                        CODE_UNRESOLVED_REFERENCE,
-                        ptr!("services", name, "depends_on", dep),
-                        message,
-                    )
-                    .with_help(help),
-                );
-            } else if !spec.services.contains_key(dep) {
-                let (message, help) = spec_rules::unknown_dependency(
-                    name.as_str(),
-                    dep.as_str(),
-                    spec.services.keys().map(Name::as_str),
-                );
-                out.push(
-                    Diagnostic::error(
-                        CODE_UNRESOLVED_REFERENCE,
-                        ptr!("services", name, "depends_on", dep),
-                        message,
-                    )
-                    .with_help(help),
-                );
-            }
-        }
+        unknown_networks(spec, name, svc, out);
+        unknown_dependencies(spec, name, svc, out);
         if let Service::Job(job) = svc {
             if let JobTask::StorageInit { minio } = &job.task {
-                let at = ptr!("services", name, "task", "storage_init", "minio");
-                match spec.services.get(minio) {
-                    Some(Service::Minio(_)) => {}
-                    Some(other) => out.push(
-                        Diagnostic::error(
-                            CODE_UNRESOLVED_REFERENCE,
-                            at,
-                            format!(
-                                "job `{name}` initialises `{minio}`, a service of kind `{}`, not `minio`",
-                                other.kind().as_str()
-                            ),
-                        )
-                        .with_help("name a service of `kind: minio`"),
-                    ),
-                    None => out.push(
-                        Diagnostic::error(
-                            CODE_UNRESOLVED_REFERENCE,
-                            at,
-                            format!("job `{name}` initialises `{minio}`, which is not a service"),
-                        )
-                        .with_help(closest_help(
-                            minio.as_str(),
-                            spec.services
-                                .iter()
-                                .filter(|(_, s)| s.kind() == ServiceKind::Minio)
-                                .map(|(n, _)| n),
-                            "name a service of `kind: minio`".into(),
-                        )),
-                    ),
-                }
+                storage_init_target(spec, name, minio, out);
             }
         }
     }
+    unknown_site_services(spec, out);
+}
+
+/// BI110 for the networks of service `name`.
+fn unknown_networks(spec: &Spec, name: &Name, svc: &Service, out: &mut Vec<Diagnostic>) {
+    for (i, net) in svc.networks().iter().enumerate() {
+        if !spec.networks.contains_key(net) {
+            let (message, help) = spec_rules::unknown_network(
+                name.as_str(),
+                net.as_str(),
+                spec.networks.keys().map(Name::as_str),
+            );
+            out.push(
+                Diagnostic::error(
+                    CODE_UNRESOLVED_REFERENCE,
+                    ptr!("services", name, "networks", i),
+                    message,
+                )
+                .with_help(help),
+            );
+        }
+    }
+}
+
+/// BI110 for the dependencies of service `name`: itself, or no service.
+fn unknown_dependencies(spec: &Spec, name: &Name, svc: &Service, out: &mut Vec<Diagnostic>) {
+    for dep in svc.depends_on().keys() {
+        if dep == name {
+            let (message, help) = spec_rules::self_dependency(name.as_str());
+            out.push(
+                Diagnostic::error(
+                    CODE_UNRESOLVED_REFERENCE,
+                    ptr!("services", name, "depends_on", dep),
+                    message,
+                )
+                .with_help(help),
+            );
+        } else if !spec.services.contains_key(dep) {
+            let (message, help) = spec_rules::unknown_dependency(
+                name.as_str(),
+                dep.as_str(),
+                spec.services.keys().map(Name::as_str),
+            );
+            out.push(
+                Diagnostic::error(
+                    CODE_UNRESOLVED_REFERENCE,
+                    ptr!("services", name, "depends_on", dep),
+                    message,
+                )
+                .with_help(help),
+            );
+        }
+    }
+}
+
+/// BI110 for the `storage_init.minio` of job `name`: a MinIO service.
+fn storage_init_target(spec: &Spec, name: &Name, minio: &Name, out: &mut Vec<Diagnostic>) {
+    let at = ptr!("services", name, "task", "storage_init", "minio");
+    match spec.services.get(minio) {
+        Some(Service::Minio(_)) => {}
+        Some(other) => out.push(
+            Diagnostic::error(
+                CODE_UNRESOLVED_REFERENCE,
+                at,
+                format!(
+                    "job `{name}` initialises `{minio}`, a service of kind `{}`, not `minio`",
+                    other.kind().as_str()
+                ),
+            )
+            .with_help("name a service of `kind: minio`"),
+        ),
+        None => out.push(
+            Diagnostic::error(
+                CODE_UNRESOLVED_REFERENCE,
+                at,
+                format!("job `{name}` initialises `{minio}`, which is not a service"),
+            )
+            .with_help(closest_help(
+                minio.as_str(),
+                spec.services
+                    .iter()
+                    .filter(|(_, s)| s.kind() == ServiceKind::Minio)
+                    .map(|(n, _)| n),
+                "name a service of `kind: minio`".into(),
+            )),
+        ),
+    }
+}
+
+/// BI110 for the service of each site.
+fn unknown_site_services(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for (i, site) in spec.sites.iter().enumerate() {
         if !spec.services.contains_key(&site.service) {
             out.push(
@@ -205,11 +227,23 @@ pub(super) fn app_image_source(spec: &Spec, out: &mut Vec<Diagnostic>) {
 /// BI114: every variable of `.env` and `secrets.env` is defined once, and every secret a
 /// service reads itself is declared under `secrets`.
 pub(super) fn env_definitions(spec: &Spec, out: &mut Vec<Diagnostic>) {
-    struct Def {
-        pointer: String,
-        derived: bool,
-        file: &'static str,
-    }
+    defined_twice(spec, out);
+    postgres_env_disagrees(spec, out);
+    undeclared_secrets(spec, out);
+}
+
+/// One definition of a variable of `.env` or `secrets.env` (BI114).
+struct Def {
+    /// Where it is: the written entry, or the field it is derived from.
+    pointer: String,
+    /// Whether it is derived from a service's fields rather than written.
+    derived: bool,
+    /// `.env` or `secrets.env`.
+    file: &'static str,
+}
+
+/// BI114 for a variable defined twice, in `.env` and `secrets.env` together.
+fn defined_twice(spec: &Spec, out: &mut Vec<Diagnostic>) {
     let publics = public_vars(spec);
     let secrets = secret_vars(spec);
     let defs = publics
@@ -252,39 +286,46 @@ pub(super) fn env_definitions(spec: &Spec, out: &mut Vec<Diagnostic>) {
         } else {
             (&def, &*first)
         };
-        let describe = |d: &Def| {
-            format!(
-                "{} ({} `{}`)",
-                d.file,
-                if d.derived { "derived from" } else { "from" },
-                d.pointer
-            )
-        };
-        let help = match (at.derived, other.derived) {
-            (false, true) => format!(
-                "remove `{var}` here: its value is derived from `{}` and written by `banatie-infra secrets`",
-                other.pointer
-            ),
-            (true, true) => "two services derive the same variable: give each its own (`url_env` of a postgres service, `service_account.access_key_env` of a minio service), or keep one such service per stack".to_owned(),
-            _ => format!(
-                "define `{var}` once: under `secrets` if it is secret, else under `env`"
-            ),
-        };
-        out.push(
-            Diagnostic::error(
-                CODE_ENV_DEFINITION,
-                at.pointer.clone(),
-                format!(
-                    "variable `{var}` is defined twice: in {} and in {}",
-                    describe(other),
-                    describe(at)
-                ),
-            )
-            .with_help(help),
-        );
+        out.push(defined_twice_diagnostic(var, at, other));
     }
-    // `env` may set POSTGRES_DB and POSTGRES_USER itself (then they are not derived), but
-    // the server is created with the service's own values: they must agree.
+}
+
+/// BI114's finding for `var` defined at `at` and at `other`, reported at `at`.
+fn defined_twice_diagnostic(var: &str, at: &Def, other: &Def) -> Diagnostic {
+    let describe = |d: &Def| {
+        format!(
+            "{} ({} `{}`)",
+            d.file,
+            if d.derived { "derived from" } else { "from" },
+            d.pointer
+        )
+    };
+    let help = match (at.derived, other.derived) {
+        (false, true) => format!(
+            "remove `{var}` here: its value is derived from `{}` and written by `banatie-infra secrets`",
+            other.pointer
+        ),
+        (true, true) => "two services derive the same variable: give each its own (`url_env` of a postgres service, `service_account.access_key_env` of a minio service), or keep one such service per stack".to_owned(),
+        _ => format!(
+            "define `{var}` once: under `secrets` if it is secret, else under `env`"
+        ),
+    };
+    Diagnostic::error(
+        CODE_ENV_DEFINITION,
+        at.pointer.clone(),
+        format!(
+            "variable `{var}` is defined twice: in {} and in {}",
+            describe(other),
+            describe(at)
+        ),
+    )
+    .with_help(help)
+}
+
+/// BI114 for `env.POSTGRES_DB` or `env.POSTGRES_USER` set to another value than the
+/// PostgreSQL service's. `env` may set them itself (then they are not derived), but the
+/// server is created with the service's own values: they must agree.
+fn postgres_env_disagrees(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for (name, svc) in &spec.services {
         let Service::Postgres(pg) = svc else { continue };
         for (var, field, value) in [
@@ -303,6 +344,10 @@ pub(super) fn env_definitions(spec: &Spec, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// BI114 for a secret a service reads itself that is not declared under `secrets`.
+fn undeclared_secrets(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for (var, at) in required_secrets(spec) {
         if !spec.secrets.contains_key(&var) {
             out.push(

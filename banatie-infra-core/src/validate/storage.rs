@@ -108,30 +108,67 @@ pub(super) fn lifecycle_rules(spec: &Spec, out: &mut Vec<Diagnostic>) {
 /// storage data directory or the backup directory (that is the one to move), else at the
 /// later one.
 pub(super) fn overlapping_mounts(spec: &Spec, out: &mut Vec<Diagnostic>) {
-    /// Where a mount's host directory is written in the spec (its pointer is only built
-    /// for a diagnostic).
-    enum At<'a> {
-        Logs(&'a Name),
-        Volume(&'a Name, usize),
-        Data(&'a Name),
-        Backups,
-    }
-    impl At<'_> {
-        fn pointer(&self) -> String {
-            match self {
-                At::Logs(name) => ptr!("services", name, "logs", "source"),
-                At::Volume(name, i) => ptr!("services", name, "volumes", i, "source"),
-                At::Data(name) => ptr!("services", name, "data"),
-                At::Backups => ptr!("backups", "dir"),
-            }
+    let mounts = mounts(spec);
+    // Every path, and every proper ancestor of a path, to the first mount that has it.
+    let mut exact: HashMap<&[&str], usize> = HashMap::new();
+    let mut ancestors: HashMap<&[&str], usize> = HashMap::new();
+    for (k, m) in mounts.iter().enumerate() {
+        let clash = if let Some(&first) = exact.get(m.path.as_slice()) {
+            Some((first, "the same directory as"))
+        } else if let Some(&first) = (0..m.path.len())
+            .rev()
+            .find_map(|n| exact.get(&m.path[..n]))
+        {
+            Some((first, "inside"))
+        } else {
+            ancestors
+                .get(m.path.as_slice())
+                .map(|&first| (first, "a parent of"))
+        };
+        if let Some((first, relation)) = clash {
+            out.push(overlap_diagnostic(m, &mounts[first], relation));
+        }
+        exact.entry(m.path.as_slice()).or_insert(k);
+        for n in 0..m.path.len() {
+            ancestors.entry(&m.path[..n]).or_insert(k);
         }
     }
-    struct Mount<'a> {
-        path: Vec<&'a str>,
-        at: At<'a>,
-        shown: &'a RelPath,
-        data: bool,
+}
+
+/// Where a mount's host directory is written in the spec (its pointer is only built for
+/// a diagnostic).
+enum At<'a> {
+    Logs(&'a Name),
+    Volume(&'a Name, usize),
+    Data(&'a Name),
+    Backups,
+}
+
+impl At<'_> {
+    fn pointer(&self) -> String {
+        match self {
+            At::Logs(name) => ptr!("services", name, "logs", "source"),
+            At::Volume(name, i) => ptr!("services", name, "volumes", i, "source"),
+            At::Data(name) => ptr!("services", name, "data"),
+            At::Backups => ptr!("backups", "dir"),
+        }
     }
+}
+
+/// A host directory BI504 compares.
+struct Mount<'a> {
+    /// Its components ([`path_components`]).
+    path: Vec<&'a str>,
+    at: At<'a>,
+    /// As written, for the message.
+    shown: &'a RelPath,
+    /// A database or storage data directory, or the backup directory.
+    data: bool,
+}
+
+/// Every host directory of the spec, in spec order: each app's logs and volumes, each
+/// PostgreSQL and MinIO data directory, then the backup directory.
+fn mounts(spec: &Spec) -> Vec<Mount<'_>> {
     let mut mounts: Vec<Mount<'_>> = Vec::new();
     for (name, svc) in &spec.services {
         match svc {
@@ -175,51 +212,31 @@ pub(super) fn overlapping_mounts(spec: &Spec, out: &mut Vec<Diagnostic>) {
         shown: &spec.backups.dir,
         data: true,
     });
-    // Every path, and every proper ancestor of a path, to the first mount that has it.
-    let mut exact: HashMap<&[&str], usize> = HashMap::new();
-    let mut ancestors: HashMap<&[&str], usize> = HashMap::new();
-    for (k, m) in mounts.iter().enumerate() {
-        let clash = if let Some(&first) = exact.get(m.path.as_slice()) {
-            Some((first, "the same directory as"))
-        } else if let Some(&first) = (0..m.path.len())
-            .rev()
-            .find_map(|n| exact.get(&m.path[..n]))
-        {
-            Some((first, "inside"))
-        } else {
-            ancestors
-                .get(m.path.as_slice())
-                .map(|&first| (first, "a parent of"))
+    mounts
+}
+
+/// BI504's finding for mount `m`, which is `relation` the earlier mount `other`:
+/// reported at `other` instead when `m` is data and `other` is not.
+fn overlap_diagnostic(m: &Mount<'_>, other: &Mount<'_>, relation: &str) -> Diagnostic {
+    let (at, with, relation) = if m.data && !other.data {
+        let flipped = match relation {
+            "inside" => "a parent of",
+            "a parent of" => "inside",
+            r => r,
         };
-        if let Some((first, relation)) = clash {
-            let other = &mounts[first];
-            let (at, with, relation) = if m.data && !other.data {
-                let flipped = match relation {
-                    "inside" => "a parent of",
-                    "a parent of" => "inside",
-                    r => r,
-                };
-                (other, m, flipped)
-            } else {
-                (m, other, relation)
-            };
-            out.push(
-                Diagnostic::error(
-                    CODE_OVERLAPPING_MOUNTS,
-                    at.at.pointer(),
-                    format!(
-                        "host directory `{}` is {relation} `{}` (`{}`): mounts must not share directories",
-                        at.shown, with.shown, with.at.pointer()
-                    ),
-                )
-                .with_help("give each mount its own directory under the root; database and storage data directories are never shared"),
-            );
-        }
-        exact.entry(m.path.as_slice()).or_insert(k);
-        for n in 0..m.path.len() {
-            ancestors.entry(&m.path[..n]).or_insert(k);
-        }
-    }
+        (other, m, flipped)
+    } else {
+        (m, other, relation)
+    };
+    Diagnostic::error(
+        CODE_OVERLAPPING_MOUNTS,
+        at.at.pointer(),
+        format!(
+            "host directory `{}` is {relation} `{}` (`{}`): mounts must not share directories",
+            at.shown, with.shown, with.at.pointer()
+        ),
+    )
+    .with_help("give each mount its own directory under the root; database and storage data directories are never shared")
 }
 
 /// BI505: the public read prefix ends with `/`; an empty one makes the whole bucket public.
