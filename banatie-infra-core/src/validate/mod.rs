@@ -1,0 +1,171 @@
+//! Validation rules over a loaded [`Spec`]. See [`validate`].
+//!
+//! Each rule is a small function that pushes [`Diagnostic`]s with a stable code (listed,
+//! one line each, in [`crate::rules::all`]), a JSON pointer to the most specific value at fault, a
+//! message that names the offending value and a help line saying how to fix it. The spec
+//! holds no secret values, so no message can print one.
+//!
+//! Every rule is linear in the size of the spec (hash maps and sets, no pairwise loops),
+//! so a spec with ten thousand services validates in milliseconds.
+//!
+//! The rules live by family, as in the registry ([`rules`](mod@crate::rules)): `spec`
+//! and `dependencies` (BI11x), `secrets` (BI2xx), `health` (BI3xx), `sites` (BI4xx) and
+//! `storage` (BI5xx); the free-text rules are [`crate::values`]'s and BI407 is
+//! [`crate::header`]'s. This module holds the entry point, the order the rules run in
+//! and the helpers more than one family uses; the items other modules use keep their
+//! paths here.
+//!
+//! ```
+//! use banatie_infra_core::load::{load_str, Format};
+//! use banatie_infra_core::validate::{validate, CODE_UNRESOLVED_REFERENCE};
+//!
+//! let text = "stack: { name: demo }\nservices:\n  db: { kind: postgres, networks: [nope] }\n";
+//! let spec = load_str(text, Format::Yaml, "demo.yaml").unwrap().spec;
+//! let diags = validate(&spec);
+//! let d = diags.iter().find(|d| d.code == CODE_UNRESOLVED_REFERENCE).unwrap();
+//! assert_eq!(d.pointer, "/services/db/networks/0");
+//! ```
+
+use crate::diagnostic::Diagnostic;
+use crate::spec::Spec;
+use crate::types::RelPath;
+
+/// Builds a JSON pointer from tokens of any displayable type.
+macro_rules! ptr {
+    ($($t:expr),* $(,)?) => {{
+        let mut p = String::new();
+        $(crate::diagnostic::push_token(&mut p, &$t);)*
+        p
+    }};
+}
+
+mod dependencies;
+mod health;
+mod secrets;
+mod sites;
+mod spec;
+mod storage;
+#[cfg(test)]
+mod tests;
+
+pub use crate::rules::health::{
+    CODE_HEALTH_TIMING, CODE_LOCALHOST_PROBE_BUSYBOX, CODE_PROBE_BINARY_MISSING,
+    CODE_PROBE_UNKNOWN_IMAGE, CODE_PUBLISHED_ON_INTERNAL, CODE_UNPINNED_IMAGE,
+};
+pub use crate::rules::secrets::{
+    CODE_DOLLAR_IN_VALUE, CODE_PLACEHOLDER, CODE_PROXY_NETWORK, CODE_PUBLISHED_PORT,
+    CODE_SECRET_IN_PUBLIC_ENV, CODE_SECRET_LENGTH,
+};
+pub use crate::rules::sites::{
+    CODE_CONSOLE_WITHOUT_HEADERS, CODE_CORS, CODE_DUPLICATE_DOMAIN, CODE_DUPLICATE_HEADER,
+    CODE_PUBLIC_SITE_PRIVATE_BUCKET, CODE_S3_WRITE_METHODS, CODE_SITE_STRUCTURE,
+};
+pub use crate::rules::spec::{
+    CODE_APP_IMAGE_SOURCE, CODE_COMPLETED_NOT_JOB, CODE_DEPENDENCY_CYCLE, CODE_ENV_DEFINITION,
+    CODE_HEALTHY_WITHOUT_HEALTHCHECK, CODE_NETWORK_LAYOUT, CODE_SINGLE_SERVER, CODE_SITE_PORT,
+    CODE_UNRESOLVED_REFERENCE,
+};
+pub use crate::rules::storage::{
+    CODE_LIFECYCLE_RULE, CODE_LIFECYCLE_WHOLE_BUCKET, CODE_MINIO_DRIVES, CODE_OVERLAPPING_MOUNTS,
+    CODE_POSTGRES_VERSION, CODE_PUBLIC_PREFIX,
+};
+pub use crate::values::{
+    CODE_DESCRIPTION, CODE_HOST_PATH, CODE_MINIO_NAME, CODE_OBJECT_KEY, CODE_POSTGRES_NAME,
+};
+
+pub use self::secrets::is_placeholder;
+
+// The conditions and messages the audit and the registry share with the rules, named
+// `crate::validate::...` whichever family file holds them.
+pub(crate) use self::dependencies::{shortest_path, strongly_connected};
+pub(crate) use self::health::is_unpinned;
+pub(crate) use self::secrets::is_loopback;
+pub(crate) use self::sites::is_cors_origin;
+pub(crate) use self::storage::{
+    lifecycle_duplicate_id_message, lifecycle_whole_bucket_message, lifecycle_zero_days_message,
+    LIFECYCLE_DUPLICATE_ID_HELP, LIFECYCLE_WHOLE_BUCKET_HELP, LIFECYCLE_ZERO_DAYS_HELP,
+};
+
+// The message constructors of the rules shared with the audit live in the registry.
+pub(crate) use crate::rules::health::{
+    health_timing_problems, probe_binary_absent, published_on_internal_message, unpinned_problem,
+};
+pub(crate) use crate::rules::secrets::{postgres_on_proxy, postgres_published};
+pub(crate) use crate::rules::sites::{is_read_method, private_bucket_message, s3_write_problem};
+pub(crate) use crate::rules::storage::drive_count_problem;
+
+/// Runs every rule on `spec` and returns the findings, errors and warnings, in rule order
+/// (the order of the rule functions) and, within a rule, in spec order. An empty result means the
+/// spec is valid; [`crate::diagnostic::has_errors`] tells whether rendering may go on.
+/// Pointers are JSON pointers into the spec; [`crate::load::Source::annotate`] adds the
+/// source positions.
+pub fn validate(spec: &Spec) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for rule in RULE_FNS {
+        rule(spec, &mut out);
+    }
+    out
+}
+
+type Rule = fn(&Spec, &mut Vec<Diagnostic>);
+
+const RULE_FNS: &[Rule] = &[
+    spec::unresolved_references,
+    spec::site_ports,
+    dependencies::dependency_cycles,
+    spec::app_image_source,
+    spec::env_definitions,
+    dependencies::healthy_without_healthcheck,
+    dependencies::completed_not_job,
+    spec::network_layout,
+    spec::single_servers,
+    secrets::secret_in_public_env,
+    secrets::placeholders,
+    secrets::published_ports,
+    secrets::proxy_network,
+    secrets::dollar_in_values,
+    secrets::secret_lengths,
+    crate::values::descriptions,
+    health::probe_binaries,
+    health::unpinned_images,
+    health::published_on_internal,
+    health::probe_unknown_image,
+    health::health_timing,
+    sites::duplicate_domains,
+    sites::s3_write_methods,
+    sites::public_site_private_bucket,
+    sites::site_structure,
+    sites::console_without_headers,
+    sites::cors,
+    crate::header::duplicate_headers,
+    storage::minio_drives,
+    storage::lifecycle_whole_bucket,
+    storage::lifecycle_rules,
+    storage::overlapping_mounts,
+    storage::public_prefix,
+    storage::postgres_version,
+    crate::values::object_keys,
+    crate::values::minio_names,
+    crate::values::postgres_names,
+    crate::values::host_paths,
+];
+
+/// Whether a variable name looks like it holds a secret: [`crate::redact::looks_secret`],
+/// the one predicate shared by validation, the audit, the import and redaction.
+pub(crate) fn looks_secret(name: &str) -> bool {
+    crate::redact::looks_secret(name)
+}
+
+/// The components of a relative path, without empty and `.` components, so that
+/// `data/minio`, `data//minio/` and `./data/minio` compare equal.
+fn path_components(p: &RelPath) -> Vec<&str> {
+    p.as_str()
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect()
+}
+
+/// A relative path in canonical form (see [`path_components`]).
+fn normalized(p: &RelPath) -> String {
+    path_components(p).join("/")
+}
