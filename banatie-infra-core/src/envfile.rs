@@ -101,28 +101,7 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
             line: i + 1,
             column: line.len() - trimmed.len() + 1,
         };
-        let body = trimmed
-            .strip_prefix("export ")
-            .map_or(trimmed, str::trim_start);
-        // The key ends at `=` or, YAML-style, at `:` (compose-go's dotenv parser,
-        // `locateKeyName` in dotenv/parser.go, accepts `KEY: value`).
-        let (key, rest) = match body.find(['=', ':']) {
-            Some(eq) => (body[..eq].trim_end(), Some(&body[eq + 1..])),
-            None => (body.trim_end(), None),
-        };
-        if key.is_empty()
-            || !key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-        {
-            return Err(ParseError {
-                location,
-                // The line is not echoed: in a secrets file it may be a value.
-                message:
-                    "not a variable name (letters, digits, `_`, `.` and `-`, then `=` or `: `)"
-                        .into(),
-            });
-        }
+        let (key, rest) = key_and_rest(trimmed, location)?;
         let Some(rest) = rest else {
             out.push(Entry {
                 key: key.to_owned(),
@@ -143,104 +122,8 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
             line[..line.len() - rest.len()].chars().count() + 1 + usize::from(quoted);
         let start_line = i;
         let (value, quoting, raw) = match rest.chars().next() {
-            Some(q @ ('\'' | '"')) => {
-                // Collect until the closing quote, across lines if needed.
-                let mut raw = String::new();
-                let mut chars: Vec<char> = rest[1..].chars().collect();
-                let mut j = 0;
-                let mut closed = false;
-                // compose-go: in both quotings a backslash escapes the quote character
-                // (`\'`, `\"`) and is kept before any other character.
-                let mut body = String::new();
-                let mut escaped = false;
-                loop {
-                    while j < chars.len() {
-                        let c = chars[j];
-                        if escaped {
-                            escaped = false;
-                            raw.push(c);
-                            if c != q {
-                                body.push('\\');
-                            }
-                            body.push(c);
-                            j += 1;
-                            continue;
-                        }
-                        if c == '\\' {
-                            escaped = true;
-                            raw.push(c);
-                            j += 1;
-                            continue;
-                        }
-                        if c == q {
-                            closed = true;
-                            break;
-                        }
-                        raw.push(c);
-                        body.push(c);
-                        j += 1;
-                    }
-                    if closed {
-                        break;
-                    }
-                    i += 1;
-                    if i >= lines.len() {
-                        return Err(ParseError {
-                            location,
-                            message: format!(
-                                "unterminated {} quote",
-                                if q == '"' { "double" } else { "single" }
-                            ),
-                        });
-                    }
-                    if escaped {
-                        escaped = false;
-                        body.push('\\');
-                    }
-                    raw.push('\n');
-                    body.push('\n');
-                    chars = lines[i]
-                        .strip_suffix('\r')
-                        .unwrap_or(lines[i])
-                        .chars()
-                        .collect();
-                    j = 0;
-                }
-                let value = if q == '"' {
-                    unescape_double(&body)
-                } else {
-                    body
-                };
-                let after: String = chars[j + 1..].iter().collect();
-                let after = after.trim();
-                if !after.is_empty() && !after.starts_with('#') {
-                    return Err(ParseError {
-                        location,
-                        message: "text after the closing quote".into(),
-                    });
-                }
-                (
-                    value,
-                    if q == '"' {
-                        Quoting::Double
-                    } else {
-                        Quoting::Single
-                    },
-                    raw,
-                )
-            }
-            _ => {
-                let mut end = rest.len();
-                let bytes = rest.as_bytes();
-                for (k, &b) in bytes.iter().enumerate() {
-                    if b == b'#' && k > 0 && bytes[k - 1] == b' ' {
-                        end = k;
-                        break;
-                    }
-                }
-                let v = rest[..end].trim_end().to_owned();
-                (v.clone(), Quoting::Unquoted, v)
-            }
+            Some(q @ ('\'' | '"')) => quoted_value(&lines, &mut i, rest, q, location)?,
+            _ => unquoted_value(rest),
         };
         out.push(Entry {
             key: key.to_owned(),
@@ -254,6 +137,144 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
         i += 1;
     }
     Ok(out)
+}
+
+/// Splits an entry's line (past its indentation) into the key and the text after the
+/// separator (`None` for a key alone), dropping an `export ` prefix; an error for a key
+/// that is not a variable name.
+fn key_and_rest(trimmed: &str, location: Location) -> Result<(&str, Option<&str>), ParseError> {
+    let body = trimmed
+        .strip_prefix("export ")
+        .map_or(trimmed, str::trim_start);
+    // The key ends at `=` or, YAML-style, at `:` (compose-go's dotenv parser,
+    // `locateKeyName` in dotenv/parser.go, accepts `KEY: value`).
+    let (key, rest) = match body.find(['=', ':']) {
+        Some(eq) => (body[..eq].trim_end(), Some(&body[eq + 1..])),
+        None => (body.trim_end(), None),
+    };
+    if key.is_empty()
+        || !key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    {
+        return Err(ParseError {
+            location,
+            // The line is not echoed: in a secrets file it may be a value.
+            message: "not a variable name (letters, digits, `_`, `.` and `-`, then `=` or `: `)"
+                .into(),
+        });
+    }
+    Ok((key, rest))
+}
+
+/// A quoted value: `rest` starts with the quote `q`; collects until the closing quote,
+/// across lines if needed (advancing `i` to the line that closes it). Returns the value
+/// (unescaped when double-quoted), its quoting and the raw text between the quotes.
+fn quoted_value(
+    lines: &[&str],
+    i: &mut usize,
+    rest: &str,
+    q: char,
+    location: Location,
+) -> Result<(String, Quoting, String), ParseError> {
+    let mut raw = String::new();
+    let mut chars: Vec<char> = rest[1..].chars().collect();
+    let mut j = 0;
+    let mut closed = false;
+    // compose-go: in both quotings a backslash escapes the quote character
+    // (`\'`, `\"`) and is kept before any other character.
+    let mut body = String::new();
+    let mut escaped = false;
+    loop {
+        while j < chars.len() {
+            let c = chars[j];
+            if escaped {
+                escaped = false;
+                raw.push(c);
+                if c != q {
+                    body.push('\\');
+                }
+                body.push(c);
+                j += 1;
+                continue;
+            }
+            if c == '\\' {
+                escaped = true;
+                raw.push(c);
+                j += 1;
+                continue;
+            }
+            if c == q {
+                closed = true;
+                break;
+            }
+            raw.push(c);
+            body.push(c);
+            j += 1;
+        }
+        if closed {
+            break;
+        }
+        *i += 1;
+        if *i >= lines.len() {
+            return Err(ParseError {
+                location,
+                message: format!(
+                    "unterminated {} quote",
+                    if q == '"' { "double" } else { "single" }
+                ),
+            });
+        }
+        if escaped {
+            escaped = false;
+            body.push('\\');
+        }
+        raw.push('\n');
+        body.push('\n');
+        chars = lines[*i]
+            .strip_suffix('\r')
+            .unwrap_or(lines[*i])
+            .chars()
+            .collect();
+        j = 0;
+    }
+    let value = if q == '"' {
+        unescape_double(&body)
+    } else {
+        body
+    };
+    let after: String = chars[j + 1..].iter().collect();
+    let after = after.trim();
+    if !after.is_empty() && !after.starts_with('#') {
+        return Err(ParseError {
+            location,
+            message: "text after the closing quote".into(),
+        });
+    }
+    Ok((
+        value,
+        if q == '"' {
+            Quoting::Double
+        } else {
+            Quoting::Single
+        },
+        raw,
+    ))
+}
+
+/// An unquoted value: up to a `#` after a space (a comment), trailing blanks trimmed;
+/// the value and the raw text are the same.
+fn unquoted_value(rest: &str) -> (String, Quoting, String) {
+    let mut end = rest.len();
+    let bytes = rest.as_bytes();
+    for (k, &b) in bytes.iter().enumerate() {
+        if b == b'#' && k > 0 && bytes[k - 1] == b' ' {
+            end = k;
+            break;
+        }
+    }
+    let v = rest[..end].trim_end().to_owned();
+    (v.clone(), Quoting::Unquoted, v)
 }
 
 /// compose-go's `expandEscapes` for double-quoted values: `\a \b \f \n \r \t \v \\ \" \$`,

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::envfile;
-use crate::environment::{database_url, secret_vars, SecretKind};
+use crate::environment::{database_url, secret_vars, SecretKind, SecretVar};
 use crate::jail::{JailError, Node, Root};
 use crate::render::quote::env_value;
 use crate::render::SECRETS_FILE;
@@ -133,23 +133,7 @@ pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
         source,
     };
     let text = existing.clone().unwrap_or_default();
-    let entries = envfile::parse(&text).map_err(|source| SecretsError::Parse {
-        path: path.clone(),
-        source,
-    })?;
-    let mut first: HashMap<&str, usize> = HashMap::new();
-    for e in &entries {
-        crate::redact::register(&e.value);
-        if let Some(&line) = first.get(e.key.as_str()) {
-            return Err(SecretsError::Duplicate {
-                path,
-                key: e.key.clone(),
-                first: line,
-                line: e.location.line,
-            });
-        }
-        first.insert(&e.key, e.location.line);
-    }
+    let entries = parse_unique(&text, &path)?;
     let by_key: HashMap<&str, &envfile::Entry> =
         entries.iter().map(|e| (e.key.as_str(), e)).collect();
 
@@ -158,89 +142,26 @@ pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
         created: existing.is_none(),
         ..Report::default()
     };
-    // Values after this run, for deriving.
-    let mut values: HashMap<String, String> = entries
-        .iter()
-        .map(|e| (e.key.clone(), e.value.clone()))
-        .collect();
-    // Lines to replace (entry line range -> new line) and lines to append.
-    let mut replace: Vec<((usize, usize), String)> = Vec::new();
-    let mut append: Vec<String> = Vec::new();
+    let mut edits = Edits {
+        values: entries
+            .iter()
+            .map(|e| (e.key.clone(), e.value.clone()))
+            .collect(),
+        replace: Vec::new(),
+        append: Vec::new(),
+    };
     let vars = secret_vars(spec);
     // Generated and supplied first, then derived (which may use them).
     for v in vars.iter().filter(|v| !v.kind.is_derived()) {
-        let name = v.name.as_str();
-        let present = by_key.get(name).filter(|e| !e.value.is_empty());
-        match (&v.kind, present) {
-            (SecretKind::Supplied, Some(e)) if crate::validate::is_placeholder(&e.value) => {
-                report.missing.push((name.into(), v.description.clone()));
-            }
-            (_, Some(_)) => report.kept.push(name.into()),
-            (SecretKind::Generated { length, alphabet }, None) => {
-                let value = generate(*length, *alphabet).map_err(io)?;
-                let line = format!("{name}={}", env_value(&value));
-                match by_key.get(name) {
-                    Some(e) => replace.push((e.lines, line)),
-                    None => append.push(line),
-                }
-                values.insert(name.into(), value);
-                report.generated.push(name.into());
-            }
-            (SecretKind::Supplied, None) => {
-                report.missing.push((name.into(), v.description.clone()));
-                if !by_key.contains_key(name) {
-                    append.push(format!(
-                        "# {name}: supplied by the operator{}; set it here\n{name}=",
-                        v.description
-                            .as_deref()
-                            .map(|d| format!(" ({})", crate::render::quote::comment(d)))
-                            .unwrap_or_default()
-                    ));
-                }
-            }
-            _ => {}
-        }
+        ensure_primary(v, &by_key, &mut edits, &mut report).map_err(io)?;
     }
     for v in vars.iter().filter(|v| v.kind.is_derived()) {
-        let name = v.name.as_str();
-        let value = match &v.kind {
-            SecretKind::Fixed { value } => Some(value.clone()),
-            SecretKind::DatabaseUrl { service } => match spec.services.get(service) {
-                Some(Service::Postgres(pg)) => values
-                    .get(crate::spec::POSTGRES_PASSWORD)
-                    .filter(|p| !p.is_empty())
-                    .map(|p| {
-                        database_url(
-                            pg.user.as_str(),
-                            p,
-                            service.as_str(),
-                            5432,
-                            pg.database.as_str(),
-                        )
-                    }),
-                _ => None,
-            },
-            _ => None,
-        };
-        let Some(value) = value else {
-            report.missing.push((name.into(), v.description.clone()));
-            continue;
-        };
-        let line = format!("{name}={}", env_value(&value));
-        match by_key.get(name) {
-            Some(e) if e.value == value => report.kept.push(name.into()),
-            Some(e) => {
-                replace.push((e.lines, line));
-                report.derived.push(name.into());
-            }
-            None => {
-                append.push(line);
-                report.derived.push(name.into());
-            }
-        }
-        values.insert(name.into(), value);
+        ensure_derived(spec, v, &by_key, &mut edits, &mut report);
     }
-    values.values().for_each(|v| crate::redact::register(v));
+    edits
+        .values
+        .values()
+        .for_each(|v| crate::redact::register(v));
     let known: std::collections::HashSet<&str> = vars.iter().map(|v| v.name.as_str()).collect();
     report.unknown = entries
         .iter()
@@ -248,9 +169,152 @@ pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
         .map(|e| e.key.clone())
         .collect();
 
-    if replace.is_empty() && append.is_empty() && existing.is_some() {
+    if edits.replace.is_empty() && edits.append.is_empty() && existing.is_some() {
         return Ok(report);
     }
+    let out = rewrite(&text, existing.is_none(), spec, edits);
+    root.write(SECRETS_FILE, out.as_bytes(), 0o600)
+        .map_err(|e| jail_error(&path, e))?;
+    report.written = true;
+    Ok(report)
+}
+
+/// What one run of [`ensure`] changes in the file, and the values after it.
+struct Edits {
+    /// Values after this run, for deriving.
+    values: HashMap<String, String>,
+    /// Lines to replace: an entry's line range (from [`envfile::Entry::lines`]) and its
+    /// new line.
+    replace: Vec<((usize, usize), String)>,
+    /// Lines to append.
+    append: Vec<String>,
+}
+
+/// The entries of the existing file's `text`, each value registered for redaction;
+/// [`SecretsError::Duplicate`] for a variable defined twice.
+fn parse_unique(text: &str, path: &Path) -> Result<Vec<envfile::Entry>, SecretsError> {
+    let entries = envfile::parse(text).map_err(|source| SecretsError::Parse {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for e in &entries {
+        crate::redact::register(&e.value);
+        if let Some(&line) = first.get(e.key.as_str()) {
+            return Err(SecretsError::Duplicate {
+                path: path.to_owned(),
+                key: e.key.clone(),
+                first: line,
+                line: e.location.line,
+            });
+        }
+        first.insert(&e.key, e.location.line);
+    }
+    Ok(entries)
+}
+
+/// A generated or supplied secret `v`: kept when the file has a value (a supplied one
+/// that is a placeholder counts as missing), generated when missing, or listed as
+/// missing with a commented, empty line appended for the operator to fill.
+fn ensure_primary(
+    v: &SecretVar,
+    by_key: &HashMap<&str, &envfile::Entry>,
+    edits: &mut Edits,
+    report: &mut Report,
+) -> std::io::Result<()> {
+    let name = v.name.as_str();
+    let present = by_key.get(name).filter(|e| !e.value.is_empty());
+    match (&v.kind, present) {
+        (SecretKind::Supplied, Some(e)) if crate::validate::is_placeholder(&e.value) => {
+            report.missing.push((name.into(), v.description.clone()));
+        }
+        (_, Some(_)) => report.kept.push(name.into()),
+        (SecretKind::Generated { length, alphabet }, None) => {
+            let value = generate(*length, *alphabet)?;
+            let line = format!("{name}={}", env_value(&value));
+            match by_key.get(name) {
+                Some(e) => edits.replace.push((e.lines, line)),
+                None => edits.append.push(line),
+            }
+            edits.values.insert(name.into(), value);
+            report.generated.push(name.into());
+        }
+        (SecretKind::Supplied, None) => {
+            report.missing.push((name.into(), v.description.clone()));
+            if !by_key.contains_key(name) {
+                edits.append.push(format!(
+                    "# {name}: supplied by the operator{}; set it here\n{name}=",
+                    v.description
+                        .as_deref()
+                        .map(|d| format!(" ({})", crate::render::quote::comment(d)))
+                        .unwrap_or_default()
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// A derived value `v` (a fixed user name, a connection URL from the password generated
+/// or kept before): kept when the file has it, else written; missing when what it is
+/// derived from is.
+fn ensure_derived(
+    spec: &Spec,
+    v: &SecretVar,
+    by_key: &HashMap<&str, &envfile::Entry>,
+    edits: &mut Edits,
+    report: &mut Report,
+) {
+    let name = v.name.as_str();
+    let value = match &v.kind {
+        SecretKind::Fixed { value } => Some(value.clone()),
+        SecretKind::DatabaseUrl { service } => match spec.services.get(service) {
+            Some(Service::Postgres(pg)) => edits
+                .values
+                .get(crate::spec::POSTGRES_PASSWORD)
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    database_url(
+                        pg.user.as_str(),
+                        p,
+                        service.as_str(),
+                        5432,
+                        pg.database.as_str(),
+                    )
+                }),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(value) = value else {
+        report.missing.push((name.into(), v.description.clone()));
+        return;
+    };
+    let line = format!("{name}={}", env_value(&value));
+    match by_key.get(name) {
+        Some(e) if e.value == value => report.kept.push(name.into()),
+        Some(e) => {
+            edits.replace.push((e.lines, line));
+            report.derived.push(name.into());
+        }
+        None => {
+            edits.append.push(line);
+            report.derived.push(name.into());
+        }
+    }
+    edits.values.insert(name.into(), value);
+}
+
+/// The new file: the existing `text` with the replaced lines (from the last, so the
+/// ranges stay valid), a header when the file is `created`, the appended lines, and a
+/// final newline.
+fn rewrite(text: &str, created: bool, spec: &Spec, edits: Edits) -> String {
+    let Edits {
+        mut replace,
+        append,
+        ..
+    } = edits;
     let mut lines: Vec<String> = text.split('\n').map(ToOwned::to_owned).collect();
     if lines.last().is_some_and(String::is_empty) {
         lines.pop();
@@ -259,7 +323,7 @@ pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
     for ((start, end), line) in replace {
         lines.splice(start..end, [line]);
     }
-    if existing.is_none() {
+    if created {
         lines.push(format!(
             "# Secrets of stack `{}`, managed by banatie-infra (mode 0600). Never commit this file.",
             spec.stack.name
@@ -268,10 +332,7 @@ pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
     lines.extend(append);
     let mut out = lines.join("\n");
     out.push('\n');
-    root.write(SECRETS_FILE, out.as_bytes(), 0o600)
-        .map_err(|e| jail_error(&path, e))?;
-    report.written = true;
-    Ok(report)
+    out
 }
 
 /// Reads one variable's value from `dir/secrets.env`, for callers that need it by name

@@ -9,8 +9,11 @@ use serde::Serialize;
 
 use super::quote::compose_literal as lit;
 use super::{label, Layout};
-use crate::spec::{HealthTiming, JobTask, Probe, Service, Spec};
-use crate::types::Duration;
+use crate::spec::{
+    AppService, HealthTiming, JobService, JobTask, MinioService, PostgresService, Probe, Service,
+    Spec,
+};
+use crate::types::{Duration, Name};
 
 /// A Compose file (the subset this renderer writes).
 #[derive(Debug, Clone, Serialize)]
@@ -184,149 +187,179 @@ pub(crate) fn build(spec: &Spec, layout: &Layout) -> ComposeFile {
     let stack = spec.stack.name.as_str();
     let mut services = IndexMap::new();
     for (name, svc) in &spec.services {
-        let mut c = ComposeService {
-            container_name: name.to_string(),
-            networks: svc.networks().iter().map(ToString::to_string).collect(),
-            ..Default::default()
-        };
-        for (dep, cond) in svc.depends_on() {
-            c.depends_on.insert(
-                dep.to_string(),
-                ComposeDependsOn {
-                    condition: cond.compose_name().into(),
-                },
-            );
-        }
-        c.labels.insert(label::STACK.into(), lit(stack));
-        c.labels.insert(label::SERVICE.into(), lit(name.as_str()));
-        c.labels
-            .insert(label::KIND.into(), svc.kind().as_str().into());
-        for p in svc.publish() {
-            c.ports.push(p.compose_short());
-        }
-        match svc {
-            Service::App(app) => {
-                c.image = app.image.as_ref().map(|i| lit(i.as_str()));
-                c.build = app.build.as_ref().map(|b| ComposeBuild {
-                    context: lit(b
-                        .context
-                        .as_ref()
-                        .or(spec.stack.source.as_ref())
-                        .map_or(".", |p| p.as_str())),
-                    dockerfile: lit(b.dockerfile.as_str()),
-                    target: b.target.as_deref().map(lit),
-                });
-                c.restart = app.restart.as_str().into();
-                c.env_file = vec![
-                    format!("./{}", super::ENV_FILE),
-                    format!("./{}", super::SECRETS_FILE),
-                ];
-                // Next.js standalone binds to $HOSTNAME, which Docker sets to the
-                // container ID; 0.0.0.0 makes the 127.0.0.1 probe reachable.
-                if !app.environment.contains_key("HOSTNAME") {
-                    c.environment.insert("HOSTNAME".into(), "0.0.0.0".into());
-                }
-                for m in app.logs.iter().chain(&app.volumes) {
-                    c.volumes
-                        .push(mount(m.source.as_str(), m.target.as_str(), m.read_only));
-                }
-                c.healthcheck = Some(healthcheck(
-                    app_health_test(
-                        app.probe,
-                        &app.base_image,
-                        app.port.get(),
-                        app.health_path.as_str(),
-                    ),
-                    &app.health,
-                    crate::spec::ServiceKind::App.default_start_period(),
-                ));
-            }
-            Service::Postgres(pg) => {
-                c.image = Some(lit(pg.image.as_str()));
-                c.restart = pg.restart.as_str().into();
-                c.env_file = vec![format!("./{}", super::SECRETS_FILE)];
-                c.environment
-                    .insert("POSTGRES_DB".into(), lit(pg.database.as_str()));
-                c.environment
-                    .insert("POSTGRES_USER".into(), lit(pg.user.as_str()));
-                c.volumes
-                    .push(mount(pg.data.as_str(), "/var/lib/postgresql/data", false));
-                c.volumes.push(mount(
-                    &layout.init_sql(name),
-                    "/docker-entrypoint-initdb.d/01-init.sql",
-                    true,
-                ));
-                // -h 127.0.0.1: the entrypoint's temporary init server listens on the
-                // socket only, so a TCP probe passes only once the real server is up.
-                c.healthcheck = Some(healthcheck(
-                    vec![
-                        "CMD-SHELL".into(),
-                        "pg_isready -h 127.0.0.1 -U \"${POSTGRES_USER}\" -d \"${POSTGRES_DB}\""
-                            .into(),
-                    ],
-                    &pg.health,
-                    crate::spec::ServiceKind::Postgres.default_start_period(),
-                ));
-            }
-            Service::Minio(m) => {
-                c.image = Some(lit(m.image.as_str()));
-                c.restart = m.restart.as_str().into();
-                c.env_file = vec![format!("./{}", super::SECRETS_FILE)];
-                let cmd = [
-                    "server".to_string(),
-                    format!("/data{{1...{}}}", m.drives),
-                    "--address".into(),
-                    format!(":{}", m.api_port),
-                    "--console-address".into(),
-                    format!(":{}", m.console_port),
-                ];
-                c.command = Some(cmd.iter().map(|s| lit(s)).collect());
-                for i in 1..=m.drives {
-                    c.volumes.push(mount(
-                        &format!("{}/drive{i}", m.data),
-                        &format!("/data{i}"),
-                        false,
-                    ));
-                }
-                if let Some(d) = site_domain(spec, name.as_str(), m.console_port.get()) {
-                    c.environment
-                        .insert("MINIO_BROWSER_REDIRECT_URL".into(), format!("https://{d}"));
-                }
-                if let Some(d) = site_domain(spec, name.as_str(), m.api_port.get()) {
-                    c.environment
-                        .insert("MINIO_SERVER_URL".into(), format!("https://{d}"));
-                }
-                c.healthcheck = Some(healthcheck(
-                    vec!["CMD".into(), "mc".into(), "ready".into(), "local".into()],
-                    &m.health,
-                    crate::spec::ServiceKind::Minio.default_start_period(),
-                ));
-            }
-            Service::Job(job) => {
-                c.image = Some(lit(job.image.as_str()));
-                c.restart = "no".into();
-                c.env_file = vec![format!("./{}", super::SECRETS_FILE)];
-                match &job.task {
-                    JobTask::StorageInit { .. } => {
-                        c.entrypoint = Some(vec![
-                            "/bin/sh".into(),
-                            "-eu".into(),
-                            format!("{}/init.sh", super::JOB_MOUNT),
-                        ]);
-                        c.volumes
-                            .push(mount(&layout.job_dir(name), super::JOB_MOUNT, true));
-                    }
-                    JobTask::Command { argv } => {
-                        c.entrypoint = Some(argv.iter().map(|s| lit(s)).collect());
-                    }
-                }
-            }
-        }
-        for (k, v) in svc.environment() {
-            c.environment.insert(k.to_string(), lit(v));
-        }
-        services.insert(name.to_string(), c);
+        services.insert(name.to_string(), service(spec, layout, name, svc));
     }
+    ComposeFile {
+        name: stack.to_owned(),
+        services,
+        networks: networks(spec),
+    }
+}
+
+/// One service: what every kind has (container name, networks, dependencies, labels,
+/// published ports), then its kind's settings, then its own environment (which may
+/// override a variable the kind set, in the kind's position).
+fn service(spec: &Spec, layout: &Layout, name: &Name, svc: &Service) -> ComposeService {
+    let stack = spec.stack.name.as_str();
+    let mut c = ComposeService {
+        container_name: name.to_string(),
+        networks: svc.networks().iter().map(ToString::to_string).collect(),
+        ..Default::default()
+    };
+    for (dep, cond) in svc.depends_on() {
+        c.depends_on.insert(
+            dep.to_string(),
+            ComposeDependsOn {
+                condition: cond.compose_name().into(),
+            },
+        );
+    }
+    c.labels.insert(label::STACK.into(), lit(stack));
+    c.labels.insert(label::SERVICE.into(), lit(name.as_str()));
+    c.labels
+        .insert(label::KIND.into(), svc.kind().as_str().into());
+    for p in svc.publish() {
+        c.ports.push(p.compose_short());
+    }
+    match svc {
+        Service::App(app) => app_service(&mut c, spec, app),
+        Service::Postgres(pg) => postgres_service(&mut c, layout, name, pg),
+        Service::Minio(m) => minio_service(&mut c, spec, name, m),
+        Service::Job(job) => job_service(&mut c, layout, name, job),
+    }
+    for (k, v) in svc.environment() {
+        c.environment.insert(k.to_string(), lit(v));
+    }
+    c
+}
+
+/// An app: its image or build, both env files, `HOSTNAME`, its mounts and its probe.
+fn app_service(c: &mut ComposeService, spec: &Spec, app: &AppService) {
+    c.image = app.image.as_ref().map(|i| lit(i.as_str()));
+    c.build = app.build.as_ref().map(|b| ComposeBuild {
+        context: lit(b
+            .context
+            .as_ref()
+            .or(spec.stack.source.as_ref())
+            .map_or(".", |p| p.as_str())),
+        dockerfile: lit(b.dockerfile.as_str()),
+        target: b.target.as_deref().map(lit),
+    });
+    c.restart = app.restart.as_str().into();
+    c.env_file = vec![
+        format!("./{}", super::ENV_FILE),
+        format!("./{}", super::SECRETS_FILE),
+    ];
+    // Next.js standalone binds to $HOSTNAME, which Docker sets to the
+    // container ID; 0.0.0.0 makes the 127.0.0.1 probe reachable.
+    if !app.environment.contains_key("HOSTNAME") {
+        c.environment.insert("HOSTNAME".into(), "0.0.0.0".into());
+    }
+    for m in app.logs.iter().chain(&app.volumes) {
+        c.volumes
+            .push(mount(m.source.as_str(), m.target.as_str(), m.read_only));
+    }
+    c.healthcheck = Some(healthcheck(
+        app_health_test(
+            app.probe,
+            &app.base_image,
+            app.port.get(),
+            app.health_path.as_str(),
+        ),
+        &app.health,
+        crate::spec::ServiceKind::App.default_start_period(),
+    ));
+}
+
+/// PostgreSQL: the database and role, the data directory, the init SQL, `pg_isready`.
+fn postgres_service(c: &mut ComposeService, layout: &Layout, name: &Name, pg: &PostgresService) {
+    c.image = Some(lit(pg.image.as_str()));
+    c.restart = pg.restart.as_str().into();
+    c.env_file = vec![format!("./{}", super::SECRETS_FILE)];
+    c.environment
+        .insert("POSTGRES_DB".into(), lit(pg.database.as_str()));
+    c.environment
+        .insert("POSTGRES_USER".into(), lit(pg.user.as_str()));
+    c.volumes
+        .push(mount(pg.data.as_str(), "/var/lib/postgresql/data", false));
+    c.volumes.push(mount(
+        &layout.init_sql(name),
+        "/docker-entrypoint-initdb.d/01-init.sql",
+        true,
+    ));
+    // -h 127.0.0.1: the entrypoint's temporary init server listens on the
+    // socket only, so a TCP probe passes only once the real server is up.
+    c.healthcheck = Some(healthcheck(
+        vec![
+            "CMD-SHELL".into(),
+            "pg_isready -h 127.0.0.1 -U \"${POSTGRES_USER}\" -d \"${POSTGRES_DB}\"".into(),
+        ],
+        &pg.health,
+        crate::spec::ServiceKind::Postgres.default_start_period(),
+    ));
+}
+
+/// MinIO: the server command over its drives, one mount per drive, the public URLs of
+/// the sites in front of it, `mc ready local`.
+fn minio_service(c: &mut ComposeService, spec: &Spec, name: &Name, m: &MinioService) {
+    c.image = Some(lit(m.image.as_str()));
+    c.restart = m.restart.as_str().into();
+    c.env_file = vec![format!("./{}", super::SECRETS_FILE)];
+    let cmd = [
+        "server".to_string(),
+        format!("/data{{1...{}}}", m.drives),
+        "--address".into(),
+        format!(":{}", m.api_port),
+        "--console-address".into(),
+        format!(":{}", m.console_port),
+    ];
+    c.command = Some(cmd.iter().map(|s| lit(s)).collect());
+    for i in 1..=m.drives {
+        c.volumes.push(mount(
+            &format!("{}/drive{i}", m.data),
+            &format!("/data{i}"),
+            false,
+        ));
+    }
+    if let Some(d) = site_domain(spec, name.as_str(), m.console_port.get()) {
+        c.environment
+            .insert("MINIO_BROWSER_REDIRECT_URL".into(), format!("https://{d}"));
+    }
+    if let Some(d) = site_domain(spec, name.as_str(), m.api_port.get()) {
+        c.environment
+            .insert("MINIO_SERVER_URL".into(), format!("https://{d}"));
+    }
+    c.healthcheck = Some(healthcheck(
+        vec!["CMD".into(), "mc".into(), "ready".into(), "local".into()],
+        &m.health,
+        crate::spec::ServiceKind::Minio.default_start_period(),
+    ));
+}
+
+/// A job: restart `no`, and either the storage init script (mounted) or its argv.
+fn job_service(c: &mut ComposeService, layout: &Layout, name: &Name, job: &JobService) {
+    c.image = Some(lit(job.image.as_str()));
+    c.restart = "no".into();
+    c.env_file = vec![format!("./{}", super::SECRETS_FILE)];
+    match &job.task {
+        JobTask::StorageInit { .. } => {
+            c.entrypoint = Some(vec![
+                "/bin/sh".into(),
+                "-eu".into(),
+                format!("{}/init.sh", super::JOB_MOUNT),
+            ]);
+            c.volumes
+                .push(mount(&layout.job_dir(name), super::JOB_MOUNT, true));
+        }
+        JobTask::Command { argv } => {
+            c.entrypoint = Some(argv.iter().map(|s| lit(s)).collect());
+        }
+    }
+}
+
+/// The top-level networks: the stack's own as labelled bridges, external ones as such.
+fn networks(spec: &Spec) -> IndexMap<String, ComposeNetwork> {
+    let stack = spec.stack.name.as_str();
     let mut networks = IndexMap::new();
     for (name, n) in &spec.networks {
         let mut labels = IndexMap::new();
@@ -344,11 +377,7 @@ pub(crate) fn build(spec: &Spec, layout: &Layout) -> ComposeFile {
             },
         );
     }
-    ComposeFile {
-        name: stack.to_owned(),
-        services,
-        networks,
-    }
+    networks
 }
 
 fn mount(source: &str, target: &str, read_only: bool) -> String {

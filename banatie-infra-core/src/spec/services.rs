@@ -1,0 +1,391 @@
+//! What every service kind shares: the [`Service`] enum and its `kind` tag (read first,
+//! streaming), [`ServiceKind`], the accessors over the kinds, the macro that appends the
+//! common settings to each kind's struct, and those settings' types (published ports,
+//! `depends_on` conditions, health-check timing, restart policies).
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "schema")]
+use schemars::JsonSchema;
+
+use super::{AppService, JobService, MinioService, PostgresService};
+use crate::types::{Duration, EnvName, ImageRef, Name, Port};
+
+/// The struct name under which a tagged enum asks for its tag key first; see
+/// [`Service`]'s `Deserialize`; the loader's deserializer ([`crate::load`]) honours it.
+pub(crate) const TAG_FIRST: &str = "$banatie_infra::tag_first";
+
+/// A service, by kind. The `kind` key selects the variant and, in YAML, comes first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Service {
+    /// A long-running application built from the source checkout (or a given image).
+    App(AppService),
+    /// A dedicated PostgreSQL server.
+    Postgres(PostgresService),
+    /// A MinIO object storage server in single-node multi-drive mode.
+    Minio(MinioService),
+    /// A one-shot job: restart "no", must exit 0.
+    Job(JobService),
+}
+
+impl<'de> Deserialize<'de> for Service {
+    /// Reads the `kind` key first, then the rest of the mapping as that kind's struct,
+    /// streaming (no buffering), so every error inside keeps its position. The loader of
+    /// this crate hands `kind` first wherever it was written; other deserializers must
+    /// put it first.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Service;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a service mapping with a `kind` key")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Service, A::Error> {
+                use serde::de::value::MapAccessDeserializer;
+                use serde::de::Error;
+                match map.next_key::<String>()?.as_deref() {
+                    Some("kind") => {}
+                    _ => return Err(A::Error::missing_field("kind")),
+                }
+                let kind: KindTag = map.next_value()?;
+                let rest = MapAccessDeserializer::new(map);
+                Ok(match kind {
+                    KindTag::App => Service::App(AppService::deserialize(rest)?),
+                    KindTag::Postgres => Service::Postgres(PostgresService::deserialize(rest)?),
+                    KindTag::Minio => Service::Minio(MinioService::deserialize(rest)?),
+                    KindTag::Job => Service::Job(JobService::deserialize(rest)?),
+                })
+            }
+        }
+        d.deserialize_struct(TAG_FIRST, &["kind"], V)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum KindTag {
+    App,
+    Postgres,
+    Minio,
+    Job,
+}
+
+/// The kinds of [`Service`], as written in the `kind` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServiceKind {
+    /// `app`
+    App,
+    /// `postgres`
+    Postgres,
+    /// `minio`
+    Minio,
+    /// `job`
+    Job,
+}
+
+impl ServiceKind {
+    /// Every kind, in the order the docs list them.
+    pub const ALL: [ServiceKind; 4] = [Self::App, Self::Postgres, Self::Minio, Self::Job];
+
+    /// The kind as written in the spec.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::App => "app",
+            Self::Postgres => "postgres",
+            Self::Minio => "minio",
+            Self::Job => "job",
+        }
+    }
+}
+
+impl Service {
+    /// This service's kind.
+    pub fn kind(&self) -> ServiceKind {
+        match self {
+            Self::App(_) => ServiceKind::App,
+            Self::Postgres(_) => ServiceKind::Postgres,
+            Self::Minio(_) => ServiceKind::Minio,
+            Self::Job(_) => ServiceKind::Job,
+        }
+    }
+
+    /// The networks this service is attached to.
+    pub fn networks(&self) -> &[Name] {
+        match self {
+            Self::App(s) => &s.networks,
+            Self::Postgres(s) => &s.networks,
+            Self::Minio(s) => &s.networks,
+            Self::Job(s) => &s.networks,
+        }
+    }
+
+    /// The services this one waits for, with their conditions.
+    pub fn depends_on(&self) -> &IndexMap<Name, Condition> {
+        match self {
+            Self::App(s) => &s.depends_on,
+            Self::Postgres(s) => &s.depends_on,
+            Self::Minio(s) => &s.depends_on,
+            Self::Job(s) => &s.depends_on,
+        }
+    }
+
+    /// The service's own extra environment.
+    pub fn environment(&self) -> &IndexMap<EnvName, String> {
+        match self {
+            Self::App(s) => &s.environment,
+            Self::Postgres(s) => &s.environment,
+            Self::Minio(s) => &s.environment,
+            Self::Job(s) => &s.environment,
+        }
+    }
+
+    /// The host ports it publishes.
+    pub fn publish(&self) -> &[PublishedPort] {
+        match self {
+            Self::App(s) => &s.publish,
+            Self::Postgres(s) => &s.publish,
+            Self::Minio(s) => &s.publish,
+            Self::Job(s) => &s.publish,
+        }
+    }
+
+    /// Its health-check timing overrides.
+    pub fn health(&self) -> &HealthTiming {
+        match self {
+            Self::App(s) => &s.health,
+            Self::Postgres(s) => &s.health,
+            Self::Minio(s) => &s.health,
+            Self::Job(s) => &s.health,
+        }
+    }
+
+    /// The image it runs, if known before building: `image` (apps may leave it unset).
+    pub fn image(&self) -> Option<&ImageRef> {
+        match self {
+            Self::App(s) => s.image.as_ref(),
+            Self::Postgres(s) => Some(&s.image),
+            Self::Minio(s) => Some(&s.image),
+            Self::Job(s) => Some(&s.image),
+        }
+    }
+
+    /// The port a site reaches by default: an app's `port`, MinIO's `api_port`, none for
+    /// PostgreSQL and jobs.
+    pub fn main_port(&self) -> Option<Port> {
+        match self {
+            Self::App(s) => Some(s.port),
+            Self::Minio(s) => Some(s.api_port),
+            Self::Postgres(_) | Self::Job(_) => None,
+        }
+    }
+
+    /// The ports it listens on inside the container.
+    pub fn ports(&self) -> Vec<Port> {
+        match self {
+            Self::App(s) => vec![s.port],
+            Self::Minio(s) => vec![s.api_port, s.console_port],
+            Self::Postgres(_) => vec![Port::new(5432).expect("valid")],
+            Self::Job(_) => vec![],
+        }
+    }
+
+    /// Whether this service has a health check (every kind but `job`).
+    pub fn has_healthcheck(&self) -> bool {
+        !matches!(self, Self::Job(_))
+    }
+}
+
+/// Appends the settings every service kind has to a kind's struct, so that each kind is
+/// one flat mapping in the spec (serde's `flatten` would lose positions and cannot reject
+/// unknown keys).
+macro_rules! service_kind {
+    ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $f:ident : $t:ty,)* }) => {
+        $(#[$m])*
+        pub struct $name {
+            $($(#[$fm])* pub $f: $t,)*
+            /// Networks this service is attached to (names from `networks`).
+            #[serde(default)]
+            pub networks: Vec<Name>,
+            /// Services that must reach a condition before this one starts.
+            #[serde(default)]
+            pub depends_on: IndexMap<Name, Condition>,
+            /// Extra environment for this service only, literal values (no interpolation).
+            #[serde(default)]
+            pub environment: IndexMap<EnvName, String>,
+            /// Host ports to publish. Refused unless `stack.allow_published_ports` is true,
+            /// and always refused for PostgreSQL.
+            #[serde(default)]
+            pub publish: Vec<PublishedPort>,
+            /// Health-check timing overrides.
+            #[serde(default)]
+            pub health: HealthTiming,
+        }
+    };
+}
+
+pub(crate) use service_kind;
+
+/// A host port published by a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PublishedPort {
+    /// The port on the host.
+    pub host: Port,
+    /// The port in the container.
+    pub container: Port,
+    /// The host address to bind. Default `127.0.0.1` (loopback only).
+    #[serde(default = "loopback")]
+    pub host_ip: String,
+}
+
+fn loopback() -> String {
+    "127.0.0.1".into()
+}
+
+/// A published port's host address as an IP address: IPv4, or IPv6 with or without
+/// brackets (`[::1]`, `::1`); `None` for anything else (`localhost`, `1`).
+pub(crate) fn parse_host_ip(ip: &str) -> Option<std::net::IpAddr> {
+    let ip = ip
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .unwrap_or(ip);
+    ip.parse().ok()
+}
+
+impl PublishedPort {
+    /// The host address as an IP address (an IPv6 address with or without brackets), or
+    /// `None` when `host_ip` is not one (validation reports it, BI203: Compose refuses
+    /// the file with "Invalid ip address").
+    pub fn host_addr(&self) -> Option<std::net::IpAddr> {
+        parse_host_ip(&self.host_ip)
+    }
+
+    /// The Compose short syntax `HOST_IP:HOST:CONTAINER`, an IPv6 address in brackets
+    /// (`[::1]:8080:80`; Compose reads `::1:8080:80` as "too many colons").
+    pub fn compose_short(&self) -> String {
+        match self.host_addr() {
+            Some(std::net::IpAddr::V6(a)) => format!("[{a}]:{}:{}", self.host, self.container),
+            Some(a) => format!("{a}:{}:{}", self.host, self.container),
+            None => format!("{}:{}:{}", self.host_ip, self.host, self.container),
+        }
+    }
+}
+
+/// A `depends_on` condition (Compose spec, `depends_on` long syntax).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// `service_started`: the dependency's container has started.
+    Started,
+    /// `service_healthy`: the dependency's health check passes. It must have one.
+    Healthy,
+    /// `service_completed_successfully`: the dependency ran to completion with exit 0.
+    /// It must be a `job`.
+    Completed,
+}
+
+impl Condition {
+    /// The Compose spelling: `service_started`, `service_healthy`,
+    /// `service_completed_successfully`.
+    pub fn compose_name(self) -> &'static str {
+        match self {
+            Self::Started => "service_started",
+            Self::Healthy => "service_healthy",
+            Self::Completed => "service_completed_successfully",
+        }
+    }
+}
+
+/// Health-check timing (Compose `healthcheck` fields). Unset fields take the defaults of
+/// the service kind: interval `30s`, timeout `10s`, retries `3`, and a start period of
+/// `60s` for apps and `40s` for PostgreSQL and MinIO (the seed's values).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HealthTiming {
+    /// Time between checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Duration>,
+    /// Time one check may take before it counts as failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// Consecutive failures before the container is unhealthy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
+    /// Grace period after start during which failures do not count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_period: Option<Duration>,
+    /// Time between checks during the start period. Needs Docker Engine API 1.44
+    /// (Docker 25) and Compose 2.20.2; older engines ignore or reject it. Not emitted unless set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_interval: Option<Duration>,
+}
+
+impl HealthTiming {
+    /// The default interval between checks: 30s (the seed's).
+    pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
+    /// The default timeout of one check: 10s (the seed's).
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// The default number of retries: 3 (the seed's).
+    pub const DEFAULT_RETRIES: u32 = 3;
+
+    /// `interval`, or 30s.
+    pub fn interval(&self) -> Duration {
+        self.interval.unwrap_or(Self::DEFAULT_INTERVAL)
+    }
+
+    /// `timeout`, or 10s.
+    pub fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(Self::DEFAULT_TIMEOUT)
+    }
+
+    /// `retries`, or 3.
+    pub fn retries(&self) -> u32 {
+        self.retries.unwrap_or(Self::DEFAULT_RETRIES)
+    }
+}
+
+impl ServiceKind {
+    /// The default start period of the kind's health check: 60s for apps, 40s for
+    /// PostgreSQL and MinIO (the seed's values), 0s for jobs (which have none).
+    pub fn default_start_period(self) -> Duration {
+        match self {
+            Self::App => Duration::from_secs(60),
+            Self::Postgres | Self::Minio => Duration::from_secs(40),
+            Self::Job => Duration::from_secs(0),
+        }
+    }
+}
+
+/// A restart policy (Compose `restart`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartPolicy {
+    /// Restart unless stopped by the operator (the default for long-running services).
+    #[default]
+    UnlessStopped,
+    /// Always restart.
+    Always,
+    /// Restart when the process exits non-zero.
+    OnFailure,
+}
+
+impl RestartPolicy {
+    /// The Compose spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnlessStopped => "unless-stopped",
+            Self::Always => "always",
+            Self::OnFailure => "on-failure",
+        }
+    }
+}
