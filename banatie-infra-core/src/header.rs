@@ -145,7 +145,7 @@ pub(crate) fn duplicate_headers(spec: &crate::spec::Spec, out: &mut Vec<crate::D
                 }
                 out.push(
                     crate::Diagnostic::error(
-                        crate::validate::CODE_DUPLICATE_HEADER,
+                        crate::rules::sites::CODE_DUPLICATE_HEADER,
                         at,
                         format!("header `{name}` is also set as `{first}`: HTTP header names are case-insensitive, so Caddy sends only this value"),
                     )

@@ -6,8 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{caddyfile, Deployment, FileId, CODE_UNPARSABLE};
+use super::{caddyfile, Deployment, FileId};
 use crate::diagnostic::Severity;
+use crate::rules::health::CODE_UNPARSABLE;
 
 /// How deep Caddyfile file imports are followed.
 const MAX_IMPORT_DEPTH: usize = 16;

@@ -247,6 +247,28 @@ impl Deployment {
         d
     }
 
+    /// A shared rule's finding (see [`crate::rules::Finding`]) placed in file `file` at
+    /// `loc`, with `pointer` the path in that file's own structure.
+    pub(crate) fn finding(
+        &self,
+        f: crate::rules::Finding,
+        file: FileId,
+        loc: Option<Location>,
+        pointer: &str,
+    ) -> Diagnostic {
+        let mut d = f.at(pointer);
+        d.span = Some(Span {
+            file: self.files[file].name.clone(),
+            location: loc,
+        });
+        d
+    }
+
+    /// A shared rule's finding placed at `at`.
+    pub(crate) fn finding_at(&self, f: crate::rules::Finding, at: &At) -> Diagnostic {
+        self.finding(f, at.file, at.loc, &at.pointer)
+    }
+
     /// A diagnostic at `at`.
     pub(crate) fn diag_at(
         &self,

@@ -28,10 +28,11 @@ use indexmap::IndexMap;
 
 use super::interp;
 use super::tree::FileId;
-use super::{Deployment, CODE_UNPARSABLE};
+use super::Deployment;
 use crate::diagnostic::{Location, Severity};
 use crate::envfile::{self, Entry, Quoting};
 use crate::input::CODE_INTERPOLATION_BOUND;
+use crate::rules::health::CODE_UNPARSABLE;
 use crate::validate::looks_secret;
 
 /// A parsed env file.

@@ -94,17 +94,6 @@ pub(crate) use env::EnvFile;
 pub(crate) use read::read_deployment;
 pub(crate) use tree::FileId;
 
-pub use crate::rules::health::{
-    CODE_DOLLAR_NEEDS_ESCAPE, CODE_ENV_FILE_QUOTING, CODE_INIT_NOT_AWAITED, CODE_JOB_RACE,
-    CODE_MASKED_FAILURE, CODE_RETYPED_VALUE, CODE_SHELL_SYNTAX, CODE_UNKNOWN_BUILD_BASE,
-    CODE_UNPARSABLE, CODE_UNSET_INTERPOLATION,
-};
-pub use crate::rules::secrets::{CODE_SECRET_FILE_MODE, CODE_URL_USERINFO};
-pub use crate::rules::storage::{
-    CODE_BACKUP_DIRECTORY, CODE_DRIVE_NOT_MOUNTED, CODE_HARDCODED_NAME, CODE_RETIRED_MC,
-    CODE_SCHEMA_PUBLIC_CREATE, CODE_UNSAFE_BACKUP,
-};
-
 /// What to audit. Every path may be relative to the working directory.
 #[derive(Debug, Clone, Default)]
 pub struct AuditInput {

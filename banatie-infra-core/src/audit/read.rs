@@ -15,9 +15,10 @@ use std::path::{Path, PathBuf};
 
 use super::tree;
 use super::{caddy_grammar, caddy_imports, caddyfile, compose, env, s3json};
-use super::{AuditError, AuditInput, Deployment, FileKind, Project, CODE_UNPARSABLE};
+use super::{AuditError, AuditInput, Deployment, FileKind, Project};
 use crate::diagnostic::Severity;
 use crate::load::Format;
+use crate::rules::health::CODE_UNPARSABLE;
 
 /// Reads a file the audit was given or found, with the input bound
 /// ([`crate::input::read_text_lossy`]).

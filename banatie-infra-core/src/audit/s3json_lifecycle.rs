@@ -109,7 +109,7 @@ fn rule(
             "use a short id",
         )),
         Some(n) if ids.insert(id.clone(), ()).is_some() => out.push(Finding::error(
-            crate::validate::CODE_LIFECYCLE_RULE,
+            crate::rules::storage::CODE_LIFECYCLE_RULE,
             n,
             &format!("{ptr}/ID"),
             crate::validate::lifecycle_duplicate_id_message(&id, file),
@@ -187,7 +187,7 @@ fn rule(
     if enabled && expires && !scoped {
         let at = get("Filter").unwrap_or(r);
         out.push(Finding::error(
-            crate::validate::CODE_LIFECYCLE_WHOLE_BUCKET,
+            crate::rules::storage::CODE_LIFECYCLE_WHOLE_BUCKET,
             at,
             &format!("{ptr}/Filter"),
             crate::validate::lifecycle_whole_bucket_message(
@@ -251,7 +251,7 @@ fn prefix(n: &Node, ptr: &str, out: &mut Vec<Finding>) -> bool {
 fn days(n: &Node, ptr: &str, id: &str, expiry: bool, out: &mut Vec<Finding>) {
     match super::s3json::kind(n) {
         NodeKind::Int(0) if expiry => out.push(Finding::error(
-            crate::validate::CODE_LIFECYCLE_RULE,
+            crate::rules::storage::CODE_LIFECYCLE_RULE,
             n,
             ptr,
             crate::validate::lifecycle_zero_days_message(id),

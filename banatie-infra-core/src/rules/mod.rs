@@ -79,11 +79,66 @@ impl Rule {
     }
 }
 
-/// A finding's text: the message (what is wrong) and the help line (how to fix it). The
-/// typed constructors of the family files return it; `validate` attaches it to a JSON
-/// pointer into the spec, `audit` to a span in a hand-written file, so one mistake reads
-/// the same from both.
-pub type Text = (String, String);
+/// A finding's text: the message and the help line (the older form of [`Finding`], kept
+/// while the remaining shared rules move to it).
+pub(crate) type Text = (String, String);
+
+/// A finding of a rule that both `validate` (over a spec) and `audit` (over hand-written
+/// files) report, before it is placed: the code, the severity, the message (what is wrong)
+/// and the help line (how to fix it). Only the family files build one, with the rule's
+/// typed constructor; `validate` places it at a JSON pointer into the spec
+/// ([`Finding::at`]), `audit` at a span in a hand-written file, so the same mistake reads
+/// the same, word for word, from both. A test fails if a shared rule's code is named
+/// anywhere outside `rules/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule's code.
+    pub code: Code,
+    /// Its severity: the registry's, unless the constructor says otherwise.
+    pub severity: Severity,
+    /// What is wrong, written for both front ends (it names services, files and values,
+    /// never where in the input they stand).
+    pub message: String,
+    /// How to fix it.
+    pub help: String,
+}
+
+impl Finding {
+    /// A finding of `code` at the severity the registry declares for it.
+    pub(crate) fn new(code: Code, message: impl Into<String>, help: impl Into<String>) -> Self {
+        let severity = FAMILIES
+            .iter()
+            .flat_map(|f| f.iter())
+            .find(|r| r.code == code)
+            .map_or(Severity::Error, |r| r.severity);
+        Self {
+            code,
+            severity,
+            message: message.into(),
+            help: help.into(),
+        }
+    }
+
+    /// The same finding, reported as a warning.
+    pub(crate) fn warning(self) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..self
+        }
+    }
+
+    /// The diagnostic at `pointer` (a JSON pointer into the spec), with no span.
+    pub(crate) fn at(self, pointer: impl Into<String>) -> crate::diagnostic::Diagnostic {
+        crate::diagnostic::Diagnostic {
+            code: self.code,
+            severity: self.severity,
+            pointer: pointer.into(),
+            message: self.message,
+            help: Some(self.help),
+            span: None,
+        }
+    }
+}
 
 /// `did you mean `x`?` for the candidate closest to `word` (Jaro-Winkler at least 0.8, among
 /// the first 1000), or `fallback` when none is close.
@@ -298,5 +353,98 @@ mod tests {
             all().len(),
             "a registered code with no const"
         );
+    }
+
+    /// The text of `path` without its tests (`tests.rs` files and whatever follows a
+    /// `#[cfg(test)]`), which name codes to assert on them.
+    fn non_test_text(path: &Path) -> String {
+        if path.file_name().is_some_and(|n| n == "tests.rs") {
+            return String::new();
+        }
+        let text = std::fs::read_to_string(path).unwrap();
+        match text.find("#[cfg(test)]") {
+            Some(i) => text[..i].to_owned(),
+            None => text,
+        }
+    }
+
+    /// The `CODE_*` identifiers named in `text`.
+    fn code_idents(text: &str) -> HashSet<String> {
+        let mut out = HashSet::new();
+        for (i, _) in text.match_indices("CODE_") {
+            let before = text[..i].chars().next_back();
+            if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+                continue;
+            }
+            let ident: String = text[i..]
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            out.insert(ident);
+        }
+        out
+    }
+
+    /// One home per shared rule: a rule that both `validate` and `audit` report builds its
+    /// findings in its family file (a constructor returning [`Finding`]), so neither side
+    /// names its code; every such rule has a same-mistake case in
+    /// `tests/fixtures/same/<CODE>` (run by `tests/same_mistake.rs`).
+    #[test]
+    fn shared_rules_are_built_once_and_have_a_same_mistake_case() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let named_in = |dir: &str| {
+            let mut files = Vec::new();
+            sources(&src.join(dir), &mut files);
+            files
+                .iter()
+                .flat_map(|f| code_idents(&non_test_text(f)))
+                .collect::<HashSet<_>>()
+        };
+        let (validate, audit) = (named_in("validate"), named_in("audit"));
+        let mut both: Vec<&String> = validate.intersection(&audit).collect();
+        both.sort();
+        assert!(
+            both.is_empty(),
+            "validate and audit both name {both:?}: build the finding once, in its family file, with a constructor returning `rules::Finding`"
+        );
+        let mut family_files = Vec::new();
+        sources(&src.join("rules"), &mut family_files);
+        let mut shared = HashSet::new();
+        for f in &family_files {
+            let text = std::fs::read_to_string(f).unwrap();
+            for (i, _) in text.match_indices("Finding::new(") {
+                let ident: String = text[i + 13..]
+                    .trim_start()
+                    .chars()
+                    .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                    .collect();
+                if ident.starts_with("CODE_") {
+                    shared.insert(ident);
+                }
+            }
+        }
+        let named_outside = validate.union(&audit).cloned().collect::<HashSet<_>>();
+        let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/same");
+        for ident in &shared {
+            assert!(
+                !named_outside.contains(ident),
+                "{ident} has a shared constructor, but validate or audit also builds it by hand"
+            );
+            let code = all()
+                .iter()
+                .find(|r| {
+                    family_files.iter().any(|f| {
+                        std::fs::read_to_string(f)
+                            .unwrap()
+                            .contains(&format!("pub const {ident}: Code = Code(\"{}\")", r.code))
+                    })
+                })
+                .map(|r| r.code.0)
+                .unwrap_or_else(|| panic!("{ident} is not a registered code"));
+            assert!(
+                cases.join(code).join("spec.yaml").is_file() && cases.join(code).join("files").is_dir(),
+                "{code} ({ident}) is reported by both front ends but has no case in tests/fixtures/same/{code}"
+            );
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! BI4xx, the proxy and its sites: domains, S3 write methods, site structure, security
 //! headers, CORS, anonymous reads.
 
-use super::Rule;
+use super::{Finding, Rule};
 use crate::diagnostic::{Code, Severity};
 
 const FAMILY: &str = "sites";
@@ -133,38 +133,59 @@ fn site_name(first_domain: Option<&str>, service: &str) -> String {
 
 /// BI401: `domain` is listed again; `other` is the first domain of the site that lists it
 /// first, `None` when that is this very site.
-pub fn duplicate_domain(domain: &str, other: Option<&str>) -> super::Text {
+pub(crate) fn duplicate_domain(domain: &str, other: Option<&str>) -> Finding {
     let where_ = match other {
         None => "earlier in this site".to_owned(),
         Some(o) => format!("by the site for `{o}`"),
     };
-    (
+    Finding::new(
+        CODE_DUPLICATE_DOMAIN,
         format!("domain `{domain}` is already served {where_}"),
-        "list each domain once: Caddy refuses a domain in two site blocks".into(),
+        "list each domain once: Caddy refuses a domain in two site blocks",
+    )
+}
+
+/// BI403: the site routing to `service` has no domain.
+pub(crate) fn no_domains(service: &str) -> Finding {
+    Finding::new(
+        CODE_SITE_STRUCTURE,
+        format!("the site for `{service}` has no domains"),
+        "list at least one domain",
     )
 }
 
 /// BI403: access log `file` is already written by another site (named by its first domain,
 /// or by `other_service` when it has none).
-pub fn shared_access_log(
+pub(crate) fn shared_access_log(
     file: &str,
     other_domain: Option<&str>,
     other_service: &str,
-) -> super::Text {
-    (
+) -> Finding {
+    Finding::new(
+        CODE_SITE_STRUCTURE,
         format!(
             "access log `{file}` is already written by {}",
             site_name(other_domain, other_service)
         ),
-        "give each site its own log file: two writers roll the same file".into(),
+        "give each site its own log file: two writers roll the same file",
     )
 }
 
 /// BI403: access log `file` keeps no rolled files (`roll_keep` 0).
-pub fn roll_keep_zero(file: &str) -> super::Text {
-    (
+pub(crate) fn roll_keep_zero(file: &str) -> Finding {
+    Finding::new(
+        CODE_SITE_STRUCTURE,
         format!("access log `{file}` keeps no rolled files (roll_keep is 0)"),
-        "keep at least 1 rolled file".into(),
+        "keep at least 1 rolled file",
+    )
+}
+
+/// BI403: access log `file` rolls at `size`, more than Caddy reads.
+pub(crate) fn roll_size_too_large(file: &str, size: &dyn std::fmt::Display) -> Finding {
+    Finding::new(
+        CODE_SITE_STRUCTURE,
+        format!("access log `{file}` rolls at `{size}`, beyond what Caddy reads"),
+        "roll at most at 1048576GiB (1 PiB): Caddy's `roll_size` refuses sizes near 2^64 bytes (`too large`), and no log grows that big",
     )
 }
 
@@ -175,16 +196,19 @@ pub fn is_read_method(method: &str) -> bool {
         .any(|m| m.eq_ignore_ascii_case(method))
 }
 
-/// passes) and the message; `None` when only read methods pass.
-pub fn s3_write_problem(
+/// BI402: a site in front of the S3 API of MinIO `service` passes `methods` (`None`: every
+/// method). Returns the index of the first write method (`None` when every method passes)
+/// and the finding; `None` when only read methods pass.
+pub(crate) fn s3_write_methods(
     service: &str,
     methods: Option<&[&str]>,
-) -> Option<(Option<usize>, String)> {
-    match methods {
-        None => Some((
+) -> Option<(Option<usize>, Finding)> {
+    const HELP: &str = "pass read methods only: `methods: [GET, HEAD, OPTIONS]` in a spec; in a Caddyfile, `@not_read not method GET HEAD OPTIONS` and `respond @not_read 405` before `reverse_proxy`";
+    let (at, message) = match methods {
+        None => (
             None,
             format!("the site exposes the S3 API of `{service}` with every method: anyone can try writes"),
-        )),
+        ),
         Some(methods) => {
             let j = methods.iter().position(|m| !is_read_method(m))?;
             let writes: Vec<&str> = methods
@@ -192,20 +216,50 @@ pub fn s3_write_problem(
                 .copied()
                 .filter(|m| !is_read_method(m))
                 .collect();
-            Some((
+            (
                 Some(j),
                 format!("S3 API of `{service}` exposed with write methods: {}", writes.join(", ")),
-            ))
+            )
         }
-    }
+    };
+    Some((at, Finding::new(CODE_S3_WRITE_METHODS, message, HELP)))
 }
 
-/// BI402's help line.
-pub const S3_WRITE_HELP: &str = "list read methods only: `methods: [GET, HEAD, OPTIONS]`";
+/// BI406: a public site serves the S3 API of MinIO `service`, whose bucket `bucket` grants
+/// no anonymous read. A warning: the site may serve presigned URLs only.
+pub(crate) fn public_site_private_bucket(service: &str, bucket: &str) -> Finding {
+    Finding::new(
+        CODE_PUBLIC_SITE_PRIVATE_BUCKET,
+        format!(
+            "the site serves the S3 API of `{service}`, but bucket `{bucket}` has no anonymous read: public URLs answer AccessDenied"
+        ),
+        format!("make a prefix of `{bucket}` anonymously readable (`public_read_prefix: public/` in a spec; `mc anonymous set download ALIAS/{bucket}/public/` in the init job), or serve presigned URLs only"),
+    )
+}
 
-/// bucket `bucket` grants no anonymous read.
-pub fn private_bucket_message(service: &str, bucket: &str) -> String {
-    format!(
-        "the site serves the S3 API of `{service}`, but bucket `{bucket}` has no anonymous read: public URLs answer AccessDenied"
+/// BI404: a site serves the admin console of MinIO `service` without security headers.
+pub(crate) fn console_without_headers(service: &str) -> Finding {
+    Finding::new(
+        CODE_CONSOLE_WITHOUT_HEADERS,
+        format!("the site serves the admin console of `{service}` without security headers"),
+        "serve it with security headers: `security_headers: console` in a spec; in a Caddyfile, a `header` block with `Strict-Transport-Security`, `X-Content-Type-Options nosniff` and `X-Frame-Options SAMEORIGIN`",
+    )
+}
+
+/// BI405: CORS allows `method`, which writes, on a site that passes read methods only.
+pub(crate) fn cors_write_method(method: &str) -> Finding {
+    Finding::new(
+        CODE_CORS,
+        format!("CORS allows `{method}`, but the site passes read methods only"),
+        "allow only the site's methods in CORS: `GET, HEAD, OPTIONS`",
+    )
+}
+
+/// BI405: CORS origin `origin` is neither `*` nor one origin.
+pub(crate) fn cors_origin(origin: &str) -> Finding {
+    Finding::new(
+        CODE_CORS,
+        format!("CORS origin `{origin}` is neither `*` nor an origin"),
+        "write `*` or one origin: scheme and host, with an optional port and no path or trailing `/`, like `https://banatie.app`",
     )
 }

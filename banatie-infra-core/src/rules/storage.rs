@@ -2,7 +2,7 @@
 //! prefixes, PostgreSQL versions, `mc` and backup scripts, init SQL, names MinIO and
 //! PostgreSQL take literally, host paths.
 
-use super::Rule;
+use super::{Finding, Rule};
 use crate::diagnostic::{Code, Severity};
 
 const FAMILY: &str = "storage";
@@ -249,4 +249,32 @@ pub fn drive_count_problem(service: &str, drives: u32) -> Option<(String, String
             "use 2 to 16 drives (4 is the default)".to_owned(),
         )
     })
+}
+
+/// BI505: anonymous read granted on the whole of bucket `bucket` (an empty public prefix).
+pub(crate) fn whole_bucket_public(bucket: &str) -> Finding {
+    Finding::new(
+        CODE_PUBLIC_PREFIX,
+        format!("anonymous read is granted on the whole bucket `{bucket}`: every object is readable by anyone"),
+        format!("name the public prefix and keep the rest private: `public_read_prefix: public/` in a spec; `mc anonymous set download ALIAS/{bucket}/public/` in a script"),
+    )
+    .warning()
+}
+
+/// BI505: public read prefix `prefix` starts with `/`, which no object key does.
+pub(crate) fn public_prefix_leading_slash(prefix: &str) -> Finding {
+    Finding::new(
+        CODE_PUBLIC_PREFIX,
+        format!("public read prefix `{prefix}` starts with `/`: object keys do not, so it matches nothing"),
+        format!("write `{}`", prefix.trim_start_matches('/')),
+    )
+}
+
+/// BI505: public read prefix `prefix` does not end with `/`, so it matches longer names too.
+pub(crate) fn public_prefix_unterminated(prefix: &str) -> Finding {
+    Finding::new(
+        CODE_PUBLIC_PREFIX,
+        format!("public read prefix `{prefix}` does not end with `/`: it also matches keys like `{prefix}ity/...`"),
+        format!("write `{prefix}/`"),
+    )
 }

@@ -7,9 +7,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::diagnostic::Diagnostic;
 use crate::rules::spec as spec_rules;
-use crate::rules::spec::{
-    CODE_COMPLETED_NOT_JOB, CODE_DEPENDENCY_CYCLE, CODE_HEALTHY_WITHOUT_HEALTHCHECK,
-};
+use crate::rules::spec::CODE_COMPLETED_NOT_JOB;
+use crate::rules::spec::CODE_DEPENDENCY_CYCLE;
+use crate::rules::spec::CODE_HEALTHY_WITHOUT_HEALTHCHECK;
 use crate::spec::{Condition, Service, Spec};
 
 /// The strongly connected component of each node of `adj` (iterative Tarjan, so a chain
@@ -215,6 +215,8 @@ pub(super) fn completed_not_job(spec: &Spec, out: &mut Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::rules::{health::*, secrets::*, sites::*, spec::*, storage::*};
     use crate::validate::tests::{clean, expect, spec};
 
     fn app(name: &str, deps: &str) -> String {

@@ -5,10 +5,13 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::images::{self, Family};
+use crate::rules::health::CODE_HEALTH_TIMING;
+use crate::rules::health::CODE_PROBE_BINARY_MISSING;
+use crate::rules::health::CODE_PROBE_UNKNOWN_IMAGE;
+use crate::rules::health::CODE_PUBLISHED_ON_INTERNAL;
+use crate::rules::health::CODE_UNPINNED_IMAGE;
 use crate::rules::health::{
     health_timing_problems, probe_binary_absent, published_on_internal_message, unpinned_problem,
-    CODE_HEALTH_TIMING, CODE_PROBE_BINARY_MISSING, CODE_PROBE_UNKNOWN_IMAGE,
-    CODE_PUBLISHED_ON_INTERNAL, CODE_UNPINNED_IMAGE,
 };
 use crate::spec::{Probe, Service, Spec};
 use crate::types::ImageRef;
@@ -162,6 +165,8 @@ pub(super) fn health_timing(spec: &Spec, out: &mut Vec<Diagnostic>) {
 mod tests {
     use super::*;
     use crate::diagnostic::Severity;
+    #[allow(unused_imports)]
+    use crate::rules::{health::*, secrets::*, sites::*, spec::*, storage::*};
     use crate::validate::tests::{clean, expect, spec, S3, S3_SECRETS, S3_SITE};
 
     fn probed(base: &str, probe: &str) -> String {

@@ -48,27 +48,6 @@ mod storage;
 #[cfg(test)]
 mod tests;
 
-pub use crate::rules::health::{
-    CODE_HEALTH_TIMING, CODE_LOCALHOST_PROBE_BUSYBOX, CODE_PROBE_BINARY_MISSING,
-    CODE_PROBE_UNKNOWN_IMAGE, CODE_PUBLISHED_ON_INTERNAL, CODE_UNPINNED_IMAGE,
-};
-pub use crate::rules::secrets::{
-    CODE_DOLLAR_IN_VALUE, CODE_PLACEHOLDER, CODE_PROXY_NETWORK, CODE_PUBLISHED_PORT,
-    CODE_SECRET_IN_PUBLIC_ENV, CODE_SECRET_LENGTH,
-};
-pub use crate::rules::sites::{
-    CODE_CONSOLE_WITHOUT_HEADERS, CODE_CORS, CODE_DUPLICATE_DOMAIN, CODE_DUPLICATE_HEADER,
-    CODE_PUBLIC_SITE_PRIVATE_BUCKET, CODE_S3_WRITE_METHODS, CODE_SITE_STRUCTURE,
-};
-pub use crate::rules::spec::{
-    CODE_APP_IMAGE_SOURCE, CODE_COMPLETED_NOT_JOB, CODE_DEPENDENCY_CYCLE, CODE_ENV_DEFINITION,
-    CODE_HEALTHY_WITHOUT_HEALTHCHECK, CODE_NETWORK_LAYOUT, CODE_SINGLE_SERVER, CODE_SITE_PORT,
-    CODE_UNRESOLVED_REFERENCE,
-};
-pub use crate::rules::storage::{
-    CODE_LIFECYCLE_RULE, CODE_LIFECYCLE_WHOLE_BUCKET, CODE_MINIO_DRIVES, CODE_OVERLAPPING_MOUNTS,
-    CODE_POSTGRES_VERSION, CODE_PUBLIC_PREFIX,
-};
 pub use crate::values::{
     CODE_DESCRIPTION, CODE_HOST_PATH, CODE_MINIO_NAME, CODE_OBJECT_KEY, CODE_POSTGRES_NAME,
 };
@@ -91,7 +70,7 @@ pub(crate) use crate::rules::health::{
     health_timing_problems, probe_binary_absent, published_on_internal_message, unpinned_problem,
 };
 pub(crate) use crate::rules::secrets::{postgres_on_proxy, postgres_published};
-pub(crate) use crate::rules::sites::{is_read_method, private_bucket_message, s3_write_problem};
+pub(crate) use crate::rules::sites::is_read_method;
 pub(crate) use crate::rules::storage::drive_count_problem;
 
 /// Runs every rule on `spec` and returns the findings, errors and warnings, in rule order

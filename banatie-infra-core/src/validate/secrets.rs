@@ -9,11 +9,13 @@ use std::collections::HashSet;
 use super::looks_secret;
 use crate::diagnostic::Diagnostic;
 use crate::environment::secret_vars;
+use crate::rules::secrets::CODE_DOLLAR_IN_VALUE;
+use crate::rules::secrets::CODE_PLACEHOLDER;
+use crate::rules::secrets::CODE_PROXY_NETWORK;
+use crate::rules::secrets::CODE_PUBLISHED_PORT;
+use crate::rules::secrets::CODE_SECRET_IN_PUBLIC_ENV;
+use crate::rules::secrets::CODE_SECRET_LENGTH;
 use crate::rules::secrets::{postgres_on_proxy, postgres_published};
-use crate::rules::secrets::{
-    CODE_DOLLAR_IN_VALUE, CODE_PLACEHOLDER, CODE_PROXY_NETWORK, CODE_PUBLISHED_PORT,
-    CODE_SECRET_IN_PUBLIC_ENV, CODE_SECRET_LENGTH,
-};
 use crate::spec::{SecretSource, Service, Spec};
 use crate::types::{EnvName, Name};
 
@@ -367,6 +369,8 @@ pub(super) fn secret_lengths(spec: &Spec, out: &mut Vec<Diagnostic>) {
 mod tests {
     use super::*;
     use crate::diagnostic::Severity;
+    #[allow(unused_imports)]
+    use crate::rules::{health::*, secrets::*, sites::*, spec::*, storage::*};
     use crate::validate::tests::{clean, expect, spec, DB, DB_SECRETS};
 
     #[test]

@@ -10,11 +10,6 @@ use std::collections::HashMap;
 use super::normalized;
 use crate::diagnostic::Diagnostic;
 use crate::rules::sites as site_rules;
-use crate::rules::sites::{
-    private_bucket_message, s3_write_problem, CODE_CONSOLE_WITHOUT_HEADERS, CODE_CORS,
-    CODE_DUPLICATE_DOMAIN, CODE_PUBLIC_SITE_PRIVATE_BUCKET, CODE_S3_WRITE_METHODS,
-    CODE_SITE_STRUCTURE, S3_WRITE_HELP,
-};
 use crate::spec::{HeaderPreset, Service, Spec};
 
 /// Whether `s` is a CORS origin: `*`, or `http://` / `https://` and a host (a DNS name,
@@ -79,14 +74,9 @@ pub(super) fn duplicate_domains(spec: &Spec, out: &mut Vec<Diagnostic>) {
                     let other = (*e.get() != i)
                         .then(|| spec.sites[*e.get()].domains.first().map(|x| x.as_str()))
                         .flatten();
-                    let (message, help) = site_rules::duplicate_domain(d.as_str(), other);
                     out.push(
-                        Diagnostic::error(
-                            CODE_DUPLICATE_DOMAIN,
-                            ptr!("sites", i, "domains", j),
-                            message,
-                        )
-                        .with_help(help),
+                        site_rules::duplicate_domain(d.as_str(), other)
+                            .at(ptr!("sites", i, "domains", j)),
                     );
                 }
             }
@@ -107,14 +97,14 @@ pub(super) fn s3_write_methods(spec: &Spec, out: &mut Vec<Diagnostic>) {
             .methods
             .as_ref()
             .map(|ms| ms.iter().map(|m| m.as_str()).collect());
-        if let Some((j, message)) = s3_write_problem(site.service.as_str(), methods.as_deref()) {
+        if let Some((j, finding)) =
+            site_rules::s3_write_methods(site.service.as_str(), methods.as_deref())
+        {
             let at = match j {
                 None => ptr!("sites", i, "methods"),
                 Some(j) => ptr!("sites", i, "methods", j),
             };
-            out.push(
-                Diagnostic::error(CODE_S3_WRITE_METHODS, at, message).with_help(S3_WRITE_HELP),
-            );
+            out.push(finding.at(at));
         }
     }
 }
@@ -129,12 +119,8 @@ pub(super) fn public_site_private_bucket(spec: &Spec, out: &mut Vec<Diagnostic>)
         };
         if site.port.unwrap_or(m.api_port) == m.api_port && m.public_read_prefix.is_none() {
             out.push(
-                Diagnostic::warning(
-                    CODE_PUBLIC_SITE_PRIVATE_BUCKET,
-                    ptr!("sites", i, "service"),
-                    private_bucket_message(site.service.as_str(), m.bucket.as_str()),
-                )
-                .with_help(format!("set `public_read_prefix` on `{}` (for example `public/`), or serve presigned URLs only", site.service)),
+                site_rules::public_site_private_bucket(site.service.as_str(), m.bucket.as_str())
+                    .at(ptr!("sites", i, "service")),
             );
         }
     }
@@ -151,14 +137,7 @@ pub(super) fn site_structure(spec: &Spec, out: &mut Vec<Diagnostic>) {
     let mut logs: HashMap<String, usize> = HashMap::new();
     for (i, site) in spec.sites.iter().enumerate() {
         if site.domains.is_empty() {
-            out.push(
-                Diagnostic::error(
-                    CODE_SITE_STRUCTURE,
-                    ptr!("sites", i, "domains"),
-                    format!("the site for `{}` has no domains", site.service),
-                )
-                .with_help("list at least one domain"),
-            );
+            out.push(site_rules::no_domains(site.service.as_str()).at(ptr!("sites", i, "domains")));
         }
         let Some(log) = &site.access_log else {
             continue;
@@ -169,40 +148,31 @@ pub(super) fn site_structure(spec: &Spec, out: &mut Vec<Diagnostic>) {
             }
             Entry::Occupied(e) => {
                 let other = &spec.sites[*e.get()];
-                let (message, help) = site_rules::shared_access_log(
+                let finding = site_rules::shared_access_log(
                     log.file.as_ref(),
                     other.domains.first().map(|x| x.as_str()),
                     other.service.as_str(),
                 );
-                out.push(
-                    Diagnostic::error(
-                        CODE_SITE_STRUCTURE,
-                        ptr!("sites", i, "access_log", "file"),
-                        message,
-                    )
-                    .with_help(help),
-                );
+                out.push(finding.at(ptr!("sites", i, "access_log", "file")));
             }
         }
         if log.roll_size.bytes() > MAX_ROLL_SIZE {
             out.push(
-                Diagnostic::error(
-                    CODE_SITE_STRUCTURE,
-                    ptr!("sites", i, "access_log", "roll_size"),
-                    format!("access log `{}` rolls at `{}`, beyond what Caddy reads", log.file, log.roll_size),
-                )
-                .with_help("roll at most at 1048576GiB (1 PiB): Caddy's `roll_size` refuses sizes near 2^64 bytes (`too large`), and no log grows that big"),
+                site_rules::roll_size_too_large(log.file.as_ref(), &log.roll_size).at(ptr!(
+                    "sites",
+                    i,
+                    "access_log",
+                    "roll_size"
+                )),
             );
         }
         if log.roll_keep == 0 {
-            out.push(
-                Diagnostic::error(
-                    CODE_SITE_STRUCTURE,
-                    ptr!("sites", i, "access_log", "roll_keep"),
-                    site_rules::roll_keep_zero(log.file.as_ref()).0,
-                )
-                .with_help(site_rules::roll_keep_zero(log.file.as_ref()).1),
-            );
+            out.push(site_rules::roll_keep_zero(log.file.as_ref()).at(ptr!(
+                "sites",
+                i,
+                "access_log",
+                "roll_keep"
+            )));
         }
     }
 }
@@ -215,15 +185,11 @@ pub(super) fn console_without_headers(spec: &Spec, out: &mut Vec<Diagnostic>) {
         };
         if site.port == Some(m.console_port) && site.security_headers == HeaderPreset::None {
             out.push(
-                Diagnostic::warning(
-                    CODE_CONSOLE_WITHOUT_HEADERS,
-                    ptr!("sites", i, "security_headers"),
-                    format!(
-                        "the site serves the admin console of `{}` without security headers",
-                        site.service
-                    ),
-                )
-                .with_help("set `security_headers: console`"),
+                site_rules::console_without_headers(site.service.as_str()).at(ptr!(
+                    "sites",
+                    i,
+                    "security_headers"
+                )),
             );
         }
     }
@@ -240,37 +206,22 @@ pub(super) fn cors(spec: &Spec, out: &mut Vec<Diagnostic>) {
         if read_only_site {
             if let Some(j) = c.methods.iter().position(|m| !m.is_read_only()) {
                 out.push(
-                    Diagnostic::error(
-                        CODE_CORS,
-                        ptr!("sites", i, "cors", "methods", j),
-                        format!(
-                            "CORS allows `{}`, but the site passes read methods only",
-                            c.methods[j].as_str()
-                        ),
-                    )
-                    .with_help(
-                        "allow only the site's methods in CORS: `methods: [GET, HEAD, OPTIONS]`",
-                    ),
+                    site_rules::cors_write_method(c.methods[j].as_str())
+                        .at(ptr!("sites", i, "cors", "methods", j)),
                 );
             }
         }
         if !is_cors_origin(&c.origin) {
-            out.push(
-                Diagnostic::error(
-                    CODE_CORS,
-                    ptr!("sites", i, "cors", "origin"),
-                    format!("CORS origin `{}` is neither `*` nor an origin", c.origin),
-                )
-                .with_help("write `*` or one origin: scheme and host, with an optional port and no path or trailing `/`, like `https://banatie.app`"),
-            );
+            out.push(site_rules::cors_origin(&c.origin).at(ptr!("sites", i, "cors", "origin")));
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::diagnostic::Severity;
+    #[allow(unused_imports)]
+    use crate::rules::{health::*, secrets::*, sites::*, spec::*, storage::*};
     use crate::validate::tests::{clean, expect, spec, S3, S3_SECRETS, S3_SITE};
 
     #[test]

@@ -10,10 +10,12 @@ use std::collections::{HashMap, HashSet};
 use crate::diagnostic::Diagnostic;
 use crate::environment::{public_vars, required_secrets, secret_vars};
 use crate::rules::spec as spec_rules;
-use crate::rules::spec::{
-    CODE_APP_IMAGE_SOURCE, CODE_ENV_DEFINITION, CODE_NETWORK_LAYOUT, CODE_SINGLE_SERVER,
-    CODE_SITE_PORT, CODE_UNRESOLVED_REFERENCE,
-};
+use crate::rules::spec::CODE_APP_IMAGE_SOURCE;
+use crate::rules::spec::CODE_ENV_DEFINITION;
+use crate::rules::spec::CODE_NETWORK_LAYOUT;
+use crate::rules::spec::CODE_SINGLE_SERVER;
+use crate::rules::spec::CODE_SITE_PORT;
+use crate::rules::spec::CODE_UNRESOLVED_REFERENCE;
 use crate::spec::{JobTask, Service, ServiceKind, Spec};
 use crate::types::Name;
 
@@ -446,6 +448,8 @@ pub(super) fn single_servers(spec: &Spec, out: &mut Vec<Diagnostic>) {
 mod tests {
     use super::*;
     use crate::diagnostic::Severity;
+    #[allow(unused_imports)]
+    use crate::rules::{health::*, secrets::*, sites::*, spec::*, storage::*};
     use crate::validate::tests::{
         clean, expect, run, spec, DB, DB_SECRETS, NETS, S3, S3_SECRETS, S3_SITE, SITE, WEB,
     };

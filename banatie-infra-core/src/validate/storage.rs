@@ -8,10 +8,13 @@ use std::collections::{HashMap, HashSet};
 use super::path_components;
 use crate::diagnostic::Diagnostic;
 use crate::images::{self, Family};
-use crate::rules::storage::{
-    drive_count_problem, CODE_LIFECYCLE_RULE, CODE_LIFECYCLE_WHOLE_BUCKET, CODE_MINIO_DRIVES,
-    CODE_OVERLAPPING_MOUNTS, CODE_POSTGRES_VERSION, CODE_PUBLIC_PREFIX,
-};
+use crate::rules::storage as storage_rules;
+use crate::rules::storage::drive_count_problem;
+use crate::rules::storage::CODE_LIFECYCLE_RULE;
+use crate::rules::storage::CODE_LIFECYCLE_WHOLE_BUCKET;
+use crate::rules::storage::CODE_MINIO_DRIVES;
+use crate::rules::storage::CODE_OVERLAPPING_MOUNTS;
+use crate::rules::storage::CODE_POSTGRES_VERSION;
 use crate::spec::{Service, Spec};
 use crate::types::{Name, RelPath};
 
@@ -248,32 +251,11 @@ pub(super) fn public_prefix(spec: &Spec, out: &mut Vec<Diagnostic>) {
         };
         let at = ptr!("services", name, "public_read_prefix");
         if prefix.is_empty() {
-            out.push(
-                Diagnostic::warning(
-                    CODE_PUBLIC_PREFIX,
-                    at,
-                    format!("`public_read_prefix: \"\"` makes every object of bucket `{}` readable by anyone", m.bucket),
-                )
-                .with_help("name the public prefix, like `public/`, or remove the key to keep the bucket private"),
-            );
+            out.push(storage_rules::whole_bucket_public(m.bucket.as_str()).at(at));
         } else if prefix.starts_with('/') {
-            out.push(
-                Diagnostic::error(
-                    CODE_PUBLIC_PREFIX,
-                    at,
-                    format!("public read prefix `{prefix}` starts with `/`: object keys do not, so it matches nothing"),
-                )
-                .with_help(format!("write `{}`", prefix.trim_start_matches('/'))),
-            );
+            out.push(storage_rules::public_prefix_leading_slash(prefix).at(at));
         } else if !prefix.ends_with('/') {
-            out.push(
-                Diagnostic::error(
-                    CODE_PUBLIC_PREFIX,
-                    at,
-                    format!("public read prefix `{prefix}` does not end with `/`: it also matches keys like `{prefix}ity/...`"),
-                )
-                .with_help(format!("write `{prefix}/`")),
-            );
+            out.push(storage_rules::public_prefix_unterminated(prefix).at(at));
         }
     }
 }
@@ -323,10 +305,12 @@ pub(super) fn postgres_version(spec: &Spec, out: &mut Vec<Diagnostic>) {
 mod tests {
     use super::*;
     use crate::diagnostic::Severity;
+    use crate::rules::storage::CODE_HOST_PATH;
+    #[allow(unused_imports)]
+    use crate::rules::{health::*, secrets::*, sites::*, spec::*, storage::*};
     use crate::validate::tests::{
         clean, expect, run, spec, DB, DB_SECRETS, S3, S3_SECRETS, S3_SITE,
     };
-    use crate::validate::CODE_HOST_PATH;
 
     fn s3_with(fields: &str) -> String {
         let base = if fields.contains("public_read_prefix") {

@@ -6,6 +6,8 @@
 use super::*;
 use crate::diagnostic::{Code, Severity};
 use crate::load::{load_str, Format};
+#[allow(unused_imports)]
+use crate::rules::{health::*, secrets::*, sites::*, spec::*, storage::*};
 use crate::spec::{Condition, Service};
 
 const STACK: &str = "stack: { name: t, source: /src }\n";

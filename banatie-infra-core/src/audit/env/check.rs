@@ -8,13 +8,18 @@ use std::collections::{HashMap, HashSet};
 use indexmap::IndexMap;
 
 use super::super::interp::{self, Op, Piece};
-use super::super::{Deployment, CODE_ENV_FILE_QUOTING, CODE_SECRET_FILE_MODE};
-use super::super::{CODE_UNSET_INTERPOLATION, CODE_URL_USERINFO};
+use super::super::Deployment;
 use super::{check_url, defined_in_env_file, literal_looking, secret_file_name, template_text};
 use super::{url_password, value_pos, EnvFile};
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::envfile::{Entry, Quoting};
-use crate::validate::{is_placeholder, looks_secret, CODE_ENV_DEFINITION, CODE_PLACEHOLDER};
+use crate::rules::health::CODE_ENV_FILE_QUOTING;
+use crate::rules::health::CODE_UNSET_INTERPOLATION;
+use crate::rules::secrets::CODE_PLACEHOLDER;
+use crate::rules::secrets::CODE_SECRET_FILE_MODE;
+use crate::rules::secrets::CODE_URL_USERINFO;
+use crate::rules::spec::CODE_ENV_DEFINITION;
+use crate::validate::{is_placeholder, looks_secret};
 
 /// Runs the rules on one env file.
 pub(crate) fn check(d: &Deployment, ef: &EnvFile, out: &mut Vec<Diagnostic>) {

@@ -5,11 +5,14 @@
 
 use super::super::interp::{self, Op, Piece};
 use super::super::tree::{FileId, Kind, Y};
-use super::super::{Deployment, CODE_DOLLAR_NEEDS_ESCAPE, CODE_UNSET_INTERPOLATION};
+use super::super::Deployment;
 use super::{defined_in, literal_looking};
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::input::CODE_INTERPOLATION_BOUND;
-use crate::validate::{looks_secret, CODE_SECRET_IN_PUBLIC_ENV};
+use crate::rules::health::CODE_DOLLAR_NEEDS_ESCAPE;
+use crate::rules::health::CODE_UNSET_INTERPOLATION;
+use crate::rules::secrets::CODE_SECRET_IN_PUBLIC_ENV;
+use crate::validate::looks_secret;
 
 /// The position of character `offset` of a YAML scalar whose text is `text` and that the
 /// parser marks at `loc` (a quote, the first character of a plain scalar, the first

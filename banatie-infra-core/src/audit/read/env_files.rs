@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use indexmap::IndexMap;
 
 use super::super::tree::{self, FileId};
-use super::super::{env, same_file, Deployment, FileKind, CODE_UNPARSABLE};
+use super::super::{env, same_file, Deployment, FileKind};
 use crate::diagnostic::{Location, Severity};
+use crate::rules::health::CODE_UNPARSABLE;
 
 /// A reference to an env file: (path, file, position, pointer, required).
 type EnvRef = (String, FileId, Option<Location>, String, bool);

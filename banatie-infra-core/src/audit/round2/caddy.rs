@@ -12,10 +12,10 @@
 //! Every `reverse_proxy` in a site block or snippet is read, nested ones (`handle`,
 //! `route`, `handle_path`) included, by the audit's Caddyfile parser.
 
-use super::CODE_NO_RETRY_WINDOW;
 use crate::audit::caddyfile::{self, BlockKind, Directive};
 use crate::audit::{Deployment, FileKind};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::sites::CODE_NO_RETRY_WINDOW;
 
 /// Runs BI414 on every Caddyfile read.
 pub(crate) fn check(d: &Deployment, out: &mut Vec<Diagnostic>) {

@@ -11,10 +11,12 @@
 //! a failed dump, so a retention step after it deletes good copies
 //! (assembledhq/143 PR #2123, flynn/flynn #2504).
 
-use super::{CODE_CRLF, CODE_FORCE_RECREATE, CODE_UNGATED_RETENTION};
 use crate::audit::shell::{self, Sep, SimpleCmd};
 use crate::audit::{Deployment, FileKind};
 use crate::diagnostic::{Diagnostic, Location, Severity};
+use crate::rules::health::CODE_FORCE_RECREATE;
+use crate::rules::secrets::CODE_CRLF;
+use crate::rules::storage::CODE_UNGATED_RETENTION;
 
 /// Runs BI211, BI328 and BI525.
 pub(crate) fn check(d: &Deployment, out: &mut Vec<Diagnostic>) {

@@ -35,15 +35,6 @@ use crate::diagnostic::{Code, Diagnostic, Severity};
 
 use super::tree::{Kind, Y};
 use super::{Deployment, Svc};
-pub use crate::rules::health::{
-    CODE_FORCE_RECREATE, CODE_NO_MEMORY_LIMIT, CODE_PID1_SIGNALS, CODE_START_PERIOD,
-    CODE_UNBOUNDED_LOGS, CODE_UNWATCHED_RESTART,
-};
-pub use crate::rules::secrets::{CODE_CRLF, CODE_NEXT_PUBLIC_RUNTIME, CODE_SECRET_IN_ENVIRONMENT};
-pub use crate::rules::sites::CODE_NO_RETRY_WINDOW;
-pub use crate::rules::storage::{
-    CODE_PG_DATA_MOUNT, CODE_PG_MAJOR_UNPINNED, CODE_PG_SHM, CODE_UNGATED_RETENTION,
-};
 
 /// Runs every round-2 rule.
 pub(crate) fn run(d: &Deployment, out: &mut Vec<Diagnostic>) {

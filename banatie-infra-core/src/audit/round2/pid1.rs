@@ -15,9 +15,9 @@
 //! one. Findings are located at the service's `build` key (the Dockerfile's line is in
 //! the message), since the Dockerfile is not one of the files the audit shows.
 
-use super::CODE_PID1_SIGNALS;
 use crate::audit::{Deployment, Svc};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::health::CODE_PID1_SIGNALS;
 
 /// The form of a `CMD` or `ENTRYPOINT`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,12 +13,13 @@
 //! `/dev/shm` (docker-library/postgres #416), where parallel workers and hash joins put
 //! their shared memory.
 
-use super::{
-    at_service, lookup, raw_service, CODE_PG_DATA_MOUNT, CODE_PG_MAJOR_UNPINNED, CODE_PG_SHM,
-};
+use super::{at_service, lookup, raw_service};
 use crate::audit::{Deployment, Svc};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::images::{self, Family};
+use crate::rules::storage::CODE_PG_DATA_MOUNT;
+use crate::rules::storage::CODE_PG_MAJOR_UNPINNED;
+use crate::rules::storage::CODE_PG_SHM;
 use crate::types::ImageRef;
 
 /// The current PostgreSQL major: what an image without a major in its tag runs today.

@@ -8,9 +8,11 @@
 //! the daemon restarts, so the Compose file is what is read here. Compose v2 honours both
 //! `mem_limit` and `deploy.resources.limits.memory` (docker/compose #4513, #5803).
 
-use super::{at_service, lookup, raw_service, CODE_NO_MEMORY_LIMIT, CODE_UNBOUNDED_LOGS};
+use super::{at_service, lookup, raw_service};
 use crate::audit::{Deployment, Svc};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::health::CODE_NO_MEMORY_LIMIT;
+use crate::rules::health::CODE_UNBOUNDED_LOGS;
 
 /// Log drivers that keep container logs in Docker's data root without a bound unless
 /// `max-size` is given.

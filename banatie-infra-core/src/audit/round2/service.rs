@@ -12,10 +12,13 @@
 //! retries 3, start_period 0s. The restart policy ignores the health status (moby/moby
 //! #28400), and `always`/`unless-stopped` also restart a container that exited 0.
 
-use super::{at_service, duration_secs, CODE_NEXT_PUBLIC_RUNTIME, CODE_SECRET_IN_ENVIRONMENT};
-use super::{CODE_START_PERIOD, CODE_UNWATCHED_RESTART};
+use super::{at_service, duration_secs};
 use crate::audit::{env::secret_file_name, is_job, same_file, Deployment, Project, Svc};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::health::CODE_START_PERIOD;
+use crate::rules::health::CODE_UNWATCHED_RESTART;
+use crate::rules::secrets::CODE_NEXT_PUBLIC_RUNTIME;
+use crate::rules::secrets::CODE_SECRET_IN_ENVIRONMENT;
 use crate::validate::looks_secret;
 
 /// The health budget (seconds) under which migrations at start are reported.

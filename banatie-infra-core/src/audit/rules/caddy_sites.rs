@@ -7,7 +7,8 @@
 use super::{minio_argv, minio_ports};
 use crate::audit::caddyfile::Site;
 use crate::audit::{env, shell, Deployment, FileId};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
+use crate::rules::sites as site_rules;
 use crate::validate as v;
 
 /// BI401, BI403, BI404, BI405, BI505: the structure of the Caddy sites, and the public
@@ -41,16 +42,7 @@ fn duplicate_domains<'a>(
                 let other = (*other != k)
                     .then(|| d.sites[*other].1.domains.first().map(String::as_str))
                     .flatten();
-                let (message, help) = crate::rules::sites::duplicate_domain(dm, other);
-                out.push(d.diag(
-                    Severity::Error,
-                    v::CODE_DUPLICATE_DOMAIN,
-                    file,
-                    Some(at),
-                    "",
-                    message,
-                    help,
-                ))
+                out.push(d.finding(site_rules::duplicate_domain(dm, other), file, Some(at), ""))
             }
             None => domains.push((dm, k)),
         }
@@ -78,34 +70,19 @@ fn access_log<'a>(
                         .flat_map(|p| p.upstreams.first())
                         .next()
                         .map_or("?", String::as_str);
-                    let (message, help) = crate::rules::sites::shared_access_log(
+                    let finding = site_rules::shared_access_log(
                         f,
                         other.domains.first().map(String::as_str),
                         upstream,
                     );
-                    out.push(d.diag(
-                        Severity::Error,
-                        v::CODE_SITE_STRUCTURE,
-                        file,
-                        Some(site.at),
-                        "",
-                        message,
-                        help,
-                    ))
+                    out.push(d.finding(finding, file, Some(site.at), ""))
                 }
                 None => logs.push((f, k)),
             }
         }
         if log.roll_keep.as_deref() == Some("0") {
-            out.push(d.diag(
-                Severity::Error,
-                v::CODE_SITE_STRUCTURE,
-                file,
-                Some(site.at),
-                "",
-                crate::rules::sites::roll_keep_zero(log.file.as_deref().unwrap_or("?")).0,
-                crate::rules::sites::roll_keep_zero(log.file.as_deref().unwrap_or("?")).1,
-            ));
+            let finding = site_rules::roll_keep_zero(log.file.as_deref().unwrap_or("?"));
+            out.push(d.finding(finding, file, Some(site.at), ""));
         }
     }
 }
@@ -130,15 +107,8 @@ fn console_headers(d: &Deployment, file: FileId, site: &Site, out: &mut Vec<Diag
                 .contains(&k.to_ascii_lowercase().trim_start_matches(['+', '>', '?']))
         });
         if let (Some(svc), false) = (console, secured) {
-            out.push(d.diag(
-                Severity::Warning,
-                v::CODE_CONSOLE_WITHOUT_HEADERS,
-                file,
-                Some(site.at),
-                "",
-                format!("the site serves the admin console of `{svc}` without security headers"),
-                "add `Strict-Transport-Security`, `X-Content-Type-Options nosniff` and `X-Frame-Options SAMEORIGIN` in a `header` block".into(),
-            ));
+            let finding = site_rules::console_without_headers(&svc);
+            out.push(d.finding(finding, file, Some(site.at), ""));
         }
     }
 }
@@ -154,15 +124,7 @@ fn cors(d: &Deployment, file: FileId, site: &Site, out: &mut Vec<Diagnostic>) {
     };
     if let Some(origin) = header("Access-Control-Allow-Origin") {
         if !v::is_cors_origin(origin) {
-            out.push(d.diag(
-                Severity::Error,
-                v::CODE_CORS,
-                file,
-                Some(site.at),
-                "",
-                format!("CORS origin `{origin}` is neither `*` nor an origin"),
-                "write `*` or one origin: scheme and host, with an optional port and no path or trailing `/`, like `https://banatie.app`".into(),
-            ));
+            out.push(d.finding(site_rules::cors_origin(origin), file, Some(site.at), ""));
         }
     }
     if let Some(methods) = header("Access-Control-Allow-Methods") {
@@ -178,15 +140,7 @@ fn cors(d: &Deployment, file: FileId, site: &Site, out: &mut Vec<Diagnostic>) {
             .find(|m| !m.is_empty() && !v::is_read_method(m))
             .filter(|_| read_only)
         {
-            out.push(d.diag(
-                Severity::Error,
-                v::CODE_CORS,
-                file,
-                Some(site.at),
-                "",
-                format!("CORS allows `{w}`, but the site passes read methods only"),
-                "allow only the site's methods in CORS: `Access-Control-Allow-Methods \"GET, HEAD, OPTIONS\"`".into(),
-            ));
+            out.push(d.finding(site_rules::cors_write_method(w), file, Some(site.at), ""));
         }
     }
 }
@@ -204,15 +158,9 @@ fn public_bucket(d: &Deployment, out: &mut Vec<Diagnostic>) {
                     Some(m) => (m.map(at), m.pointer.clone()),
                     None => (Some(at), String::new()),
                 };
-                out.push(d.diag(
-                    Severity::Warning,
-                    v::CODE_PUBLIC_PREFIX,
-                    sc.file,
-                    loc,
-                    &pointer,
-                    format!("`mc anonymous set ... {target}` makes every object of the bucket readable by anyone"),
-                    "name the public prefix, like `ALIAS/BUCKET/public/`, and keep the rest private".into(),
-                ));
+                let bucket = target.split('/').nth(1).unwrap_or(target.as_str());
+                let finding = crate::rules::storage::whole_bucket_public(bucket);
+                out.push(d.finding(finding, sc.file, loc, &pointer));
             }
         }
     }
@@ -248,27 +196,12 @@ pub(super) fn sites(d: &Deployment, out: &mut Vec<Diagnostic>) {
             let refs: Option<Vec<&str>> = methods
                 .as_ref()
                 .map(|m| m.iter().map(String::as_str).collect());
-            if let Some((_, message)) = v::s3_write_problem(&service, refs.as_deref()) {
-                out.push(d.diag(
-                    Severity::Error,
-                    v::CODE_S3_WRITE_METHODS,
-                    *file,
-                    Some(site.at),
-                    "",
-                    message,
-                    "pass read methods only, before `reverse_proxy`: `@not_read not method GET HEAD OPTIONS` and `respond @not_read 405`".into(),
-                ));
+            if let Some((_, finding)) = site_rules::s3_write_methods(&service, refs.as_deref()) {
+                out.push(d.finding(finding, *file, Some(site.at), ""));
             }
             if !anonymous {
-                out.push(d.diag(
-                    Severity::Warning,
-                    v::CODE_PUBLIC_SITE_PRIVATE_BUCKET,
-                    *file,
-                    Some(site.at),
-                    "",
-                    v::private_bucket_message(&service, &bucket),
-                    format!("make the public prefix anonymously readable in the init job: `mc anonymous set download ALIAS/{bucket}/PREFIX/` (or serve presigned URLs only)"),
-                ));
+                let finding = site_rules::public_site_private_bucket(&service, &bucket);
+                out.push(d.finding(finding, *file, Some(site.at), ""));
             }
             break;
         }

@@ -7,9 +7,10 @@ use std::collections::HashSet;
 
 use super::{family, minio_argv};
 use crate::audit::{is_job, Deployment, Project, Svc};
-use crate::audit::{CODE_INIT_NOT_AWAITED, CODE_JOB_RACE};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::images::{self, Family};
+use crate::rules::health::CODE_INIT_NOT_AWAITED;
+use crate::rules::health::CODE_JOB_RACE;
 use crate::validate as v;
 
 /// BI110 and BI112: networks and dependencies that name nothing, and dependency cycles
@@ -25,7 +26,7 @@ pub(super) fn references_and_cycles(d: &Deployment, project: &Project, out: &mut
                 );
                 out.push(d.diag_at(
                     Severity::Error,
-                    v::CODE_UNRESOLVED_REFERENCE,
+                    crate::rules::spec::CODE_UNRESOLVED_REFERENCE,
                     at,
                     message,
                     help,
@@ -46,7 +47,7 @@ pub(super) fn references_and_cycles(d: &Deployment, project: &Project, out: &mut
             };
             out.push(d.diag_at(
                 Severity::Error,
-                v::CODE_UNRESOLVED_REFERENCE,
+                crate::rules::spec::CODE_UNRESOLVED_REFERENCE,
                 &dep.at,
                 message,
                 help,
@@ -84,7 +85,7 @@ pub(super) fn references_and_cycles(d: &Deployment, project: &Project, out: &mut
             let (message, help) = crate::rules::spec::dependency_cycle(&names);
             out.push(d.diag_at(
                 Severity::Error,
-                v::CODE_DEPENDENCY_CYCLE,
+                crate::rules::spec::CODE_DEPENDENCY_CYCLE,
                 &dep.at,
                 message,
                 help,
@@ -153,7 +154,7 @@ pub(super) fn dependencies(d: &Deployment, project: &Project, s: &Svc, out: &mut
                     };
                     out.push(d.diag_at(
                         if known { Severity::Error } else { Severity::Warning },
-                        v::CODE_HEALTHY_WITHOUT_HEALTHCHECK,
+                        crate::rules::spec::CODE_HEALTHY_WITHOUT_HEALTHCHECK,
                         cond_at,
                         format!("`{}` waits for `{}` to be healthy, but {why}: Compose refuses to start it (\"has no healthcheck configured\")", s.name, t.name),
                         match d.images.get(&t.name).and_then(|i| {
@@ -173,7 +174,7 @@ pub(super) fn dependencies(d: &Deployment, project: &Project, s: &Svc, out: &mut
             Some("service_completed_successfully") if long_running(d, t) && !is_job(d, t) => {
                 out.push(d.diag_at(
                     Severity::Error,
-                    v::CODE_COMPLETED_NOT_JOB,
+                    crate::rules::spec::CODE_COMPLETED_NOT_JOB,
                     cond_at,
                     format!("`{}` waits for `{}` to complete, but `{}` is a long-running server that never exits", s.name, t.name, t.name),
                     format!("wait for `{}` with `service_healthy` (or `service_started`)", t.name),

@@ -3,9 +3,10 @@
 //! parser retypes) and BI208 (a connection URL's user info not percent-encoded).
 
 use crate::audit::{env, interp, At, Deployment, Svc};
-use crate::audit::{CODE_RETYPED_VALUE, CODE_URL_USERINFO};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::validate::{self as v, is_placeholder, looks_secret};
+use crate::rules::health::CODE_RETYPED_VALUE;
+use crate::rules::secrets::CODE_URL_USERINFO;
+use crate::validate::{is_placeholder, looks_secret};
 
 /// BI201, BI202, BI208 on a service's `environment`.
 pub(super) fn environment(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
@@ -29,7 +30,7 @@ pub(super) fn environment(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
         if looks_secret(&e.name) && holds_text && !is_placeholder(&raw) {
             out.push(d.diag_at(
                 Severity::Error,
-                v::CODE_SECRET_IN_PUBLIC_ENV,
+                crate::rules::secrets::CODE_SECRET_IN_PUBLIC_ENV,
                 &e.at,
                 format!("`{}` holds a secret in plain text in the Compose file, which is world-readable, committed, and printed by `docker compose config`", e.name),
                 "move it to an env_file with mode 0600 (for example secrets.env, single-quoted) and remove it here".into(),
@@ -47,7 +48,7 @@ pub(super) fn environment(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
             };
             out.push(d.diag_at(
                 Severity::Error,
-                v::CODE_PLACEHOLDER,
+                crate::rules::secrets::CODE_PLACEHOLDER,
                 &e.at,
                 format!("`{}` {what}", e.name),
                 "write the real value, or remove the variable".into(),

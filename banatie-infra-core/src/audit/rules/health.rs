@@ -7,9 +7,10 @@
 use std::collections::HashSet;
 
 use crate::audit::read::scripts::inline_script;
-use crate::audit::{shell, Deployment, Svc, CODE_UNKNOWN_BUILD_BASE};
+use crate::audit::{shell, Deployment, Svc};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::images;
+use crate::rules::health::CODE_UNKNOWN_BUILD_BASE;
 use crate::types::ImageRef;
 use crate::validate as v;
 
@@ -94,7 +95,7 @@ pub(super) fn healthcheck(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
         let at = written(field).map_or(&h.test_at, |(_, _, at)| at);
         out.push(d.diag_at(
             Severity::Error,
-            v::CODE_HEALTH_TIMING,
+            crate::rules::health::CODE_HEALTH_TIMING,
             at,
             message,
             help.into(),
@@ -137,7 +138,7 @@ pub(super) fn healthcheck(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
             });
             out.push(d.diag_at(
                 Severity::Error,
-                v::CODE_PROBE_BINARY_MISSING,
+                crate::rules::health::CODE_PROBE_BINARY_MISSING,
                 &h.test_at,
                 message,
                 help,
@@ -150,7 +151,7 @@ pub(super) fn healthcheck(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
             .unwrap_or_else(|| ("PORT".into(), "/PATH".into()));
         out.push(d.diag_at(
             Severity::Error,
-            v::CODE_LOCALHOST_PROBE_BUSYBOX,
+            crate::rules::health::CODE_LOCALHOST_PROBE_BUSYBOX,
             &h.test_at,
             format!("the health check of `{}` probes `localhost` on `{image}`, a BusyBox image: BusyBox `wget` tries `::1` first, and a server bound to IPv4 only (Next.js standalone binds to `$HOSTNAME`) never answers there", s.name),
             format!("probe `http://127.0.0.1:{port}{path}` (and set `HOSTNAME=0.0.0.0` for Next.js standalone)"),
@@ -166,7 +167,13 @@ pub(super) fn image(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
     let Some((text, at)) = &s.image else { return };
     if let Ok(img) = text.parse::<ImageRef>() {
         if let Some((message, help)) = v::unpinned_problem(&img) {
-            out.push(d.diag_at(Severity::Warning, v::CODE_UNPINNED_IMAGE, at, message, help));
+            out.push(d.diag_at(
+                Severity::Warning,
+                crate::rules::health::CODE_UNPINNED_IMAGE,
+                at,
+                message,
+                help,
+            ));
         }
     }
 }

@@ -4,9 +4,10 @@
 
 use super::family;
 use crate::audit::compose::Cmd;
-use crate::audit::{Deployment, Svc, CODE_DRIVE_NOT_MOUNTED};
+use crate::audit::{Deployment, Svc};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::images::Family;
+use crate::rules::storage::CODE_DRIVE_NOT_MOUNTED;
 use crate::validate as v;
 
 /// The argv of a MinIO server (from `server` on), if `s` runs one.
@@ -107,7 +108,7 @@ pub(super) fn minio(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
     if let Some((message, help)) = v::drive_count_problem(&s.name, count) {
         out.push(d.diag_at(
             Severity::Error,
-            v::CODE_MINIO_DRIVES,
+            crate::rules::storage::CODE_MINIO_DRIVES,
             &cmd.at,
             message,
             help,

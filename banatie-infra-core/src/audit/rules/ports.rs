@@ -21,7 +21,7 @@ pub(super) fn ports_and_networks(
             let (message, help) = v::postgres_published(&s.name, &host);
             out.push(d.diag_at(
                 Severity::Error,
-                v::CODE_PUBLISHED_PORT,
+                crate::rules::secrets::CODE_PUBLISHED_PORT,
                 &p.at,
                 message,
                 help,
@@ -30,7 +30,7 @@ pub(super) fn ports_and_networks(
             let ip = p.host_ip.clone().unwrap_or_else(|| "0.0.0.0".into());
             out.push(d.diag_at(
                 Severity::Warning,
-                v::CODE_PUBLISHED_PORT,
+                crate::rules::secrets::CODE_PUBLISHED_PORT,
                 &p.at,
                 format!("service `{}` publishes host port {host} on `{ip}`, reachable from other hosts and past the firewall (Docker writes its own iptables rules)", s.name),
                 "bind it to `127.0.0.1` (`127.0.0.1:HOST:CONTAINER`) and reach it through an SSH tunnel or the proxy".into(),
@@ -50,7 +50,7 @@ pub(super) fn ports_and_networks(
             );
             out.push(d.diag_at(
                 Severity::Error,
-                v::CODE_PUBLISHED_ON_INTERNAL,
+                crate::rules::health::CODE_PUBLISHED_ON_INTERNAL,
                 &at,
                 v::published_on_internal_message(&s.name),
                 "remove `ports` and route through the proxy, or attach a network that is not internal".into(),
@@ -62,7 +62,13 @@ pub(super) fn ports_and_networks(
             if let Some(net) = project.network(n).filter(|x| x.external) {
                 let name = net.engine_name.as_deref().unwrap_or(n);
                 let (message, help) = v::postgres_on_proxy(&s.name, name);
-                out.push(d.diag_at(Severity::Error, v::CODE_PROXY_NETWORK, at, message, help));
+                out.push(d.diag_at(
+                    Severity::Error,
+                    crate::rules::secrets::CODE_PROXY_NETWORK,
+                    at,
+                    message,
+                    help,
+                ));
             }
         }
     }

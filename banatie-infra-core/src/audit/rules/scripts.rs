@@ -5,8 +5,10 @@
 
 use std::collections::HashSet;
 
-use crate::audit::{shell, sql, Deployment, CODE_HARDCODED_NAME, CODE_SCHEMA_PUBLIC_CREATE};
+use crate::audit::{shell, sql, Deployment};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::storage::CODE_HARDCODED_NAME;
+use crate::rules::storage::CODE_SCHEMA_PUBLIC_CREATE;
 use crate::types::ImageRef;
 
 /// BI312, BI316, BI507, BI508, BI509 on every script.

@@ -4,7 +4,8 @@
 //! that the script never creates.
 
 use super::{Finding, Script, Sep, SimpleCmd, Word};
-use crate::audit::{CODE_BACKUP_DIRECTORY, CODE_UNSAFE_BACKUP};
+use crate::rules::storage::CODE_BACKUP_DIRECTORY;
+use crate::rules::storage::CODE_UNSAFE_BACKUP;
 
 /// Programs whose standard output is a database dump.
 const DUMPERS: &[&str] = &["pg_dump", "pg_dumpall", "mysqldump", "mariadb-dump"];

@@ -9,7 +9,7 @@ use super::{flags_errexit, sets_errexit, Finding, RunAs, Script, Sep, SimpleCmd}
 pub(crate) fn syntax(script: &Script, out: &mut Vec<Finding>) {
     if let Some((at, what)) = script.unclosed {
         out.push(Finding {
-            code: crate::audit::CODE_SHELL_SYNTAX,
+            code: crate::rules::health::CODE_SHELL_SYNTAX,
             severity: crate::Severity::Error,
             at,
             message: format!("this {what} is never closed: the shell refuses the whole script (\"unterminated quoted string\" or \"end of file unexpected\"), so none of it runs"),
@@ -34,7 +34,7 @@ fn masks(cmd: &SimpleCmd) -> Option<String> {
 /// BI312: failures that are masked: `cmd || echo ...`, `|| true`, `|| exit 0`; `exit 0`
 /// without errexit; and, for scripts whose exit status matters, no `set -e` at all.
 pub(crate) fn masked_failures(script: &Script, run: RunAs, out: &mut Vec<Finding>) {
-    use crate::audit::CODE_MASKED_FAILURE as CODE;
+    use crate::rules::health::CODE_MASKED_FAILURE as CODE;
     let mut errexit = run.errexit || flags_errexit(script.shebang_flags.iter().map(String::as_str));
     let real: Vec<&SimpleCmd> = script
         .cmds
@@ -130,7 +130,7 @@ mod tests {
             syntax(&s, &mut f);
             assert_eq!(f.len(), 1, "{text:?}");
             assert_eq!((f[0].at.line, f[0].at.column), (line, col), "{text:?}");
-            assert_eq!(f[0].code, crate::audit::CODE_SHELL_SYNTAX);
+            assert_eq!(f[0].code, crate::rules::health::CODE_SHELL_SYNTAX);
         }
         for text in [
             "echo 'a' \"b $(date) ${HOME}\" `id` $((1 + 2))\n",

@@ -44,7 +44,7 @@ pub(crate) fn retired_mc(script: &Script, out: &mut Vec<Finding>) {
                     };
                 }
                 out.push(Finding {
-                    code: crate::audit::CODE_RETIRED_MC,
+                    code: crate::rules::storage::CODE_RETIRED_MC,
                     severity: crate::Severity::Error,
                     at: cmd.words[cmd.name_index().unwrap_or(0)].at,
                     message: format!("`mc {}`: {why}", sub[..words.len()].join(" ")),

@@ -1,0 +1,115 @@
+//! One mistake, two front ends: for every rule that both `validate` (over a spec) and
+//! `audit` (over hand-written files) report, the same mistake written once in a spec and
+//! once in a hand-written deployment is reported with the identical code, severity,
+//! message and help line (only where it stands differs: a JSON pointer into the spec, a
+//! line of a file).
+//!
+//! Each case is a folder of `tests/fixtures/same/`, named by the code: `spec.yaml` holds
+//! the spec, `files/` the deployment the audit reads (copied to a temporary directory,
+//! files 0644 and `secrets.env` 0600, so the checkout's umask does not matter). Every
+//! folder has a test below, and every rule whose finding is built by a shared constructor
+//! in `rules/` has a folder (checked by the registry's own tests).
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use banatie_infra_core::audit::{audit, AuditInput};
+use banatie_infra_core::diagnostic::{render_human, Diagnostic};
+use banatie_infra_core::{load, validate};
+
+const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/same");
+
+/// Copies `src` into `dst` (created): files 0644 (`secrets.env` 0600), directories 0755.
+fn copy_dir(src: &Path, dst: &Path) {
+    fs::create_dir_all(dst).unwrap();
+    fs::set_permissions(dst, fs::Permissions::from_mode(0o755)).unwrap();
+    for e in fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to);
+        } else {
+            fs::copy(e.path(), &to).unwrap();
+            let mode = if e.file_name() == "secrets.env" {
+                0o600
+            } else {
+                0o644
+            };
+            fs::set_permissions(&to, fs::Permissions::from_mode(mode)).unwrap();
+        }
+    }
+}
+
+/// (severity, message, help) of every finding of `code`.
+fn texts(diags: &[Diagnostic], code: &str) -> BTreeSet<(String, String, String)> {
+    diags
+        .iter()
+        .filter(|d| d.code.0 == code)
+        .map(|d| {
+            (
+                d.severity.to_string(),
+                d.message.clone(),
+                d.help.clone().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// The case of `code`: both front ends report it, with the same texts.
+fn same_mistake(code: &str) {
+    let case = Path::new(CASES).join(code);
+    let spec_path = case.join("spec.yaml");
+    let loaded = load::load_path(&spec_path)
+        .unwrap_or_else(|e| panic!("{code}: spec.yaml does not load: {e}"));
+    let from_spec = validate::validate(&loaded.spec);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("deploy");
+    copy_dir(&case.join("files"), &dir);
+    let report = audit(&AuditInput {
+        dir: Some(dir),
+        ..Default::default()
+    })
+    .unwrap_or_else(|e| panic!("{code}: audit: {e}"));
+    let (v, a) = (texts(&from_spec, code), texts(&report.diagnostics, code));
+    assert!(
+        !v.is_empty(),
+        "{code}: validate does not report it; it reports {from_spec:#?}"
+    );
+    assert!(
+        !a.is_empty(),
+        "{code}: audit does not report it; it reports:\n{}",
+        render_human(&report.diagnostics, &report.sources(), false)
+    );
+    assert_eq!(
+        v, a,
+        "{code}: validate (left) and audit (right) read otherwise"
+    );
+}
+
+macro_rules! cases {
+    ($($name:ident => $code:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                same_mistake($code);
+            }
+        )*
+
+        /// Every folder of `tests/fixtures/same` has its test above, and every test its folder.
+        #[test]
+        fn every_case_is_run() {
+            let run: BTreeSet<&str> = [$($code),*].into_iter().collect();
+            let folders: BTreeSet<String> = fs::read_dir(CASES)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            assert_eq!(folders.iter().map(String::as_str).collect::<BTreeSet<_>>(), run);
+        }
+    };
+}
+
+cases! {
+    bi404_console_without_headers => "BI404",
+}
