@@ -82,6 +82,9 @@ fn same_mistake(code: &str) {
         "{code}: audit does not report it; it reports:\n{}",
         render_human(&report.diagnostics, &report.sources(), false)
     );
+    if std::env::var_os("SAME_MISTAKE_SHOW").is_some() {
+        eprintln!("{code}: {v:#?}");
+    }
     assert_eq!(
         v, a,
         "{code}: validate (left) and audit (right) read otherwise"
@@ -111,5 +114,11 @@ macro_rules! cases {
 }
 
 cases! {
+    bi401_duplicate_domain => "BI401",
+    bi402_s3_write_methods => "BI402",
+    bi403_site_structure => "BI403",
     bi404_console_without_headers => "BI404",
+    bi405_cors => "BI405",
+    bi406_public_site_private_bucket => "BI406",
+    bi505_public_prefix => "BI505",
 }
