@@ -49,6 +49,8 @@ seed shell -name '*.sh' -not -path '*/fuzz/*'
 seed sql -name '*.sql' -not -path '*/fuzz/*'
 seed interp \( -name '*.env' -o -name '.env' -o -name 'docker-compose*.yml' \) -not -path '*/fuzz/*'
 seed audit_files -name '__none__'
+seed s3json -name '*.json' -path '*readers*'
+seed dockerfile -name 'Dockerfile*' -not -path '*/fuzz/*'
 
 if [ "$#" -gt 0 ]; then
     targets=("$@")

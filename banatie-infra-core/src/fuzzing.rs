@@ -43,6 +43,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("sql", sql),
     ("interp", interp),
     ("audit_files", audit_files),
+    ("s3json", s3json),
+    ("dockerfile", dockerfile),
 ];
 
 /// The line lengths (bytes, without `\n`) of `text`: what a position must lie within.
@@ -506,4 +508,81 @@ pub fn audit_files(data: &[u8]) {
         );
         assert!(!json.contains(v), "secret {v:?} in the JSON report");
     }
+}
+
+/// A scratch directory of this process for target `name`, with `files` (path relative to
+/// it, contents) written; the audit of it, given `scripts` as extra scripts, or `None` when
+/// the audit could not run. Every finding lies within its file.
+fn audit_scratch(
+    name: &str,
+    files: &[(&str, &[u8])],
+    scripts: &[&str],
+) -> Option<crate::audit::Audit> {
+    let dir = std::env::temp_dir().join(format!("banatie-fuzz-{name}-{}", std::process::id()));
+    for (path, bytes) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().expect("a parent")).expect("a scratch directory");
+        std::fs::write(&p, bytes).expect("written");
+    }
+    crate::redact::clear();
+    let input = crate::audit::AuditInput {
+        dir: Some(dir.clone()),
+        scripts: scripts.iter().map(|s| dir.join(s)).collect(),
+        ..Default::default()
+    };
+    let audit = crate::audit::audit(&input).ok()?;
+    for f in &audit.files {
+        let text = std::fs::read(&f.path)
+            .map(|b| self::text(&b))
+            .unwrap_or_default();
+        Lines::of(&text).check_diags(&audit.diagnostics, Some(&f.path));
+    }
+    Some(audit)
+}
+
+/// The JSON files an init script hands to `mc` (the input split at NUL bytes into a
+/// lifecycle configuration for `mc ilm rule import`, a bucket policy for `mc anonymous
+/// set-json` and an IAM policy for `mc admin policy create`), read by the audit as `mc`
+/// reads them: every finding within its file, and a file that is not JSON is a finding
+/// (BI529), never a silent pass.
+pub fn s3json(data: &[u8]) {
+    const SCRIPT: &[u8] = b"#!/bin/sh\nset -eu\nmc alias set local http://minio:9000 \"$U\" \"$P\"\nmc mb --ignore-existing local/media\nmc ilm rule import local/media < ../minio/lifecycle.json\nmc anonymous set-json ../minio/public.json local/media\nmc admin policy create local app-rw ../minio/app-policy.json\n";
+    const NAMES: [&str; 3] = [
+        "minio/lifecycle.json",
+        "minio/public.json",
+        "minio/app-policy.json",
+    ];
+    let mut parts = data.split(|&b| b == 0);
+    let mut files: Vec<(&str, &[u8])> = vec![("scripts/minio-init.sh", SCRIPT)];
+    for name in NAMES {
+        files.push((name, parts.next().unwrap_or_default()));
+    }
+    let Some(audit) = audit_scratch("s3json", &files, &["scripts/minio-init.sh"]) else {
+        return;
+    };
+    for (name, bytes) in &files[1..] {
+        let parses = std::str::from_utf8(bytes)
+            .ok()
+            .is_some_and(|t| serde_json::from_str::<serde_json::Value>(t).is_ok());
+        let flagged = audit.diagnostics.iter().any(|d| {
+            d.span
+                .as_ref()
+                .is_some_and(|s| s.file.ends_with(name) || s.file.ends_with("minio-init.sh"))
+        });
+        assert!(
+            parses || flagged,
+            "{name} is not JSON, yet the audit says nothing of it"
+        );
+    }
+}
+
+/// The Dockerfile of a build context (the input), read by the audit as `docker build`
+/// reads it: every finding within the file.
+pub fn dockerfile(data: &[u8]) {
+    const COMPOSE: &[u8] = b"services:\n  app:\n    build: ./app\n";
+    let _ = audit_scratch(
+        "dockerfile",
+        &[("compose.yaml", COMPOSE), ("app/Dockerfile", data)],
+        &[],
+    );
 }

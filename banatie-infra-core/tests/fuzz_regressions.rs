@@ -134,6 +134,14 @@ fn every_target_accepts_its_seed_fixtures() {
                 "cases/05-secret-interpolated-from-env-file/.env",
             ],
         ),
+        (
+            "s3json",
+            &[
+                "readers/s3-bad/minio/lifecycle.json",
+                "readers/s3-good/scripts/lifecycle.json",
+            ],
+        ),
+        ("dockerfile", &["readers/docker-bad/app/Dockerfile", "readers/docker-bad/worker/Dockerfile"]),
     ];
     for (target, files) in seeds {
         let run = TARGETS

@@ -1,0 +1,4 @@
+//! `banatie_infra_core::fuzzing::dockerfile`: see its docs for the properties checked.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| banatie_infra_core::fuzzing::dockerfile(data));
