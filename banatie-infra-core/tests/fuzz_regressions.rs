@@ -141,7 +141,13 @@ fn every_target_accepts_its_seed_fixtures() {
                 "readers/s3-good/scripts/lifecycle.json",
             ],
         ),
-        ("dockerfile", &["readers/docker-bad/app/Dockerfile", "readers/docker-bad/worker/Dockerfile"]),
+        (
+            "dockerfile",
+            &[
+                "readers/docker-bad/app/Dockerfile",
+                "readers/docker-bad/worker/Dockerfile",
+            ],
+        ),
     ];
     for (target, files) in seeds {
         let run = TARGETS

@@ -8,8 +8,10 @@
 //!
 //! The scanner is not a shell: it splits a script into simple commands (words with their
 //! 1-based line and column, redirections) joined by `|`, `&&`, `||`, `;`, `&` and newlines.
-//! It understands quotes, backslashes, comments, line continuations, `$(...)` and backticks
-//! (kept inside one word, not scanned) and here-documents (skipped). Compound commands are
+//! It understands quotes, backslashes, comments, line continuations, command substitutions
+//! (`$(...)` and backticks: kept inside their word as written, and their own commands
+//! scanned too, up to [`scan::MAX_DEPTH`] levels, placed before the command that holds them
+//! with their [`SimpleCmd::depth`]) and here-documents (skipped). Compound commands are
 //! seen as commands whose first words are reserved words (`if`, `then`, `do`, ...), which
 //! [`SimpleCmd::name_index`] skips. That is enough to recognise the patterns the rules look
 //! for, and it never executes anything.
@@ -74,6 +76,15 @@ pub(crate) struct SimpleCmd {
     pub(crate) sep: Sep,
     /// Where that operator is (for `End`, the end of the command).
     pub(crate) sep_at: Location,
+    /// How many command substitutions (`$(...)`, `` `...` ``) this command runs inside: 0
+    /// for a command of the script itself. The commands of a substitution come right
+    /// before the command whose word holds it, as the shell runs them.
+    pub(crate) depth: u8,
+    /// Whether its exit status reaches the script: always for a command of the script;
+    /// for a command of a substitution, only when the substitution is a plain assignment
+    /// (`out=$(pg_dump ...)`, whose status is the substitution's, so `set -e` sees it).
+    /// In the arguments of another command (`echo "$(pg_dump ...)"`) the status is lost.
+    pub(crate) status_kept: bool,
 }
 
 const RESERVED: &[&str] = &[
@@ -85,11 +96,7 @@ impl SimpleCmd {
     /// The index of the command name: the first word that is neither a reserved word nor
     /// an assignment (`NAME=value`).
     pub(crate) fn name_index(&self) -> Option<usize> {
-        self.words.iter().position(|w| {
-            !RESERVED.contains(&w.text.as_str())
-                && !is_assignment(&w.text)
-                && !w.text.ends_with(')')
-        })
+        name_index(&self.words)
     }
 
     /// The command name (the basename of the first real word).
@@ -116,7 +123,16 @@ impl SimpleCmd {
     }
 }
 
-fn is_assignment(w: &str) -> bool {
+/// The index of the command name among `words`: the first word that is neither a
+/// reserved word nor an assignment (`NAME=value`).
+pub(super) fn name_index(words: &[Word]) -> Option<usize> {
+    words.iter().position(|w| {
+        !RESERVED.contains(&w.text.as_str()) && !is_assignment(&w.text) && !w.text.ends_with(')')
+    })
+}
+
+/// Whether `w` is an assignment word (`NAME=value`).
+pub(super) fn is_assignment(w: &str) -> bool {
     match w.find('=') {
         Some(i) if i > 0 => w[..i]
             .bytes()

@@ -39,14 +39,14 @@ pub(crate) fn masked_failures(script: &Script, run: RunAs, out: &mut Vec<Finding
     let real: Vec<&SimpleCmd> = script
         .cmds
         .iter()
-        .filter(|c| c.name_index().is_some())
+        .filter(|c| c.name_index().is_some() && c.depth == 0)
         .collect();
     if !errexit && run.exit_status_matters && real.len() > 1 {
         let first_set = script.cmds.iter().position(sets_errexit);
         let first_real = script
             .cmds
             .iter()
-            .position(|c| c.name_index().is_some() && !sets_errexit(c));
+            .position(|c| c.name_index().is_some() && c.depth == 0 && !sets_errexit(c));
         let late = match (first_set, first_real) {
             (Some(s), Some(r)) => s > r,
             (None, _) => true,
@@ -71,6 +71,7 @@ pub(crate) fn masked_failures(script: &Script, run: RunAs, out: &mut Vec<Finding
         if sets_errexit(cmd) {
             errexit = true;
         }
+        lost_status(cmd, run, out);
         if cmd.sep == Sep::Or {
             if let Some(next) = script.cmds.get(k + 1) {
                 if let Some(what) = masks(next) {
@@ -107,6 +108,38 @@ pub(crate) fn masked_failures(script: &Script, run: RunAs, out: &mut Vec<Finding
             });
         }
     }
+}
+
+/// The programs whose failure a deployment script must see: dumps and restores, the
+/// database client, `mc`, `docker`, archives and downloads.
+const MUST_SEE_FAILURE: &[&str] = &[
+    "pg_dump",
+    "pg_dumpall",
+    "pg_restore",
+    "psql",
+    "mc",
+    "docker",
+    "tar",
+    "curl",
+    "wget",
+];
+
+/// BI312: one of [`MUST_SEE_FAILURE`] runs in a command substitution inside the arguments
+/// of another command (`echo "$(pg_dump ...)"`, `tar -cf x $(mc ls ...)`): its exit status
+/// is lost, even under `set -e` (POSIX: the status of such a command is its own, not the
+/// substitution's).
+fn lost_status(cmd: &SimpleCmd, run: RunAs, out: &mut Vec<Finding>) {
+    let Some(name) = cmd.name() else { return };
+    if cmd.status_kept || !run.exit_status_matters || !MUST_SEE_FAILURE.contains(&name) {
+        return;
+    }
+    out.push(Finding {
+        code: crate::rules::health::CODE_MASKED_FAILURE,
+        severity: crate::Severity::Error,
+        at: cmd.at(),
+        message: format!("the exit status of `{name}` is lost: it runs in a command substitution inside another command's arguments, so even `set -e` does not see it fail"),
+        help: format!("assign it first (`out=$({name} ...)`, which `set -e` checks), then use `\"$out\"`"),
+    });
 }
 
 #[cfg(test)]
@@ -158,5 +191,29 @@ mod tests {
             },
         );
         assert!(f.is_empty(), "{f:#?}");
+    }
+
+    #[test]
+    fn a_status_lost_in_a_substitution_is_found() {
+        let lost = run(
+            "#!/bin/sh\nset -eu\necho \"$(pg_dump -U u db)\" > /b/x.tmp\ntar -cf /b/m.tar $(mc ls local/b)\n",
+            JOB,
+        );
+        let at: Vec<(&str, usize, usize)> = lost
+            .iter()
+            .filter(|f| f.message.contains("is lost"))
+            .map(|f| (f.code.0, f.at.line, f.at.column))
+            .collect();
+        assert_eq!(at, [("BI312", 3, 9), ("BI312", 4, 20)], "{lost:#?}");
+        // Kept: a plain assignment (also under `if !`), and a tool whose failure does not
+        // matter here.
+        let kept = run(
+            "#!/bin/sh\nset -eu\nout=$(pg_dump -U u db)\nif ! o=$(mc ls local/b 2>&1); then exit 1; fi\necho \"$(date +%F)\"\n",
+            JOB,
+        );
+        assert!(
+            kept.iter().all(|f| !f.message.contains("is lost")),
+            "{kept:#?}"
+        );
     }
 }

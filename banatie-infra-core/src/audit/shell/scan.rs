@@ -1,9 +1,10 @@
 //! The scanner: a script's text split into simple commands ([`scan`]). Quotes,
 //! backslashes, comments, line continuations, `$(...)`, `${...}` and backticks (kept
-//! inside one word, not scanned), redirections, and here-documents (their bodies
+//! inside one word as written; the commands of `$(...)` and backticks are scanned too, and
+//! come before the command holding them), redirections, and here-documents (their bodies
 //! skipped); the first quote or substitution that is never closed is kept for BI316.
 
-use super::{Redirect, Script, Sep, SimpleCmd, Word};
+use super::{name_index, Redirect, Script, Sep, SimpleCmd, Word};
 use crate::diagnostic::Location;
 
 /// The characters of a script, read one at a time with their position.
@@ -123,9 +124,19 @@ impl Lexer<'_> {
     }
 }
 
+/// How deep command substitutions are scanned: the commands of `$(a $(b $(c)))` are all
+/// seen up to this many levels; deeper ones stay words only (a bound on the work a
+/// hostile script can cause: each level rescans its text once).
+pub(crate) const MAX_DEPTH: u8 = 4;
+
 /// The scanner's state: the lexer, the command being built and the word being read.
 struct Scanner<'a> {
     lx: Lexer<'a>,
+    /// How many substitutions deep this text is (0: the script).
+    depth: u8,
+    /// The command substitutions of the command being built: where their text starts and
+    /// its range of characters in the lexer's text.
+    subs: Vec<(Location, usize, usize)>,
     script: Script,
     /// The words of the command being built.
     words: Vec<Word>,
@@ -143,7 +154,14 @@ struct Scanner<'a> {
 /// Scans `text` as a POSIX shell script. Never fails: text it cannot make sense of is
 /// read as words.
 pub(crate) fn scan(text: &str) -> Script {
+    scan_at(text, 0)
+}
+
+/// Scans `text`, the text of a command substitution `depth` levels deep (0: a script).
+fn scan_at(text: &str, depth: u8) -> Script {
     let mut sc = Scanner {
+        depth,
+        subs: Vec::new(),
         lx: Lexer {
             chars: text.chars().collect(),
             i: 0,
@@ -205,15 +223,65 @@ impl Scanner<'_> {
         }
     }
 
+    /// Scans the command substitutions of the command being built and inserts their
+    /// commands, in script coordinates and one level deeper, before the pipeline or
+    /// and-or list the command is part of (so `a | b "$(c)"` keeps `a | b` adjacent).
+    fn push_substitutions(&mut self) {
+        let chained = |c: &SimpleCmd| matches!(c.sep, Sep::Pipe | Sep::And | Sep::Or);
+        let mut insert = self.script.cmds.len();
+        while insert > 0 && chained(&self.script.cmds[insert - 1]) {
+            insert -= 1;
+        }
+        // `x=$(cmd)` (or `if ! x=$(cmd)`) with no command: the exit status is the
+        // substitution's.
+        let kept = name_index(&self.words).is_none();
+        for (start, from, to) in std::mem::take(&mut self.subs) {
+            if self.depth >= MAX_DEPTH {
+                break;
+            }
+            let text: String = self.lx.chars[from..to.min(self.lx.chars.len())]
+                .iter()
+                .collect();
+            let inner = scan_at(&text, self.depth + 1);
+            let map = |l: Location| {
+                if l.line == 1 {
+                    Location {
+                        line: start.line,
+                        column: start.column + l.column - 1,
+                    }
+                } else {
+                    Location {
+                        line: start.line + l.line - 1,
+                        column: l.column,
+                    }
+                }
+            };
+            for mut c in inner.cmds {
+                c.words.iter_mut().for_each(|w| w.at = map(w.at));
+                for r in &mut c.redirects {
+                    r.at = map(r.at);
+                    r.target.at = map(r.target.at);
+                }
+                c.sep_at = map(c.sep_at);
+                c.status_kept &= kept;
+                self.script.cmds.insert(insert, c);
+                insert += 1;
+            }
+        }
+    }
+
     /// Ends the command being built, followed by `sep` at `at`.
     fn end_cmd(&mut self, sep: Sep, at: Location) {
         self.end_word();
+        self.push_substitutions();
         if !self.words.is_empty() || !self.redirects.is_empty() {
             self.script.cmds.push(SimpleCmd {
                 words: std::mem::take(&mut self.words),
                 redirects: std::mem::take(&mut self.redirects),
                 sep,
                 sep_at: at,
+                depth: self.depth,
+                status_kept: true,
             });
         } else if sep != Sep::End {
             // `cmd\n|| other` is not valid shell, but keep the operator on the
@@ -357,8 +425,31 @@ impl Scanner<'_> {
                     };
                     self.lx.bump();
                     self.cur.push_str("$(");
-                    if !self.lx.read_subst(&mut self.cur, ')') {
+                    let (inner_at, from) = (self.lx.loc(), self.lx.i);
+                    if self.lx.read_subst(&mut self.cur, ')') {
+                        self.subs.push((inner_at, from, self.lx.i - 1));
+                    } else {
                         self.script.unclosed.get_or_insert((sub_at, "`$(`"));
+                    }
+                }
+                '`' => {
+                    // A backquoted substitution inside the quotes (the `` ` `` just read).
+                    self.cur.push('`');
+                    let (inner_at, from) = (self.lx.loc(), self.lx.i);
+                    let mut ended = false;
+                    while let Some(m) = self.lx.bump() {
+                        self.cur.push(m);
+                        if m == '\\' {
+                            if let Some(e) = self.lx.bump() {
+                                self.cur.push(e);
+                            }
+                        } else if m == '`' {
+                            ended = true;
+                            break;
+                        }
+                    }
+                    if ended {
+                        self.subs.push((inner_at, from, self.lx.i - 1));
                     }
                 }
                 _ => self.cur.push(n),
@@ -374,6 +465,7 @@ impl Scanner<'_> {
         self.lx.bump();
         self.cur_at.get_or_insert(at);
         self.cur.push('`');
+        let (inner_at, from) = (self.lx.loc(), self.lx.i);
         let mut closed = false;
         while let Some(n) = self.lx.bump() {
             self.cur.push(n);
@@ -386,7 +478,9 @@ impl Scanner<'_> {
                 break;
             }
         }
-        if !closed {
+        if closed {
+            self.subs.push((inner_at, from, self.lx.i - 1));
+        } else {
             self.script.unclosed.get_or_insert((at, "backquote"));
         }
     }
@@ -398,10 +492,16 @@ impl Scanner<'_> {
         self.cur_at.get_or_insert(at);
         self.cur.push('$');
         self.cur.push(open);
-        if !self
+        let (inner_at, from) = (self.lx.loc(), self.lx.i);
+        if self
             .lx
             .read_subst(&mut self.cur, if open == '(' { ')' } else { '}' })
         {
+            // `$((...))` is arithmetic, `${...}` a parameter: no commands.
+            if open == '(' && self.lx.chars.get(from) != Some(&'(') {
+                self.subs.push((inner_at, from, self.lx.i - 1));
+            }
+        } else {
             let what = if open == '(' { "`$(`" } else { "`${`" };
             self.script.unclosed.get_or_insert((at, what));
         }
@@ -457,7 +557,22 @@ mod tests {
     fn scans_operators_quotes_and_heredocs() {
         let s = scan("#!/bin/sh -e\na 'b c' \"d $(e f) g\" || echo x\ncat > /tmp/f <<'EOF'\n{ \"x\": 1 } || true\nEOF\nmc ilm import s/b < /tmp/f || echo 'y'  # comment\n");
         assert_eq!(s.shebang_flags, ["-e"]);
-        assert_eq!(names(&s), ["a", "echo", "cat", "mc", "echo"]);
+        // `e f`, the substitution in `a`'s arguments, comes first, one level deep, at its
+        // own place in the script, and its status is lost.
+        assert_eq!(names(&s), ["e", "a", "echo", "cat", "mc", "echo"]);
+        assert_eq!(
+            s.cmds[0].words[1].at,
+            Location {
+                line: 2,
+                column: 16
+            }
+        );
+        assert_eq!((s.cmds[0].depth, s.cmds[0].status_kept), (1, false));
+        let s = Script {
+            cmds: s.cmds[1..].to_vec(),
+            ..s
+        };
+        assert_eq!(s.cmds[0].depth, 0);
         assert_eq!(s.cmds[0].words[1].text, "b c");
         assert_eq!(s.cmds[0].words[2].text, "d $(e f) g");
         assert_eq!(s.cmds[0].sep, Sep::Or);
@@ -480,5 +595,43 @@ mod tests {
         assert_eq!(s.cmds[0].redirects[0].op, ">&");
         assert_eq!(s.cmds[0].redirects[1].target.text, "/x/y");
         assert_eq!(s.cmds[1].sep, Sep::Pipe);
+    }
+
+    #[test]
+    fn substitutions_are_scanned_in_place_and_bounded() {
+        let s = scan(
+            "set -e\nout=$(pg_dump -U u db)\necho \"`psql -c 'select 1'`\" | tee x\nn=$((1 + 2))\n",
+        );
+        let got: Vec<(&str, u8, bool, usize, usize)> = s
+            .cmds
+            .iter()
+            .map(|c| {
+                let at = c.at();
+                (
+                    c.name().unwrap_or("-"),
+                    c.depth,
+                    c.status_kept,
+                    at.line,
+                    at.column,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("set", 0, true, 1, 1),
+                ("pg_dump", 1, true, 2, 7),
+                ("-", 0, true, 2, 1),
+                ("psql", 1, false, 3, 8),
+                ("echo", 0, true, 3, 1),
+                ("tee", 0, true, 3, 31),
+                ("-", 0, true, 4, 1),
+            ]
+        );
+        // Nesting beyond MAX_DEPTH stays words: linear work for `$($($(...)))`.
+        let deep = format!("{}x{}", "$(".repeat(200), ")".repeat(200));
+        let s = scan(&deep);
+        assert_eq!(s.cmds.iter().map(|c| c.depth).max(), Some(MAX_DEPTH));
+        assert!(s.unclosed.is_none());
     }
 }
