@@ -877,6 +877,7 @@ fn import_of_the_seed_renders_the_seed_without_its_defects() {
         ("/services/banatie-api/environment/HOSTNAME".into(), Change::Added, "defect 3: Next.js standalone binds to $HOSTNAME; 0.0.0.0 makes the 127.0.0.1 probe reachable"),
         ("/services/banatie-landing/environment/HOSTNAME".into(), Change::Added, "defect 3: Next.js standalone binds to $HOSTNAME; 0.0.0.0 makes the 127.0.0.1 probe reachable"),
         ("/services/banatie-api/depends_on/banatie-storage-init".into(), Change::Added, "the API waits for the init job to complete successfully (BI311, defect 6)"),
+        ("/services/banatie-minio/environment/MINIO_SERVER_URL".into(), Change::Removed, "BI415: the CDN site now passes read methods only (BI402), and the console signs in through MINIO_SERVER_URL with a POST; behind a proxy it stays unset, as MinIO's maintainers advise"),
         ("/services/banatie-minio/command".into(), Change::Changed, "the S3 API port is written explicitly (`--address :9000`)"),
         ("/services/banatie-storage-init/entrypoint".into(), Change::Changed, "defect 6: the init script is a generated file run with `sh -eu`: idempotent, current mc syntax, failures fail the job"),
         ("/services/banatie-storage-init/volumes".into(), Change::Added, "defect 6: the generated init script and lifecycle JSON are mounted read-only"),

@@ -325,7 +325,11 @@ fn minio_service(c: &mut ComposeService, spec: &Spec, name: &Name, m: &MinioServ
         c.environment
             .insert("MINIO_BROWSER_REDIRECT_URL".into(), format!("https://{d}"));
     }
-    if let Some(d) = site_domain(spec, name.as_str(), m.api_port.get()) {
+    // The console signs in through `MINIO_SERVER_URL` with a POST: behind a site that
+    // passes read methods only it could never log in (BI415), and MinIO's maintainers
+    // advise leaving it unset behind a proxy (minio/object-browser#2166,
+    // minio/minio#19941). Set only for an API site that passes writes.
+    if let Some(d) = api_site_passing_writes(spec, name.as_str(), m.api_port.get()) {
         c.environment
             .insert("MINIO_SERVER_URL".into(), format!("https://{d}"));
     }
@@ -383,6 +387,21 @@ fn networks(spec: &Spec) -> IndexMap<String, ComposeNetwork> {
 fn mount(source: &str, target: &str, read_only: bool) -> String {
     let ro = if read_only { ":ro" } else { "" };
     lit(&format!("./{source}:{target}{ro}"))
+}
+
+/// The first domain of the site routing to port `port` of `service` when that site passes
+/// methods that write (no `methods` list, or one with a method other than GET, HEAD and
+/// OPTIONS).
+fn api_site_passing_writes<'a>(spec: &'a Spec, service: &str, port: u16) -> Option<&'a str> {
+    let d = site_domain(spec, service, port)?;
+    let site = spec
+        .sites
+        .iter()
+        .find(|s| s.domains.first().map(|x| x.as_str()) == Some(d))?;
+    site.methods
+        .as_ref()
+        .is_none_or(|ms| ms.iter().any(|m| !m.is_read_only()))
+        .then_some(d)
 }
 
 /// The first domain of the first site that routes to `service:port`.

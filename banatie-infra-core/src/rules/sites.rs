@@ -23,6 +23,8 @@ pub const CODE_DUPLICATE_HEADER: Code = Code("BI407");
 
 /// BI414: a `reverse_proxy` with no retry window.
 pub const CODE_NO_RETRY_WINDOW: Code = Code("BI414");
+/// BI415: `MINIO_SERVER_URL` names a site that passes read methods only.
+pub const CODE_SERVER_URL_READ_ONLY: Code = Code("BI415");
 /// BI411: `caddy adapt` refuses the Caddyfile.
 pub const CODE_CADDY_ADAPT: Code = Code("BI411");
 /// BI408: a Caddyfile directive where Caddy does not read it (a subdirective outside its
@@ -119,6 +121,13 @@ pub(super) const RULES: &[Rule] = &[
         Severity::Error,
         FAMILY,
         "a Caddyfile matcher that is not defined in its site, of an unknown type, or not a path where `handle_path` needs one",
+    ),
+    Rule::declare(
+        CODE_SERVER_URL_READ_ONLY,
+        "minio-server-url-read-only",
+        Severity::Error,
+        FAMILY,
+        "MinIO's `MINIO_SERVER_URL` names a site that passes read methods only: the console signs in through it with a POST and can never log in",
     ),
 ];
 

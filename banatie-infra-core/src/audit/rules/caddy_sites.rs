@@ -7,8 +7,9 @@
 use super::{minio_argv, minio_ports};
 use crate::audit::caddyfile::Site;
 use crate::audit::{env, shell, Deployment, FileId};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::sites as site_rules;
+use crate::rules::sites::CODE_SERVER_URL_READ_ONLY;
 use crate::validate as v;
 
 /// BI401, BI403, BI404, BI405, BI505: the structure of the Caddy sites, and the public
@@ -23,6 +24,52 @@ pub(super) fn site_structure(d: &Deployment, out: &mut Vec<Diagnostic>) {
         cors(d, *file, site, out);
     }
     public_bucket(d, out);
+    server_url_read_only(d, out);
+}
+
+/// BI415: a MinIO server's `MINIO_SERVER_URL` names a Caddy site that passes read methods
+/// only, so the console's sign-in (a POST through that URL) is refused.
+fn server_url_read_only(d: &Deployment, out: &mut Vec<Diagnostic>) {
+    let Some(project) = &d.project else { return };
+    for svc in &project.services {
+        if minio_argv(d, svc).is_none() {
+            continue;
+        }
+        for e in svc
+            .environment
+            .iter()
+            .filter(|e| e.name == "MINIO_SERVER_URL")
+        {
+            let Some(url) = e.value.as_deref() else {
+                continue;
+            };
+            let host = url
+                .trim()
+                .trim_start_matches("https://")
+                .trim_start_matches("http://")
+                .split(['/', ':'])
+                .next()
+                .unwrap_or("");
+            let read_only = d.sites.iter().any(|(_, site)| {
+                site.domains.iter().any(|dm| dm.eq_ignore_ascii_case(host))
+                    && !site.proxies.is_empty()
+                    && site.proxies.iter().all(|p| {
+                        p.methods
+                            .as_list()
+                            .is_some_and(|l| l.iter().all(|m| v::is_read_method(m)))
+                    })
+            });
+            if read_only {
+                out.push(d.diag_at(
+                    Severity::Error,
+                    CODE_SERVER_URL_READ_ONLY,
+                    &e.at,
+                    format!("`MINIO_SERVER_URL` of `{}` is `{url}`, a site that passes read methods only: the console signs in through it with a POST, so it can never log in", svc.name),
+                    "leave `MINIO_SERVER_URL` unset behind a proxy (MinIO's maintainers advise it: minio/object-browser#2166), or point it at a site that passes the S3 API's write methods".into(),
+                ));
+            }
+        }
+    }
 }
 
 /// BI401: a domain of site `k` that an earlier site (or the same one) already serves;

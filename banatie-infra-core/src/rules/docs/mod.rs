@@ -92,6 +92,7 @@ pub(crate) fn explanation(code: &str) -> &'static str {
         "BI410" => include_str!("BI410.md"),
         "BI411" => include_str!("BI411.md"),
         "BI414" => include_str!("BI414.md"),
+        "BI415" => include_str!("BI415.md"),
         "BI501" => include_str!("BI501.md"),
         "BI502" => include_str!("BI502.md"),
         "BI503" => include_str!("BI503.md"),
