@@ -114,6 +114,15 @@ macro_rules! cases {
 }
 
 cases! {
+    bi110_unresolved_references => "BI110",
+    bi112_dependency_cycles => "BI112",
+    bi114_defined_twice => "BI114",
+    bi115_healthy_job => "BI115",
+    bi116_completed_server => "BI116",
+    bi201_secret_in_environment => "BI201",
+    bi202_placeholders => "BI202",
+    bi203_published_ports => "BI203",
+    bi204_postgres_on_proxy => "BI204",
     bi401_duplicate_domain => "BI401",
     bi402_s3_write_methods => "BI402",
     bi403_site_structure => "BI403",

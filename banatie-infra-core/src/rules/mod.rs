@@ -79,10 +79,6 @@ impl Rule {
     }
 }
 
-/// A finding's text: the message and the help line (the older form of [`Finding`], kept
-/// while the remaining shared rules move to it).
-pub(crate) type Text = (String, String);
-
 /// A finding of a rule that both `validate` (over a spec) and `audit` (over hand-written
 /// files) report, before it is placed: the code, the severity, the message (what is wrong)
 /// and the help line (how to fix it). Only the family files build one, with the rule's

@@ -2,7 +2,7 @@
 //! proxy network, `$` in values, secret lengths, env-file modes, URL user-info and secret
 //! descriptions.
 
-use super::Rule;
+use super::{Finding, Rule};
 use crate::diagnostic::{Code, Severity};
 
 const FAMILY: &str = "secrets";
@@ -121,18 +121,155 @@ pub(super) const RULES: &[Rule] = &[
     ),
 ];
 
-/// BI204: the message and help for PostgreSQL `service` on the proxy network `proxy`.
-pub fn postgres_on_proxy(service: &str, proxy: &str) -> (String, String) {
-    (
-        format!("PostgreSQL service `{service}` is on the proxy network `{proxy}`, shared with Caddy and other stacks"),
-        "keep the database on the stack's internal network only".to_owned(),
+/// How a finding names an environment variable: `` `NAME` `` of the public env (a spec's
+/// `env`, an env file), `` `NAME` of service `S` `` in a service's own environment.
+fn variable(name: &str, service: Option<&str>) -> String {
+    match service {
+        None => format!("`{name}`"),
+        Some(s) => format!("`{name}` of service `{s}`"),
+    }
+}
+
+/// BI201: variable `name` (of `service`'s environment, or of the public env) looks like a
+/// secret, and its value is written in plain text.
+pub(crate) fn secret_looking_variable(name: &str, service: Option<&str>) -> Finding {
+    Finding::new(
+        CODE_SECRET_IN_PUBLIC_ENV,
+        format!(
+            "{} looks like a secret, but its value is written in plain text: world-readable, committed, and printed by `docker compose config`",
+            variable(name, service)
+        ),
+        format!("keep it with the secrets and remove it here: in a spec, declare it under `secrets` (`{name}: {{}}`, or `{{ source: supplied }}` for a provider's key); in a Compose file, move it to an env_file with mode 0600 (like secrets.env, single-quoted)"),
     )
 }
 
-/// BI203: the message and help for PostgreSQL `service` publishing host port `host_port`.
-pub fn postgres_published(service: &str, host_port: &str) -> (String, String) {
-    (
+/// BI201 (a spec only): `service`'s environment sets `name`, a variable of secrets.env, to
+/// a literal value.
+pub(crate) fn secret_overridden(name: &str, service: &str) -> Finding {
+    Finding::new(
+        CODE_SECRET_IN_PUBLIC_ENV,
+        format!("service `{service}` sets the secret `{name}` to a literal value in its environment, over the one in secrets.env"),
+        format!("remove it: the service reads `{name}` from secrets.env"),
+    )
+}
+
+/// BI201 (a spec only): the value of `name` (of `service`'s environment, or of the public
+/// env) references the secret `secret` with `$`.
+pub(crate) fn secret_referenced(name: &str, service: Option<&str>, secret: &str) -> Finding {
+    Finding::new(
+        CODE_SECRET_IN_PUBLIC_ENV,
+        format!("{} references the secret `{secret}`; values are written literally, so it would never be substituted, and a substituted secret would be public", variable(name, service)),
+        format!("declare `{name}` under `secrets` instead, or read `{secret}` from secrets.env directly; values that embed a secret (like a database URL) are derived"),
+    )
+}
+
+/// BI201 (a Compose file only): `${secret}` interpolates a secret-looking variable into
+/// the Compose file.
+pub(crate) fn secret_interpolated(secret: &str) -> Finding {
+    Finding::new(
+        CODE_SECRET_IN_PUBLIC_ENV,
+        format!("`${{{secret}}}` interpolates a secret into the Compose file: Compose writes its value into the resolved configuration (`docker compose config`), and it must sit in the project .env or the shell to be found"),
+        "pass the secret to the container with `env_file:` (a 0600 file) and remove it here; a value that embeds a secret (a URL) goes into that file whole",
+    )
+}
+
+/// BI202: variable `name` (of `service`'s environment, or of the public env) holds the
+/// placeholder `value` (empty or blank: no value). The value is not shown when the name
+/// looks secret or `secret_file` (it stands in a file of secrets).
+pub(crate) fn placeholder(
+    name: &str,
+    service: Option<&str>,
+    value: &str,
+    secret_file: bool,
+) -> Finding {
+    let what = if value.trim().is_empty() {
+        "is empty".to_owned()
+    } else if secret_file || crate::redact::looks_secret(name) {
+        "holds a placeholder, not a real value".to_owned()
+    } else {
+        format!("holds the placeholder `{value}`")
+    };
+    Finding::new(
+        CODE_PLACEHOLDER,
+        format!(
+            "{} {what}: a service that reads it starts with it and fails later",
+            variable(name, service)
+        ),
+        "write the real value (for a provider's key, the one it issued), or remove the variable",
+    )
+}
+
+/// BI203: PostgreSQL `service` publishes host port `host_port`.
+pub(crate) fn postgres_published(service: &str, host_port: &str) -> Finding {
+    Finding::new(
+        CODE_PUBLISHED_PORT,
         format!("PostgreSQL service `{service}` publishes host port {host_port}: the database must not be reachable from outside the stack"),
         format!("remove it: services reach the database as `{service}:5432` on their shared network"),
+    )
+}
+
+/// BI203, a warning: `service` publishes host port `host_port` (of container port
+/// `container`) on `host_ip`, which is not a loopback address.
+pub(crate) fn published_not_loopback(
+    service: &str,
+    host_port: &str,
+    container: &str,
+    host_ip: &str,
+) -> Finding {
+    Finding::new(
+        CODE_PUBLISHED_PORT,
+        format!("service `{service}` publishes host port {host_port} on `{host_ip}`, reachable from other hosts and past the firewall (Docker writes its own iptables rules)"),
+        format!("bind it to loopback (`host_ip: 127.0.0.1`, the default, in a spec; `127.0.0.1:{host_port}:{container}` in a Compose file) and reach it through an SSH tunnel or a site"),
+    )
+    .warning()
+}
+
+/// BI203 (a spec only): `service` publishes host port `host_port` on `host_ip`, which is
+/// not an IP address.
+pub(crate) fn host_ip_not_an_address(service: &str, host_port: &str, host_ip: &str) -> Finding {
+    Finding::new(
+        CODE_PUBLISHED_PORT,
+        format!("service `{service}` publishes host port {host_port} on `{host_ip}`, which is not an IP address: Compose refuses the file (\"Invalid ip address\")"),
+        "write an IPv4 or IPv6 address: `127.0.0.1` (the default) or `::1` for loopback only",
+    )
+}
+
+/// BI203 (a spec only): `service` publishes host port `host_port`, and the stack does not
+/// allow published ports.
+pub(crate) fn published_not_allowed(service: &str, host_port: &str) -> Finding {
+    Finding::new(
+        CODE_PUBLISHED_PORT,
+        format!("service `{service}` publishes host port {host_port}, but published ports are not allowed"),
+        "route public traffic through a site (the shared Caddy), or set `stack.allow_published_ports: true`",
+    )
+}
+
+/// BI204: PostgreSQL `service` is on the proxy network `proxy` (in a Compose file: an
+/// external network).
+pub(crate) fn postgres_on_proxy(service: &str, proxy: &str) -> Finding {
+    Finding::new(
+        CODE_PROXY_NETWORK,
+        format!("PostgreSQL service `{service}` is on the proxy network `{proxy}`, shared with Caddy and other stacks"),
+        "keep the database on the stack's internal network only",
+    )
+}
+
+/// BI204 (a spec only): `service` is on the proxy network `proxy`, but no site routes to
+/// it.
+pub(crate) fn unrouted_on_proxy(service: &str, proxy: &str) -> Finding {
+    Finding::new(
+        CODE_PROXY_NETWORK,
+        format!("service `{service}` is on the proxy network but no site routes to it (`{proxy}` is shared with Caddy and other stacks)"),
+        "remove the proxy network from its `networks`, or add a site for it",
+    )
+}
+
+/// BI204 (a spec only): a site routes to `service`, which is not on the proxy network
+/// `proxy`.
+pub(crate) fn site_service_off_proxy(service: &str, proxy: &str) -> Finding {
+    Finding::new(
+        CODE_PROXY_NETWORK,
+        format!("the site routes to `{service}`, which is not on the proxy network `{proxy}`: Caddy cannot reach it"),
+        format!("add `{proxy}` to the networks of `{service}`"),
     )
 }

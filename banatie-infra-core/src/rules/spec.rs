@@ -2,7 +2,7 @@
 //! in [`crate::load`] beside the code that reports them), references, dependencies, images,
 //! environment definitions and the network layout.
 
-use super::Rule;
+use super::{Finding, Rule};
 use crate::diagnostic::{Code, Severity};
 use crate::load::{
     CODE_BAD_VALUE, CODE_DUPLICATE_KEY, CODE_MISSING_KEY, CODE_NUL, CODE_SYNTAX, CODE_UNKNOWN_KEY,
@@ -140,12 +140,13 @@ pub(super) const RULES: &[Rule] = &[
 
 /// BI110: `service` is attached to `network`, which is not declared; `declared` are the
 /// declared networks (the closest one is suggested).
-pub fn unknown_network<'a>(
+pub(crate) fn unknown_network<'a>(
     service: &str,
     network: &str,
     declared: impl Iterator<Item = &'a str>,
-) -> super::Text {
-    (
+) -> Finding {
+    Finding::new(
+        CODE_UNRESOLVED_REFERENCE,
         format!("service `{service}` is attached to network `{network}`, which is not declared under `networks`"),
         super::closest(
             network,
@@ -156,8 +157,9 @@ pub fn unknown_network<'a>(
 }
 
 /// BI110: `service` depends on itself.
-pub fn self_dependency(service: &str) -> super::Text {
-    (
+pub(crate) fn self_dependency(service: &str) -> Finding {
+    Finding::new(
+        CODE_UNRESOLVED_REFERENCE,
         format!("service `{service}` depends on itself"),
         format!("remove `{service}` from its `depends_on`"),
     )
@@ -165,12 +167,13 @@ pub fn self_dependency(service: &str) -> super::Text {
 
 /// BI110: `service` depends on `dependency`, which is not a service; `services` are the
 /// services there are (the closest one is suggested).
-pub fn unknown_dependency<'a>(
+pub(crate) fn unknown_dependency<'a>(
     service: &str,
     dependency: &str,
     services: impl Iterator<Item = &'a str>,
-) -> super::Text {
-    (
+) -> Finding {
+    Finding::new(
+        CODE_UNRESOLVED_REFERENCE,
         format!("service `{service}` depends on `{dependency}`, which is not a service"),
         super::closest(
             dependency,
@@ -180,10 +183,156 @@ pub fn unknown_dependency<'a>(
     )
 }
 
+/// BI110 (a spec's sites only): a site routes to `service`, which is not a service;
+/// `services` are the services there are (the closest one is suggested).
+pub(crate) fn unknown_site_service<'a>(
+    service: &str,
+    services: impl Iterator<Item = &'a str>,
+) -> Finding {
+    Finding::new(
+        CODE_UNRESOLVED_REFERENCE,
+        format!("the site routes to `{service}`, which is not a service"),
+        super::closest(
+            service,
+            services,
+            "name a service defined under `services`".into(),
+        ),
+    )
+}
+
+/// BI110 (a spec's storage-init jobs only): job `job` initialises `target`, a service of
+/// kind `kind` rather than MinIO.
+pub(crate) fn storage_init_not_minio(job: &str, target: &str, kind: &str) -> Finding {
+    Finding::new(
+        CODE_UNRESOLVED_REFERENCE,
+        format!("job `{job}` initialises `{target}`, a service of kind `{kind}`, not `minio`"),
+        "name a service of `kind: minio`",
+    )
+}
+
+/// BI110 (a spec's storage-init jobs only): job `job` initialises `target`, which is not a
+/// service; `minio` are the MinIO services there are (the closest one is suggested).
+pub(crate) fn storage_init_unknown<'a>(
+    job: &str,
+    target: &str,
+    minio: impl Iterator<Item = &'a str>,
+) -> Finding {
+    Finding::new(
+        CODE_UNRESOLVED_REFERENCE,
+        format!("job `{job}` initialises `{target}`, which is not a service"),
+        super::closest(target, minio, "name a service of `kind: minio`".into()),
+    )
+}
+
 /// BI112: the services of a dependency cycle, in order (the first again at the end).
-pub fn dependency_cycle(services: &[&str]) -> super::Text {
-    (
+///
+/// Which cycles are reported is the same from a spec and from a Compose file (both run
+/// `validate`'s `dependency_cycles` over the services in file order): every cycle, not
+/// one per strongly connected component. Each edge that lies on a cycle and is not yet
+/// part of a reported one gives the shortest cycle through it, reported at that edge; so
+/// fixing one cycle never uncovers another that was there all along.
+pub(crate) fn dependency_cycle(services: &[&str]) -> Finding {
+    Finding::new(
+        CODE_DEPENDENCY_CYCLE,
         format!("dependency cycle: {}", services.join(" -> ")),
-        "remove one of these dependencies: Compose cannot start any service of a cycle".into(),
+        "remove one of these dependencies: Compose cannot start any service of a cycle",
+    )
+}
+
+/// BI114: `var` is defined twice, in env file `first` and in env file `second` (the same
+/// name when one file holds it twice). `both_derived`: both definitions are values a spec
+/// derives from its services (only a spec knows).
+pub(crate) fn defined_twice(var: &str, first: &str, second: &str, both_derived: bool) -> Finding {
+    let message = if first == second {
+        format!("variable `{var}` is defined twice in `{first}`: the last definition wins, and nothing says which value is meant")
+    } else {
+        format!("variable `{var}` is defined twice, in `{first}` and in `{second}`: a service that reads both gets the last one, and nothing says which value is meant")
+    };
+    let help = if both_derived {
+        "two services derive the same variable: give each its own (`url_env` of a postgres service, `service_account.access_key_env` of a minio service), or keep one such service per stack".to_owned()
+    } else {
+        format!("define `{var}` once: in a spec, under `secrets` if it is secret, else under `env`, and not at all when a service derives it (a postgres `url_env`, MinIO's root user and access key); in an env file, edit the value in place instead of appending (`>>`) a second line")
+    };
+    Finding::new(CODE_ENV_DEFINITION, message, help)
+}
+
+/// BI114 (a spec only): `env` sets `var` to another value than `field: value` of PostgreSQL
+/// service `service`, which the server is created with.
+pub(crate) fn env_disagrees_with_postgres(
+    var: &str,
+    field: &str,
+    value: &str,
+    service: &str,
+) -> Finding {
+    Finding::new(
+        CODE_ENV_DEFINITION,
+        format!("`env.{var}` disagrees with `{field}: {value}` of PostgreSQL service `{service}`, which the server is created with"),
+        format!("remove `{var}` from `env`: it is derived from `services.{service}.{field}`"),
+    )
+}
+
+/// BI114 (a spec only): secret `var`, which service `service` reads itself, is not
+/// declared under `secrets`.
+pub(crate) fn undeclared_secret(var: &str, service: &str) -> Finding {
+    Finding::new(
+        CODE_ENV_DEFINITION,
+        format!("secret `{var}`, which service `{service}` reads, is not declared under `secrets`"),
+        format!("add `{var}: {{}}` under `secrets`"),
+    )
+}
+
+/// Why a `healthy` dependency cannot hold (BI115).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum NoHealthcheck<'a> {
+    /// The dependency is a one-shot job, which has no health check.
+    Job,
+    /// Its health check is disabled.
+    Disabled,
+    /// It has no health check, and its image (named) defines none.
+    NoneInImage(&'a str),
+    /// It has no health check, and its image is unknown (it may define one: a warning).
+    Unknown,
+}
+
+/// BI115: `service` waits for `dependency` to be healthy, which it never is (`why`);
+/// `probe` is a health check its image supports, when one is known.
+pub(crate) fn healthy_without_healthcheck(
+    service: &str,
+    dependency: &str,
+    why: NoHealthcheck<'_>,
+    probe: Option<&str>,
+) -> Finding {
+    let because = match why {
+        NoHealthcheck::Job => format!("`{dependency}` is a one-shot job, with no health check"),
+        NoHealthcheck::Disabled => format!("the health check of `{dependency}` is disabled"),
+        NoHealthcheck::NoneInImage(image) => {
+            format!("`{dependency}` has no health check, and its image (`{image}`) defines none")
+        }
+        NoHealthcheck::Unknown => {
+            format!("`{dependency}` has no health check (unless its image defines one)")
+        }
+    };
+    let help = match (why, probe) {
+        (NoHealthcheck::Job, _) => format!("wait for `{dependency}` to complete instead: `{dependency}: completed` in a spec; `condition: service_completed_successfully` in a Compose file"),
+        (_, Some(p)) => format!("give `{dependency}` a health check: `test: {p}`, with a `start_period`"),
+        (_, None) => format!("give `{dependency}` a health check, or wait for it to start: `{dependency}: started` in a spec; `condition: service_started` in a Compose file"),
+    };
+    let finding = Finding::new(
+        CODE_HEALTHY_WITHOUT_HEALTHCHECK,
+        format!("`{service}` waits for `{dependency}` to be healthy, but {because}: Compose refuses to start `{service}` (\"has no healthcheck configured\")"),
+        help,
+    );
+    match why {
+        NoHealthcheck::Unknown => finding.warning(),
+        _ => finding,
+    }
+}
+
+/// BI116: `service` waits for `dependency` to complete, but it is a long-running service.
+pub(crate) fn completed_not_job(service: &str, dependency: &str) -> Finding {
+    Finding::new(
+        CODE_COMPLETED_NOT_JOB,
+        format!("`{service}` waits for `{dependency}` to complete, but `{dependency}` is a long-running service that never exits: `{service}` never starts"),
+        format!("wait for `{dependency}` to be healthy (or started) instead: `{dependency}: healthy` in a spec; `condition: service_healthy` in a Compose file"),
     )
 }

@@ -1,20 +1,18 @@
 //! The spec family's rules about `depends_on` (BI112, BI115, BI116; the registry's
 //! `rules/spec.rs`): no dependency cycle, `healthy` only on a service with a health check,
-//! `completed` only on a job. Also the graph algorithms BI112 runs on, which the audit's
-//! BI112 shares.
+//! `completed` only on a job. Also the graph algorithm BI112 runs on ([`cycles`]), which
+//! the audit's BI112 shares, so both report the same cycles for the same graph.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::diagnostic::Diagnostic;
 use crate::rules::spec as spec_rules;
-use crate::rules::spec::CODE_COMPLETED_NOT_JOB;
-use crate::rules::spec::CODE_DEPENDENCY_CYCLE;
-use crate::rules::spec::CODE_HEALTHY_WITHOUT_HEALTHCHECK;
+use crate::rules::spec::NoHealthcheck;
 use crate::spec::{Condition, Service, Spec};
 
 /// The strongly connected component of each node of `adj` (iterative Tarjan, so a chain
 /// of ten thousand services does not overflow the stack).
-pub(crate) fn strongly_connected(adj: &[Vec<usize>]) -> Vec<usize> {
+fn strongly_connected(adj: &[Vec<usize>]) -> Vec<usize> {
     const UNSEEN: usize = usize::MAX;
     let n = adj.len();
     let mut index = vec![UNSEEN; n];
@@ -72,12 +70,7 @@ pub(crate) fn strongly_connected(adj: &[Vec<usize>]) -> Vec<usize> {
 
 /// The shortest path from `from` to `to` inside the component of both (breadth first);
 /// both ends included.
-pub(crate) fn shortest_path(
-    adj: &[Vec<usize>],
-    comp: &[usize],
-    from: usize,
-    to: usize,
-) -> Vec<usize> {
+fn shortest_path(adj: &[Vec<usize>], comp: &[usize], from: usize, to: usize) -> Vec<usize> {
     let mut prev: HashMap<usize, usize> = HashMap::new();
     let mut queue = VecDeque::from([from]);
     prev.insert(from, from);
@@ -107,9 +100,42 @@ pub(crate) fn shortest_path(
     path
 }
 
-/// BI112: dependency cycles. Each cycle is reported once, at its first edge in spec order
-/// (service order, then `depends_on` order): for each edge inside a strongly connected
-/// component not yet part of a reported cycle, the shortest cycle through it.
+/// The dependency cycles of the graph `adj` (node `i` depends on each of `adj[i]`, in
+/// file order; no self edge), as BI112 reports them from a spec and from a Compose file
+/// alike: every cycle, not one per strongly connected component. For each edge `i -> j`
+/// inside a strongly connected component (node order, then edge order) that no cycle
+/// found so far passes through, the shortest cycle through it: `(i, j, cycle)`, the
+/// cycle's nodes in order from `i`, `i` again at the end. Each such edge is where its
+/// cycle is reported.
+pub(crate) fn cycles(adj: &[Vec<usize>]) -> Vec<(usize, usize, Vec<usize>)> {
+    let comp = strongly_connected(adj);
+    let mut size: HashMap<usize, usize> = HashMap::new();
+    for &c in &comp {
+        *size.entry(c).or_default() += 1;
+    }
+    let mut covered: HashSet<(usize, usize)> = HashSet::new();
+    let mut out = Vec::new();
+    for (i, deps) in adj.iter().enumerate() {
+        if size[&comp[i]] < 2 {
+            continue;
+        }
+        for &j in deps {
+            if j == i || comp[j] != comp[i] || covered.contains(&(i, j)) {
+                continue;
+            }
+            let mut cycle = vec![i];
+            cycle.extend(shortest_path(adj, &comp, j, i));
+            for w in cycle.windows(2) {
+                covered.insert((w[0], w[1]));
+            }
+            out.push((i, j, cycle));
+        }
+    }
+    out
+}
+
+/// BI112: dependency cycles, each at its first edge in spec order (service order, then
+/// `depends_on` order), as [`cycles`] finds them.
 pub(super) fn dependency_cycles(spec: &Spec, out: &mut Vec<Diagnostic>) {
     let adj: Vec<Vec<usize>> = spec
         .services
@@ -123,42 +149,15 @@ pub(super) fn dependency_cycles(spec: &Spec, out: &mut Vec<Diagnostic>) {
                 .collect()
         })
         .collect();
-    let comp = strongly_connected(&adj);
-    let mut size: HashMap<usize, usize> = HashMap::new();
-    for &c in &comp {
-        *size.entry(c).or_default() += 1;
-    }
-    let mut covered: HashSet<(usize, usize)> = HashSet::new();
-    for (i, (name, svc)) in spec.services.iter().enumerate() {
-        if size[&comp[i]] < 2 {
-            continue;
-        }
-        for dep in svc.depends_on().keys() {
-            let Some(j) = spec.services.get_index_of(dep) else {
-                continue;
-            };
-            if j == i || comp[j] != comp[i] || covered.contains(&(i, j)) {
-                continue;
-            }
-            let mut cycle = vec![i];
-            cycle.extend(shortest_path(&adj, &comp, j, i));
-            for w in cycle.windows(2) {
-                covered.insert((w[0], w[1]));
-            }
-            let names: Vec<&str> = cycle
-                .iter()
-                .filter_map(|&k| spec.services.get_index(k).map(|(n, _)| n.as_str()))
-                .collect();
-            let (message, help) = spec_rules::dependency_cycle(&names);
-            out.push(
-                Diagnostic::error(
-                    CODE_DEPENDENCY_CYCLE,
-                    ptr!("services", name, "depends_on", dep),
-                    message,
-                )
-                .with_help(help),
-            );
-        }
+    let name = |k: usize| spec.services.get_index(k).map_or("", |(n, _)| n.as_str());
+    for (i, j, cycle) in cycles(&adj) {
+        let names: Vec<&str> = cycle.iter().map(|&k| name(k)).collect();
+        out.push(spec_rules::dependency_cycle(&names).at(ptr!(
+            "services",
+            name(i),
+            "depends_on",
+            name(j)
+        )));
     }
 }
 
@@ -170,19 +169,14 @@ pub(super) fn healthy_without_healthcheck(spec: &Spec, out: &mut Vec<Diagnostic>
                 continue;
             };
             if *cond == Condition::Healthy && !target.has_healthcheck() && dep != name {
-                out.push(
-                    Diagnostic::error(
-                        CODE_HEALTHY_WITHOUT_HEALTHCHECK,
-                        ptr!("services", name, "depends_on", dep),
-                        format!(
-                            "`{name}` waits for `{dep}` to be healthy, but `{dep}` is a {} and has no health check",
-                            target.kind().as_str()
-                        ),
-                    )
-                    .with_help(format!(
-                        "write `{dep}: completed` to wait until the job has exited 0"
-                    )),
+                // Only a job has no health check in a spec.
+                let finding = spec_rules::healthy_without_healthcheck(
+                    name.as_str(),
+                    dep.as_str(),
+                    NoHealthcheck::Job,
+                    None,
                 );
+                out.push(finding.at(ptr!("services", name, "depends_on", dep)));
             }
         }
     }
@@ -196,17 +190,8 @@ pub(super) fn completed_not_job(spec: &Spec, out: &mut Vec<Diagnostic>) {
                 continue;
             };
             if *cond == Condition::Completed && !matches!(target, Service::Job(_)) && dep != name {
-                out.push(
-                    Diagnostic::error(
-                        CODE_COMPLETED_NOT_JOB,
-                        ptr!("services", name, "depends_on", dep),
-                        format!(
-                            "`{name}` waits for `{dep}` to complete, but `{dep}` is a long-running {} service that never exits",
-                            target.kind().as_str()
-                        ),
-                    )
-                    .with_help(format!("write `{dep}: healthy` (or `started`)")),
-                );
+                let finding = spec_rules::completed_not_job(name.as_str(), dep.as_str());
+                out.push(finding.at(ptr!("services", name, "depends_on", dep)));
             }
         }
     }
@@ -214,7 +199,6 @@ pub(super) fn completed_not_job(spec: &Spec, out: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     #[allow(unused_imports)]
     use crate::rules::{health::*, secrets::*, sites::*, spec::*, storage::*};
     use crate::validate::tests::{clean, expect, spec};

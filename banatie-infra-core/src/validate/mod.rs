@@ -17,12 +17,12 @@
 //!
 //! ```
 //! use banatie_infra_core::load::{load_str, Format};
-//! use banatie_infra_core::validate::{validate, CODE_UNRESOLVED_REFERENCE};
+//! use banatie_infra_core::validate::validate;
 //!
 //! let text = "stack: { name: demo }\nservices:\n  db: { kind: postgres, networks: [nope] }\n";
 //! let spec = load_str(text, Format::Yaml, "demo.yaml").unwrap().spec;
 //! let diags = validate(&spec);
-//! let d = diags.iter().find(|d| d.code == CODE_UNRESOLVED_REFERENCE).unwrap();
+//! let d = diags.iter().find(|d| d.code.0 == "BI110").unwrap();
 //! assert_eq!(d.pointer, "/services/db/networks/0");
 //! ```
 
@@ -56,7 +56,7 @@ pub use self::secrets::is_placeholder;
 
 // The conditions and messages the audit and the registry share with the rules, named
 // `crate::validate::...` whichever family file holds them.
-pub(crate) use self::dependencies::{shortest_path, strongly_connected};
+pub(crate) use self::dependencies::cycles;
 pub(crate) use self::health::is_unpinned;
 pub(crate) use self::secrets::is_loopback;
 pub(crate) use self::sites::is_cors_origin;
@@ -69,7 +69,6 @@ pub(crate) use self::storage::{
 pub(crate) use crate::rules::health::{
     health_timing_problems, probe_binary_absent, published_on_internal_message, unpinned_problem,
 };
-pub(crate) use crate::rules::secrets::{postgres_on_proxy, postgres_published};
 pub(crate) use crate::rules::sites::is_read_method;
 pub(crate) use crate::rules::storage::drive_count_problem;
 

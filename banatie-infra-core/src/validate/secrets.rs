@@ -9,13 +9,9 @@ use std::collections::HashSet;
 use super::looks_secret;
 use crate::diagnostic::Diagnostic;
 use crate::environment::secret_vars;
+use crate::rules::secrets as secret_rules;
 use crate::rules::secrets::CODE_DOLLAR_IN_VALUE;
-use crate::rules::secrets::CODE_PLACEHOLDER;
-use crate::rules::secrets::CODE_PROXY_NETWORK;
-use crate::rules::secrets::CODE_PUBLISHED_PORT;
-use crate::rules::secrets::CODE_SECRET_IN_PUBLIC_ENV;
 use crate::rules::secrets::CODE_SECRET_LENGTH;
-use crate::rules::secrets::{postgres_on_proxy, postgres_published};
 use crate::spec::{SecretSource, Service, Spec};
 use crate::types::{EnvName, Name};
 
@@ -173,42 +169,21 @@ pub(super) fn secret_in_public_env(spec: &Spec, out: &mut Vec<Diagnostic>) {
         if is_secret_var || looks_secret(name.as_str()) {
             crate::redact::register(e.value);
         }
-        if is_secret_var {
-            out.push(
-                Diagnostic::error(
-                    CODE_SECRET_IN_PUBLIC_ENV,
-                    e.pointer(),
-                    format!(
-                        "{} overrides the secret `{name}` with a literal value in the compose file",
-                        e.place()
-                    ),
-                )
-                .with_help(format!(
-                    "remove it: the service reads `{name}` from secrets.env"
-                )),
-            );
-        } else if looks_secret(name.as_str()) {
-            out.push(
-                Diagnostic::error(
-                    CODE_SECRET_IN_PUBLIC_ENV,
-                    e.pointer(),
-                    format!("{} looks like a secret, but public values are written in plain text", e.place()),
-                )
-                .with_help(format!("declare it under `secrets` (`{name}: {{}}`, or `{{ source: supplied }}` for a provider's key) and remove it here")),
-            );
-        } else if let Some(r) = dollar_refs(e.value)
-            .into_iter()
-            .find(|r| secrets.contains(*r))
-        {
-            out.push(
-                Diagnostic::error(
-                    CODE_SECRET_IN_PUBLIC_ENV,
-                    e.pointer(),
-                    format!("{} references the secret `{r}`; values are written literally, so it would never be substituted, and a substituted secret would be public", e.place()),
-                )
-                .with_help(format!("declare `{name}` under `secrets` instead, or read `{r}` from secrets.env directly; values that embed a secret (like a database URL) are derived")),
-            );
-        }
+        let service = e.service.map(Name::as_str);
+        let finding = match service {
+            Some(s) if is_secret_var => secret_rules::secret_overridden(name.as_str(), s),
+            _ if looks_secret(name.as_str()) => {
+                secret_rules::secret_looking_variable(name.as_str(), service)
+            }
+            _ => match dollar_refs(e.value)
+                .into_iter()
+                .find(|r| secrets.contains(*r))
+            {
+                Some(r) => secret_rules::secret_referenced(name.as_str(), service, r),
+                None => continue,
+            },
+        };
+        out.push(finding.at(e.pointer()));
     }
 }
 
@@ -216,19 +191,9 @@ pub(super) fn secret_in_public_env(spec: &Spec, out: &mut Vec<Diagnostic>) {
 pub(super) fn placeholders(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for e in env_entries(spec) {
         if is_placeholder(e.value) {
-            let shown = if e.value.trim().is_empty() {
-                "an empty value".to_owned()
-            } else {
-                format!("the placeholder `{}`", e.value)
-            };
-            out.push(
-                Diagnostic::error(
-                    CODE_PLACEHOLDER,
-                    e.pointer(),
-                    format!("{} holds {shown}", e.place()),
-                )
-                .with_help("write the real value, or remove the variable"),
-            );
+            let service = e.service.map(Name::as_str);
+            let finding = secret_rules::placeholder(e.name.as_str(), service, e.value, false);
+            out.push(finding.at(e.pointer()));
         }
     }
 }
@@ -238,44 +203,27 @@ pub(super) fn placeholders(spec: &Spec, out: &mut Vec<Diagnostic>) {
 pub(super) fn published_ports(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for (name, svc) in &spec.services {
         for (i, p) in svc.publish().iter().enumerate() {
+            let (service, host) = (name.as_str(), p.host.to_string());
             if p.host_addr().is_none() {
-                out.push(
-                    Diagnostic::error(
-                        CODE_PUBLISHED_PORT,
-                        ptr!("services", name, "publish", i, "host_ip"),
-                        format!("service `{name}` publishes host port {} on `{}`, which is not an IP address: Compose refuses the file (\"Invalid ip address\")", p.host, p.host_ip),
-                    )
-                    .with_help("write an IPv4 or IPv6 address: `127.0.0.1` (the default) or `::1` for loopback only"),
-                );
+                let finding = secret_rules::host_ip_not_an_address(service, &host, &p.host_ip);
+                out.push(finding.at(ptr!("services", name, "publish", i, "host_ip")));
             }
             if matches!(svc, Service::Postgres(_)) {
-                let (message, help) = postgres_published(name.as_str(), &p.host.to_string());
-                out.push(
-                    Diagnostic::error(
-                        CODE_PUBLISHED_PORT,
-                        ptr!("services", name, "publish", i),
-                        message,
-                    )
-                    .with_help(help),
-                );
+                let finding = secret_rules::postgres_published(service, &host);
+                out.push(finding.at(ptr!("services", name, "publish", i)));
             } else if !spec.stack.allow_published_ports {
-                out.push(
-                    Diagnostic::error(
-                        CODE_PUBLISHED_PORT,
-                        ptr!("services", name, "publish", i),
-                        format!("service `{name}` publishes host port {}, but published ports are not allowed", p.host),
-                    )
-                    .with_help("route public traffic through a site (the shared Caddy), or set `stack.allow_published_ports: true`"),
+                let finding = secret_rules::published_not_allowed(service, &host);
+                out.push(finding.at(ptr!("services", name, "publish", i)));
+            } else if p.host_addr().is_some() && !is_loopback(&p.host_ip) {
+                // An address that is not one is reported above; loopback is judged by the
+                // audit's predicate (`localhost` counts).
+                let finding = secret_rules::published_not_loopback(
+                    service,
+                    &host,
+                    &p.container.to_string(),
+                    &p.host_ip,
                 );
-            } else if p.host_addr().is_some_and(|a| !a.is_loopback()) {
-                out.push(
-                    Diagnostic::warning(
-                        CODE_PUBLISHED_PORT,
-                        ptr!("services", name, "publish", i, "host_ip"),
-                        format!("service `{name}` publishes host port {} on `{}`, reachable from other hosts and past the firewall (Docker writes its own iptables rules)", p.host, p.host_ip),
-                    )
-                    .with_help("bind it to `127.0.0.1` (the default) and reach it through an SSH tunnel or a site"),
-                );
+                out.push(finding.at(ptr!("services", name, "publish", i, "host_ip")));
             }
         }
     }
@@ -289,34 +237,23 @@ pub(super) fn proxy_network(spec: &Spec, out: &mut Vec<Diagnostic>) {
         let Some(i) = svc.networks().iter().position(|n| n == proxy) else {
             continue;
         };
-        let at = || ptr!("services", name, "networks", i);
-        if matches!(svc, Service::Postgres(_)) {
-            let (message, help) = postgres_on_proxy(name.as_str(), proxy.as_str());
-            out.push(Diagnostic::error(CODE_PROXY_NETWORK, at(), message).with_help(help));
+        let finding = if matches!(svc, Service::Postgres(_)) {
+            secret_rules::postgres_on_proxy(name.as_str(), proxy.as_str())
         } else if !routed.contains(name.as_str()) {
-            out.push(
-                Diagnostic::error(
-                    CODE_PROXY_NETWORK,
-                    at(),
-                    format!("service `{name}` is on the proxy network but no site routes to it (`{proxy}` is shared with Caddy and other stacks)"),
-                )
-                .with_help("remove the proxy network from its `networks`, or add a site for it"),
-            );
-        }
+            secret_rules::unrouted_on_proxy(name.as_str(), proxy.as_str())
+        } else {
+            continue;
+        };
+        out.push(finding.at(ptr!("services", name, "networks", i)));
     }
     for (i, site) in spec.sites.iter().enumerate() {
         let Some(svc) = spec.services.get(&site.service) else {
             continue;
         };
         if !svc.networks().contains(proxy) {
-            out.push(
-                Diagnostic::error(
-                    CODE_PROXY_NETWORK,
-                    ptr!("sites", i, "service"),
-                    format!("the site routes to `{}`, which is not on the proxy network `{proxy}`: Caddy cannot reach it", site.service),
-                )
-                .with_help(format!("add `{proxy}` to the networks of `{}`", site.service)),
-            );
+            let finding =
+                secret_rules::site_service_off_proxy(site.service.as_str(), proxy.as_str());
+            out.push(finding.at(ptr!("sites", i, "service")));
         }
     }
 }

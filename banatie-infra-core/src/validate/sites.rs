@@ -253,11 +253,10 @@ mod tests {
             CODE_S3_WRITE_METHODS,
             "/sites/1/methods",
         );
-        assert!(d[0]
-            .help
-            .as_deref()
-            .is_some_and(|h| h
-                .starts_with("pass read methods only: `methods: [GET, HEAD, OPTIONS]` in a spec")));
+        assert_eq!(
+            d[0].help.as_deref(),
+            Some("pass read methods only: `methods: [GET, HEAD, OPTIONS]` in a spec; in a Caddyfile, `@not_read not method GET HEAD OPTIONS` and `respond @not_read 405` before `reverse_proxy`")
+        );
         let put = "  - { domains: [cdn.example.com], service: s3, port: 9000, methods: [GET, PUT, DELETE] }\n";
         let d = expect(
             &spec(S3, put, S3_SECRETS),

@@ -11,24 +11,11 @@ use crate::diagnostic::Diagnostic;
 use crate::environment::{public_vars, required_secrets, secret_vars};
 use crate::rules::spec as spec_rules;
 use crate::rules::spec::CODE_APP_IMAGE_SOURCE;
-use crate::rules::spec::CODE_ENV_DEFINITION;
 use crate::rules::spec::CODE_NETWORK_LAYOUT;
 use crate::rules::spec::CODE_SINGLE_SERVER;
 use crate::rules::spec::CODE_SITE_PORT;
-use crate::rules::spec::CODE_UNRESOLVED_REFERENCE;
 use crate::spec::{JobTask, Service, ServiceKind, Spec};
 use crate::types::Name;
-
-/// The help for a name that resolves to nothing: the closest candidate if one is close
-/// (Jaro-Winkler, as the loader's unknown-key help), else `fallback`. Only the first
-/// thousand candidates are compared, so a huge spec stays linear.
-fn closest_help<'a>(
-    word: &str,
-    candidates: impl Iterator<Item = &'a Name>,
-    fallback: String,
-) -> String {
-    crate::rules::closest(word, candidates.map(Name::as_str), fallback)
-}
 
 /// BI110: networks, dependencies, site services and storage-init targets must resolve.
 /// Reported service by service (networks, then dependencies, then a storage-init
@@ -50,19 +37,12 @@ pub(super) fn unresolved_references(spec: &Spec, out: &mut Vec<Diagnostic>) {
 fn unknown_networks(spec: &Spec, name: &Name, svc: &Service, out: &mut Vec<Diagnostic>) {
     for (i, net) in svc.networks().iter().enumerate() {
         if !spec.networks.contains_key(net) {
-            let (message, help) = spec_rules::unknown_network(
+            let finding = spec_rules::unknown_network(
                 name.as_str(),
                 net.as_str(),
                 spec.networks.keys().map(Name::as_str),
             );
-            out.push(
-                Diagnostic::error(
-                    CODE_UNRESOLVED_REFERENCE,
-                    ptr!("services", name, "networks", i),
-                    message,
-                )
-                .with_help(help),
-            );
+            out.push(finding.at(ptr!("services", name, "networks", i)));
         }
     }
 }
@@ -70,87 +50,50 @@ fn unknown_networks(spec: &Spec, name: &Name, svc: &Service, out: &mut Vec<Diagn
 /// BI110 for the dependencies of service `name`: itself, or no service.
 fn unknown_dependencies(spec: &Spec, name: &Name, svc: &Service, out: &mut Vec<Diagnostic>) {
     for dep in svc.depends_on().keys() {
-        if dep == name {
-            let (message, help) = spec_rules::self_dependency(name.as_str());
-            out.push(
-                Diagnostic::error(
-                    CODE_UNRESOLVED_REFERENCE,
-                    ptr!("services", name, "depends_on", dep),
-                    message,
-                )
-                .with_help(help),
-            );
+        let finding = if dep == name {
+            spec_rules::self_dependency(name.as_str())
         } else if !spec.services.contains_key(dep) {
-            let (message, help) = spec_rules::unknown_dependency(
+            spec_rules::unknown_dependency(
                 name.as_str(),
                 dep.as_str(),
                 spec.services.keys().map(Name::as_str),
-            );
-            out.push(
-                Diagnostic::error(
-                    CODE_UNRESOLVED_REFERENCE,
-                    ptr!("services", name, "depends_on", dep),
-                    message,
-                )
-                .with_help(help),
-            );
-        }
+            )
+        } else {
+            continue;
+        };
+        out.push(finding.at(ptr!("services", name, "depends_on", dep)));
     }
 }
 
 /// BI110 for the `storage_init.minio` of job `name`: a MinIO service.
 fn storage_init_target(spec: &Spec, name: &Name, minio: &Name, out: &mut Vec<Diagnostic>) {
     let at = ptr!("services", name, "task", "storage_init", "minio");
-    match spec.services.get(minio) {
-        Some(Service::Minio(_)) => {}
-        Some(other) => out.push(
-            Diagnostic::error(
-                CODE_UNRESOLVED_REFERENCE,
-                at,
-                format!(
-                    "job `{name}` initialises `{minio}`, a service of kind `{}`, not `minio`",
-                    other.kind().as_str()
-                ),
-            )
-            .with_help("name a service of `kind: minio`"),
+    let finding = match spec.services.get(minio) {
+        Some(Service::Minio(_)) => return,
+        Some(other) => {
+            spec_rules::storage_init_not_minio(name.as_str(), minio.as_str(), other.kind().as_str())
+        }
+        None => spec_rules::storage_init_unknown(
+            name.as_str(),
+            minio.as_str(),
+            spec.services
+                .iter()
+                .filter(|(_, s)| s.kind() == ServiceKind::Minio)
+                .map(|(n, _)| n.as_str()),
         ),
-        None => out.push(
-            Diagnostic::error(
-                CODE_UNRESOLVED_REFERENCE,
-                at,
-                format!("job `{name}` initialises `{minio}`, which is not a service"),
-            )
-            .with_help(closest_help(
-                minio.as_str(),
-                spec.services
-                    .iter()
-                    .filter(|(_, s)| s.kind() == ServiceKind::Minio)
-                    .map(|(n, _)| n),
-                "name a service of `kind: minio`".into(),
-            )),
-        ),
-    }
+    };
+    out.push(finding.at(at));
 }
 
 /// BI110 for the service of each site.
 fn unknown_site_services(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for (i, site) in spec.sites.iter().enumerate() {
         if !spec.services.contains_key(&site.service) {
-            out.push(
-                Diagnostic::error(
-                    CODE_UNRESOLVED_REFERENCE,
-                    ptr!("sites", i, "service"),
-                    format!(
-                        "the site routes to `{}`, which is not a service",
-                        site.service
-                    ),
-                )
-                .with_help(closest_help(
-                    site.service.as_str(),
-                    spec.services.keys(),
-                    "name a service defined under `services`".into(),
-                )),
+            let finding = spec_rules::unknown_site_service(
+                site.service.as_str(),
+                spec.services.keys().map(Name::as_str),
             );
+            out.push(finding.at(ptr!("sites", i, "service")));
         }
     }
 }
@@ -236,7 +179,8 @@ pub(super) fn env_definitions(spec: &Spec, out: &mut Vec<Diagnostic>) {
 
 /// One definition of a variable of `.env` or `secrets.env` (BI114).
 struct Def {
-    /// Where it is: the written entry, or the field it is derived from.
+    /// Where it is: the written entry, or the field it is derived from (the finding is
+    /// placed there).
     pointer: String,
     /// Whether it is derived from a service's fields rather than written.
     derived: bool,
@@ -294,34 +238,8 @@ fn defined_twice(spec: &Spec, out: &mut Vec<Diagnostic>) {
 
 /// BI114's finding for `var` defined at `at` and at `other`, reported at `at`.
 fn defined_twice_diagnostic(var: &str, at: &Def, other: &Def) -> Diagnostic {
-    let describe = |d: &Def| {
-        format!(
-            "{} ({} `{}`)",
-            d.file,
-            if d.derived { "derived from" } else { "from" },
-            d.pointer
-        )
-    };
-    let help = match (at.derived, other.derived) {
-        (false, true) => format!(
-            "remove `{var}` here: its value is derived from `{}` and written by `banatie-infra secrets`",
-            other.pointer
-        ),
-        (true, true) => "two services derive the same variable: give each its own (`url_env` of a postgres service, `service_account.access_key_env` of a minio service), or keep one such service per stack".to_owned(),
-        _ => format!(
-            "define `{var}` once: under `secrets` if it is secret, else under `env`"
-        ),
-    };
-    Diagnostic::error(
-        CODE_ENV_DEFINITION,
-        at.pointer.clone(),
-        format!(
-            "variable `{var}` is defined twice: in {} and in {}",
-            describe(other),
-            describe(at)
-        ),
-    )
-    .with_help(help)
+    spec_rules::defined_twice(var, other.file, at.file, at.derived && other.derived)
+        .at(at.pointer.clone())
 }
 
 /// BI114 for `env.POSTGRES_DB` or `env.POSTGRES_USER` set to another value than the
@@ -335,14 +253,9 @@ fn postgres_env_disagrees(spec: &Spec, out: &mut Vec<Diagnostic>) {
             ("POSTGRES_USER", "user", pg.user.as_str()),
         ] {
             if spec.env.get(var).is_some_and(|v| v != value) {
-                out.push(
-                    Diagnostic::error(
-                        CODE_ENV_DEFINITION,
-                        ptr!("env", var),
-                        format!("`env.{var}` disagrees with `{field}: {value}` of PostgreSQL service `{name}`, which the server is created with"),
-                    )
-                    .with_help(format!("remove `{var}` from `env`: it is derived from `services.{name}.{field}`")),
-                );
+                let finding =
+                    spec_rules::env_disagrees_with_postgres(var, field, value, name.as_str());
+                out.push(finding.at(ptr!("env", var)));
             }
         }
     }
@@ -352,14 +265,14 @@ fn postgres_env_disagrees(spec: &Spec, out: &mut Vec<Diagnostic>) {
 fn undeclared_secrets(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for (var, at) in required_secrets(spec) {
         if !spec.secrets.contains_key(&var) {
-            out.push(
-                Diagnostic::error(
-                    CODE_ENV_DEFINITION,
-                    at.clone(),
-                    format!("secret `{var}` (named at `{at}`) is not declared under `secrets`"),
-                )
-                .with_help(format!("add `{var}: {{}}` under `secrets`")),
-            );
+            // The pointer is `/services/NAME...`: the service that reads the secret.
+            let service = at
+                .split('/')
+                .nth(2)
+                .unwrap_or("")
+                .replace("~1", "/")
+                .replace("~0", "~");
+            out.push(spec_rules::undeclared_secret(var.as_str(), &service).at(at));
         }
     }
 }
@@ -588,11 +501,15 @@ mod tests {
             CODE_ENV_DEFINITION,
             "/secrets/DATABASE_URL",
         );
+        assert_eq!(
+            d[0].message,
+            "variable `DATABASE_URL` is defined twice in `secrets.env`: the last definition wins, and nothing says which value is meant"
+        );
         assert!(d[0]
             .help
             .as_deref()
             .unwrap()
-            .contains("derived from `/services/db/url_env`"));
+            .contains("not at all when a service derives it"));
         let bad = S3_SECRETS.replace(
             "MINIO_SECRET_KEY: {}",
             "MINIO_SECRET_KEY: {}, MINIO_ACCESS_KEY: {}",

@@ -15,10 +15,8 @@ use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::envfile::{Entry, Quoting};
 use crate::rules::health::CODE_ENV_FILE_QUOTING;
 use crate::rules::health::CODE_UNSET_INTERPOLATION;
-use crate::rules::secrets::CODE_PLACEHOLDER;
 use crate::rules::secrets::CODE_SECRET_FILE_MODE;
 use crate::rules::secrets::CODE_URL_USERINFO;
-use crate::rules::spec::CODE_ENV_DEFINITION;
 use crate::validate::{is_placeholder, looks_secret};
 
 /// Runs the rules on one env file.
@@ -37,15 +35,15 @@ pub(crate) fn check(d: &Deployment, ef: &EnvFile, out: &mut Vec<Diagnostic>) {
         let at = Some(e.location);
         // BI114: defined twice.
         match first_def.get(e.key.as_str()) {
-            Some(&first) => out.push(d.diag(
-                Severity::Error,
-                CODE_ENV_DEFINITION,
-                ef.file,
-                at,
-                "",
-                format!("`{}` is defined again (first at line {}): the last definition wins, and the file no longer says which value is meant", e.key, ef.entries[first].location.line),
-                "keep one definition: edit the value in place instead of appending (`>>`) a new line".into(),
-            )),
+            Some(_) => {
+                // The file by its name, as a spec's findings name `.env` and `secrets.env`
+                // (the span gives its path).
+                let name = std::path::Path::new(&file.name)
+                    .file_name()
+                    .map_or(file.name.clone(), |n| n.to_string_lossy().into_owned());
+                let finding = crate::rules::spec::defined_twice(&e.key, &name, &name, false);
+                out.push(d.finding(finding, ef.file, at, ""));
+            }
             None => {
                 first_def.insert(&e.key, i);
             }
@@ -236,22 +234,9 @@ fn placeholders(d: &Deployment, ef: &EnvFile, out: &mut Vec<Diagnostic>) {
         let v = ef.values[i].as_deref().unwrap_or("");
         let empty = v.trim().is_empty();
         if is_placeholder(v) && (!empty || looks_secret(&e.key)) {
-            let what = if empty {
-                "is empty".to_owned()
-            } else if shown(d, ef, &e.key) {
-                format!("holds the placeholder `{v}`")
-            } else {
-                "holds a placeholder, not a real value".to_owned()
-            };
-            out.push(d.diag(
-                Severity::Error,
-                CODE_PLACEHOLDER,
-                ef.file,
-                Some(e.location),
-                "",
-                format!("`{}` {what}: the service starts with it and fails later", e.key),
-                "write the real value (an operator-supplied key from its provider), or remove the variable".into(),
-            ));
+            let secret_file = secret_file_name(&d.files[ef.file].name);
+            let finding = crate::rules::secrets::placeholder(&e.key, None, v, secret_file);
+            out.push(d.finding(finding, ef.file, Some(e.location), ""));
         }
     }
 }

@@ -11,7 +11,6 @@ use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::input::CODE_INTERPOLATION_BOUND;
 use crate::rules::health::CODE_DOLLAR_NEEDS_ESCAPE;
 use crate::rules::health::CODE_UNSET_INTERPOLATION;
-use crate::rules::secrets::CODE_SECRET_IN_PUBLIC_ENV;
 use crate::validate::looks_secret;
 
 /// The position of character `offset` of a YAML scalar whose text is `text` and that the
@@ -134,15 +133,8 @@ fn interpolate_value(
         let Piece::Ref(r) = p else { continue };
         let pos = scalar_pos(d, y.file, y.loc, s, r.start);
         if looks_secret(&r.name) {
-            out.push(d.diag(
-                Severity::Error,
-                CODE_SECRET_IN_PUBLIC_ENV,
-                y.file,
-                pos,
-                pointer,
-                format!("`${{{}}}` interpolates a secret into the Compose file: Compose writes its value into the resolved configuration (`docker compose config`), and it must sit in the project .env or the shell to be found", r.name),
-                "pass the secret to the container with `env_file:` (a 0600 file) and remove it here; a value that embeds a secret (a URL) goes into that file whole".into(),
-            ));
+            let finding = crate::rules::secrets::secret_interpolated(&r.name);
+            out.push(d.finding(finding, y.file, pos, pointer));
         }
         if d.interp_env.contains_key(&r.name) {
             continue;

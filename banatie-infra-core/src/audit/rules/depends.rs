@@ -3,14 +3,14 @@
 //! and BI311, dependencies whose condition cannot hold or does not wait for what the
 //! service needs (a health check, a server, the storage's init job).
 
-use std::collections::HashSet;
-
 use super::{family, minio_argv};
 use crate::audit::{is_job, Deployment, Project, Svc};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::images::{self, Family};
 use crate::rules::health::CODE_INIT_NOT_AWAITED;
 use crate::rules::health::CODE_JOB_RACE;
+use crate::rules::spec as spec_rules;
+use crate::rules::spec::NoHealthcheck;
 use crate::validate as v;
 
 /// BI110 and BI112: networks and dependencies that name nothing, and dependency cycles
@@ -19,25 +19,19 @@ pub(super) fn references_and_cycles(d: &Deployment, project: &Project, out: &mut
     for s in &project.services {
         for (n, at) in &s.networks {
             if n != "default" && project.network(n).is_none() {
-                let (message, help) = crate::rules::spec::unknown_network(
+                let finding = spec_rules::unknown_network(
                     &s.name,
                     n,
                     project.networks.iter().map(|x| x.name.as_str()),
                 );
-                out.push(d.diag_at(
-                    Severity::Error,
-                    crate::rules::spec::CODE_UNRESOLVED_REFERENCE,
-                    at,
-                    message,
-                    help,
-                ));
+                out.push(d.finding_at(finding, at));
             }
         }
         for dep in &s.depends_on {
-            let (message, help) = if dep.name == s.name {
-                crate::rules::spec::self_dependency(&s.name)
+            let finding = if dep.name == s.name {
+                spec_rules::self_dependency(&s.name)
             } else if project.services.iter().all(|t| t.name != dep.name) {
-                crate::rules::spec::unknown_dependency(
+                spec_rules::unknown_dependency(
                     &s.name,
                     &dep.name,
                     project.services.iter().map(|t| t.name.as_str()),
@@ -45,16 +39,11 @@ pub(super) fn references_and_cycles(d: &Deployment, project: &Project, out: &mut
             } else {
                 continue;
             };
-            out.push(d.diag_at(
-                Severity::Error,
-                crate::rules::spec::CODE_UNRESOLVED_REFERENCE,
-                &dep.at,
-                message,
-                help,
-            ));
+            out.push(d.finding_at(finding, &dep.at));
         }
     }
-    // Cycles: the shared graph algorithm of `validate`.
+    // Cycles: `validate`'s graph algorithm, so a Compose file and a spec with the same
+    // graph report the same cycles.
     let index = |n: &str| project.services.iter().position(|s| s.name == n);
     let adj: Vec<Vec<usize>> = project
         .services
@@ -68,29 +57,17 @@ pub(super) fn references_and_cycles(d: &Deployment, project: &Project, out: &mut
                 .collect()
         })
         .collect();
-    let comp = v::strongly_connected(&adj);
-    let mut reported = HashSet::new();
-    for (i, s) in project.services.iter().enumerate() {
-        for dep in &s.depends_on {
-            let Some(j) = index(&dep.name) else { continue };
-            if j == i || comp[j] != comp[i] || !reported.insert(comp[i]) {
-                continue;
-            }
-            let mut cycle = vec![i];
-            cycle.extend(v::shortest_path(&adj, &comp, j, i));
-            let names: Vec<&str> = cycle
-                .iter()
-                .map(|&k| project.services[k].name.as_str())
-                .collect();
-            let (message, help) = crate::rules::spec::dependency_cycle(&names);
-            out.push(d.diag_at(
-                Severity::Error,
-                crate::rules::spec::CODE_DEPENDENCY_CYCLE,
-                &dep.at,
-                message,
-                help,
-            ));
-        }
+    for (i, j, cycle) in v::cycles(&adj) {
+        let s = &project.services[i];
+        let target = &project.services[j].name;
+        let Some(dep) = s.depends_on.iter().find(|x| x.name == *target) else {
+            continue;
+        };
+        let names: Vec<&str> = cycle
+            .iter()
+            .map(|&k| project.services[k].name.as_str())
+            .collect();
+        out.push(d.finding_at(spec_rules::dependency_cycle(&names), &dep.at));
     }
 }
 
@@ -145,40 +122,36 @@ pub(super) fn dependencies(d: &Deployment, project: &Project, s: &Svc, out: &mut
                     let known = disabled
                         || family(d, t) != Family::Unknown
                         || (t.build.is_some() && d.images.contains_key(&t.name));
+                    let image = d
+                        .images
+                        .get(&t.name)
+                        .filter(|_| known)
+                        .map(|i| i.to_string());
                     let why = if disabled {
-                        "its health check is disabled".to_owned()
-                    } else if let Some(img) = d.images.get(&t.name).filter(|_| known) {
-                        format!("it has no `healthcheck`, and its image (`{img}`) defines none")
+                        NoHealthcheck::Disabled
+                    } else if known && is_job(d, t) {
+                        NoHealthcheck::Job
+                    } else if let Some(img) = image.as_deref() {
+                        NoHealthcheck::NoneInImage(img)
                     } else {
-                        "it has no `healthcheck` (unless its image defines one)".to_owned()
+                        NoHealthcheck::Unknown
                     };
-                    out.push(d.diag_at(
-                        if known { Severity::Error } else { Severity::Warning },
-                        crate::rules::spec::CODE_HEALTHY_WITHOUT_HEALTHCHECK,
-                        cond_at,
-                        format!("`{}` waits for `{}` to be healthy, but {why}: Compose refuses to start it (\"has no healthcheck configured\")", s.name, t.name),
-                        match d.images.get(&t.name).and_then(|i| {
-                            matches!(
-                                images::family(i),
-                                Family::PostgresAlpine | Family::PostgresDebian | Family::MinioServer
-                            )
-                            .then(|| images::suggested_probe(i))
-                            .flatten()
-                        }) {
-                            Some(p) => format!("give `{}` a health check: `test: {p}`, with a `start_period`", t.name),
-                            None => format!("give `{}` a `healthcheck`, or wait for `service_started`", t.name),
-                        },
-                    ));
+                    let probe = d.images.get(&t.name).and_then(|i| {
+                        matches!(
+                            images::family(i),
+                            Family::PostgresAlpine | Family::PostgresDebian | Family::MinioServer
+                        )
+                        .then(|| images::suggested_probe(i))
+                        .flatten()
+                    });
+                    let finding =
+                        spec_rules::healthy_without_healthcheck(&s.name, &t.name, why, probe);
+                    out.push(d.finding_at(finding, cond_at));
                 }
             }
             Some("service_completed_successfully") if long_running(d, t) && !is_job(d, t) => {
-                out.push(d.diag_at(
-                    Severity::Error,
-                    crate::rules::spec::CODE_COMPLETED_NOT_JOB,
-                    cond_at,
-                    format!("`{}` waits for `{}` to complete, but `{}` is a long-running server that never exits", s.name, t.name, t.name),
-                    format!("wait for `{}` with `service_healthy` (or `service_started`)", t.name),
-                ));
+                let finding = spec_rules::completed_not_job(&s.name, &t.name);
+                out.push(d.finding_at(finding, cond_at));
             }
             _ => {}
         }

@@ -5,6 +5,7 @@
 use crate::audit::{env, interp, At, Deployment, Svc};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::health::CODE_RETYPED_VALUE;
+use crate::rules::secrets as secret_rules;
 use crate::rules::secrets::CODE_URL_USERINFO;
 use crate::validate::{is_placeholder, looks_secret};
 
@@ -28,31 +29,16 @@ pub(super) fn environment(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
             Err(_) => true,
         };
         if looks_secret(&e.name) && holds_text && !is_placeholder(&raw) {
-            out.push(d.diag_at(
-                Severity::Error,
-                crate::rules::secrets::CODE_SECRET_IN_PUBLIC_ENV,
-                &e.at,
-                format!("`{}` holds a secret in plain text in the Compose file, which is world-readable, committed, and printed by `docker compose config`", e.name),
-                "move it to an env_file with mode 0600 (for example secrets.env, single-quoted) and remove it here".into(),
-            ));
+            let finding = secret_rules::secret_looking_variable(&e.name, Some(&s.name));
+            out.push(d.finding_at(finding, &e.at));
         }
         if e.value.is_some()
             && literal
             && is_placeholder(&raw)
             && (!raw.trim().is_empty() || looks_secret(&e.name))
         {
-            let what = if raw.trim().is_empty() {
-                "is empty".to_owned()
-            } else {
-                format!("holds the placeholder `{raw}`")
-            };
-            out.push(d.diag_at(
-                Severity::Error,
-                crate::rules::secrets::CODE_PLACEHOLDER,
-                &e.at,
-                format!("`{}` {what}", e.name),
-                "write the real value, or remove the variable".into(),
-            ));
+            let finding = secret_rules::placeholder(&e.name, Some(&s.name), &raw, false);
+            out.push(d.finding_at(finding, &e.at));
         }
         // BI315: a plain value Compose's YAML parser types.
         if let Some(plain) = &e.plain {

@@ -5,6 +5,7 @@
 use super::is_postgres;
 use crate::audit::{Deployment, Project, Svc};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::secrets as secret_rules;
 use crate::validate as v;
 
 /// BI203, BI304, BI204.
@@ -18,23 +19,12 @@ pub(super) fn ports_and_networks(
     for p in &s.ports {
         let host = p.host.clone().unwrap_or_else(|| p.container.clone());
         if postgres {
-            let (message, help) = v::postgres_published(&s.name, &host);
-            out.push(d.diag_at(
-                Severity::Error,
-                crate::rules::secrets::CODE_PUBLISHED_PORT,
-                &p.at,
-                message,
-                help,
-            ));
+            let finding = secret_rules::postgres_published(&s.name, &host);
+            out.push(d.finding_at(finding, &p.at));
         } else if !p.host_ip.as_deref().is_some_and(v::is_loopback) {
-            let ip = p.host_ip.clone().unwrap_or_else(|| "0.0.0.0".into());
-            out.push(d.diag_at(
-                Severity::Warning,
-                crate::rules::secrets::CODE_PUBLISHED_PORT,
-                &p.at,
-                format!("service `{}` publishes host port {host} on `{ip}`, reachable from other hosts and past the firewall (Docker writes its own iptables rules)", s.name),
-                "bind it to `127.0.0.1` (`127.0.0.1:HOST:CONTAINER`) and reach it through an SSH tunnel or the proxy".into(),
-            ));
+            let ip = p.host_ip.as_deref().unwrap_or("0.0.0.0");
+            let finding = secret_rules::published_not_loopback(&s.name, &host, &p.container, ip);
+            out.push(d.finding_at(finding, &p.at));
         }
     }
     if let Some(first) = s.ports.first() {
@@ -61,14 +51,8 @@ pub(super) fn ports_and_networks(
         for (n, at) in &s.networks {
             if let Some(net) = project.network(n).filter(|x| x.external) {
                 let name = net.engine_name.as_deref().unwrap_or(n);
-                let (message, help) = v::postgres_on_proxy(&s.name, name);
-                out.push(d.diag_at(
-                    Severity::Error,
-                    crate::rules::secrets::CODE_PROXY_NETWORK,
-                    at,
-                    message,
-                    help,
-                ));
+                let finding = secret_rules::postgres_on_proxy(&s.name, name);
+                out.push(d.finding_at(finding, at));
             }
         }
     }
