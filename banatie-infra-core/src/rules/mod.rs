@@ -21,8 +21,9 @@
 //! | `live` | BI6xx | [`live`] |
 //! | `files` | BI7xx | [`files`] |
 //!
-//! The modules that report a code re-export its const from here (`crate::validate::CODE_CORS`
-//! is [`sites::CODE_CORS`]); no code is declared anywhere else.
+//! No code is declared anywhere else, and no other module re-exports one: a check names
+//! the const of its family (`crate::rules::sites::CODE_CORS`). A rule that both front
+//! ends report is named by neither: they get its [`Finding`] from its constructor here.
 
 use std::sync::OnceLock;
 
