@@ -111,5 +111,12 @@ macro_rules! cases {
 }
 
 cases! {
+    bi301_probe_binary_missing => "BI301",
+    bi303_unpinned_image => "BI303",
+    bi304_published_on_internal => "BI304",
+    bi306_health_timing => "BI306",
     bi404_console_without_headers => "BI404",
+    bi501_minio_drives => "BI501",
+    bi502_lifecycle_whole_bucket => "BI502",
+    bi503_lifecycle_rule => "BI503",
 }

@@ -255,7 +255,7 @@ mod tests {
         );
         assert_eq!(
             d[0].help.as_deref(),
-            Some("list read methods only: `methods: [GET, HEAD, OPTIONS]`")
+            Some("pass read methods only: `methods: [GET, HEAD, OPTIONS]` in a spec; in a Caddyfile, `@not_read not method GET HEAD OPTIONS` and `respond @not_read 405` before `reverse_proxy`")
         );
         let put = "  - { domains: [cdn.example.com], service: s3, port: 9000, methods: [GET, PUT, DELETE] }\n";
         let d = expect(

@@ -48,13 +48,7 @@ pub(super) fn ports_and_networks(
                 "/services/{}/ports",
                 crate::diagnostic::escape_token(&s.name)
             );
-            out.push(d.diag_at(
-                Severity::Error,
-                crate::rules::health::CODE_PUBLISHED_ON_INTERNAL,
-                &at,
-                v::published_on_internal_message(&s.name),
-                "remove `ports` and route through the proxy, or attach a network that is not internal".into(),
-            ));
+            out.push(d.finding_at(crate::rules::health::published_on_internal(&s.name), &at));
         }
     }
     if postgres {
