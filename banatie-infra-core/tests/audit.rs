@@ -557,7 +557,7 @@ fn seed_report_is_compiler_style() {
         "{human}"
     );
     assert!(
-        human.contains("= help: use `[\"CMD\", \"mc\", \"ready\", \"local\"]`"),
+        human.contains("in a Compose file, the test `[\"CMD\", \"mc\", \"ready\", \"local\"]`"),
         "{human}"
     );
 }

@@ -288,9 +288,7 @@ fn read_one(d: &mut Deployment, path: &Path, kind: Option<Kind>, bucket: Option<
     let id = d.add_file(shown, path.to_path_buf(), text, FileKind::Json);
     let mut out = Vec::new();
     match kind {
-        Kind::Lifecycle => {
-            super::s3json_lifecycle::check(&node, &d.files[id].name, bucket, &mut out)
-        }
+        Kind::Lifecycle => super::s3json_lifecycle::check(&node, bucket, &mut out),
         Kind::Anonymous | Kind::Iam => super::s3json_policy::check(&node, kind, bucket, &mut out),
     }
     for f in out {
@@ -310,6 +308,19 @@ pub(crate) struct Finding {
 }
 
 impl Finding {
+    /// A shared rule's finding (see [`crate::rules::Finding`]) at `node`, `pointer` the
+    /// path in the JSON.
+    pub(crate) fn shared(f: crate::rules::Finding, node: &Node, pointer: &str) -> Self {
+        Self {
+            severity: f.severity,
+            code: f.code,
+            at: node.loc,
+            pointer: pointer.to_owned(),
+            message: f.message,
+            help: f.help,
+        }
+    }
+
     pub(crate) fn error(
         code: Code,
         node: &Node,

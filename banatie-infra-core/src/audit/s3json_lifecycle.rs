@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use crate::load::{Node, NodeKind};
+use crate::rules::storage as storage_rules;
 
 use super::s3json::CODE_LIFECYCLE_SCHEMA as CODE;
 use super::s3json::{keys, str_of, type_name, Finding};
@@ -51,9 +52,9 @@ const ABORT: &[&str] = &["DaysAfterInitiation"];
 const DAYS: &[&str] = &["Days"];
 const ALL_VERSIONS: &[&str] = &["Days", "DeleteMarker"];
 
-/// Checks a lifecycle configuration; `file` names it in BI503's duplicate-id message,
-/// `bucket` (from `ALIAS/BUCKET`) in BI502's.
-pub(crate) fn check(node: &Node, file: &str, bucket: Option<&str>, out: &mut Vec<Finding>) {
+/// Checks a lifecycle configuration; `bucket` (from the script's `ALIAS/BUCKET`, `None`
+/// for a file no script imports) is named in BI502's and BI503's messages.
+pub(crate) fn check(node: &Node, bucket: Option<&str>, out: &mut Vec<Finding>) {
     let top = keys(node, "", TOP, CODE, "a lifecycle configuration", out);
     let Some((_, _, rules)) = top.iter().find(|e| e.0 == "Rules") else {
         out.push(Finding::error(
@@ -78,14 +79,13 @@ pub(crate) fn check(node: &Node, file: &str, bucket: Option<&str>, out: &mut Vec
     let mut ids: HashMap<String, ()> = HashMap::new();
     for (i, r) in items.iter().enumerate() {
         let ptr = format!("/Rules/{i}");
-        rule(r, &ptr, file, bucket, &mut ids, out);
+        rule(r, &ptr, bucket, &mut ids, out);
     }
 }
 
 fn rule(
     r: &Node,
     ptr: &str,
-    file: &str,
     bucket: Option<&str>,
     ids: &mut HashMap<String, ()>,
     out: &mut Vec<Finding>,
@@ -108,12 +108,10 @@ fn rule(
             "a lifecycle rule `ID` longer than 255 characters: S3 refuses it".into(),
             "use a short id",
         )),
-        Some(n) if ids.insert(id.clone(), ()).is_some() => out.push(Finding::error(
-            crate::rules::storage::CODE_LIFECYCLE_RULE,
+        Some(n) if ids.insert(id.clone(), ()).is_some() => out.push(Finding::shared(
+            storage_rules::lifecycle_duplicate_id(&id, bucket),
             n,
             &format!("{ptr}/ID"),
-            crate::validate::lifecycle_duplicate_id_message(&id, file),
-            crate::validate::LIFECYCLE_DUPLICATE_ID_HELP,
         )),
         _ => {}
     }
@@ -186,15 +184,10 @@ fn rule(
     }
     if enabled && expires && !scoped {
         let at = get("Filter").unwrap_or(r);
-        out.push(Finding::error(
-            crate::rules::storage::CODE_LIFECYCLE_WHOLE_BUCKET,
+        out.push(Finding::shared(
+            storage_rules::lifecycle_whole_bucket(&id, bucket),
             at,
             &format!("{ptr}/Filter"),
-            crate::validate::lifecycle_whole_bucket_message(
-                &id,
-                bucket.unwrap_or("it is imported into"),
-            ),
-            crate::validate::LIFECYCLE_WHOLE_BUCKET_HELP,
         ));
     }
 }
@@ -250,12 +243,10 @@ fn prefix(n: &Node, ptr: &str, out: &mut Vec<Finding>) -> bool {
 
 fn days(n: &Node, ptr: &str, id: &str, expiry: bool, out: &mut Vec<Finding>) {
     match super::s3json::kind(n) {
-        NodeKind::Int(0) if expiry => out.push(Finding::error(
-            crate::rules::storage::CODE_LIFECYCLE_RULE,
+        NodeKind::Int(0) if expiry => out.push(Finding::shared(
+            storage_rules::lifecycle_zero_days(id),
             n,
             ptr,
-            crate::validate::lifecycle_zero_days_message(id),
-            crate::validate::LIFECYCLE_ZERO_DAYS_HELP,
         )),
         NodeKind::Int(d) if *d < 1 => out.push(Finding::error(
             CODE,

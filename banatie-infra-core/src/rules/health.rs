@@ -1,8 +1,10 @@
 //! BI3xx, Compose semantics and health: health-check probes, images, timing, interpolation,
 //! env-file parsing, start order of jobs and init, masked failures, unparsable files.
 
-use super::Rule;
+use super::{Finding, Rule};
 use crate::diagnostic::{Code, Severity};
+use crate::images;
+use crate::types::{Duration, ImageRef};
 
 const FAMILY: &str = "health";
 
@@ -257,23 +259,56 @@ pub(super) const RULES: &[Rule] = &[
     ),
 ];
 
-/// is known not to ship; `None` when the image ships it or is unknown.
-pub fn probe_binary_absent(
-    service: &str,
-    binary: &str,
-    image: &crate::types::ImageRef,
-) -> Option<String> {
-    (crate::images::ships(image, binary) == Some(false)).then(|| {
-        format!(
-            "the health check of `{service}` calls `{binary}`, which `{image}` does not ship: the container would never become healthy"
-        )
-    })
+/// Whether `image` is unpinned: tag `latest` or none, and no digest.
+pub(crate) fn is_unpinned(image: &ImageRef) -> bool {
+    !image.has_digest() && matches!(image.tag(), None | Some("latest"))
 }
 
-/// BI303: the message and help for an unpinned `image`; `None` when it is pinned.
-pub fn unpinned_problem(image: &crate::types::ImageRef) -> Option<(String, String)> {
-    crate::validate::is_unpinned(image).then(|| {
-        (
+/// BI301: the health check of `service` calls `binary`, which `image` is known not to
+/// ship; `url` is the `(port, path)` the check requests, when it names one (the help's
+/// Compose test asks the same). `None` when the image ships the binary, or when what it
+/// ships is not known.
+pub(crate) fn probe_binary_missing(
+    service: &str,
+    binary: &str,
+    image: &ImageRef,
+    url: Option<(&str, &str)>,
+) -> Option<Finding> {
+    if images::ships(image, binary) != Some(false) {
+        return None;
+    }
+    let test = images::suggested_probe(image).map(|p| {
+        let (port, path) = url.unwrap_or(("PORT", "/PATH"));
+        p.replace("PORT", port).replace("/PATH", path)
+    });
+    let help = match (images::http_probe(image), test) {
+        (Some(p), Some(t)) => format!(
+            "call a program `{image}` ships: `probe: {p}` in a spec; in a Compose file, the test `{t}`"
+        ),
+        (Some(p), None) => format!(
+            "call a program `{image}` ships: `probe: {p}` in a spec; in a Compose file, a test that runs `{p}`"
+        ),
+        (None, Some(t)) => format!(
+            "call a program `{image}` ships: in a Compose file, the test `{t}`; in a spec, `probe` needs node, wget or curl: base the final stage on an image that ships one and set `base_image` to it"
+        ),
+        (None, None) => format!(
+            "`{image}` ships none of node, wget and curl: in a spec, base the final stage on an image that ships one and set `base_image` to it; in a Compose file, call a program it ships (the server's own client)"
+        ),
+    };
+    Some(Finding::new(
+        CODE_PROBE_BINARY_MISSING,
+        format!(
+            "the health check of `{service}` calls `{binary}`, which `{image}` does not ship: the container would never become healthy"
+        ),
+        help,
+    ))
+}
+
+/// BI303: `image` is pulled unpinned (a warning); `None` when it is pinned.
+pub(crate) fn unpinned_image(image: &ImageRef) -> Option<Finding> {
+    is_unpinned(image).then(|| {
+        Finding::new(
+            CODE_UNPINNED_IMAGE,
             format!(
                 "image `{image}` is not pinned: `latest` changes under you, and with it the binaries a health check can call"
             ),
@@ -285,27 +320,39 @@ pub fn unpinned_problem(image: &crate::types::ImageRef) -> Option<(String, Strin
     })
 }
 
-/// each problem.
-pub fn health_timing_problems(
+/// BI306: the health-check timing of `service` that cannot work: `retries` 0, an
+/// `interval` under 1s, a `timeout` longer than the interval (`timeout_is_default`: the
+/// timeout was not written, so the interval is the value to change). Each finding comes
+/// with the field it is about (`retries`, `interval` or `timeout`); none when the timing
+/// can work.
+pub(crate) fn health_timing(
     service: &str,
-    interval: crate::types::Duration,
-    timeout: crate::types::Duration,
+    interval: Duration,
+    timeout: Duration,
     retries: u32,
     timeout_is_default: bool,
-) -> Vec<(&'static str, String, &'static str)> {
+) -> Vec<(&'static str, Finding)> {
     let mut out = Vec::new();
     if retries == 0 {
         out.push((
             "retries",
-            format!("`{service}` has `retries: 0`: no failed check could ever mark it unhealthy"),
-            "use at least 1 (the default is 3)",
+            Finding::new(
+                CODE_HEALTH_TIMING,
+                format!(
+                    "`{service}` has `retries: 0`: no failed check could ever mark it unhealthy"
+                ),
+                "use at least 1 (the default is 3)",
+            ),
         ));
     }
     if interval.as_millis() < 1000 {
         out.push((
             "interval",
-            format!("`{service}` checks its health every {interval}: checks would pile up"),
-            "use an interval of at least 1s (the default is 30s)",
+            Finding::new(
+                CODE_HEALTH_TIMING,
+                format!("`{service}` checks its health every {interval}: checks would pile up"),
+                "use an interval of at least 1s (the default is 30s)",
+            ),
         ));
     } else if timeout > interval {
         let (field, note) = if timeout_is_default {
@@ -315,14 +362,21 @@ pub fn health_timing_problems(
         };
         out.push((
             field,
-            format!("the health-check timeout of `{service}`, {timeout}{note}, is longer than its interval, {interval}"),
-            "make the timeout at most the interval",
+            Finding::new(
+                CODE_HEALTH_TIMING,
+                format!("the health-check timeout of `{service}`, {timeout}{note}, is longer than its interval, {interval}"),
+                "make the timeout at most the interval",
+            ),
         ));
     }
     out
 }
 
-/// BI304: the message for `service` publishing ports while only on internal networks.
-pub fn published_on_internal_message(service: &str) -> String {
-    format!("service `{service}` publishes ports but is only on internal networks: the ports are silently unreachable")
+/// BI304: `service` publishes ports while all its networks are internal.
+pub(crate) fn published_on_internal(service: &str) -> Finding {
+    Finding::new(
+        CODE_PUBLISHED_ON_INTERNAL,
+        format!("service `{service}` publishes ports but is only on internal networks: the ports are silently unreachable"),
+        "remove the published ports (`publish` in a spec, `ports` in a Compose file) and serve it through the proxy, or attach a network that is not internal",
+    )
 }

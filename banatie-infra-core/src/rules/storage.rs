@@ -241,14 +241,63 @@ pub(super) const RULES: &[Rule] = &[
     ),
 ];
 
-/// erasure set's 2 to 16; `None` when the count is fine.
-pub fn drive_count_problem(service: &str, drives: u32) -> Option<(String, String)> {
+/// BI501: MinIO `service` runs on `drives` drives, outside one erasure set's 2 to 16;
+/// `None` when the count is one MinIO takes.
+pub(crate) fn drive_count(service: &str, drives: u32) -> Option<Finding> {
     (!(2..=16).contains(&drives)).then(|| {
-        (
+        Finding::new(
+            CODE_MINIO_DRIVES,
             format!("MinIO `{service}` has {drives} drives; an erasure set has 2 to 16"),
-            "use 2 to 16 drives (4 is the default)".to_owned(),
+            "use 2 to 16 drives: `drives: 4` in a spec (the default); in a Compose file, `server /data{1...4}` with a volume mounted on each",
         )
     })
+}
+
+/// The bucket a lifecycle configuration is set on, for a message (`None`: not known, a
+/// lifecycle JSON no script imports).
+fn lifecycle_bucket(bucket: Option<&str>) -> String {
+    bucket.map_or_else(
+        || "the bucket it is imported into".to_owned(),
+        |b| format!("bucket `{b}`"),
+    )
+}
+
+/// BI502: lifecycle rule `id`, on `bucket` (`None` when not known), expires objects under
+/// no prefix: every object of the bucket.
+pub(crate) fn lifecycle_whole_bucket(id: &str, bucket: Option<&str>) -> Finding {
+    Finding::new(
+        CODE_LIFECYCLE_WHOLE_BUCKET,
+        format!(
+            "lifecycle rule `{id}` has no prefix: it would expire every object of {}",
+            lifecycle_bucket(bucket)
+        ),
+        "write the prefix to expire, like `temp/`: `prefix: temp/` in a spec, `\"Filter\": {\"Prefix\": \"temp/\"}` in a lifecycle JSON; in a spec, `whole_bucket: true` says the whole bucket is meant",
+    )
+}
+
+/// BI503: lifecycle rule id `id` is used again in the configuration of `bucket` (`None`
+/// when not known).
+pub(crate) fn lifecycle_duplicate_id(id: &str, bucket: Option<&str>) -> Finding {
+    let of = bucket.map_or_else(
+        || "one lifecycle configuration".to_owned(),
+        |b| format!("the lifecycle rules of bucket `{b}`"),
+    );
+    Finding::new(
+        CODE_LIFECYCLE_RULE,
+        format!(
+            "lifecycle rule id `{id}` is used twice in {of}: S3 refuses the whole configuration"
+        ),
+        "give each rule its own id",
+    )
+}
+
+/// BI503: lifecycle rule `id` expires objects after 0 days.
+pub(crate) fn lifecycle_zero_days(id: &str) -> Finding {
+    Finding::new(
+        CODE_LIFECYCLE_RULE,
+        format!("lifecycle rule `{id}` expires objects after 0 days: S3 refuses the whole configuration"),
+        "expire after at least 1 day: `expire_days: 1` in a spec, `\"Days\": 1` in a lifecycle JSON",
+    )
 }
 
 /// BI505: anonymous read granted on the whole of bucket `bucket` (an empty public prefix).

@@ -1,35 +1,16 @@
 //! The health family (BI301-BI306; the registry's `rules/health.rs`): health checks that
 //! can run in their image, pinned images, no port published from internal networks only,
-//! health timing that can work. Also `is_unpinned`, which the registry's BI303 message
-//! (`unpinned_problem`, the audit's too) is built on.
+//! health timing that can work. The findings BI301, BI303, BI304 and BI306 share with the
+//! audit are built by the registry's constructors; this file says where in the spec they
+//! stand.
 
 use crate::diagnostic::Diagnostic;
 use crate::images::{self, Family};
-use crate::rules::health::CODE_HEALTH_TIMING;
-use crate::rules::health::CODE_PROBE_BINARY_MISSING;
+use crate::rules::health as health_rules;
+use crate::rules::health::is_unpinned;
 use crate::rules::health::CODE_PROBE_UNKNOWN_IMAGE;
-use crate::rules::health::CODE_PUBLISHED_ON_INTERNAL;
-use crate::rules::health::CODE_UNPINNED_IMAGE;
-use crate::rules::health::{
-    health_timing_problems, probe_binary_absent, published_on_internal_message, unpinned_problem,
-};
 use crate::spec::{Probe, Service, Spec};
 use crate::types::ImageRef;
-
-/// Whether an image is unpinned: tag `latest` or none, and no digest.
-pub(crate) fn is_unpinned(image: &ImageRef) -> bool {
-    !image.has_digest() && matches!(image.tag(), None | Some("latest"))
-}
-
-/// The `probe:` value to suggest for an app on `image`.
-fn probe_help(image: &ImageRef) -> String {
-    match images::http_probe(image) {
-        Some(p) => format!("use `probe: {p}`"),
-        None => format!(
-            "`{image}` ships none of node, wget and curl: base the final stage on an image that does, and set `base_image` to it"
-        ),
-    }
-}
 
 /// BI301: an explicit probe must call a binary the base image ships.
 pub(super) fn probe_binaries(spec: &Spec, out: &mut Vec<Diagnostic>) {
@@ -41,15 +22,12 @@ pub(super) fn probe_binaries(spec: &Spec, out: &mut Vec<Diagnostic>) {
             Probe::Wget => "wget",
             Probe::Curl => "curl",
         };
-        if let Some(message) = probe_binary_absent(name.as_str(), binary, &app.base_image) {
-            out.push(
-                Diagnostic::error(
-                    CODE_PROBE_BINARY_MISSING,
-                    ptr!("services", name, "probe"),
-                    message,
-                )
-                .with_help(probe_help(&app.base_image)),
-            );
+        let (port, path) = (app.port.to_string(), app.health_path.to_string());
+        let url = Some((port.as_str(), path.as_str()));
+        if let Some(f) =
+            health_rules::probe_binary_missing(name.as_str(), binary, &app.base_image, url)
+        {
+            out.push(f.at(ptr!("services", name, "probe")));
         }
     }
 }
@@ -58,8 +36,8 @@ pub(super) fn probe_binaries(spec: &Spec, out: &mut Vec<Diagnostic>) {
 /// when the app is built (it is then the tag given to the built image).
 pub(super) fn unpinned_images(spec: &Spec, out: &mut Vec<Diagnostic>) {
     let mut warn = |at: String, image: &ImageRef| {
-        if let Some((message, help)) = unpinned_problem(image) {
-            out.push(Diagnostic::warning(CODE_UNPINNED_IMAGE, at, message).with_help(help));
+        if let Some(f) = health_rules::unpinned_image(image) {
+            out.push(f.at(at));
         }
     };
     for (name, svc) in &spec.services {
@@ -95,14 +73,8 @@ pub(super) fn published_on_internal(spec: &Spec, out: &mut Vec<Diagnostic>) {
             .all(|n| spec.networks.get(n).is_some_and(|d| d.internal))
         {
             out.push(
-                Diagnostic::error(
-                    CODE_PUBLISHED_ON_INTERNAL,
-                    ptr!("services", name, "publish"),
-                    published_on_internal_message(name.as_str()),
-                )
-                .with_help(
-                    "remove `publish` and route through a site, or attach a non-internal network",
-                ),
+                health_rules::published_on_internal(name.as_str())
+                    .at(ptr!("services", name, "publish")),
             );
         }
     }
@@ -142,21 +114,14 @@ pub(super) fn health_timing(spec: &Spec, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let h = svc.health();
-        for (field, message, help) in health_timing_problems(
+        for (field, f) in health_rules::health_timing(
             name.as_str(),
             h.interval(),
             h.timeout(),
             h.retries(),
             h.timeout.is_none(),
         ) {
-            out.push(
-                Diagnostic::error(
-                    CODE_HEALTH_TIMING,
-                    ptr!("services", name, "health", field),
-                    message,
-                )
-                .with_help(help),
-            );
+            out.push(f.at(ptr!("services", name, "health", field)));
         }
     }
 }
@@ -180,13 +145,33 @@ mod tests {
             CODE_PROBE_BINARY_MISSING,
             "/services/a/probe",
         );
-        assert_eq!(d[0].help.as_deref(), Some("use `probe: node`"));
+        let help = d[0].help.as_deref().unwrap_or_default();
+        assert!(
+            help.starts_with("call a program `node:20-alpine` ships: `probe: node` in a spec;")
+                && help.contains("fetch('http://127.0.0.1:3000/')"),
+            "{help}"
+        );
         let d = expect(
             &spec(&probed("alpine:3.20", "node"), "", ""),
             CODE_PROBE_BINARY_MISSING,
             "/services/a/probe",
         );
-        assert_eq!(d[0].help.as_deref(), Some("use `probe: wget`"));
+        assert_eq!(
+            d[0].help.as_deref(),
+            Some("call a program `alpine:3.20` ships: `probe: wget` in a spec; in a Compose file, the test `[\"CMD\", \"wget\", \"-q\", \"--spider\", \"http://127.0.0.1:3000/\"]`")
+        );
+        // An image with no HTTP client: in a spec, the help says to change the base image.
+        let d = expect(
+            &spec(&probed("postgres:16", "curl"), "", ""),
+            CODE_PROBE_BINARY_MISSING,
+            "/services/a/probe",
+        );
+        let help = d[0].help.as_deref().unwrap_or_default();
+        assert!(
+            help.starts_with("call a program `postgres:16` ships: in a Compose file, the test `[\"CMD-SHELL\", \"pg_isready")
+                && help.ends_with("in a spec, `probe` needs node, wget or curl: base the final stage on an image that ships one and set `base_image` to it"),
+            "{help}"
+        );
         expect(
             &spec(&probed("node:20-slim", "wget"), "", ""),
             CODE_PROBE_BINARY_MISSING,

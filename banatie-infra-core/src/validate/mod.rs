@@ -57,20 +57,11 @@ pub use self::secrets::is_placeholder;
 // The conditions and messages the audit and the registry share with the rules, named
 // `crate::validate::...` whichever family file holds them.
 pub(crate) use self::dependencies::cycles;
-pub(crate) use self::health::is_unpinned;
 pub(crate) use self::secrets::is_loopback;
 pub(crate) use self::sites::is_cors_origin;
-pub(crate) use self::storage::{
-    lifecycle_duplicate_id_message, lifecycle_whole_bucket_message, lifecycle_zero_days_message,
-    LIFECYCLE_DUPLICATE_ID_HELP, LIFECYCLE_WHOLE_BUCKET_HELP, LIFECYCLE_ZERO_DAYS_HELP,
-};
 
 // The message constructors of the rules shared with the audit live in the registry.
-pub(crate) use crate::rules::health::{
-    health_timing_problems, probe_binary_absent, published_on_internal_message, unpinned_problem,
-};
 pub(crate) use crate::rules::sites::is_read_method;
-pub(crate) use crate::rules::storage::drive_count_problem;
 
 /// Runs every rule on `spec` and returns the findings, errors and warnings, in rule order
 /// (the order of the rule functions) and, within a rule, in spec order. An empty result means the

@@ -1,7 +1,7 @@
 //! The storage family (BI501-BI506; the registry's `rules/storage.rs`): MinIO's drive
 //! count, lifecycle rules, host directories that neither coincide nor nest, the public
-//! read prefix, the PostgreSQL version. Also the BI502 and BI503 messages the audit's
-//! lifecycle JSON checks share.
+//! read prefix, the PostgreSQL version. The findings BI501-BI503 share with the audit
+//! (its Compose and lifecycle JSON checks) are built by the registry's constructors.
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,10 +9,6 @@ use super::path_components;
 use crate::diagnostic::Diagnostic;
 use crate::images::{self, Family};
 use crate::rules::storage as storage_rules;
-use crate::rules::storage::drive_count_problem;
-use crate::rules::storage::CODE_LIFECYCLE_RULE;
-use crate::rules::storage::CODE_LIFECYCLE_WHOLE_BUCKET;
-use crate::rules::storage::CODE_MINIO_DRIVES;
 use crate::rules::storage::CODE_OVERLAPPING_MOUNTS;
 use crate::rules::storage::CODE_POSTGRES_VERSION;
 use crate::spec::{Service, Spec};
@@ -22,11 +18,8 @@ use crate::types::{Name, RelPath};
 pub(super) fn minio_drives(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for (name, svc) in &spec.services {
         let Service::Minio(m) = svc else { continue };
-        if let Some((message, help)) = drive_count_problem(name.as_str(), m.drives) {
-            out.push(
-                Diagnostic::error(CODE_MINIO_DRIVES, ptr!("services", name, "drives"), message)
-                    .with_help(help),
-            );
+        if let Some(f) = storage_rules::drive_count(name.as_str(), m.drives) {
+            out.push(f.at(ptr!("services", name, "drives")));
         }
     }
 }
@@ -38,43 +31,13 @@ pub(super) fn lifecycle_whole_bucket(spec: &Spec, out: &mut Vec<Diagnostic>) {
         for (i, rule) in m.lifecycle.iter().enumerate() {
             if rule.prefix.is_empty() && !rule.whole_bucket {
                 out.push(
-                    Diagnostic::error(
-                        CODE_LIFECYCLE_WHOLE_BUCKET,
-                        ptr!("services", name, "lifecycle", i, "prefix"),
-                        lifecycle_whole_bucket_message(&rule.id, m.bucket.as_ref()),
-                    )
-                    .with_help(LIFECYCLE_WHOLE_BUCKET_HELP),
+                    storage_rules::lifecycle_whole_bucket(&rule.id, Some(m.bucket.as_ref()))
+                        .at(ptr!("services", name, "lifecycle", i, "prefix")),
                 );
             }
         }
     }
 }
-
-/// BI502's message: rule `id` of `bucket` expires every object (also the audit's, for a
-/// lifecycle JSON `mc ilm rule import` reads).
-pub(crate) fn lifecycle_whole_bucket_message(id: &str, bucket: &str) -> String {
-    format!("lifecycle rule `{id}` has an empty prefix: it would expire every object of bucket `{bucket}`")
-}
-
-/// BI502's help.
-pub(crate) const LIFECYCLE_WHOLE_BUCKET_HELP: &str = "write the prefix to expire, like `temp/`; set `whole_bucket: true` only if the whole bucket is meant";
-
-/// BI503's message for an id used twice in `owner` (a service; for the audit, the file).
-pub(crate) fn lifecycle_duplicate_id_message(id: &str, owner: &str) -> String {
-    format!("lifecycle rule id `{id}` is used twice in `{owner}`")
-}
-
-/// BI503's help for an id used twice.
-pub(crate) const LIFECYCLE_DUPLICATE_ID_HELP: &str = "give each rule its own id";
-
-/// BI503's message for a rule that expires after 0 days.
-pub(crate) fn lifecycle_zero_days_message(id: &str) -> String {
-    format!("lifecycle rule `{id}` has `expire_days: 0`")
-}
-
-/// BI503's help for a rule that expires after 0 days.
-pub(crate) const LIFECYCLE_ZERO_DAYS_HELP: &str =
-    "use at least 1 day (S3 lifecycle `Expiration.Days`)";
 
 /// BI503: lifecycle rules expire after at least a day and have distinct ids.
 pub(super) fn lifecycle_rules(spec: &Spec, out: &mut Vec<Diagnostic>) {
@@ -84,23 +47,18 @@ pub(super) fn lifecycle_rules(spec: &Spec, out: &mut Vec<Diagnostic>) {
         for (i, rule) in m.lifecycle.iter().enumerate() {
             if !ids.insert(rule.id.as_str()) {
                 out.push(
-                    Diagnostic::error(
-                        CODE_LIFECYCLE_RULE,
-                        ptr!("services", name, "lifecycle", i, "id"),
-                        lifecycle_duplicate_id_message(&rule.id, name.as_ref()),
-                    )
-                    .with_help(LIFECYCLE_DUPLICATE_ID_HELP),
+                    storage_rules::lifecycle_duplicate_id(&rule.id, Some(m.bucket.as_ref()))
+                        .at(ptr!("services", name, "lifecycle", i, "id")),
                 );
             }
             if rule.expire_days == 0 {
-                out.push(
-                    Diagnostic::error(
-                        CODE_LIFECYCLE_RULE,
-                        ptr!("services", name, "lifecycle", i, "expire_days"),
-                        lifecycle_zero_days_message(&rule.id),
-                    )
-                    .with_help(LIFECYCLE_ZERO_DAYS_HELP),
-                );
+                out.push(storage_rules::lifecycle_zero_days(&rule.id).at(ptr!(
+                    "services",
+                    name,
+                    "lifecycle",
+                    i,
+                    "expire_days"
+                )));
             }
         }
     }

@@ -10,9 +10,9 @@ use crate::audit::read::scripts::inline_script;
 use crate::audit::{shell, Deployment, Svc};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::images;
+use crate::rules::health as health_rules;
 use crate::rules::health::CODE_UNKNOWN_BUILD_BASE;
 use crate::types::ImageRef;
-use crate::validate as v;
 
 /// Shell builtins and keywords a health check may use that are not programs.
 const BUILTINS: &[&str] = &[
@@ -89,17 +89,9 @@ pub(super) fn healthcheck(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
     let retries = written("retries")
         .and_then(|(_, v, _)| v.parse().ok())
         .unwrap_or(3);
-    for (field, message, help) in
-        v::health_timing_problems(&s.name, interval, timeout, retries, false)
-    {
+    for (field, f) in health_rules::health_timing(&s.name, interval, timeout, retries, false) {
         let at = written(field).map_or(&h.test_at, |(_, _, at)| at);
-        out.push(d.diag_at(
-            Severity::Error,
-            crate::rules::health::CODE_HEALTH_TIMING,
-            at,
-            message,
-            help.into(),
-        ));
+        out.push(d.finding_at(f, at));
     }
     if let Some((_, df)) = d.unknown_builds.iter().find(|(n, _)| *n == s.name) {
         if let Some(b) = &s.build {
@@ -118,31 +110,16 @@ pub(super) fn healthcheck(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
     };
     let (programs, words) = probe_programs(&h.test);
     let url = probe_url(&words);
-    let suggestion = |image: &ImageRef| {
-        images::suggested_probe(image).map(|p| {
-            let (port, path) = url
-                .clone()
-                .unwrap_or_else(|| ("PORT".into(), "/PATH".into()));
-            let p = p.replace("PORT", &port).replace("/PATH", &path);
-            format!("use `{p}`")
-        })
-    };
+    let requested = url
+        .as_ref()
+        .map(|(port, path)| (port.as_str(), path.as_str()));
     let mut seen = HashSet::new();
     for prog in &programs {
         if !seen.insert(prog.as_str()) {
             continue;
         }
-        if let Some(message) = v::probe_binary_absent(&s.name, prog, image) {
-            let help = suggestion(image).unwrap_or_else(|| {
-                format!("call a program `{image}` ships (node, wget, or the server's own client)")
-            });
-            out.push(d.diag_at(
-                Severity::Error,
-                crate::rules::health::CODE_PROBE_BINARY_MISSING,
-                &h.test_at,
-                message,
-                help,
-            ));
+        if let Some(f) = health_rules::probe_binary_missing(&s.name, prog, image, requested) {
+            out.push(d.finding_at(f, &h.test_at));
         }
     }
     if images::is_busybox(image) && words.iter().any(|w| w.contains("localhost")) {
@@ -166,14 +143,8 @@ pub(super) fn image(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
     }
     let Some((text, at)) = &s.image else { return };
     if let Ok(img) = text.parse::<ImageRef>() {
-        if let Some((message, help)) = v::unpinned_problem(&img) {
-            out.push(d.diag_at(
-                Severity::Warning,
-                crate::rules::health::CODE_UNPINNED_IMAGE,
-                at,
-                message,
-                help,
-            ));
+        if let Some(f) = health_rules::unpinned_image(&img) {
+            out.push(d.finding_at(f, at));
         }
     }
 }

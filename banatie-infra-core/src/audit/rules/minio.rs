@@ -8,7 +8,6 @@ use crate::audit::{Deployment, Svc};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::images::Family;
 use crate::rules::storage::CODE_DRIVE_NOT_MOUNTED;
-use crate::validate as v;
 
 /// The argv of a MinIO server (from `server` on), if `s` runs one.
 pub(crate) fn minio_argv(d: &Deployment, s: &Svc) -> Option<Vec<String>> {
@@ -105,14 +104,8 @@ pub(super) fn minio(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
         return;
     };
     let count = u32::try_from(drives.len()).unwrap_or(u32::MAX);
-    if let Some((message, help)) = v::drive_count_problem(&s.name, count) {
-        out.push(d.diag_at(
-            Severity::Error,
-            crate::rules::storage::CODE_MINIO_DRIVES,
-            &cmd.at,
-            message,
-            help,
-        ));
+    if let Some(f) = crate::rules::storage::drive_count(&s.name, count) {
+        out.push(d.finding_at(f, &cmd.at));
     }
     let unmounted: Vec<&String> = drives
         .iter()

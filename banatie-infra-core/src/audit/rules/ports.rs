@@ -4,7 +4,7 @@
 
 use super::is_postgres;
 use crate::audit::{Deployment, Project, Svc};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::rules::secrets as secret_rules;
 use crate::validate as v;
 
@@ -38,13 +38,7 @@ pub(super) fn ports_and_networks(
                 "/services/{}/ports",
                 crate::diagnostic::escape_token(&s.name)
             );
-            out.push(d.diag_at(
-                Severity::Error,
-                crate::rules::health::CODE_PUBLISHED_ON_INTERNAL,
-                &at,
-                v::published_on_internal_message(&s.name),
-                "remove `ports` and route through the proxy, or attach a network that is not internal".into(),
-            ));
+            out.push(d.finding_at(crate::rules::health::published_on_internal(&s.name), &at));
         }
     }
     if postgres {
