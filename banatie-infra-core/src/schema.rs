@@ -26,3 +26,12 @@ pub fn json_schema_text() -> String {
     s.push('\n');
     s
 }
+
+/// Drops the `default` of a field whose default the loader derives from other fields (a
+/// PostgreSQL service's `version`, `database`, `user`): the constant schemars would show
+/// is not what a spec gets. The field's description says how it is derived.
+pub(crate) fn derived_default(schema: &mut schemars::Schema) {
+    if let Some(o) = schema.as_object_mut() {
+        o.remove("default");
+    }
+}

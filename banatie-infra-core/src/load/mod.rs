@@ -13,6 +13,7 @@
 //! spec types from it.
 
 mod de;
+mod derive;
 mod node;
 mod toml;
 mod yaml;
@@ -284,7 +285,7 @@ fn from_node(node: &Node, name: &str) -> Result<Spec, LoadError> {
         node,
         pointer: String::new(),
     };
-    serde::Deserialize::deserialize(de).map_err(|e: DeError| {
+    let mut spec: Spec = serde::Deserialize::deserialize(de).map_err(|e: DeError| {
         let code = e.code;
         invalid_at(
             code,
@@ -294,7 +295,9 @@ fn from_node(node: &Node, name: &str) -> Result<Spec, LoadError> {
             e.message,
             e.help,
         )
-    })
+    })?;
+    derive::derive(&mut spec, node);
+    Ok(spec)
 }
 
 pub(super) fn invalid_at(

@@ -84,7 +84,7 @@ impl Rule {
 /// files) report, before it is placed: the code, the severity, the message (what is wrong)
 /// and the help line (how to fix it). Only the family files build one, with the rule's
 /// typed constructor; `validate` places it at a JSON pointer into the spec
-/// ([`Finding::at`]), `audit` at a span in a hand-written file, so the same mistake reads
+/// (`Finding::at`), `audit` at a span in a hand-written file, so the same mistake reads
 /// the same, word for word, from both. A test fails if a shared rule's code is named
 /// anywhere outside `rules/`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -34,7 +34,7 @@ mod storage;
 pub use app::{AppService, Build, Mount, Probe};
 pub use backups::Backups;
 pub use job::{JobService, JobTask};
-pub use postgres::{PostgresService, POSTGRES_PASSWORD};
+pub use postgres::{postgres_major, stack_sql_name, PostgresService, POSTGRES_PASSWORD};
 pub use secrets::{Alphabet, Secret, SecretSource};
 pub(crate) use services::{parse_host_ip, TAG_FIRST};
 pub use services::{Condition, HealthTiming, PublishedPort, RestartPolicy, Service, ServiceKind};

@@ -523,11 +523,11 @@ mod tests {
 
     #[test]
     fn bi114_env_disagrees_with_postgres() {
-        let bad =
-            format!("env: {{ POSTGRES_DB: other, POSTGRES_USER: banatie_user }}\n{DB_SECRETS}");
+        let bad = format!("env: {{ POSTGRES_DB: other, POSTGRES_USER: t_user }}\n{DB_SECRETS}");
         let d = expect(&spec(DB, "", &bad), CODE_ENV_DEFINITION, "/env/POSTGRES_DB");
         assert_eq!(d.len(), 1);
-        let good = format!("env: {{ POSTGRES_DB: banatie_db }}\n{DB_SECRETS}");
+        // The stack is `t`: its database is `t_db`.
+        let good = format!("env: {{ POSTGRES_DB: t_db }}\n{DB_SECRETS}");
         clean(&spec(DB, "", &good));
     }
 

@@ -7,7 +7,6 @@ use std::collections::{HashMap, HashSet};
 
 use super::path_components;
 use crate::diagnostic::Diagnostic;
-use crate::images::{self, Family};
 use crate::rules::storage as storage_rules;
 use crate::rules::storage::CODE_OVERLAPPING_MOUNTS;
 use crate::rules::storage::CODE_POSTGRES_VERSION;
@@ -236,15 +235,7 @@ pub(super) fn postgres_version(spec: &Spec, out: &mut Vec<Diagnostic>) {
             );
             continue;
         }
-        if !matches!(
-            images::family(&pg.image),
-            Family::PostgresAlpine | Family::PostgresDebian
-        ) {
-            continue;
-        }
-        let Some(tag) = pg.image.tag() else { continue };
-        let digits: String = tag.chars().take_while(char::is_ascii_digit).collect();
-        if let Ok(major) = digits.parse::<u32>() {
+        if let Some(major) = crate::spec::postgres_major(&pg.image) {
             if major != pg.version {
                 out.push(
                     Diagnostic::error(
@@ -450,8 +441,14 @@ mod tests {
             "/services/db/version",
         );
         let sixteen = DB.replace("postgres:15-alpine", "postgres:16-alpine");
+        // Without `version` the major is read from the tag: nothing disagrees.
+        clean(&spec(&sixteen, "", DB_SECRETS));
         let d = expect(
-            &spec(&sixteen, "", DB_SECRETS),
+            &spec(
+                &sixteen.replace("networks: [inner] }", "networks: [inner], version: 15 }"),
+                "",
+                DB_SECRETS,
+            ),
             CODE_POSTGRES_VERSION,
             "/services/db/image",
         );
