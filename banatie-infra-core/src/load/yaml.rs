@@ -10,10 +10,39 @@ use super::node::{
 use super::{invalid_at, syntax, LoadError, CODE_DUPLICATE_KEY};
 use crate::diagnostic::Location;
 
+/// Where each line starts, in characters, counting lines as every consumer of a position
+/// does (an editor, `render_human`, the fuzz targets' check): at `\n` only. yaml-rust2's
+/// own line numbers also count a lone `\r` as a line break (YAML 1.2, 5.4), which put a
+/// finding on line 68 of a five-line file (found by fuzzing); positions are therefore
+/// taken from the marker's character index, not its line.
+struct CharLines(Vec<usize>);
+
+impl CharLines {
+    fn of(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.chars()
+                .enumerate()
+                .filter(|(_, c)| *c == '\n')
+                .map(|(i, _)| i + 1),
+        );
+        Self(starts)
+    }
+
+    /// The 1-based position of the character at `index` (clamped to the last line).
+    fn at(&self, index: usize) -> Location {
+        let line = self.0.partition_point(|&s| s <= index).max(1);
+        Location {
+            line,
+            column: index - self.0[line - 1] + 1,
+        }
+    }
+}
+
 pub(super) struct YamlBuilder<'a> {
     name: &'a str,
-    /// The input, to place errors within it.
-    text: &'a str,
+    /// The input's line starts, to place nodes and errors within it.
+    lines: CharLines,
     /// Anchor id -> (node, its node count, its size in bytes as [`node_bytes`] counts).
     anchors: HashMap<usize, (Node, usize, usize)>,
     nodes: usize,
@@ -30,24 +59,13 @@ impl YamlBuilder<'_> {
     }
 }
 
-/// A YAML scan error as BI100 at its position, clamped to the input: yaml-rust2 places
-/// some errors at the end of the stream, a line past the last one (found by fuzzing).
-fn scan_error(name: &str, text: &str, e: &yaml_rust2::ScanError) -> LoadError {
-    let m = e.marker();
-    let lines: Vec<&str> = text.split('\n').collect();
-    let line = m.line().clamp(1, lines.len().max(1));
-    let width = lines.get(line - 1).map_or(0, |l| l.chars().count());
-    let column = if line == m.line() {
-        m.col() + 1
-    } else {
-        width + 1
-    };
+/// A YAML scan error as BI100 at its position. yaml-rust2 places some errors at the end
+/// of the stream, past the last line by its count (found by fuzzing); the character index
+/// is always within the input.
+fn scan_error(name: &str, lines: &CharLines, e: &yaml_rust2::ScanError) -> LoadError {
     syntax(
         name,
-        Some(Location {
-            line,
-            column: column.min(width + 1),
-        }),
+        Some(lines.at(e.marker().index())),
         format!("invalid YAML: {}", e.info()),
     )
 }
@@ -57,7 +75,7 @@ pub(super) fn parse_yaml(text: &str, name: &str) -> Result<Node, LoadError> {
     let mut parser = Parser::new_from_str(text);
     let mut b = YamlBuilder {
         name,
-        text,
+        lines: CharLines::of(text),
         anchors: HashMap::new(),
         nodes: 0,
         alias_bytes: 0,
@@ -66,7 +84,7 @@ pub(super) fn parse_yaml(text: &str, name: &str) -> Result<Node, LoadError> {
     loop {
         let (ev, mark) = parser
             .next_token()
-            .map_err(|e| scan_error(name, text, &e))?;
+            .map_err(|e| scan_error(name, &b.lines, &e))?;
         match ev {
             Event::StreamEnd => break,
             Event::StreamStart | Event::DocumentEnd => {}
@@ -74,10 +92,7 @@ pub(super) fn parse_yaml(text: &str, name: &str) -> Result<Node, LoadError> {
                 if doc.is_some() {
                     return Err(syntax(
                         name,
-                        Some(Location {
-                            line: mark.line(),
-                            column: mark.col() + 1,
-                        }),
+                        Some(b.lines.at(mark.index())),
                         "a spec file holds one YAML document, this is a second one",
                     ));
                 }
@@ -102,11 +117,8 @@ impl YamlBuilder<'_> {
         use yaml_rust2::parser::Event;
         let (ev, mark) = parser
             .next_token()
-            .map_err(|e| scan_error(self.name, self.text, &e))?;
-        let loc = Some(Location {
-            line: mark.line(),
-            column: mark.col() + 1,
-        });
+            .map_err(|e| scan_error(self.name, &self.lines, &e))?;
+        let loc = Some(self.lines.at(mark.index()));
         if depth > MAX_DEPTH {
             return Err(syntax(
                 self.name,
@@ -274,4 +286,30 @@ pub(super) fn parse_yaml_number(v: &str) -> Option<NodeKind> {
         return v.parse::<f64>().ok().map(NodeKind::Float);
     }
     None
+}
+
+#[cfg(test)]
+mod position_tests {
+    use crate::load::{load_str, Format};
+
+    /// Lines are counted at `\n` only and columns in characters, whatever yaml-rust2 counts
+    /// (it also breaks lines at a lone `\r`).
+    #[test]
+    fn positions_count_lines_at_newlines_and_columns_in_characters() {
+        let d = |text: &str| {
+            load_str(text, Format::Yaml, "t.yaml")
+                .unwrap_err()
+                .to_diagnostic()
+                .span
+                .and_then(|s| s.location)
+                .map(|l| (l.line, l.column))
+        };
+        assert_eq!(
+            d("stack: {name: a\r\r\r\r}\nservices: {}\n---\nx: 1\n"),
+            Some((3, 1))
+        );
+        // yaml-rust2's marker index counts characters: a byte count would put this at
+        // column 15.
+        assert_eq!(d("# é€é€\nstack: {nmae: b}\n"), Some((2, 9)));
+    }
 }
