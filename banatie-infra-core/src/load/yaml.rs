@@ -15,26 +15,41 @@ use crate::diagnostic::Location;
 /// own line numbers also count a lone `\r` as a line break (YAML 1.2, 5.4), which put a
 /// finding on line 68 of a five-line file (found by fuzzing); positions are therefore
 /// taken from the marker's character index, not its line.
-struct CharLines(Vec<usize>);
+struct CharLines {
+    /// The character index where each line starts.
+    starts: Vec<usize>,
+    /// The text's length in characters.
+    len: usize,
+}
 
 impl CharLines {
     fn of(text: &str) -> Self {
         let mut starts = vec![0];
-        starts.extend(
-            text.chars()
-                .enumerate()
-                .filter(|(_, c)| *c == '\n')
-                .map(|(i, _)| i + 1),
-        );
-        Self(starts)
+        let mut len = 0;
+        for (i, c) in text.chars().enumerate() {
+            len = i + 1;
+            if c == '\n' {
+                starts.push(i + 1);
+            }
+        }
+        Self { starts, len }
     }
 
-    /// The 1-based position of the character at `index` (clamped to the last line).
+    /// The 1-based position of the character at `index`, clamped to the text: at most one
+    /// past the end of its line (yaml-rust2 places some errors past the end of the stream,
+    /// or past a line's end; found by fuzzing).
     fn at(&self, index: usize) -> Location {
-        let line = self.0.partition_point(|&s| s <= index).max(1);
+        let index = index.min(self.len);
+        let line = self.starts.partition_point(|&s| s <= index).max(1);
+        let start = self.starts[line - 1];
+        // The line's length without its `\n`.
+        let width = self
+            .starts
+            .get(line)
+            .map_or(self.len - start, |next| next - start - 1);
         Location {
             line,
-            column: index - self.0[line - 1] + 1,
+            column: (index - start).min(width) + 1,
         }
     }
 }
