@@ -37,9 +37,15 @@ fn scalar_pos(
     }
     let line = d.files[file].line(loc.line);
     let quoted = matches!(line.chars().nth(loc.column - 1), Some('"' | '\''));
+    let column = loc.column + usize::from(quoted) + offset;
+    // A plain or quoted scalar folded over several lines (its line breaks read as spaces)
+    // puts later offsets past this line: then the scalar's own start (found by fuzzing).
+    if column > line.chars().count() + 1 {
+        return Some(loc);
+    }
     Some(Location {
         line: loc.line,
-        column: loc.column + usize::from(quoted) + offset,
+        column,
     })
 }
 
