@@ -5,42 +5,21 @@
 //! line of a file).
 //!
 //! Each case is a folder of `tests/fixtures/same/`, named by the code: `spec.yaml` holds
-//! the spec, `files/` the deployment the audit reads (copied to a temporary directory,
-//! files 0644 and `secrets.env` 0600, so the checkout's umask does not matter). Every
-//! folder has a test below, and every rule whose finding is built by a shared constructor
-//! in `rules/` has a folder (checked by the registry's own tests).
+//! the spec, `files/` the deployment the audit reads (copied to a temporary directory by
+//! `common_audit`: files 0644 and `secrets.env` 0600, so the checkout's umask does not
+//! matter). Every folder has a test below, and every rule whose finding is built by a
+//! shared constructor in `rules/` has a folder (checked by the registry's own tests).
+
+#[path = "common_audit/mod.rs"]
+mod common;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use banatie_infra_core::audit::{audit, AuditInput};
-use banatie_infra_core::diagnostic::{render_human, Diagnostic};
+use banatie_infra_core::diagnostic::Diagnostic;
 use banatie_infra_core::{load, validate};
-
-const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/same");
-
-/// Copies `src` into `dst` (created): files 0644 (`secrets.env` 0600), directories 0755.
-fn copy_dir(src: &Path, dst: &Path) {
-    fs::create_dir_all(dst).unwrap();
-    fs::set_permissions(dst, fs::Permissions::from_mode(0o755)).unwrap();
-    for e in fs::read_dir(src).unwrap() {
-        let e = e.unwrap();
-        let to = dst.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to);
-        } else {
-            fs::copy(e.path(), &to).unwrap();
-            let mode = if e.file_name() == "secrets.env" {
-                0o600
-            } else {
-                0o644
-            };
-            fs::set_permissions(&to, fs::Permissions::from_mode(mode)).unwrap();
-        }
-    }
-}
+use common::{fixture, report, run, FIXTURES};
 
 /// (severity, message, help) of every finding of `code`.
 fn texts(diags: &[Diagnostic], code: &str) -> BTreeSet<(String, String, String)> {
@@ -59,20 +38,14 @@ fn texts(diags: &[Diagnostic], code: &str) -> BTreeSet<(String, String, String)>
 
 /// The case of `code`: both front ends report it, with the same texts.
 fn same_mistake(code: &str) {
-    let case = Path::new(CASES).join(code);
+    let case = Path::new(FIXTURES).join("same").join(code);
     let spec_path = case.join("spec.yaml");
     let loaded = load::load_path(&spec_path)
         .unwrap_or_else(|e| panic!("{code}: spec.yaml does not load: {e}"));
     let from_spec = validate::validate(&loaded.spec);
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("deploy");
-    copy_dir(&case.join("files"), &dir);
-    let report = audit(&AuditInput {
-        dir: Some(dir),
-        ..Default::default()
-    })
-    .unwrap_or_else(|e| panic!("{code}: audit: {e}"));
-    let (v, a) = (texts(&from_spec, code), texts(&report.diagnostics, code));
+    let (_tmp, dir) = fixture(&format!("same/{code}/files"));
+    let audited = run(&dir);
+    let (v, a) = (texts(&from_spec, code), texts(&audited.diagnostics, code));
     assert!(
         !v.is_empty(),
         "{code}: validate does not report it; it reports {from_spec:#?}"
@@ -80,7 +53,7 @@ fn same_mistake(code: &str) {
     assert!(
         !a.is_empty(),
         "{code}: audit does not report it; it reports:\n{}",
-        render_human(&report.diagnostics, &report.sources(), false)
+        report(&audited)
     );
     if std::env::var_os("SAME_MISTAKE_SHOW").is_some() {
         eprintln!("{code}: {v:#?}");
@@ -104,7 +77,7 @@ macro_rules! cases {
         #[test]
         fn every_case_is_run() {
             let run: BTreeSet<&str> = [$($code),*].into_iter().collect();
-            let folders: BTreeSet<String> = fs::read_dir(CASES)
+            let folders: BTreeSet<String> = fs::read_dir(Path::new(FIXTURES).join("same"))
                 .unwrap()
                 .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
                 .collect();

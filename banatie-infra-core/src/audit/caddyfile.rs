@@ -114,6 +114,19 @@ pub(crate) struct Site {
     pub(crate) other: Vec<(String, Location)>,
 }
 
+impl Site {
+    /// Whether the site proxies and every proxy passes read methods only (GET, HEAD,
+    /// OPTIONS), as a public CDN in front of an S3 API should.
+    pub(crate) fn passes_read_methods_only(&self) -> bool {
+        !self.proxies.is_empty()
+            && self.proxies.iter().all(|p| {
+                p.methods
+                    .as_list()
+                    .is_some_and(|l| l.iter().all(|m| crate::rules::sites::is_read_method(m)))
+            })
+    }
+}
+
 /// A named matcher, reduced to what matters here.
 #[derive(Debug, Clone)]
 enum Matcher {

@@ -393,28 +393,28 @@ fn mount(source: &str, target: &str, read_only: bool) -> String {
 /// methods that write (no `methods` list, or one with a method other than GET, HEAD and
 /// OPTIONS).
 fn api_site_passing_writes<'a>(spec: &'a Spec, service: &str, port: u16) -> Option<&'a str> {
-    let d = site_domain(spec, service, port)?;
-    let site = spec
-        .sites
-        .iter()
-        .find(|s| s.domains.first().map(|x| x.as_str()) == Some(d))?;
+    let site = site_for(spec, service, port)?;
     site.methods
         .as_ref()
         .is_none_or(|ms| ms.iter().any(|m| !m.is_read_only()))
-        .then_some(d)
+        .then(|| site.domains.first().map(|d| d.as_str()))
+        .flatten()
+}
+
+/// The first site that routes to `service:port`.
+fn site_for<'a>(spec: &'a Spec, service: &str, port: u16) -> Option<&'a crate::spec::Site> {
+    spec.sites.iter().find(|s| {
+        s.service.as_str() == service
+            && s.port
+                .or_else(|| spec.services.get(service).and_then(Service::main_port))
+                .map(|p| p.get())
+                == Some(port)
+    })
 }
 
 /// The first domain of the first site that routes to `service:port`.
 pub(crate) fn site_domain<'a>(spec: &'a Spec, service: &str, port: u16) -> Option<&'a str> {
-    spec.sites
-        .iter()
-        .find(|s| {
-            s.service.as_str() == service
-                && s.port
-                    .or_else(|| spec.services.get(service).and_then(Service::main_port))
-                    .map(|p| p.get())
-                    == Some(port)
-        })
+    site_for(spec, service, port)
         .and_then(|s| s.domains.first())
         .map(|d| d.as_str())
 }

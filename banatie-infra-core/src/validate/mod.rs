@@ -54,14 +54,11 @@ pub use crate::values::{
 
 pub use self::secrets::is_placeholder;
 
-// The conditions and messages the audit and the registry share with the rules, named
-// `crate::validate::...` whichever family file holds them.
+// The conditions the audit shares with the rules (their findings are built in
+// `crate::rules`).
 pub(crate) use self::dependencies::cycles;
 pub(crate) use self::secrets::is_loopback;
 pub(crate) use self::sites::is_cors_origin;
-
-// The message constructors of the rules shared with the audit live in the registry.
-pub(crate) use crate::rules::sites::is_read_method;
 
 /// Runs every rule on `spec` and returns the findings, errors and warnings, in rule order
 /// (the order of the rule functions) and, within a rule, in spec order. An empty result means the

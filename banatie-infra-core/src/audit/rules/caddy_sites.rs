@@ -52,12 +52,7 @@ fn server_url_read_only(d: &Deployment, out: &mut Vec<Diagnostic>) {
                 .unwrap_or("");
             let read_only = d.sites.iter().any(|(_, site)| {
                 site.domains.iter().any(|dm| dm.eq_ignore_ascii_case(host))
-                    && !site.proxies.is_empty()
-                    && site.proxies.iter().all(|p| {
-                        p.methods
-                            .as_list()
-                            .is_some_and(|l| l.iter().all(|m| v::is_read_method(m)))
-                    })
+                    && site.passes_read_methods_only()
             });
             if read_only {
                 out.push(d.diag_at(
@@ -175,16 +170,11 @@ fn cors(d: &Deployment, file: FileId, site: &Site, out: &mut Vec<Diagnostic>) {
         }
     }
     if let Some(methods) = header("Access-Control-Allow-Methods") {
-        let read_only = !site.proxies.is_empty()
-            && site.proxies.iter().all(|p| {
-                p.methods
-                    .as_list()
-                    .is_some_and(|l| l.iter().all(|m| v::is_read_method(m)))
-            });
+        let read_only = site.passes_read_methods_only();
         if let Some(w) = methods
             .split(',')
             .map(str::trim)
-            .find(|m| !m.is_empty() && !v::is_read_method(m))
+            .find(|m| !m.is_empty() && !site_rules::is_read_method(m))
             .filter(|_| read_only)
         {
             out.push(d.finding(site_rules::cors_write_method(w), file, Some(site.at), ""));

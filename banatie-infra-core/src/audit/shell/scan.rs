@@ -433,24 +433,10 @@ impl Scanner<'_> {
                     }
                 }
                 '`' => {
-                    // A backquoted substitution inside the quotes (the `` ` `` just read).
+                    // A backquoted substitution inside the quotes (the `` ` `` just read);
+                    // left open, the quotes are too, and that is reported below.
                     self.cur.push('`');
-                    let (inner_at, from) = (self.lx.loc(), self.lx.i);
-                    let mut ended = false;
-                    while let Some(m) = self.lx.bump() {
-                        self.cur.push(m);
-                        if m == '\\' {
-                            if let Some(e) = self.lx.bump() {
-                                self.cur.push(e);
-                            }
-                        } else if m == '`' {
-                            ended = true;
-                            break;
-                        }
-                    }
-                    if ended {
-                        self.subs.push((inner_at, from, self.lx.i - 1));
-                    }
+                    self.backquote_body();
                 }
                 _ => self.cur.push(n),
             }
@@ -465,8 +451,15 @@ impl Scanner<'_> {
         self.lx.bump();
         self.cur_at.get_or_insert(at);
         self.cur.push('`');
+        if !self.backquote_body() {
+            self.script.unclosed.get_or_insert((at, "backquote"));
+        }
+    }
+
+    /// The rest of a backquoted substitution (its opening `` ` `` read and kept), kept as
+    /// written in the word and its text recorded for scanning; whether it is closed.
+    fn backquote_body(&mut self) -> bool {
         let (inner_at, from) = (self.lx.loc(), self.lx.i);
-        let mut closed = false;
         while let Some(n) = self.lx.bump() {
             self.cur.push(n);
             if n == '\\' {
@@ -474,15 +467,11 @@ impl Scanner<'_> {
                     self.cur.push(m);
                 }
             } else if n == '`' {
-                closed = true;
-                break;
+                self.subs.push((inner_at, from, self.lx.i - 1));
+                return true;
             }
         }
-        if closed {
-            self.subs.push((inner_at, from, self.lx.i - 1));
-        } else {
-            self.script.unclosed.get_or_insert((at, "backquote"));
-        }
+        false
     }
 
     /// `$(...)` or `${...}`, kept as written.
