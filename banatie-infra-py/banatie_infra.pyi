@@ -486,7 +486,9 @@ def generate_secrets(spec: Spec, dir: _StrPath) -> _SecretsReport:
         (drawn now), ``"derived"`` (written or recomputed to a new value), ``"kept"``
         (already there, unchanged), ``"missing"`` (supplied by the operator and still
         missing or a placeholder: set them in the file), ``"unknown"`` (in the file, not
-        in the spec; kept as they are).
+        in the spec; kept as they are), ``"service_files"`` (the per-service files
+        ``secrets/<service>.env``, mode 0600, written or updated now: each service receives
+        only its own).
 
     Raises:
         SpecError: the spec has validation errors (nothing is written).

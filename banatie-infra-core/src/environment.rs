@@ -5,7 +5,8 @@
 //! each PostgreSQL service) go to `.env`. Secret variables go to `secrets.env`: the spec's
 //! `secrets`, plus values derived from them and from the spec (each PostgreSQL service's
 //! connection URL, MinIO's root user and service-account access key). A value that embeds a
-//! secret is always derived, never typed twice.
+//! secret is always derived, never typed twice. Each service receives only its own
+//! subset of `secrets.env` ([`service_secrets`]), in its own file.
 
 use crate::diagnostic::pointer;
 use crate::spec::{Alphabet, Service, Spec};
@@ -204,6 +205,54 @@ pub fn required_secrets(spec: &Spec) -> Vec<(EnvName, String)> {
         }
     }
     out
+}
+
+/// The secrets service `name` receives, in order: what its kind needs itself (a
+/// PostgreSQL service its password; a MinIO service its root user and password; a
+/// storage-init job those and the service account's access and secret key of the MinIO
+/// service it initialises), then the names under its own `secrets`, each once. Empty for
+/// a service the spec does not have. These are the variables of its
+/// `secrets/<service>.env` ([`service_secrets_file`]).
+pub fn service_secrets(spec: &Spec, name: &str) -> Vec<EnvName> {
+    let Some(svc) = spec.services.get(name) else {
+        return Vec::new();
+    };
+    let var = |s: &str| -> EnvName { s.parse().expect("valid") };
+    let mut out: Vec<EnvName> = match svc {
+        Service::Postgres(_) => vec![var(crate::spec::POSTGRES_PASSWORD)],
+        Service::Minio(_) => vec![
+            var(crate::spec::MINIO_ROOT_USER),
+            var(crate::spec::MINIO_ROOT_PASSWORD),
+        ],
+        Service::Job(j) => match &j.task {
+            crate::spec::JobTask::StorageInit { minio } => match spec.services.get(minio) {
+                Some(Service::Minio(m)) => vec![
+                    var(crate::spec::MINIO_ROOT_USER),
+                    var(crate::spec::MINIO_ROOT_PASSWORD),
+                    m.service_account.access_key_env.clone(),
+                    m.service_account.secret_key_secret.clone(),
+                ],
+                _ => Vec::new(),
+            },
+            crate::spec::JobTask::Command { .. } => Vec::new(),
+        },
+        Service::App(_) => Vec::new(),
+    };
+    for s in svc.secrets() {
+        if !out.contains(s) {
+            out.push(s.clone());
+        }
+    }
+    out
+}
+
+/// The directory, under the deployment root, of the per-service secret env files.
+pub const SERVICE_SECRETS_DIR: &str = "secrets";
+
+/// The path, relative to the deployment root, of service `name`'s secret env file:
+/// `secrets/<name>.env` (mode 0600, written by `banatie-infra secrets`).
+pub fn service_secrets_file(name: &str) -> String {
+    format!("{SERVICE_SECRETS_DIR}/{name}.env")
 }
 
 /// Builds a PostgreSQL connection URL with the password percent-encoded (every byte but

@@ -27,6 +27,11 @@ pub fn json_schema_text() -> String {
     s
 }
 
+/// The example of a service's `secrets`: what an API typically receives.
+pub(crate) fn example_secrets() -> Vec<&'static str> {
+    vec!["DATABASE_URL", "JWT_SECRET"]
+}
+
 /// Drops the `default` of a field whose default the loader derives from other fields (a
 /// PostgreSQL service's `version`, `database`, `user`): the constant schemars would show
 /// is not what a spec gets. The field's description says how it is derived.

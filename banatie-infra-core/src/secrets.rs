@@ -1,4 +1,5 @@
-//! Creating and completing `secrets.env`.
+//! Creating and completing `secrets.env`, and copying each service's subset of it to
+//! the service's own `secrets/<service>.env`.
 //!
 //! [`ensure`] keeps every existing value byte for byte, generates each missing generated
 //! secret from the OS random source, recomputes derived values (connection URLs, fixed user
@@ -113,6 +114,8 @@ pub struct Report {
     pub missing: Vec<(String, Option<String>)>,
     /// Variables in the file that the spec does not name (kept as they are).
     pub unknown: Vec<String>,
+    /// The per-service secret env files (`secrets/<service>.env`) created or updated now.
+    pub service_files: Vec<String>,
 }
 
 /// Creates or completes `dir/secrets.env` for `spec`. See the module docs.
@@ -169,14 +172,51 @@ pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
         .map(|e| e.key.clone())
         .collect();
 
-    if edits.replace.is_empty() && edits.append.is_empty() && existing.is_some() {
-        return Ok(report);
+    let values = edits.values.clone();
+    if !(edits.replace.is_empty() && edits.append.is_empty() && existing.is_some()) {
+        let out = rewrite(&text, existing.is_none(), spec, edits);
+        root.write(SECRETS_FILE, out.as_bytes(), 0o600)
+            .map_err(|e| jail_error(&path, e))?;
+        report.written = true;
     }
-    let out = rewrite(&text, existing.is_none(), spec, edits);
-    root.write(SECRETS_FILE, out.as_bytes(), 0o600)
-        .map_err(|e| jail_error(&path, e))?;
-    report.written = true;
+    report.service_files = write_service_files(spec, &root, &values)?;
     Ok(report)
+}
+
+/// Writes each service's own secret env file, `secrets/<service>.env` (mode 0600), with
+/// the values of `secrets.env` it receives ([`crate::environment::service_secrets`]); a
+/// value still missing is left out (and is in the report's `missing`). Derived copies:
+/// rewritten whenever `secrets.env` changes, never edited by hand. Returns the files
+/// written or updated now.
+fn write_service_files(
+    spec: &Spec,
+    root: &Root,
+    values: &HashMap<String, String>,
+) -> Result<Vec<String>, SecretsError> {
+    use crate::environment::{service_secrets, service_secrets_file};
+    let mut written = Vec::new();
+    for name in spec.services.keys() {
+        let names = service_secrets(spec, name.as_str());
+        if names.is_empty() {
+            continue;
+        }
+        let mut out = format!(
+            "# Secrets of service `{name}` only, copied by banatie-infra from secrets.env (mode 0600).\n# Do not edit: `banatie-infra secrets` rewrites this file.\n"
+        );
+        for n in &names {
+            if let Some(v) = values.get(n.as_str()).filter(|v| !v.is_empty()) {
+                out.push_str(&format!("{n}={}\n", env_value(v)));
+            }
+        }
+        let rel = service_secrets_file(name.as_str());
+        let outcome = root
+            .write(&rel, out.as_bytes(), 0o600)
+            .map_err(|e| jail_error(&root.path().join(&rel), e))?;
+        if outcome != crate::bundle::WriteOutcome::Unchanged {
+            written.push(rel);
+        }
+    }
+    Ok(written)
 }
 
 /// What one run of [`ensure`] changes in the file, and the values after it.

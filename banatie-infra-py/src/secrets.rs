@@ -29,7 +29,9 @@ use crate::spec::PySpec;
 ///     (drawn now), ``"derived"`` (written or recomputed to a new value), ``"kept"``
 ///     (already there, unchanged), ``"missing"`` (supplied by the operator and still
 ///     missing or a placeholder: set them in the file), ``"unknown"`` (in the file, not
-///     in the spec; kept as they are).
+///     in the spec; kept as they are), ``"service_files"`` (the per-service files
+///     ``secrets/<service>.env``, mode 0600, written or updated now: each service receives
+///     only its own).
 ///
 /// Raises:
 ///     SpecError: the spec has validation errors (nothing is written).
@@ -65,6 +67,7 @@ pub fn generate_secrets<'py>(
         let missing: Vec<String> = report.missing.into_iter().map(|(name, _)| name).collect();
         out.set_item("missing", missing)?;
         out.set_item("unknown", report.unknown)?;
+        out.set_item("service_files", report.service_files)?;
         Ok(out)
     })
 }

@@ -11,7 +11,7 @@ import banatie_infra
 from conftest import REPO, run_cli
 
 BANATIE = REPO / "examples" / "banatie.yaml"
-KEYS = ["generated", "derived", "kept", "missing", "unknown"]
+KEYS = ["generated", "derived", "kept", "missing", "unknown", "service_files"]
 
 
 def values_of(path: Path) -> dict[str, str]:
@@ -46,6 +46,12 @@ def test_creates_a_0600_file_and_returns_names_only(tmp_path: Path) -> None:
     assert report["derived"] == ["DATABASE_URL", "MINIO_ROOT_USER", "MINIO_ACCESS_KEY"]
     assert report["missing"] == ["GEMINI_API_KEY"]
     assert report["kept"] == [] and report["unknown"] == []
+    # Each service gets its own file with only its secrets: PostgreSQL never sees the
+    # application's API key.
+    assert "secrets/banatie-postgres.env" in report["service_files"]
+    pg = values_of(tmp_path / "new" / "secrets" / "banatie-postgres.env")
+    assert list(pg) == ["POSTGRES_PASSWORD"]
+    assert stat.S_IMODE((tmp_path / "new" / "secrets" / "banatie-api.env").stat().st_mode) == 0o600
 
     values = {v for v in values_of(path).values() if v}
     assert values, "secrets were generated"

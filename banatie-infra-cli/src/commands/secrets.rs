@@ -69,6 +69,7 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
             "kept": r.kept,
             "unknown": r.unknown,
             "missing": missing,
+            "service_files": r.service_files,
         }));
     } else {
         print_human(&r, state);
@@ -94,6 +95,7 @@ fn print_human(r: &secrets::Report, state: &str) {
         ("derived", &r.derived),
         ("kept", &r.kept),
         ("unknown", &r.unknown),
+        ("wrote", &r.service_files),
     ] {
         for n in names {
             text.push_str(&format!("{label:>9}  {n}\n"));

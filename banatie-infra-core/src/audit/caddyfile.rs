@@ -77,6 +77,8 @@ pub(crate) struct Proxy {
     pub(crate) methods: Methods,
     /// Where the directive is.
     pub(crate) at: Location,
+    /// Its `lb_try_duration` and `lb_try_interval` subdirectives' arguments, when written.
+    pub(crate) lb_try: (Option<String>, Option<String>),
 }
 
 /// A response header set by a site: (path matcher, name, value).
@@ -388,10 +390,15 @@ fn collect_proxies(
                     .skip(usize::from(m.is_some()))
                     .map(|t| upstream(&t.text))
                     .collect();
+                let mut lb_try = (None, None);
                 if let Some(b) = &d.block {
                     for sub in b {
-                        if sub.name.text == "to" {
-                            ups.extend(sub.args.iter().map(|t| upstream(&t.text)));
+                        let arg = || sub.args.first().map(|t| t.text.clone());
+                        match sub.name.text.as_str() {
+                            "to" => ups.extend(sub.args.iter().map(|t| upstream(&t.text))),
+                            "lb_try_duration" => lb_try.0 = arg(),
+                            "lb_try_interval" => lb_try.1 = arg(),
+                            _ => {}
                         }
                     }
                 }
@@ -399,6 +406,7 @@ fn collect_proxies(
                     upstreams: ups,
                     methods,
                     at: d.name.at,
+                    lb_try,
                 });
             }
             "handle" | "handle_path" | "route" => {

@@ -306,7 +306,7 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
     let services = services::read(&d, &project, stack.source.as_ref(), &mut derived, &mut c);
     let (sites, proxy_log_dir) = sites::read(&d, &project, &services, stack.root.as_ref(), &mut c);
     let (env_out, secrets) = env::read(&d, &derived, &mut c);
-    let spec = Spec {
+    let mut spec = Spec {
         stack: Stack {
             name: stack.name,
             root: stack.root,
@@ -315,6 +315,7 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
             allow_published_ports: services
                 .values()
                 .any(|s| !s.publish().is_empty() && s.kind() != ServiceKind::Postgres),
+            host_memory: None,
         },
         proxy: Proxy {
             network: proxy_network,
@@ -328,6 +329,7 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
         backups: Backups::default(),
         monitoring: vec![],
     };
+    services::assign_secrets(&d, &project, &mut spec);
     let diagnostics = crate::validate::validate(&spec);
     let unread_codes = [
         crate::load::CODE_SYNTAX,

@@ -131,7 +131,10 @@ fn one(
             c.note(NoteKind::NotMapped, &at, format!("directive `{other}`"));
         }
     }
+    let (lb_try_duration, lb_try_interval) = lb_try(proxy, &at, c);
     Some(Site {
+        lb_try_duration,
+        lb_try_interval,
         domains,
         service: svc,
         port: if is_minio { port } else { None },
@@ -143,6 +146,34 @@ fn one(
         access_log,
         health_path: None,
     })
+}
+
+/// The proxy's retry window: as written (a Caddy duration), or the spec's `10s` and
+/// `250ms` with a note when the file has none (Caddy's default of 0 answers 502 while an
+/// upstream restarts, BI414).
+fn lb_try(
+    proxy: &facts::CaddyProxy,
+    at: &str,
+    c: &mut Ctx,
+) -> (crate::types::Duration, crate::types::Duration) {
+    let read = |v: &Option<String>, default: &str| -> crate::types::Duration {
+        v.as_deref()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| default.parse().expect("valid"))
+    };
+    if proxy
+        .lb_try
+        .0
+        .as_deref()
+        .is_none_or(|d| d.parse::<crate::types::Duration>().is_err())
+    {
+        c.note(
+            NoteKind::Changed,
+            at,
+            "`reverse_proxy` without `lb_try_duration`: the spec retries for 10s while the upstream restarts (BI414)",
+        );
+    }
+    (read(&proxy.lb_try.0, "10s"), read(&proxy.lb_try.1, "250ms"))
 }
 
 /// The site's `header` lines: CORS, cache rules by path, and the plain headers (a header

@@ -2,7 +2,9 @@
 //!
 //! Every string that Compose would interpolate is escaped (`$` → `$$`, Compose spec
 //! "Interpolation"), so nothing in the file depends on the shell or the project `.env`:
-//! containers get secrets through `env_file`, and shell inside containers sees `$${VAR}`.
+//! containers get secrets through `env_file`, each service its own
+//! (`secrets/<service>.env`, only the secrets it needs), and shell inside containers sees
+//! `$${VAR}`.
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -67,6 +69,40 @@ pub struct ComposeService {
     pub healthcheck: Option<ComposeHealthcheck>,
     /// Labels that mark the container as the stack's.
     pub labels: IndexMap<String, String>,
+    /// Docker's init (tini) as PID 1.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub init: bool,
+    /// `no-new-privileges:true`, unless the spec turns it off.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub security_opt: Vec<String>,
+    /// Memory limit, in Compose's binary units (`512m`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mem_limit: Option<String>,
+    /// CPU limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<f64>,
+    /// Process limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pids_limit: Option<u32>,
+    /// Size of `/dev/shm` (PostgreSQL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shm_size: Option<String>,
+    /// Time between SIGTERM and SIGKILL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_grace_period: Option<String>,
+    /// Log driver and rotation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logging: Option<ComposeLogging>,
+}
+
+/// Compose `logging`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComposeLogging {
+    /// `json-file`, `local` or `journald`.
+    pub driver: String,
+    /// `max-size` and `max-file` (strings, as Docker's log options are).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub options: IndexMap<String, String>,
 }
 
 /// Compose `build`.
@@ -227,10 +263,43 @@ fn service(spec: &Spec, layout: &Layout, name: &Name, svc: &Service) -> ComposeS
         Service::Minio(m) => minio_service(&mut c, spec, name, m),
         Service::Job(job) => job_service(&mut c, layout, name, job),
     }
+    // Only this service's secrets, from its own file (least privilege).
+    if !crate::environment::service_secrets(spec, name.as_str()).is_empty() {
+        c.env_file.push(format!(
+            "./{}",
+            crate::environment::service_secrets_file(name.as_str())
+        ));
+    }
     for (k, v) in svc.environment() {
         c.environment.insert(k.to_string(), lit(v));
     }
+    runtime(&mut c, svc);
     c
+}
+
+/// What every container runs with: its limits, log rotation, `no-new-privileges` and
+/// init (the production defaults of [`crate::spec::Logging`] and
+/// [`crate::spec::ServiceKind`]).
+fn runtime(c: &mut ComposeService, svc: &Service) {
+    use crate::spec::compose_bytes;
+    c.init = svc.init();
+    if svc.no_new_privileges() {
+        c.security_opt.push("no-new-privileges:true".into());
+    }
+    c.mem_limit = Some(compose_bytes(svc.mem_limit()));
+    c.cpus = svc.cpus();
+    c.pids_limit = svc.pids_limit();
+    c.stop_grace_period = svc.stop_grace_period().map(|d| d.to_string());
+    let log = svc.logging();
+    let mut options = IndexMap::new();
+    if log.driver.rotates_itself() {
+        options.insert("max-size".into(), compose_bytes(log.max_size));
+        options.insert("max-file".into(), log.max_file.to_string());
+    }
+    c.logging = Some(ComposeLogging {
+        driver: log.driver.as_str().into(),
+        options,
+    });
 }
 
 /// An app: its image or build, both env files, `HOSTNAME`, its mounts and its probe.
@@ -246,10 +315,7 @@ fn app_service(c: &mut ComposeService, spec: &Spec, app: &AppService) {
         target: b.target.as_deref().map(lit),
     });
     c.restart = app.restart.as_str().into();
-    c.env_file = vec![
-        format!("./{}", super::ENV_FILE),
-        format!("./{}", super::SECRETS_FILE),
-    ];
+    c.env_file = vec![format!("./{}", super::ENV_FILE)];
     // Next.js standalone binds to $HOSTNAME, which Docker sets to the
     // container ID; 0.0.0.0 makes the 127.0.0.1 probe reachable.
     if !app.environment.contains_key("HOSTNAME") {
@@ -275,11 +341,11 @@ fn app_service(c: &mut ComposeService, spec: &Spec, app: &AppService) {
 fn postgres_service(c: &mut ComposeService, layout: &Layout, name: &Name, pg: &PostgresService) {
     c.image = Some(lit(pg.image.as_str()));
     c.restart = pg.restart.as_str().into();
-    c.env_file = vec![format!("./{}", super::SECRETS_FILE)];
     c.environment
         .insert("POSTGRES_DB".into(), lit(pg.database.as_str()));
     c.environment
         .insert("POSTGRES_USER".into(), lit(pg.user.as_str()));
+    c.shm_size = Some(crate::spec::compose_bytes(pg.shm_size));
     c.volumes
         .push(mount(pg.data.as_str(), "/var/lib/postgresql/data", false));
     c.volumes.push(mount(
@@ -304,7 +370,6 @@ fn postgres_service(c: &mut ComposeService, layout: &Layout, name: &Name, pg: &P
 fn minio_service(c: &mut ComposeService, spec: &Spec, name: &Name, m: &MinioService) {
     c.image = Some(lit(m.image.as_str()));
     c.restart = m.restart.as_str().into();
-    c.env_file = vec![format!("./{}", super::SECRETS_FILE)];
     let cmd = [
         "server".to_string(),
         format!("/data{{1...{}}}", m.drives),
@@ -344,7 +409,6 @@ fn minio_service(c: &mut ComposeService, spec: &Spec, name: &Name, m: &MinioServ
 fn job_service(c: &mut ComposeService, layout: &Layout, name: &Name, job: &JobService) {
     c.image = Some(lit(job.image.as_str()));
     c.restart = "no".into();
-    c.env_file = vec![format!("./{}", super::SECRETS_FILE)];
     match &job.task {
         JobTask::StorageInit { .. } => {
             c.entrypoint = Some(vec![

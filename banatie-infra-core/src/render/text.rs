@@ -225,6 +225,8 @@ impl Templates {
         struct S {
             domains: Vec<String>,
             upstream: String,
+            lb_try_duration: String,
+            lb_try_interval: String,
             methods: Option<Vec<&'static str>>,
             headers: Vec<(String, String)>,
             cache: Vec<(String, String)>,
@@ -276,6 +278,8 @@ impl Templates {
                 S {
                     domains: site.domains.iter().map(ToString::to_string).collect(),
                     upstream: format!("{}:{port}", site.service),
+                    lb_try_duration: site.lb_try_duration.to_string(),
+                    lb_try_interval: site.lb_try_interval.to_string(),
                     methods: site
                         .methods
                         .as_ref()

@@ -55,6 +55,14 @@ pub const CODE_START_PERIOD: Code = Code("BI326");
 pub const CODE_UNWATCHED_RESTART: Code = Code("BI327");
 /// BI328: `docker compose up --force-recreate` of the whole stack or its stateful services.
 pub const CODE_FORCE_RECREATE: Code = Code("BI328");
+/// BI329: the memory limits of the stack's long-running services add up to more than
+/// the host's memory.
+pub const CODE_MEMORY_OVER_HOST: Code = Code("BI329");
+/// BI330: a limit the engine refuses or that stops the service from running (a memory
+/// limit under 6MiB, no CPUs, no log file kept).
+pub const CODE_LIMIT_OUT_OF_RANGE: Code = Code("BI330");
+/// BI331: a long-running service without `no-new-privileges`.
+pub const CODE_NO_NEW_PRIVILEGES: Code = Code("BI331");
 /// BI317: the built stage runs its process as root.
 pub const CODE_RUNS_AS_ROOT: Code = Code("BI317");
 /// BI318: `CMD` or `ENTRYPOINT` in shell form: `sh` is PID 1 and SIGTERM is not forwarded.
@@ -221,6 +229,27 @@ pub(super) const RULES: &[Rule] = &[
         Severity::Warning,
         FAMILY,
         "`docker compose up --force-recreate` without service names, or naming PostgreSQL, MinIO or Caddy: every deploy restarts the stateful services",
+    ),
+    Rule::declare(
+        CODE_MEMORY_OVER_HOST,
+        "memory-limits-over-host",
+        Severity::Warning,
+        FAMILY,
+        "the memory limits of the long-running services add up to more than the host's memory (`stack.host_memory`): under load the kernel's OOM killer picks a victim anyway",
+    ),
+    Rule::declare(
+        CODE_LIMIT_OUT_OF_RANGE,
+        "limit-out-of-range",
+        Severity::Error,
+        FAMILY,
+        "a resource or log limit the engine refuses or that cannot work: `mem_limit` under 6MiB, `cpus` not above 0, `pids_limit` or `logging.max_file` 0, `shm_size` not below `mem_limit`",
+    ),
+    Rule::declare(
+        CODE_NO_NEW_PRIVILEGES,
+        "no-new-privileges-unset",
+        Severity::Warning,
+        FAMILY,
+        "a long-running service without `security_opt: [no-new-privileges:true]`: a process in it may gain privileges through a setuid binary",
     ),
     Rule::declare(
         CODE_RUNS_AS_ROOT,

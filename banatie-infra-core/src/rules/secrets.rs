@@ -32,6 +32,8 @@ pub const CODE_NEXT_PUBLIC_RUNTIME: Code = Code("BI210");
 pub const CODE_CRLF: Code = Code("BI211");
 /// BI212: secrets handed to a container as environment variables.
 pub const CODE_SECRET_IN_ENVIRONMENT: Code = Code("BI212");
+/// BI213: a secret no service receives.
+pub const CODE_SECRET_UNUSED: Code = Code("BI213");
 
 /// This family's rules, in code order.
 pub(super) const RULES: &[Rule] = &[
@@ -118,6 +120,13 @@ pub(super) const RULES: &[Rule] = &[
         Severity::Warning,
         FAMILY,
         "secrets handed to a container as environment variables: `docker inspect`, `docker compose config` and /proc/PID/environ show them (use `secrets:` and `*_FILE`)",
+    ),
+    Rule::declare(
+        CODE_SECRET_UNUSED,
+        "secret-reaches-no-service",
+        Severity::Warning,
+        FAMILY,
+        "a secret no service receives: no service names it in its `secrets` and no kind needs it, so the application that reads it starts without it",
     ),
 ];
 

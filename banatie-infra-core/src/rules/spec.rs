@@ -156,6 +156,24 @@ pub(crate) fn unknown_network<'a>(
     )
 }
 
+/// BI110: `service` names `secret` in its `secrets`, which is neither declared under
+/// `secrets` nor derived; `known` are the stack's secret variables.
+pub(crate) fn unknown_service_secret<'a>(
+    service: &str,
+    secret: &str,
+    known: impl Iterator<Item = &'a str>,
+) -> Finding {
+    Finding::new(
+        CODE_UNRESOLVED_REFERENCE,
+        format!("service `{service}` receives secret `{secret}`, which is neither declared under `secrets` nor derived (a PostgreSQL service's `url_env`, MinIO's root user and service-account key)"),
+        super::closest(
+            secret,
+            known,
+            format!("declare it under the top-level `secrets` (`{secret}: {{}}` to generate it, `{{source: supplied}}` for a provider's key)"),
+        ),
+    )
+}
+
 /// BI110: `service` depends on itself.
 pub(crate) fn self_dependency(service: &str) -> Finding {
     Finding::new(

@@ -9,7 +9,8 @@
 //! One file per part of the spec, re-exported here: `stack.rs` (the stack, the proxy,
 //! networks), `services.rs` (what every service kind shares: the `kind` tag, published
 //! ports, `depends_on` conditions, health timing, restart policies), one file per kind
-//! (`app.rs`, `postgres.rs`, `storage.rs` for MinIO, `job.rs`), `secrets.rs`,
+//! (`app.rs`, `postgres.rs`, `storage.rs` for MinIO, `job.rs`), `runtime.rs` (what
+//! every container runs with: its secrets, limits, log rotation), `secrets.rs`,
 //! `sites.rs` (sites, their headers, CORS, caching and logs, and monitoring endpoints)
 //! and `backups.rs`. This file holds [`Spec`] itself.
 
@@ -25,6 +26,7 @@ mod app;
 mod backups;
 mod job;
 mod postgres;
+mod runtime;
 mod secrets;
 mod services;
 mod sites;
@@ -35,6 +37,7 @@ pub use app::{AppService, Build, Mount, Probe};
 pub use backups::Backups;
 pub use job::{JobService, JobTask};
 pub use postgres::{postgres_major, stack_sql_name, PostgresService, POSTGRES_PASSWORD};
+pub use runtime::{compose_bytes, LogDriver, Logging, MIN_MEM_LIMIT};
 pub use secrets::{Alphabet, Secret, SecretSource};
 pub(crate) use services::{parse_host_ip, TAG_FIRST};
 pub use services::{Condition, HealthTiming, PublishedPort, RestartPolicy, Service, ServiceKind};

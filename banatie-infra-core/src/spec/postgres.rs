@@ -58,12 +58,21 @@ pub struct PostgresService {
     /// on Debian ones. Default `70`.
     #[serde(default = "default_pg_uid")]
     pub uid: u32,
+    /// Size of `/dev/shm` (Compose `shm_size`). Docker's default of 64MiB makes parallel
+    /// queries and hash joins fail with "could not resize shared memory segment" once
+    /// the data grows (docker-library/postgres #416). It counts against `mem_limit`.
+    /// Default `256MiB`.
+    #[serde(default = "default_pg_shm")]
+    pub shm_size: crate::types::ByteSize,
     /// Restart policy. Default `unless-stopped`.
     #[serde(default)]
     pub restart: RestartPolicy,
 }
 }
 
+fn default_pg_shm() -> crate::types::ByteSize {
+    crate::types::ByteSize::from_bytes(256 << 20)
+}
 fn default_pg_image() -> ImageRef {
     "postgres:15-alpine".parse().expect("valid")
 }

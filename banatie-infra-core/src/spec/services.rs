@@ -104,6 +104,18 @@ impl ServiceKind {
     }
 }
 
+/// `$body` with `$s` bound to the kind's struct, for any variant of [`Service`].
+macro_rules! each_kind {
+    ($svc:expr, $s:ident => $body:expr) => {
+        match $svc {
+            Service::App($s) => $body,
+            Service::Postgres($s) => $body,
+            Service::Minio($s) => $body,
+            Service::Job($s) => $body,
+        }
+    };
+}
+
 impl Service {
     /// This service's kind.
     pub fn kind(&self) -> ServiceKind {
@@ -199,6 +211,54 @@ impl Service {
     pub fn has_healthcheck(&self) -> bool {
         !matches!(self, Self::Job(_))
     }
+
+    /// The secrets it names (`secrets`), not counting what its kind needs itself
+    /// ([`crate::environment::service_secrets`] has both).
+    pub fn secrets(&self) -> &[EnvName] {
+        each_kind!(self, s => &s.secrets)
+    }
+
+    /// The secrets it names, to change them.
+    pub fn secrets_mut(&mut self) -> &mut Vec<EnvName> {
+        each_kind!(self, s => &mut s.secrets)
+    }
+
+    /// Its memory limit: `mem_limit`, or its kind's default
+    /// ([`ServiceKind::default_mem_limit`]).
+    pub fn mem_limit(&self) -> crate::types::ByteSize {
+        each_kind!(self, s => s.mem_limit).unwrap_or_else(|| self.kind().default_mem_limit())
+    }
+
+    /// Its CPU limit, when set.
+    pub fn cpus(&self) -> Option<f64> {
+        each_kind!(self, s => s.cpus)
+    }
+
+    /// Its process limit, when set.
+    pub fn pids_limit(&self) -> Option<u32> {
+        each_kind!(self, s => s.pids_limit)
+    }
+
+    /// Its log rotation.
+    pub fn logging(&self) -> super::Logging {
+        each_kind!(self, s => s.logging)
+    }
+
+    /// Whether it runs an init process as PID 1: `init`, or its kind's default
+    /// ([`ServiceKind::default_init`]).
+    pub fn init(&self) -> bool {
+        each_kind!(self, s => s.init).unwrap_or_else(|| self.kind().default_init())
+    }
+
+    /// Whether `no-new-privileges` is set (default true).
+    pub fn no_new_privileges(&self) -> bool {
+        each_kind!(self, s => s.no_new_privileges)
+    }
+
+    /// Its stop grace period, when set.
+    pub fn stop_grace_period(&self) -> Option<crate::types::Duration> {
+        each_kind!(self, s => s.stop_grace_period)
+    }
 }
 
 /// Appends the settings every service kind has to a kind's struct, so that each kind is
@@ -225,11 +285,51 @@ macro_rules! service_kind {
             /// Health-check timing overrides.
             #[serde(default)]
             pub health: HealthTiming,
+            /// The secrets this service receives, by variable name (names under `secrets`,
+            /// or derived ones such as a PostgreSQL service's `url_env`). `banatie-infra
+            /// secrets` writes them, from `secrets.env`, to the service's own env file
+            /// `secrets/<service>.env` (mode 0600); the service receives no other secret
+            /// except what its kind needs itself (PostgreSQL its password, MinIO its root
+            /// credentials, a storage-init job the root and service-account credentials).
+            #[serde(default)]
+            #[cfg_attr(feature = "schema", schemars(example = crate::schema::example_secrets()))]
+            pub secrets: Vec<EnvName>,
+            /// Memory limit (Compose `mem_limit`), at least 6MiB. Default: 1GiB for
+            /// PostgreSQL and MinIO, 512MiB for other kinds.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[cfg_attr(feature = "schema", schemars(example = "768MiB"))]
+            pub mem_limit: Option<crate::types::ByteSize>,
+            /// CPUs the service may use (Compose `cpus`, for example `1.5`). Default: no limit.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub cpus: Option<f64>,
+            /// Most processes and threads the container may run (Compose `pids_limit`):
+            /// a fork bomb or a thread leak stops there. Default: no limit.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub pids_limit: Option<u32>,
+            /// Log rotation. Default `json-file`, 10MiB files, 3 kept.
+            #[serde(default)]
+            pub logging: super::Logging,
+            /// Run Docker's init (tini) as PID 1 (Compose `init`): it forwards signals and
+            /// reaps zombies. Default: `true` for apps, `false` for PostgreSQL, MinIO and jobs.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub init: Option<bool>,
+            /// Forbid gaining privileges through setuid binaries (Compose `security_opt:
+            /// [no-new-privileges:true]`). Default `true`.
+            #[serde(default = "super::services::yes")]
+            pub no_new_privileges: bool,
+            /// Time between SIGTERM and SIGKILL when the container stops (Compose
+            /// `stop_grace_period`). Default `10s` (Docker's).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub stop_grace_period: Option<crate::types::Duration>,
         }
     };
 }
 
 pub(crate) use service_kind;
+
+pub(crate) fn yes() -> bool {
+    true
+}
 
 /// A host port published by a service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

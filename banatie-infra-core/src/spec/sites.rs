@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use schemars::JsonSchema;
 
 use crate::header::{HeaderName, HeaderValue};
-use crate::types::{ByteSize, Domain, Name, Port, RelPath, UrlPath};
+use crate::types::{ByteSize, Domain, Duration, Name, Port, RelPath, UrlPath};
 
 /// A public site: domains that Caddy routes to one service port.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,6 +49,22 @@ pub struct Site {
     /// service's health path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_path: Option<UrlPath>,
+    /// How long Caddy keeps retrying a request whose upstream refuses the connection or
+    /// does not resolve (`reverse_proxy` `lb_try_duration`), so a restart or a
+    /// recreated container costs a short wait instead of 502s. Caddy's own default is 0
+    /// (no retry; BI414). Default `10s`.
+    #[serde(default = "default_lb_try_duration")]
+    pub lb_try_duration: Duration,
+    /// Time between those retries (`lb_try_interval`). Default `250ms` (Caddy's).
+    #[serde(default = "default_lb_try_interval")]
+    pub lb_try_interval: Duration,
+}
+
+fn default_lb_try_duration() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_lb_try_interval() -> Duration {
+    "250ms".parse().expect("valid")
 }
 
 /// Security-header presets, from the seed's site blocks.

@@ -29,6 +29,12 @@ pub struct Stack {
     /// goes through the proxy.
     #[serde(default)]
     pub allow_published_ports: bool,
+    /// The host's memory. When given, the memory limits of the long-running services
+    /// must add up to no more than it (BI329, a warning); leave room for the kernel,
+    /// dockerd and Caddy. Default: not checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(example = "4GiB"))]
+    pub host_memory: Option<crate::types::ByteSize>,
 }
 
 impl Stack {

@@ -168,6 +168,11 @@ impl ByteSize {
     pub fn bytes(self) -> u64 {
         self.0
     }
+
+    /// A size of `bytes` bytes (printed in the largest binary unit that divides it).
+    pub const fn from_bytes(bytes: u64) -> Self {
+        Self(bytes)
+    }
 }
 
 impl fmt::Display for ByteSize {

@@ -41,6 +41,7 @@ macro_rules! ptr {
 
 mod dependencies;
 mod health;
+mod runtime;
 mod secrets;
 mod sites;
 mod spec;
@@ -85,6 +86,9 @@ const RULE_FNS: &[Rule] = &[
     dependencies::completed_not_job,
     spec::network_layout,
     spec::single_servers,
+    runtime::service_secrets_resolve,
+    runtime::limits_in_range,
+    runtime::memory_fits_host,
     secrets::secret_in_public_env,
     secrets::placeholders,
     secrets::published_ports,

@@ -31,7 +31,17 @@ pub(super) fn spec(services: &str, sites: &str, rest: &str) -> String {
 }
 
 /// The findings for `text` (YAML); panics with the loader's finding if it does not load.
+/// BI213 (a declared secret no service receives) is left out: the families' fixtures
+/// declare secrets without handing them to services; [`run_all`] keeps it.
 pub(super) fn run(text: &str) -> Vec<Diagnostic> {
+    run_all(text)
+        .into_iter()
+        .filter(|d| d.code != CODE_SECRET_UNUSED)
+        .collect()
+}
+
+/// Every finding for `text` (YAML), BI213 included.
+pub(super) fn run_all(text: &str) -> Vec<Diagnostic> {
     match load_str(text, Format::Yaml, "t.yaml") {
         Ok(l) => validate(&l.spec),
         Err(e) => panic!("does not load: {:?}\n{text}", e.to_diagnostic()),
@@ -90,7 +100,7 @@ fn base_spec_is_clean() {
 
 #[test]
 fn example_validates_without_errors_or_warnings() {
-    let d = run(include_str!("../../../examples/banatie.yaml"));
+    let d = run_all(include_str!("../../../examples/banatie.yaml"));
     assert!(d.is_empty(), "{d:#?}");
 }
 

@@ -1,4 +1,5 @@
-//! BI323 (log rotation) and BI324 (memory limits): what a service may take of the host.
+//! BI323 (log rotation), BI324 (memory limits) and BI331 (`no-new-privileges`): what a
+//! service may take of the host.
 //!
 //! Facts: Docker's default log driver is `json-file`, which keeps every line unless
 //! `max-size` is set (docker/docs #3924; moby/moby #40207 asks for a default and is
@@ -12,13 +13,14 @@ use super::{at_service, lookup, raw_service};
 use crate::audit::{Deployment, Svc};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::rules::health::CODE_NO_MEMORY_LIMIT;
+use crate::rules::health::CODE_NO_NEW_PRIVILEGES;
 use crate::rules::health::CODE_UNBOUNDED_LOGS;
 
 /// Log drivers that keep container logs in Docker's data root without a bound unless
 /// `max-size` is given.
 const UNBOUNDED_DRIVERS: &[&str] = &["json-file"];
 
-/// Runs BI323 and BI324 on one service (one-shot jobs are skipped: they end).
+/// Runs BI323, BI324 and BI331 on one service (one-shot jobs are skipped: they end).
 pub(crate) fn check(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
     if super::one_shot(d, s) {
         return;
@@ -60,6 +62,22 @@ pub(crate) fn check(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
         .and_then(|v| v.get("memory"))
         .and_then(|v| v.text())
         .is_some_and(|v| !v.trim().is_empty() && v.trim() != "0");
+    let nnp = lookup(node, "security_opt").is_some_and(|v| {
+        v.items().iter().filter_map(|i| i.text()).any(|o| {
+            let o = o.trim().replace('=', ":");
+            o == "no-new-privileges" || o == "no-new-privileges:true"
+        })
+    });
+    if !nnp {
+        out.push(at_service(
+            d,
+            s,
+            Severity::Warning,
+            CODE_NO_NEW_PRIVILEGES,
+            format!("service `{}` has no `security_opt: [no-new-privileges:true]`: a process in it may gain privileges through a setuid or setcap binary of the image", s.name),
+            "add `security_opt: [\"no-new-privileges:true\"]` to every long-running service (the images this stack runs need no setuid binary after start)".into(),
+        ));
+    }
     if !mem_limit && !deploy_limit {
         out.push(at_service(
             d,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use bollard::models::{
-    ContainerCreateBody, HealthConfig, HostConfig, PortBinding, RestartPolicy,
+    ContainerCreateBody, HealthConfig, HostConfig, HostConfigLogConfig, PortBinding, RestartPolicy,
     RestartPolicyNameEnum,
 };
 use sha2::{Digest, Sha256};
@@ -60,8 +60,10 @@ fn read_env(root: &Path, name: &str) -> Result<Vec<(String, String)>, UpError> {
             )))
         }
     };
-    if name == crate::render::SECRETS_FILE && mode & 0o077 != 0 {
-        // Refused like `banatie-infra secrets` refuses it: the file holds every password.
+    let secret_file = name == crate::render::SECRETS_FILE
+        || name.starts_with(&format!("{}/", crate::environment::SERVICE_SECRETS_DIR));
+    if secret_file && mode & 0o077 != 0 {
+        // Refused like `banatie-infra secrets` refuses it: the file holds passwords.
         return Err(fail(format!("mode {mode:04o}: group or others can access it; run `chmod 600 {}` and check who read it", path.display())));
     }
     let text = String::from_utf8(contents).map_err(|_| fail("not UTF-8".into()))?;
@@ -214,10 +216,38 @@ fn container_body(
                 maximum_retry_count: None,
             }),
             network_mode: c.networks.first().cloned(),
+            memory: c.mem_limit.as_deref().and_then(parse_bytes),
+            nano_cpus: c.cpus.map(|n| (n * 1e9).round() as i64),
+            pids_limit: c.pids_limit.map(i64::from),
+            shm_size: c.shm_size.as_deref().and_then(parse_bytes),
+            init: c.init.then_some(true),
+            security_opt: (!c.security_opt.is_empty()).then(|| c.security_opt.clone()),
+            log_config: c.logging.as_ref().map(|l| HostConfigLogConfig {
+                typ: Some(l.driver.clone()),
+                config: Some(l.options.clone().into_iter().collect()),
+            }),
             ..Default::default()
         }),
+        stop_timeout: c
+            .stop_grace_period
+            .as_deref()
+            .map(|d| parse_dur(d) / 1_000_000_000),
         ..Default::default()
     }
+}
+
+/// A size as [`crate::spec::compose_bytes`] writes it (`512m`, `1g`, `64k`, `1000b`), in
+/// bytes; `None` for anything else.
+fn parse_bytes(s: &str) -> Option<i64> {
+    let (n, unit) = s.split_at(s.len().checked_sub(1)?);
+    let factor: i64 = match unit {
+        "g" => 1 << 30,
+        "m" => 1 << 20,
+        "k" => 1 << 10,
+        "b" => 1,
+        _ => return None,
+    };
+    n.parse::<i64>().ok()?.checked_mul(factor)
 }
 
 /// The hash of a create body and its networks: the first 16 bytes of SHA-256, in hex.

@@ -11,6 +11,7 @@ use crate::types::{AbsPath, Port};
 /// The app service `s`.
 pub(super) fn service(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) -> Service {
     let Common {
+        runtime,
         at,
         networks: nets,
         depends_on: depends,
@@ -95,25 +96,29 @@ pub(super) fn service(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) ->
             1001
         }
     };
-    Service::App(AppService {
-        build,
-        image: if s.build.is_some() { None } else { image },
-        base_image,
-        uid,
-        port: Port::new(port.unwrap_or(3000)).unwrap_or_else(|_| Port::new(3000).expect("valid")),
-        health_path: probe_path
-            .parse()
-            .unwrap_or_else(|_| "/".parse().expect("valid")),
-        probe: Probe::Auto,
-        logs,
-        volumes,
-        restart: super::restart(s, c),
-        networks: nets,
-        depends_on: depends,
-        environment,
-        publish,
-        health: h,
-    })
+    Service::App(super::runtime::with_runtime!(
+        AppService {
+            build,
+            image: if s.build.is_some() { None } else { image },
+            base_image,
+            uid,
+            port: Port::new(port.unwrap_or(3000))
+                .unwrap_or_else(|_| Port::new(3000).expect("valid")),
+            health_path: probe_path
+                .parse()
+                .unwrap_or_else(|_| "/".parse().expect("valid")),
+            probe: Probe::Auto,
+            logs,
+            volumes,
+            restart: super::restart(s, c),
+            networks: nets,
+            depends_on: depends,
+            environment,
+            publish,
+            health: h,
+        },
+        runtime
+    ))
 }
 
 /// The service's mounts under the deployment root: the first one of a log directory

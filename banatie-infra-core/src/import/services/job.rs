@@ -9,6 +9,7 @@ use crate::spec::*;
 /// The job service `s`.
 pub(super) fn service(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) -> Service {
     let Common {
+        runtime,
         at,
         networks: nets,
         depends_on: depends,
@@ -55,13 +56,16 @@ pub(super) fn service(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) ->
             JobTask::Command { argv }
         }
     };
-    Service::Job(JobService {
-        image,
-        task,
-        networks: nets,
-        depends_on: depends,
-        environment,
-        publish,
-        health: h,
-    })
+    Service::Job(super::runtime::with_runtime!(
+        JobService {
+            image,
+            task,
+            networks: nets,
+            depends_on: depends,
+            environment,
+            publish,
+            health: h,
+        },
+        runtime
+    ))
 }

@@ -19,6 +19,7 @@ pub(super) fn service(
     c: &mut Ctx,
 ) -> Service {
     let Common {
+        runtime,
         at,
         networks: nets,
         depends_on: depends,
@@ -102,32 +103,35 @@ pub(super) fn service(
         c.note(NoteKind::NotMapped, &at, "a site serves the S3 API, but no init script makes anything anonymously readable: `public_read_prefix` is left unset (BI406); set it to the prefix public URLs use");
     }
     note_derived_urls(k, s, &at, c);
-    Service::Minio(MinioService {
-        image: image.unwrap_or_else(|| "quay.io/minio/minio:latest".parse().expect("valid")),
-        drives: u32::try_from(drives.len()).unwrap_or(4),
-        data: data.unwrap_or_else(|| "data/minio".parse().expect("valid")),
-        api_port: Port::new(api_port).unwrap_or_else(|_| Port::new(9000).expect("valid")),
-        console_port: Port::new(console_port.unwrap_or(9001)).expect("valid"),
-        uid: 1000,
-        root_user,
-        bucket,
-        service_account: account,
-        lifecycle: lifecycle.unwrap_or_else(|| {
-            vec![LifecycleRule {
-                id: "temp-cleanup".into(),
-                prefix: "temp/".into(),
-                expire_days: 7,
-                whole_bucket: false,
-            }]
-        }),
-        public_read_prefix: public,
-        restart: super::restart(s, c),
-        networks: nets,
-        depends_on: depends,
-        environment,
-        publish,
-        health: h,
-    })
+    Service::Minio(super::runtime::with_runtime!(
+        MinioService {
+            image: image.unwrap_or_else(|| "quay.io/minio/minio:latest".parse().expect("valid")),
+            drives: u32::try_from(drives.len()).unwrap_or(4),
+            data: data.unwrap_or_else(|| "data/minio".parse().expect("valid")),
+            api_port: Port::new(api_port).unwrap_or_else(|_| Port::new(9000).expect("valid")),
+            console_port: Port::new(console_port.unwrap_or(9001)).expect("valid"),
+            uid: 1000,
+            root_user,
+            bucket,
+            service_account: account,
+            lifecycle: lifecycle.unwrap_or_else(|| {
+                vec![LifecycleRule {
+                    id: "temp-cleanup".into(),
+                    prefix: "temp/".into(),
+                    expire_days: 7,
+                    whole_bucket: false,
+                }]
+            }),
+            public_read_prefix: public,
+            restart: super::restart(s, c),
+            networks: nets,
+            depends_on: depends,
+            environment,
+            publish,
+            health: h,
+        },
+        runtime
+    ))
 }
 
 /// `mc admin policy attach ALIAS POLICY ...`: the policy.

@@ -6,6 +6,7 @@ mod app;
 mod job;
 mod minio;
 mod postgres;
+mod runtime;
 
 use std::collections::HashSet;
 
@@ -53,6 +54,8 @@ struct Common {
     minio_argv: Option<Vec<String>>,
     /// The container's environment, resolved.
     container_env: IndexMap<String, (String, String)>,
+    /// Limits, log rotation, init, `no-new-privileges`.
+    runtime: runtime::Runtime,
 }
 
 /// The services of the Compose file by kind; `derived` collects the variables the spec
@@ -166,7 +169,9 @@ fn service(
             "a port without a fixed host port, or a range",
         );
     }
+    let runtime = runtime::read(k.d, s, kind, &at, c);
     let common = Common {
+        runtime,
         at,
         networks: nets,
         depends_on: depends,
@@ -365,6 +370,35 @@ fn restart(s: &facts::Svc, c: &mut Ctx) -> RestartPolicy {
                 format!("`{other}` for a long-running service: `unless-stopped`"),
             );
             RestartPolicy::UnlessStopped
+        }
+    }
+}
+
+/// Each service's `secrets`: the secret variables of `spec` its container reads (from its
+/// env files or its `environment`), less what its kind receives anyway
+/// ([`crate::environment::service_secrets`]). Run once `spec` has its secrets.
+pub(super) fn assign_secrets(
+    d: &facts::Deployment,
+    project: &facts::Project,
+    spec: &mut crate::spec::Spec,
+) {
+    let vars: Vec<EnvName> = crate::environment::secret_vars(spec)
+        .into_iter()
+        .map(|v| v.name)
+        .collect();
+    for s in &project.services {
+        let Some(name) = name_of(&s.name) else {
+            continue;
+        };
+        let implied = crate::environment::service_secrets(spec, name.as_str());
+        let env = d.container_env(s);
+        let names: Vec<EnvName> = vars
+            .iter()
+            .filter(|v| env.contains_key(v.as_str()) && !implied.contains(v))
+            .cloned()
+            .collect();
+        if let Some(svc) = spec.services.get_mut(&name) {
+            *svc.secrets_mut() = names;
         }
     }
 }

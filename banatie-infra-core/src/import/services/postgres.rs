@@ -18,6 +18,7 @@ pub(super) fn service(
     c: &mut Ctx,
 ) -> Option<Service> {
     let Common {
+        runtime,
         at,
         networks: nets,
         depends_on: depends,
@@ -85,21 +86,33 @@ pub(super) fn service(
         );
         return None;
     };
-    Some(Service::Postgres(PostgresService {
-        image,
-        version,
-        database,
-        user,
-        url_env: url_env
-            .parse()
-            .unwrap_or_else(|_| "DATABASE_URL".parse().expect("valid")),
-        data: data.unwrap_or_else(|| "data/postgres".parse().expect("valid")),
-        uid,
-        restart: super::restart(s, c),
-        networks: nets,
-        depends_on: depends,
-        environment,
-        publish,
-        health: h,
-    }))
+    let shm_size = runtime.shm_size.unwrap_or_else(|| {
+        c.note(
+            NoteKind::Changed,
+            format!("{at}.shm_size"),
+            "no `shm_size`: the spec sets 256MiB (Docker's 64MB default fails parallel queries; BI524)",
+        );
+        crate::types::ByteSize::from_bytes(256 << 20)
+    });
+    Some(Service::Postgres(super::runtime::with_runtime!(
+        PostgresService {
+            image,
+            shm_size,
+            version,
+            database,
+            user,
+            url_env: url_env
+                .parse()
+                .unwrap_or_else(|_| "DATABASE_URL".parse().expect("valid")),
+            data: data.unwrap_or_else(|| "data/postgres".parse().expect("valid")),
+            uid,
+            restart: super::restart(s, c),
+            networks: nets,
+            depends_on: depends,
+            environment,
+            publish,
+            health: h,
+        },
+        runtime
+    )))
 }
