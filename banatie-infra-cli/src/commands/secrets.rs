@@ -79,7 +79,7 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
     } else {
         if !format.is_json() {
             say!(
-                "error: {} secret(s) must be supplied by the operator: edit {} and set them",
+                "error: {} secret(s) must be supplied by the operator: edit {} and set them, then run this again (it copies them to each service's secrets/<service>.env)",
                 r.missing.len(),
                 r.path.display()
             );

@@ -28,6 +28,48 @@ async fn assert_all_ok(stack: &Stack, engine: &Engine) {
     }
 }
 
+/// Every container of the stack holds exactly the secret variables its service receives
+/// (`environment::service_secrets`), read from the engine (`docker inspect`), names only:
+/// the database never sees the API's token, the job sees no secret at all.
+fn assert_least_privilege(stack: &Stack) {
+    use banatie_infra_core::environment::{secret_vars, service_secrets};
+    let all: Vec<String> = secret_vars(&stack.spec)
+        .iter()
+        .map(|v| v.name.to_string())
+        .collect();
+    for (name, _) in &stack.spec.services {
+        let env = docker_ok(&["inspect", "-f", "{{json .Config.Env}}", name.as_str()]);
+        let env: Vec<String> = serde_json::from_str(&env).expect("a JSON list");
+        let mut held: Vec<String> = all
+            .iter()
+            .filter(|v| {
+                env.iter()
+                    .any(|e| e.split_once('=').is_some_and(|(k, _)| k == v.as_str()))
+            })
+            .cloned()
+            .collect();
+        let mut want: Vec<String> = service_secrets(&stack.spec, name.as_str())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        held.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(held, want, "the secrets container {name} holds");
+    }
+    // The fixture makes the check mean something: the API's token is nowhere else.
+    let token_holders = stack
+        .spec
+        .services
+        .keys()
+        .filter(|n| {
+            service_secrets(&stack.spec, n.as_str())
+                .iter()
+                .any(|s| s.as_str() == "API_TOKEN")
+        })
+        .count();
+    assert_eq!(token_holders, 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_is_idempotent_recreates_what_changed_and_down_keeps_data() {
     let mut stack = Stack::new("up");
@@ -62,6 +104,7 @@ async fn up_is_idempotent_recreates_what_changed_and_down_keeps_data() {
         ]),
         "true"
     );
+    assert_least_privilege(&stack);
     let ids: Vec<(String, String)> = ["api", "web", "db", "s3", "job"]
         .iter()
         .map(|s| stack.identity(s))

@@ -98,6 +98,7 @@ pub(super) fn desired(spec: &Spec, root: &Path) -> Result<BTreeMap<String, Desir
             }
             env.extend(files[&f].iter().cloned());
         }
+        in_step_with_secrets(spec, root, name, &env, &mut files)?;
         for (k, v) in &c.environment {
             env.retain(|(n, _)| n != k);
             env.push((k.clone(), unlit(v)));
@@ -105,6 +106,48 @@ pub(super) fn desired(spec: &Spec, root: &Path) -> Result<BTreeMap<String, Desir
         out.insert(name.clone(), service(&compose.name, name, c, &env, root));
     }
     Ok(out)
+}
+
+/// Fails when service `name`'s own secrets file (read into `env`) is missing one of the
+/// secrets it receives or holds another value than `secrets.env` (the one source of
+/// truth): the operator edited `secrets.env` and did not run `banatie-infra secrets`
+/// since. Compose would start the container with the old value; `up` refuses instead.
+fn in_step_with_secrets(
+    spec: &Spec,
+    root: &Path,
+    name: &str,
+    env: &[(String, String)],
+    files: &mut HashMap<String, Vec<(String, String)>>,
+) -> Result<(), UpError> {
+    let wanted = crate::environment::service_secrets(spec, name);
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let source = crate::render::SECRETS_FILE.to_owned();
+    if !files.contains_key(&source) {
+        files.insert(source.clone(), read_env(root, &source)?);
+    }
+    let truth = &files[&source];
+    for var in &wanted {
+        let want = truth
+            .iter()
+            .rev()
+            .find(|(k, _)| k == var.as_str())
+            .map(|(_, v)| v);
+        let have = env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == var.as_str())
+            .map(|(_, v)| v);
+        if want.filter(|v| !v.is_empty()) != have {
+            let file = crate::environment::service_secrets_file(name);
+            return Err(UpError::Root {
+                path: root.join(&file),
+                reason: format!("`{var}` differs from secrets.env (or is missing): run `banatie-infra secrets SPEC --dir {}` to copy secrets.env to each service's file", root.display()),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The desired container of the Compose service `c` (named `name` in project `project`),
