@@ -58,18 +58,30 @@ fn check(o: &Output, what: &str) {
     assert_clean(&format!("stderr of {what}"), &o.stderr);
 }
 
+/// Scans every file under `dir` for a canary but the secret places the tool writes on
+/// purpose: `secrets.env` and the per-service copies `secrets/<service>.env`, which must be
+/// 0600. Returns how many files were scanned.
 fn scan_tree(dir: &Path) -> usize {
     let mut n = 0;
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
         if p.is_dir() {
             n += scan_tree(&p);
-        } else if p.file_name().and_then(|f| f.to_str()) != Some("secrets.env") {
+        } else if is_secret_place(&p) {
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{} is mode {mode:o}", p.display());
+        } else {
             assert_clean(&p.display().to_string(), &std::fs::read(&p).unwrap());
             n += 1;
         }
     }
     n
+}
+
+fn is_secret_place(p: &Path) -> bool {
+    let name = p.file_name().and_then(|f| f.to_str()).unwrap_or("");
+    let in_secrets_dir = p.parent().and_then(|d| d.file_name()) == Some("secrets".as_ref());
+    name == "secrets.env" || (in_secrets_dir && name.ends_with(".env"))
 }
 
 fn write_secrets(dir: &Path, extra: &str) -> PathBuf {
