@@ -236,7 +236,7 @@ pub fn service_secrets(spec: &Spec, name: &str) -> Vec<EnvName> {
             },
             crate::spec::JobTask::Command { .. } => Vec::new(),
         },
-        Service::App(_) => Vec::new(),
+        Service::App(_) | Service::Worker(_) | Service::Generic(_) => Vec::new(),
     };
     for s in svc.secrets() {
         if !out.contains(s) {

@@ -32,6 +32,11 @@ pub(crate) fn example_secrets() -> Vec<&'static str> {
     vec!["DATABASE_URL", "JWT_SECRET"]
 }
 
+/// The example of `health.exec`.
+pub(crate) fn example_health_exec() -> Vec<&'static str> {
+    vec!["redis-cli", "ping"]
+}
+
 /// Drops the `default` of a field whose default the loader derives from other fields (a
 /// PostgreSQL service's `version`, `database`, `user`): the constant schemars would show
 /// is not what a spec gets. The field's description says how it is derived.

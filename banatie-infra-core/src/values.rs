@@ -502,13 +502,22 @@ pub(crate) fn host_paths(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for (name, svc) in &spec.services {
         let n = name.as_str();
         match svc {
-            Service::App(a) => {
-                let mounts = a.logs.iter().map(|m| (m, vec!["logs".to_string()])).chain(
-                    a.volumes
-                        .iter()
-                        .enumerate()
-                        .map(|(i, m)| (m, vec!["volumes".to_string(), i.to_string()])),
-                );
+            Service::App(_) | Service::Worker(_) | Service::Generic(_) => {
+                let (logs, volumes) = match svc {
+                    Service::App(a) => (a.logs.as_ref(), &a.volumes),
+                    Service::Worker(w) => (None, &w.volumes),
+                    Service::Generic(g) => (None, &g.volumes),
+                    _ => unreachable!("matched above"),
+                };
+                let mounts = logs
+                    .map(|m| (m, vec!["logs".to_string()]))
+                    .into_iter()
+                    .chain(
+                        volumes
+                            .iter()
+                            .enumerate()
+                            .map(|(i, m)| (m, vec!["volumes".to_string(), i.to_string()])),
+                    );
                 for (m, place) in mounts {
                     let mut at = vec!["services", n];
                     at.extend(place.iter().map(String::as_str));

@@ -607,12 +607,14 @@ fn rendered(spec: &banatie_infra_core::Spec) -> TempDir {
     tmp
 }
 
-/// The base image of every app of `spec` (its Dockerfile is not in the bundle).
+/// The base image of every app and worker of `spec` (its Dockerfile is not in the bundle).
 fn base_images(spec: &banatie_infra_core::Spec) -> Vec<(String, String)> {
     spec.services
         .iter()
         .filter_map(|(n, s)| match s {
-            Service::App(a) => Some((n.to_string(), a.base_image.to_string())),
+            Service::App(_) | Service::Worker(_) => {
+                Some((n.to_string(), s.runtime_image()?.to_string()))
+            }
             _ => None,
         })
         .collect()

@@ -42,6 +42,8 @@ const CASES: &[Case] = &[
             ("BI324", C, 2),
             ("BI324", C, 7),
             ("BI524", C, 2),
+            ("BI331", C, 2),
+            ("BI331", C, 7),
         ],
     },
     Case {
@@ -53,6 +55,8 @@ const CASES: &[Case] = &[
             ("BI317", "api/Dockerfile", 1),
             ("BI323", C, 2),
             ("BI323", C, 9),
+            ("BI331", C, 2),
+            ("BI331", C, 9),
         ],
     },
     Case {
@@ -66,6 +70,10 @@ const CASES: &[Case] = &[
             ("BI324", C, 9),
             ("BI324", C, 13),
             ("BI324", C, 18),
+            ("BI331", C, 5),
+            ("BI331", C, 9),
+            ("BI331", C, 13),
+            ("BI331", C, 18),
         ],
     },
     Case {
@@ -86,6 +94,9 @@ const CASES: &[Case] = &[
             ("BI324", C, 2),
             ("BI324", C, 4),
             ("BI324", C, 6),
+            ("BI331", C, 2),
+            ("BI331", C, 4),
+            ("BI331", C, 6),
         ],
     },
     Case {
@@ -100,6 +111,8 @@ const CASES: &[Case] = &[
             ("BI324", C, 2),
             ("BI324", C, 4),
             ("BI524", C, 4),
+            ("BI331", C, 2),
+            ("BI331", C, 4),
         ],
     },
     Case {
@@ -118,6 +131,7 @@ const CASES: &[Case] = &[
             ("BI317", "web/Dockerfile", 6),
             ("BI323", C, 2),
             ("BI324", C, 2),
+            ("BI331", C, 2),
         ],
     },
     Case {
@@ -131,6 +145,9 @@ const CASES: &[Case] = &[
             ("BI324", C, 2),
             ("BI324", C, 6),
             ("BI324", C, 10),
+            ("BI331", C, 2),
+            ("BI331", C, 6),
+            ("BI331", C, 10),
         ],
     },
     Case {
@@ -146,6 +163,10 @@ const CASES: &[Case] = &[
             ("BI324", C, 6),
             ("BI324", C, 10),
             ("BI324", C, 16),
+            ("BI331", C, 2),
+            ("BI331", C, 6),
+            ("BI331", C, 10),
+            ("BI331", C, 16),
         ],
     },
     Case {
@@ -157,13 +178,20 @@ const CASES: &[Case] = &[
             ("BI323", C, 7),
             ("BI324", C, 2),
             ("BI324", C, 7),
+            ("BI331", C, 2),
+            ("BI331", C, 7),
         ],
     },
     Case {
         name: "round2-14-crlf-env-files",
         // secrets.env, sourced by backup.sh; the Compose secret's file.
         errors: &[("BI211", "backup.sh", 3), ("BI211", C, 10)],
-        warnings: &[("BI323", C, 2), ("BI324", C, 2), ("BI524", C, 2)],
+        warnings: &[
+            ("BI323", C, 2),
+            ("BI324", C, 2),
+            ("BI524", C, 2),
+            ("BI331", C, 2),
+        ],
     },
     Case {
         name: "round2-15-start-period-vs-migrations",
@@ -180,6 +208,9 @@ const CASES: &[Case] = &[
             ("BI324", C, 2),
             ("BI324", C, 9),
             ("BI324", C, 12),
+            ("BI331", C, 2),
+            ("BI331", C, 9),
+            ("BI331", C, 12),
         ],
     },
     Case {
@@ -198,6 +229,9 @@ const CASES: &[Case] = &[
             ("BI324", C, 6),
             ("BI324", C, 13),
             ("BI524", C, 2),
+            ("BI331", C, 2),
+            ("BI331", C, 6),
+            ("BI331", C, 13),
         ],
     },
     Case {
@@ -217,6 +251,9 @@ const CASES: &[Case] = &[
             ("BI324", C, 2),
             ("BI324", C, 6),
             ("BI324", C, 17),
+            ("BI331", C, 2),
+            ("BI331", C, 6),
+            ("BI331", C, 17),
         ],
     },
     Case {

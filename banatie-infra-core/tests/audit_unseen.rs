@@ -130,6 +130,26 @@ const LATER_RULES_TRUE: &[(&str, &str, &str)] = &[
     ("u11-next-public", "BI317", "web/Dockerfile"),
 ];
 
+/// Rules written after this set whose findings are true wherever the deployment's
+/// `compose.yaml` lacks the text given (BI331: no service of these files sets
+/// `no-new-privileges`, checked by the text, not by the rule under test).
+const LATER_RULES_TRUE_WITHOUT: &[(&str, &str)] = &[("BI331", "no-new-privileges")];
+
+/// Whether the finding `code` in deployment `name` is a true one of a later rule.
+fn later_rule_true(name: &str, code: &str) -> bool {
+    LATER_RULES_TRUE_WITHOUT.iter().any(|(c, text)| {
+        *c == code
+            && !fs::read_to_string(
+                Path::new(FIXTURES)
+                    .join("unseen")
+                    .join(name)
+                    .join("compose.yaml"),
+            )
+            .expect("the deployment has a compose.yaml")
+            .contains(text)
+    })
+}
+
 fn counts<'a>(it: impl Iterator<Item = (&'a str, &'a str)>) -> BTreeMap<(String, String), usize> {
     let mut m = BTreeMap::new();
     for (c, f) in it {
@@ -186,7 +206,9 @@ fn unseen_set() {
         v
     };
     misses.sort();
-    extra.retain(|(a, b, c)| !LATER_RULES_TRUE.contains(&(a.as_str(), b.as_str(), c.as_str())));
+    extra.retain(|(a, b, c)| {
+        !LATER_RULES_TRUE.contains(&(a.as_str(), b.as_str(), c.as_str())) && !later_rule_true(a, b)
+    });
     extra.sort();
     eprintln!(
         "unseen set: {found_total} of {expected_total} expected findings reported, {} false positive(s)",

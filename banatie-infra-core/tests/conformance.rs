@@ -596,11 +596,16 @@ fn check_compose_environment(spec: &Spec, dir: &Path, what: &str, f: &mut Failur
                     }
                 }
             }
-            Service::App(_) => {
+            // The services running the user's program get the database URL they name
+            // under `secrets`, and it reaches the database.
+            Service::App(_) | Service::Worker(_) | Service::Generic(_) => {
                 for (pg_name, pg_svc) in &spec.services {
                     let Service::Postgres(pg) = pg_svc else {
                         continue;
                     };
+                    if !svc.secrets().contains(&pg.url_env) {
+                        continue;
+                    }
                     let Some(url) = get(env, pg.url_env.as_str()) else {
                         f.push(format!("{what}: app `{name}` has no {}", pg.url_env));
                         continue;
@@ -1385,14 +1390,22 @@ fn round_trip(values: &[(&str, &str)]) -> Vec<String> {
             })
             .collect()
     };
+    // The app names every S_ secret (least privilege: it receives only what it names).
+    let secret_names: Vec<&str> = secret_values.keys().map(String::as_str).collect();
+    let declared: String = secret_values
+        .keys()
+        .map(|k| format!("  {k}: {{ source: supplied }}\n"))
+        .collect();
     let spec_text = format!(
         "stack: {{ name: roundtrip }}\n\
          networks:\n  net: {{ internal: true }}\n\
          services:\n  app:\n    kind: app\n    image: example/app:1.0\n    probe: wget\n    \
-         base_image: alpine:3.20\n    networks: [net]\n    environment:\n{}\
-         env:\n{}",
+         base_image: alpine:3.20\n    networks: [net]\n    secrets: [{}]\n    environment:\n{}\
+         env:\n{}secrets:\n{}",
+        secret_names.join(", "),
         yaml_map(&own, "      "),
         yaml_map(&public, "  "),
+        declared,
     );
     let spec = load_yaml(&spec_text, "roundtrip.yaml");
     assert_eq!(
@@ -1418,6 +1431,8 @@ fn round_trip(values: &[(&str, &str)]) -> Vec<String> {
         .open(dir.path().join(render::SECRETS_FILE))
         .and_then(|mut file| file.write_all(secrets_text.as_bytes()))
         .expect("write secrets.env");
+    // `secrets` copies each value into the app's own file, the one its container reads.
+    banatie_infra_core::secrets::ensure(&spec, dir.path()).expect("secrets copies the values");
 
     // The lines that carry value `base` (`V_base`, `E_base`, `S_base`), for messages.
     let lines = |base: &str| {

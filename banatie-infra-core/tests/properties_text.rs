@@ -473,6 +473,18 @@ fn compose_file_values(values: &[String]) {
         std::fs::write(dir.path().join(f), bundle.text(f).unwrap()).unwrap();
     }
     std::fs::write(dir.path().join(render::SECRETS_FILE), "").unwrap();
+    // Each service's own secrets file (`secrets` writes them), empty: no secret is set.
+    std::fs::create_dir_all(dir.path().join("secrets")).unwrap();
+    for name in s.services.keys() {
+        std::fs::write(
+            dir.path()
+                .join(banatie_infra_core::environment::service_secrets_file(
+                    name.as_str(),
+                )),
+            "",
+        )
+        .unwrap();
+    }
     let config = compose_config(dir.path());
     let env = service_env(&config, "api");
     for (i, v) in values.iter().enumerate() {

@@ -100,6 +100,8 @@ pub async fn doctor(engine: &Engine, spec: &Spec) -> Result<DoctorReport, Docker
             Service::App(a) => Some(a.uid),
             Service::Postgres(p) => Some(p.uid),
             Service::Minio(m) => Some(m.uid),
+            Service::Worker(w) => w.uid,
+            Service::Generic(g) => g.uid,
             Service::Job(_) => None,
         };
         let running = c.state.as_ref().and_then(|s| s.running).unwrap_or(false);

@@ -8,7 +8,7 @@ use bollard::query_parameters::InspectNetworkOptions;
 use super::status::{find, state_of, ContainerState};
 use super::{DockerError, Engine};
 use crate::diagnostic::{pointer, Diagnostic};
-use crate::environment::{public_vars, secret_vars};
+use crate::environment::{public_vars, service_secrets};
 use crate::spec::{Service, Spec};
 use crate::types::Name;
 
@@ -26,10 +26,6 @@ pub async fn drift(engine: &Engine, spec: &Spec) -> Result<Vec<Drift>, DockerErr
     networks(engine, spec, &mut out).await?;
     let (owned, extra) = find(engine, spec).await?;
     let public: BTreeSet<String> = public_vars(spec)
-        .into_iter()
-        .map(|v| v.name.to_string())
-        .collect();
-    let secret: BTreeSet<String> = secret_vars(spec)
         .into_iter()
         .map(|v| v.name.to_string())
         .collect();
@@ -52,6 +48,12 @@ pub async fn drift(engine: &Engine, spec: &Spec) -> Result<Vec<Drift>, DockerErr
             let names = image_env_names(engine, &live.image).await;
             image_env.insert(live.image.clone(), names);
         }
+        // Only the secrets this service receives (least privilege): any other one in
+        // its container is drift.
+        let secret: BTreeSet<String> = service_secrets(spec, name.as_str())
+            .into_iter()
+            .map(|v| v.to_string())
+            .collect();
         let want_env = wanted_env(svc, &public, &secret);
         service_env(name, &live, &want_env, &image_env[&live.image], &mut out);
     }
@@ -179,7 +181,8 @@ fn service_image(name: &Name, svc: &Service, live: &ContainerState, out: &mut Ve
 }
 
 /// The variable names the spec gives a service's container: every secret, its own
-/// environment, and what its kind adds (for apps the public environment and `HOSTNAME`).
+/// environment, and what its kind adds (for apps the public environment and `HOSTNAME`,
+/// for workers the public environment).
 fn wanted_env(
     svc: &Service,
     public: &BTreeSet<String>,
@@ -192,6 +195,7 @@ fn wanted_env(
             want_env.extend(public.iter().cloned());
             want_env.insert("HOSTNAME".into());
         }
+        Service::Worker(_) => want_env.extend(public.iter().cloned()),
         Service::Postgres(_) => {
             want_env.insert("POSTGRES_DB".into());
             want_env.insert("POSTGRES_USER".into());
@@ -200,7 +204,7 @@ fn wanted_env(
             want_env.insert("MINIO_BROWSER_REDIRECT_URL".into());
             want_env.insert("MINIO_SERVER_URL".into());
         }
-        Service::Job(_) => {}
+        Service::Job(_) | Service::Generic(_) => {}
     }
     want_env
 }

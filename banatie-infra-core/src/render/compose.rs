@@ -12,8 +12,8 @@ use serde::Serialize;
 use super::quote::compose_literal as lit;
 use super::{label, Layout};
 use crate::spec::{
-    AppService, HealthTiming, JobService, JobTask, MinioService, PostgresService, Probe, Service,
-    Spec,
+    AppService, GenericService, HealthTiming, JobService, JobTask, MinioService, PostgresService,
+    Probe, Service, Spec, WorkerService,
 };
 use crate::types::{Duration, Name};
 
@@ -93,6 +93,24 @@ pub struct ComposeService {
     /// Log driver and rotation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logging: Option<ComposeLogging>,
+    /// The user the process runs as (`UID`, `UID:GID` or a name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The working directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
+    /// A read-only root filesystem.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+    /// In-memory mounts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tmpfs: Vec<String>,
+    /// Capabilities dropped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cap_drop: Vec<String>,
+    /// Capabilities added.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cap_add: Vec<String>,
 }
 
 /// Compose `logging`.
@@ -124,10 +142,15 @@ pub struct ComposeDependsOn {
     pub condition: String,
 }
 
-/// Compose `healthcheck`.
+/// Compose `healthcheck`: a check (`test` and its timing), or `disable: true` (the
+/// spec's `health.none`, which also turns off a `HEALTHCHECK` the image declares).
 #[derive(Debug, Clone, Serialize)]
 pub struct ComposeHealthcheck {
-    /// `["CMD", ...]` or `["CMD-SHELL", "..."]`.
+    /// Turns off any health check, the image's included (Compose spec `disable`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disable: bool,
+    /// `["CMD", ...]` or `["CMD-SHELL", "..."]`; empty when disabled.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub test: Vec<String>,
     /// Time between checks.
     pub interval: String,
@@ -161,8 +184,39 @@ pub struct ComposeNetwork {
     pub labels: IndexMap<String, String>,
 }
 
+impl ComposeHealthcheck {
+    /// Whether a check runs (not `disable: true`): only then can the service become
+    /// `healthy`.
+    pub fn runs(&self) -> bool {
+        !self.disable
+    }
+}
+
+/// The health check of a service of kind `kind` whose own check is `own`: `health.none`
+/// disables it, `health.exec` replaces it, else `own` runs (none when `own` is `None`).
+fn health_for(
+    own: Option<Vec<String>>,
+    h: &HealthTiming,
+    kind: crate::spec::ServiceKind,
+) -> Option<ComposeHealthcheck> {
+    if h.none.is_some() {
+        return Some(ComposeHealthcheck {
+            disable: true,
+            ..healthcheck(Vec::new(), h, kind.default_start_period())
+        });
+    }
+    let test = match &h.exec {
+        Some(argv) => std::iter::once("CMD".to_owned())
+            .chain(argv.iter().cloned())
+            .collect(),
+        None => own?,
+    };
+    Some(healthcheck(test, h, kind.default_start_period()))
+}
+
 fn healthcheck(test: Vec<String>, h: &HealthTiming, start_period: Duration) -> ComposeHealthcheck {
     ComposeHealthcheck {
+        disable: false,
         test: test.iter().map(|s| lit(s)).collect(),
         interval: h.interval().to_string(),
         timeout: h.timeout().to_string(),
@@ -262,6 +316,8 @@ fn service(spec: &Spec, layout: &Layout, name: &Name, svc: &Service) -> ComposeS
         Service::Postgres(pg) => postgres_service(&mut c, layout, name, pg),
         Service::Minio(m) => minio_service(&mut c, spec, name, m),
         Service::Job(job) => job_service(&mut c, layout, name, job),
+        Service::Worker(w) => worker_service(&mut c, spec, w),
+        Service::Generic(g) => generic_service(&mut c, g),
     }
     // Only this service's secrets, from its own file (least privilege).
     if !crate::environment::service_secrets(spec, name.as_str()).is_empty() {
@@ -274,7 +330,69 @@ fn service(spec: &Spec, layout: &Layout, name: &Name, svc: &Service) -> ComposeS
         c.environment.insert(k.to_string(), lit(v));
     }
     runtime(&mut c, svc);
+    process(&mut c, svc);
     c
+}
+
+/// The process settings of `app`, `worker` and `service` (`spec/process.rs`).
+fn process(c: &mut ComposeService, svc: &Service) {
+    let Some(p) = svc.process() else {
+        return;
+    };
+    if let Some(e) = p.entrypoint {
+        c.entrypoint = Some(e.iter().map(|s| lit(s)).collect());
+    }
+    if let Some(cmd) = p.command {
+        c.command = Some(cmd.iter().map(|s| lit(s)).collect());
+    }
+    c.user = p.user.map(lit);
+    c.working_dir = p.working_dir.map(|d| lit(d.as_str()));
+    c.read_only = p.read_only;
+    c.tmpfs = p.tmpfs.iter().map(|t| lit(t.as_str())).collect();
+    c.cap_drop = p.cap_drop.iter().map(|x| x.as_str().to_owned()).collect();
+    c.cap_add = p.cap_add.iter().map(|x| x.as_str().to_owned()).collect();
+}
+
+/// The `build` of a service built from the source checkout.
+fn compose_build(spec: &Spec, b: &crate::spec::Build) -> ComposeBuild {
+    ComposeBuild {
+        context: lit(b
+            .context
+            .as_ref()
+            .or(spec.stack.source.as_ref())
+            .map_or(".", |p| p.as_str())),
+        dockerfile: lit(b.dockerfile.as_str()),
+        target: b.target.as_deref().map(lit),
+    }
+}
+
+/// A worker: its image or build, the project `.env`, its mounts, its `health.exec`.
+fn worker_service(c: &mut ComposeService, spec: &Spec, w: &WorkerService) {
+    c.image = w.image.as_ref().map(|i| lit(i.as_str()));
+    c.build = w.build.as_ref().map(|b| compose_build(spec, b));
+    c.restart = w.restart.as_str().into();
+    c.env_file = vec![format!("./{}", super::ENV_FILE)];
+    for m in &w.volumes {
+        c.volumes
+            .push(mount(m.source.as_str(), m.target.as_str(), m.read_only));
+    }
+    c.healthcheck = health_for(None, &w.health, crate::spec::ServiceKind::Worker);
+}
+
+/// A generic service: its image, its mounts, and `health.exec`, `health.none` or an HTTP
+/// probe of `health_path` with the client its image ships.
+fn generic_service(c: &mut ComposeService, g: &GenericService) {
+    c.image = Some(lit(g.image.as_str()));
+    c.restart = g.restart.as_str().into();
+    for m in &g.volumes {
+        c.volumes
+            .push(mount(m.source.as_str(), m.target.as_str(), m.read_only));
+    }
+    let http = g
+        .port
+        .zip(g.health_path.as_ref())
+        .map(|(port, path)| app_health_test(Probe::Auto, &g.image, port.get(), path.as_str()));
+    c.healthcheck = health_for(http, &g.health, crate::spec::ServiceKind::Generic);
 }
 
 /// What every container runs with: its limits, log rotation, `no-new-privileges` and
@@ -305,15 +423,7 @@ fn runtime(c: &mut ComposeService, svc: &Service) {
 /// An app: its image or build, both env files, `HOSTNAME`, its mounts and its probe.
 fn app_service(c: &mut ComposeService, spec: &Spec, app: &AppService) {
     c.image = app.image.as_ref().map(|i| lit(i.as_str()));
-    c.build = app.build.as_ref().map(|b| ComposeBuild {
-        context: lit(b
-            .context
-            .as_ref()
-            .or(spec.stack.source.as_ref())
-            .map_or(".", |p| p.as_str())),
-        dockerfile: lit(b.dockerfile.as_str()),
-        target: b.target.as_deref().map(lit),
-    });
+    c.build = app.build.as_ref().map(|b| compose_build(spec, b));
     c.restart = app.restart.as_str().into();
     c.env_file = vec![format!("./{}", super::ENV_FILE)];
     // Next.js standalone binds to $HOSTNAME, which Docker sets to the
@@ -325,16 +435,13 @@ fn app_service(c: &mut ComposeService, spec: &Spec, app: &AppService) {
         c.volumes
             .push(mount(m.source.as_str(), m.target.as_str(), m.read_only));
     }
-    c.healthcheck = Some(healthcheck(
-        app_health_test(
-            app.probe,
-            &app.base_image,
-            app.port.get(),
-            app.health_path.as_str(),
-        ),
-        &app.health,
-        crate::spec::ServiceKind::App.default_start_period(),
-    ));
+    let probe = app_health_test(
+        app.probe,
+        &app.base_image,
+        app.port.get(),
+        app.health_path.as_str(),
+    );
+    c.healthcheck = health_for(Some(probe), &app.health, crate::spec::ServiceKind::App);
 }
 
 /// PostgreSQL: the database and role, the data directory, the init SQL, `pg_isready`.
@@ -355,14 +462,11 @@ fn postgres_service(c: &mut ComposeService, layout: &Layout, name: &Name, pg: &P
     ));
     // -h 127.0.0.1: the entrypoint's temporary init server listens on the
     // socket only, so a TCP probe passes only once the real server is up.
-    c.healthcheck = Some(healthcheck(
-        vec![
-            "CMD-SHELL".into(),
-            "pg_isready -h 127.0.0.1 -U \"${POSTGRES_USER}\" -d \"${POSTGRES_DB}\"".into(),
-        ],
-        &pg.health,
-        crate::spec::ServiceKind::Postgres.default_start_period(),
-    ));
+    let own = vec![
+        "CMD-SHELL".into(),
+        "pg_isready -h 127.0.0.1 -U \"${POSTGRES_USER}\" -d \"${POSTGRES_DB}\"".into(),
+    ];
+    c.healthcheck = health_for(Some(own), &pg.health, crate::spec::ServiceKind::Postgres);
 }
 
 /// MinIO: the server command over its drives, one mount per drive, the public URLs of
@@ -398,11 +502,8 @@ fn minio_service(c: &mut ComposeService, spec: &Spec, name: &Name, m: &MinioServ
         c.environment
             .insert("MINIO_SERVER_URL".into(), format!("https://{d}"));
     }
-    c.healthcheck = Some(healthcheck(
-        vec!["CMD".into(), "mc".into(), "ready".into(), "local".into()],
-        &m.health,
-        crate::spec::ServiceKind::Minio.default_start_period(),
-    ));
+    let own = vec!["CMD".into(), "mc".into(), "ready".into(), "local".into()];
+    c.healthcheck = health_for(Some(own), &m.health, crate::spec::ServiceKind::Minio);
 }
 
 /// A job: restart `no`, and either the storage init script (mounted) or its argv.

@@ -256,11 +256,12 @@ pub fn directory_plan(spec: &Spec) -> Vec<PlannedDir> {
     }
     for (name, svc) in &spec.services {
         match svc {
-            Service::App(a) => {
-                for m in a.logs.iter().chain(&a.volumes) {
+            Service::App(_) | Service::Worker(_) | Service::Generic(_) => {
+                let (mounts, uid) = svc.mounts();
+                for m in mounts {
                     add(
                         m.source.as_str(),
-                        Some(a.uid),
+                        uid,
                         0o750,
                         Some(name.as_str()),
                         "application data",
@@ -325,6 +326,7 @@ pub fn monitoring_endpoints(spec: &Spec) -> Vec<Endpoint> {
             .map(|p| p.as_str().to_owned())
             .or_else(|| match spec.services.get(&site.service)? {
                 Service::App(a) => Some(a.health_path.as_str().to_owned()),
+                Service::Generic(g) => g.health_path.as_ref().map(|p| p.as_str().to_owned()),
                 Service::Minio(m) => {
                     let port = site.port.unwrap_or(m.api_port);
                     Some(if port == m.api_port {

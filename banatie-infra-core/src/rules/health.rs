@@ -63,6 +63,9 @@ pub const CODE_MEMORY_OVER_HOST: Code = Code("BI329");
 pub const CODE_LIMIT_OUT_OF_RANGE: Code = Code("BI330");
 /// BI331: a long-running service without `no-new-privileges`.
 pub const CODE_NO_NEW_PRIVILEGES: Code = Code("BI331");
+/// BI332: a worker or generic service whose health check the tool cannot derive and the
+/// spec does not give (`health.exec` or `health.none`), or gives both.
+pub const CODE_HEALTH_UNSTATED: Code = Code("BI332");
 /// BI317: the built stage runs its process as root.
 pub const CODE_RUNS_AS_ROOT: Code = Code("BI317");
 /// BI318: `CMD` or `ENTRYPOINT` in shell form: `sh` is PID 1 and SIGTERM is not forwarded.
@@ -250,6 +253,13 @@ pub(super) const RULES: &[Rule] = &[
         Severity::Warning,
         FAMILY,
         "a long-running service without `security_opt: [no-new-privileges:true]`: a process in it may gain privileges through a setuid binary",
+    ),
+    Rule::declare(
+        CODE_HEALTH_UNSTATED,
+        "health-unstated",
+        Severity::Error,
+        FAMILY,
+        "a worker or generic service says neither how its health is checked (`health.exec`, or `health_path` for a generic service) nor that it has none (`health.none`), or says both",
     ),
     Rule::declare(
         CODE_RUNS_AS_ROOT,

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "schema")]
 use schemars::JsonSchema;
 
-use super::services::service_kind;
 use super::{Condition, HealthTiming, PublishedPort, RestartPolicy};
 use crate::types::{AbsPath, EnvName, ImageRef, Name, Port, RelPath, UrlPath};
 
@@ -60,7 +59,7 @@ pub enum Probe {
     Curl,
 }
 
-service_kind! {
+super::process_kind! {
 /// An application service: built from the source checkout, listening on one HTTP port.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]

@@ -96,11 +96,11 @@ impl ServiceKind {
     }
 
     /// Whether a service of this kind runs an init process as PID 1 unless the spec says:
-    /// yes for apps (Node.js, Python and most runtimes as PID 1 neither forward SIGTERM
-    /// to children nor reap zombies), no for PostgreSQL and MinIO (their servers handle
-    /// signals) and for one-shot jobs.
+    /// yes for apps and workers (Node.js, Python and most runtimes as PID 1 neither
+    /// forward SIGTERM to children nor reap zombies), no for PostgreSQL and MinIO (their
+    /// servers handle signals), generic services (their image decides) and jobs.
     pub fn default_init(self) -> bool {
-        matches!(self, Self::App)
+        matches!(self, Self::App | Self::Worker)
     }
 }
 

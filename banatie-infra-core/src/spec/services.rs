@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "schema")]
 use schemars::JsonSchema;
 
-use super::{AppService, JobService, MinioService, PostgresService};
+use super::{AppService, GenericService, JobService, MinioService, PostgresService, WorkerService};
 use crate::types::{Duration, EnvName, ImageRef, Name, Port};
 
 /// The struct name under which a tagged enum asks for its tag key first; see
@@ -29,6 +29,11 @@ pub enum Service {
     Minio(MinioService),
     /// A one-shot job: restart "no", must exit 0.
     Job(JobService),
+    /// A background process: no port, no site.
+    Worker(WorkerService),
+    /// Any other long-running image.
+    #[serde(rename = "service")]
+    Generic(GenericService),
 }
 
 impl<'de> Deserialize<'de> for Service {
@@ -60,6 +65,8 @@ impl<'de> Deserialize<'de> for Service {
                     KindTag::Postgres => Service::Postgres(PostgresService::deserialize(rest)?),
                     KindTag::Minio => Service::Minio(MinioService::deserialize(rest)?),
                     KindTag::Job => Service::Job(JobService::deserialize(rest)?),
+                    KindTag::Worker => Service::Worker(WorkerService::deserialize(rest)?),
+                    KindTag::Service => Service::Generic(GenericService::deserialize(rest)?),
                 })
             }
         }
@@ -74,6 +81,8 @@ enum KindTag {
     Postgres,
     Minio,
     Job,
+    Worker,
+    Service,
 }
 
 /// The kinds of [`Service`], as written in the `kind` key.
@@ -87,11 +96,22 @@ pub enum ServiceKind {
     Minio,
     /// `job`
     Job,
+    /// `worker`
+    Worker,
+    /// `service`
+    Generic,
 }
 
 impl ServiceKind {
     /// Every kind, in the order the docs list them.
-    pub const ALL: [ServiceKind; 4] = [Self::App, Self::Postgres, Self::Minio, Self::Job];
+    pub const ALL: [ServiceKind; 6] = [
+        Self::App,
+        Self::Postgres,
+        Self::Minio,
+        Self::Job,
+        Self::Worker,
+        Self::Generic,
+    ];
 
     /// The kind as written in the spec.
     pub fn as_str(self) -> &'static str {
@@ -100,6 +120,8 @@ impl ServiceKind {
             Self::Postgres => "postgres",
             Self::Minio => "minio",
             Self::Job => "job",
+            Self::Worker => "worker",
+            Self::Generic => "service",
         }
     }
 }
@@ -112,6 +134,8 @@ macro_rules! each_kind {
             Service::Postgres($s) => $body,
             Service::Minio($s) => $body,
             Service::Job($s) => $body,
+            Service::Worker($s) => $body,
+            Service::Generic($s) => $body,
         }
     };
 }
@@ -124,76 +148,102 @@ impl Service {
             Self::Postgres(_) => ServiceKind::Postgres,
             Self::Minio(_) => ServiceKind::Minio,
             Self::Job(_) => ServiceKind::Job,
+            Self::Worker(_) => ServiceKind::Worker,
+            Self::Generic(_) => ServiceKind::Generic,
         }
     }
 
     /// The networks this service is attached to.
     pub fn networks(&self) -> &[Name] {
-        match self {
-            Self::App(s) => &s.networks,
-            Self::Postgres(s) => &s.networks,
-            Self::Minio(s) => &s.networks,
-            Self::Job(s) => &s.networks,
-        }
+        each_kind!(self, s => &s.networks)
     }
 
     /// The services this one waits for, with their conditions.
     pub fn depends_on(&self) -> &IndexMap<Name, Condition> {
-        match self {
-            Self::App(s) => &s.depends_on,
-            Self::Postgres(s) => &s.depends_on,
-            Self::Minio(s) => &s.depends_on,
-            Self::Job(s) => &s.depends_on,
-        }
+        each_kind!(self, s => &s.depends_on)
     }
 
     /// The service's own extra environment.
     pub fn environment(&self) -> &IndexMap<EnvName, String> {
-        match self {
-            Self::App(s) => &s.environment,
-            Self::Postgres(s) => &s.environment,
-            Self::Minio(s) => &s.environment,
-            Self::Job(s) => &s.environment,
-        }
+        each_kind!(self, s => &s.environment)
     }
 
     /// The host ports it publishes.
     pub fn publish(&self) -> &[PublishedPort] {
-        match self {
-            Self::App(s) => &s.publish,
-            Self::Postgres(s) => &s.publish,
-            Self::Minio(s) => &s.publish,
-            Self::Job(s) => &s.publish,
-        }
+        each_kind!(self, s => &s.publish)
     }
 
-    /// Its health-check timing overrides.
+    /// Its health check's settings (command, timing).
     pub fn health(&self) -> &HealthTiming {
-        match self {
-            Self::App(s) => &s.health,
-            Self::Postgres(s) => &s.health,
-            Self::Minio(s) => &s.health,
-            Self::Job(s) => &s.health,
-        }
+        each_kind!(self, s => &s.health)
     }
 
-    /// The image it runs, if known before building: `image` (apps may leave it unset).
+    /// The image it runs, if known before building: `image` (apps and workers may leave
+    /// it unset).
     pub fn image(&self) -> Option<&ImageRef> {
         match self {
             Self::App(s) => s.image.as_ref(),
+            Self::Worker(s) => s.image.as_ref(),
             Self::Postgres(s) => Some(&s.image),
             Self::Minio(s) => Some(&s.image),
             Self::Job(s) => Some(&s.image),
+            Self::Generic(s) => Some(&s.image),
         }
     }
 
-    /// The port a site reaches by default: an app's `port`, MinIO's `api_port`, none for
-    /// PostgreSQL and jobs.
+    /// Its process settings (`entrypoint`, `command`, `user`, ...), for the kinds that
+    /// run the user's program: `app`, `worker` and `service`.
+    pub fn process(&self) -> Option<super::ProcessSettings<'_>> {
+        match self {
+            Self::App(s) => Some(super::process::process_settings!(s)),
+            Self::Worker(s) => Some(super::process::process_settings!(s)),
+            Self::Generic(s) => Some(super::process::process_settings!(s)),
+            _ => None,
+        }
+    }
+
+    /// How its image is built, for the kinds built from the source checkout.
+    pub fn build(&self) -> Option<&super::Build> {
+        match self {
+            Self::App(s) => s.build.as_ref(),
+            Self::Worker(s) => s.build.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The image that decides which binaries it may call: an app's `base_image`, a
+    /// worker's `base_image` (or its `image` when not built), the image of the others.
+    pub fn runtime_image(&self) -> Option<&ImageRef> {
+        match self {
+            Self::App(s) => Some(&s.base_image),
+            Self::Worker(s) => s
+                .base_image
+                .as_ref()
+                .or(s.image.as_ref().filter(|_| s.build.is_none())),
+            _ => self.image(),
+        }
+    }
+
+    /// The bind mounts under the deployment root its process writes to, with the UID
+    /// that owns them (apps: `logs` and `volumes`; workers and generic services:
+    /// `volumes`, owned by `uid` when given).
+    pub fn mounts(&self) -> (Vec<&super::Mount>, Option<u32>) {
+        match self {
+            Self::App(a) => (a.logs.iter().chain(&a.volumes).collect(), Some(a.uid)),
+            Self::Worker(w) => (w.volumes.iter().collect(), w.uid),
+            Self::Generic(g) => (g.volumes.iter().collect(), g.uid),
+            _ => (Vec::new(), None),
+        }
+    }
+
+    /// The port a site reaches by default: an app's `port`, MinIO's `api_port`, a
+    /// generic service's `port`; none for PostgreSQL, jobs and workers.
     pub fn main_port(&self) -> Option<Port> {
         match self {
             Self::App(s) => Some(s.port),
             Self::Minio(s) => Some(s.api_port),
-            Self::Postgres(_) | Self::Job(_) => None,
+            Self::Generic(s) => s.port,
+            Self::Postgres(_) | Self::Job(_) | Self::Worker(_) => None,
         }
     }
 
@@ -203,13 +253,16 @@ impl Service {
             Self::App(s) => vec![s.port],
             Self::Minio(s) => vec![s.api_port, s.console_port],
             Self::Postgres(_) => vec![Port::new(5432).expect("valid")],
-            Self::Job(_) => vec![],
+            Self::Generic(s) => s.port.into_iter().collect(),
+            Self::Job(_) | Self::Worker(_) => vec![],
         }
     }
 
-    /// Whether this service has a health check (every kind but `job`).
+    /// Whether this service has a health check: every kind but `job`, unless
+    /// `health.none` turns it off. (A worker or generic service that says neither
+    /// `health.exec` nor `health.none` is an error, BI332.)
     pub fn has_healthcheck(&self) -> bool {
-        !matches!(self, Self::Job(_))
+        !matches!(self, Self::Job(_)) && self.health().none.is_none()
     }
 
     /// The secrets it names (`secrets`), not counting what its kind needs itself
@@ -404,13 +457,25 @@ impl Condition {
     }
 }
 
-/// Health-check timing (Compose `healthcheck` fields). Unset fields take the defaults of
-/// the service kind: interval `30s`, timeout `10s`, retries `3`, and a start period of
-/// `60s` for apps and `40s` for PostgreSQL and MinIO (the seed's values).
+/// The health check (Compose `healthcheck`): what it runs and its timing. By default the
+/// kind's own check runs (an HTTP probe for apps, `pg_isready`, `mc ready local`);
+/// `exec` replaces it with a command, `none` turns it off. Unset timing fields take the
+/// kind's defaults: interval `30s`, timeout `10s`, retries `3`, and a start period of
+/// `60s` for apps and workers and `40s` for the servers (the seed's values).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HealthTiming {
+    /// A command, exec form, that exits 0 when the service is healthy, for example
+    /// `["redis-cli", "ping"]` or `["/app/server", "-healthcheck"]`; its program must be
+    /// one the image ships (BI301). Replaces the kind's own check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(example = crate::schema::example_health_exec()))]
+    pub exec: Option<Vec<String>>,
+    /// No health check, with the reason (for example "a batch consumer with no way to
+    /// ask it"). Nothing may then wait for it to be `healthy` (BI115).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub none: Option<String>,
     /// Time between checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<Duration>,
@@ -454,12 +519,13 @@ impl HealthTiming {
 }
 
 impl ServiceKind {
-    /// The default start period of the kind's health check: 60s for apps, 40s for
-    /// PostgreSQL and MinIO (the seed's values), 0s for jobs (which have none).
+    /// The default start period of the kind's health check: 60s for apps and workers,
+    /// 40s for PostgreSQL, MinIO and generic services (the seed's values), 0s for jobs
+    /// (which have none).
     pub fn default_start_period(self) -> Duration {
         match self {
-            Self::App => Duration::from_secs(60),
-            Self::Postgres | Self::Minio => Duration::from_secs(40),
+            Self::App | Self::Worker => Duration::from_secs(60),
+            Self::Postgres | Self::Minio | Self::Generic => Duration::from_secs(40),
             Self::Job => Duration::from_secs(0),
         }
     }

@@ -32,6 +32,107 @@ pub(super) fn probe_binaries(spec: &Spec, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// BI301 for `health.exec`: its program must be one the service's image ships (checked
+/// when the image is one whose contents are known: [`images::ships`]).
+pub(super) fn exec_binaries(spec: &Spec, out: &mut Vec<Diagnostic>) {
+    for (name, svc) in &spec.services {
+        let (Some(argv0), Some(image)) = (
+            svc.health().exec.as_ref().and_then(|e| e.first()),
+            svc.runtime_image(),
+        ) else {
+            continue;
+        };
+        if let Some(f) = health_rules::probe_binary_missing(name.as_str(), argv0, image, None) {
+            out.push(f.at(ptr!("services", name, "health", "exec")));
+        }
+    }
+}
+
+/// BI332: a worker or generic service states how its health is checked (`health.exec`,
+/// or a generic service's `health_path`) or that it has none (`health.none`), not both;
+/// `health.exec` names a program.
+pub(super) fn health_stated(spec: &Spec, out: &mut Vec<Diagnostic>) {
+    for (name, svc) in &spec.services {
+        let h = svc.health();
+        let derived = match svc {
+            Service::Worker(_) => false,
+            Service::Generic(g) => g.health_path.is_some(),
+            _ => true,
+        };
+        let at = ptr!("services", name, "health");
+        let finding = match (&h.exec, &h.none) {
+            (Some(argv), _) if argv.first().is_none_or(|a| a.trim().is_empty()) => {
+                health_unstated(name.as_str(), "its `health.exec` names no program")
+            }
+            (Some(_), Some(_)) => health_unstated(
+                name.as_str(),
+                "it gives both `health.exec` and `health.none`",
+            ),
+            (None, None) if !derived => health_unstated(
+                name.as_str(),
+                &format!(
+                    "a {} has no health check the tool can derive, and it gives neither `health.exec` nor `health.none`",
+                    svc.kind().as_str()
+                ),
+            ),
+            _ => continue,
+        };
+        out.push(finding.at(at));
+    }
+}
+
+/// BI332 (spec only: a Compose file states a health check or not, the audit's BI301 and
+/// BI115 cover what it says): the health of `service` is not stated as it must be, `why`.
+fn health_unstated(service: &str, why: &str) -> HealthUnstated {
+    HealthUnstated(format!(
+        "the health check of `{service}` is not stated: {why}"
+    ))
+}
+
+/// A BI332 finding, placed by [`HealthUnstated::at`].
+struct HealthUnstated(String);
+
+impl HealthUnstated {
+    fn at(self, pointer: String) -> Diagnostic {
+        Diagnostic::error(health_rules::CODE_HEALTH_UNSTATED, pointer, self.0).with_help(
+            "give `health: { exec: [a program the image ships, its arguments] }` (exit 0 when healthy), or `health: { none: \"why it has none\" }`; nothing may then wait for it to be healthy",
+        )
+    }
+}
+
+/// BI305 for a generic service's `health_path`: its image must ship an HTTP client the
+/// probe can call.
+pub(super) fn generic_probe_image(spec: &Spec, out: &mut Vec<Diagnostic>) {
+    for (name, svc) in &spec.services {
+        let Service::Generic(g) = svc else { continue };
+        if g.health_path.is_none() || g.health.exec.is_some() || g.health.none.is_some() {
+            continue;
+        }
+        if g.port.is_none() {
+            out.push(
+                Diagnostic::error(
+                    CODE_PROBE_UNKNOWN_IMAGE,
+                    ptr!("services", name, "health_path"),
+                    format!("`{name}` has a `health_path` but no `port` to request it on"),
+                )
+                .with_help("give `port:` (the port it listens on inside the container)"),
+            );
+        } else if images::http_probe(&g.image).is_none() {
+            out.push(
+                Diagnostic::error(
+                    CODE_PROBE_UNKNOWN_IMAGE,
+                    ptr!("services", name, "health_path"),
+                    format!(
+                        "`{name}` asks for an HTTP health check, but its image `{}` is not known to ship node, wget or curl",
+                        g.image
+                    ),
+                )
+                .with_help("give `health.exec` a command the image ships instead, for example its own client"),
+            );
+        }
+    }
+}
+
 /// BI303: images are pinned to a release tag or a digest. An app's `image` is not checked
 /// when the app is built (it is then the tag given to the built image).
 pub(super) fn unpinned_images(spec: &Spec, out: &mut Vec<Diagnostic>) {

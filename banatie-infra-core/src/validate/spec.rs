@@ -105,7 +105,7 @@ pub(super) fn site_ports(spec: &Spec, out: &mut Vec<Diagnostic>) {
             continue;
         };
         match svc {
-            Service::Postgres(_) | Service::Job(_) => out.push(
+            Service::Postgres(_) | Service::Job(_) | Service::Worker(_) => out.push(
                 Diagnostic::error(
                     CODE_SITE_PORT,
                     ptr!("sites", i, "service"),
@@ -115,9 +115,22 @@ pub(super) fn site_ports(spec: &Spec, out: &mut Vec<Diagnostic>) {
                         svc.kind().as_str()
                     ),
                 )
-                .with_help("route sites to app or minio services only"),
+                .with_help("route sites to app, minio or generic `service` services only"),
             ),
-            Service::App(_) | Service::Minio(_) => {
+            Service::Generic(g) if g.port.is_none() && site.port.is_none() => out.push(
+                Diagnostic::error(
+                    CODE_SITE_PORT,
+                    ptr!("sites", i, "service"),
+                    format!(
+                        "the site routes to `{}`, which has no `port`, and the site gives none",
+                        site.service
+                    ),
+                )
+                .with_help(
+                    "give the service `port:` (the port it listens on inside the container)",
+                ),
+            ),
+            Service::App(_) | Service::Minio(_) | Service::Generic(_) => {
                 if let Some(port) = site.port {
                     let ports = svc.ports();
                     if !ports.contains(&port) {
@@ -143,16 +156,18 @@ pub(super) fn site_ports(spec: &Spec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// BI113: an app needs `build` or `image`, and a build needs a context.
+/// BI113: an app or worker needs `build` or `image`, and a build needs a context.
 pub(super) fn app_image_source(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for (name, svc) in &spec.services {
-        let Service::App(app) = svc else { continue };
-        match &app.build {
-            None if app.image.is_none() => out.push(
+        if !matches!(svc, Service::App(_) | Service::Worker(_)) {
+            continue;
+        }
+        match svc.build() {
+            None if svc.image().is_none() => out.push(
                 Diagnostic::error(
                     CODE_APP_IMAGE_SOURCE,
                     ptr!("services", name),
-                    format!("app `{name}` has neither `build` nor `image`"),
+                    format!("{} `{name}` has neither `build` nor `image`", svc.kind().as_str()),
                 )
                 .with_help("add `build: { dockerfile: ... }` to build it from the source checkout, or `image:` to run a published image"),
             ),
@@ -160,7 +175,7 @@ pub(super) fn app_image_source(spec: &Spec, out: &mut Vec<Diagnostic>) {
                 Diagnostic::error(
                     CODE_APP_IMAGE_SOURCE,
                     ptr!("services", name, "build"),
-                    format!("app `{name}` is built, but there is no build context: neither `build.context` nor `stack.source` is set"),
+                    format!("{} `{name}` is built, but there is no build context: neither `build.context` nor `stack.source` is set", svc.kind().as_str()),
                 )
                 .with_help("set `stack.source` to the source checkout, or `build.context`"),
             ),

@@ -132,6 +132,17 @@ fn mounts(spec: &Spec) -> Vec<Mount<'_>> {
     let mut mounts: Vec<Mount<'_>> = Vec::new();
     for (name, svc) in &spec.services {
         match svc {
+            Service::Worker(_) | Service::Generic(_) => {
+                let (volumes, _) = svc.mounts();
+                for (i, v) in volumes.into_iter().enumerate() {
+                    mounts.push(Mount {
+                        path: path_components(&v.source),
+                        at: At::Volume(name, i),
+                        shown: &v.source,
+                        data: false,
+                    });
+                }
+            }
             Service::App(app) => {
                 if let Some(logs) = &app.logs {
                     mounts.push(Mount {

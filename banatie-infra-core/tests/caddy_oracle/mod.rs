@@ -192,7 +192,7 @@ pub fn model_of_json(v: &Value) -> Result<Model, String> {
 /// The [`Model`] a spec asks for (sites with `security_headers: none` only): the CORS and
 /// custom headers in one handler (Go's canonical names, a later name replacing an earlier
 /// one), one handler per cache rule under its path, the 405 for other methods, the
-/// reverse proxy, and one JSON log writer per access log.
+/// reverse proxy with its retry window, and one JSON log writer per access log.
 pub fn model_of_spec(spec: &Spec) -> Model {
     let log_dir = spec.proxy.log_dir.as_ref().map_or_else(
         || format!("{}/logs", spec.stack.root()),
@@ -251,10 +251,28 @@ pub fn model_of_spec(spec: &Spec) -> Model {
             .port
             .or_else(|| spec.services.get(&site.service).and_then(|s| s.main_port()))
             .map_or(80, |p| p.get());
-        pairs.push(pair(
-            &Value::Null,
-            &json!({"handler": "reverse_proxy", "upstreams": [{"dial": format!("{}:{port}", site.service)}]}),
-        ));
+        // `lb_try_duration` and `lb_try_interval`, in nanoseconds; Caddy leaves a zero out
+        // (modules/caddyhttp/reverseproxy: `json:",omitempty"`).
+        let mut lb = serde_json::Map::new();
+        for (key, d) in [
+            ("try_duration", site.lb_try_duration),
+            ("try_interval", site.lb_try_interval),
+        ] {
+            if d.as_millis() > 0 {
+                lb.insert(key.into(), json!(d.as_millis() * 1_000_000));
+            }
+        }
+        // Keys in the order Caddy's JSON has them (alphabetical), as `pair` compares text.
+        let mut proxy = serde_json::Map::new();
+        proxy.insert("handler".into(), json!("reverse_proxy"));
+        if !lb.is_empty() {
+            proxy.insert("load_balancing".into(), Value::Object(lb));
+        }
+        proxy.insert(
+            "upstreams".into(),
+            json!([{"dial": format!("{}:{port}", site.service)}]),
+        );
+        pairs.push(pair(&Value::Null, &Value::Object(proxy)));
         pairs.sort();
         let hosts: Vec<&str> = site.domains.iter().map(|d| d.as_str()).collect();
         sites.insert(hosts.join(" "), pairs);

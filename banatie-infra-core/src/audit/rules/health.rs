@@ -55,7 +55,8 @@ pub(crate) fn probe_programs(test: &[String]) -> (Vec<String>, Vec<String>) {
     (programs, words)
 }
 
-/// `(port, path)` of the first `http://host:port/path` among `words`.
+/// `(port, path)` of the first `http://host:port/path` among `words`, the path ending at
+/// the first quote, `)`, `;` or blank.
 pub(crate) fn probe_url(words: &[String]) -> Option<(String, String)> {
     words.iter().find_map(|w| {
         let i = w.find("http://").or_else(|| w.find("https://"))?;
@@ -66,7 +67,12 @@ pub(crate) fn probe_url(words: &[String]) -> Option<(String, String)> {
             None => (rest, "/"),
         };
         let port = hostport.rsplit_once(':').map_or("80", |(_, p)| p);
-        let path = path.trim_end_matches(['\'', '"', ')']);
+        // The URL ends where the quoted string holding it does: a probe written in
+        // JavaScript (`fetch('http://…/health').then(…)`) or a shell word.
+        let end = path
+            .find(['\'', '"', ')', '`', ';', ' ', '\t'])
+            .unwrap_or(path.len());
+        let path = &path[..end];
         Some((port.to_owned(), path.to_owned()))
     })
 }
@@ -146,5 +152,49 @@ pub(super) fn image(d: &Deployment, s: &Svc, out: &mut Vec<Diagnostic>) {
         if let Some(f) = health_rules::unpinned_image(&img) {
             out.push(d.finding_at(f, at));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{probe_programs, probe_url};
+
+    fn url(test: &[&str]) -> Option<(String, String)> {
+        let test: Vec<String> = test.iter().map(|s| (*s).to_owned()).collect();
+        probe_url(&probe_programs(&test).1)
+    }
+
+    #[test]
+    fn the_url_of_each_probe_form_is_read_up_to_its_end() {
+        let health = Some(("8000".to_owned(), "/health".to_owned()));
+        // The probe the renderer writes for Node.js images.
+        let node = "fetch('http://127.0.0.1:8000/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))";
+        assert_eq!(url(&["CMD", "node", "-e", node]), health);
+        assert_eq!(
+            url(&[
+                "CMD",
+                "wget",
+                "-q",
+                "--spider",
+                "http://127.0.0.1:8000/health"
+            ]),
+            health
+        );
+        assert_eq!(
+            url(&[
+                "CMD-SHELL",
+                "curl -fsS http://localhost:8000/health || exit 1"
+            ]),
+            health
+        );
+        assert_eq!(
+            url(&["CMD-SHELL", "wget -qO- \"http://127.0.0.1:8000/health\";"]),
+            health
+        );
+        assert_eq!(
+            url(&["CMD", "curl", "http://127.0.0.1"]),
+            Some(("80".into(), "/".into()))
+        );
+        assert_eq!(url(&["CMD", "redis-cli", "ping"]), None);
     }
 }

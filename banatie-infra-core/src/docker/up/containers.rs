@@ -285,7 +285,7 @@ impl ServiceTask<'_> {
         tracing::debug!(service = %name, "started");
         let target = if d.compose.restart == "no" {
             Ready::Completed
-        } else if d.compose.healthcheck.is_some() {
+        } else if d.compose.healthcheck.as_ref().is_some_and(|h| h.runs()) {
             Ready::Healthy
         } else {
             Ready::Started

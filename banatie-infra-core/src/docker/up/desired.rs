@@ -244,7 +244,12 @@ fn container_body(
             .map(|e| e.iter().map(|s| unlit(s)).collect()),
         labels: Some(labels),
         healthcheck: c.healthcheck.as_ref().map(|h| HealthConfig {
-            test: Some(h.test.iter().map(|s| unlit(s)).collect()),
+            // The Engine API's `["NONE"]` is Compose's `disable: true`.
+            test: Some(if h.runs() {
+                h.test.iter().map(|s| unlit(s)).collect()
+            } else {
+                vec!["NONE".into()]
+            }),
             interval: Some(parse_dur(&h.interval)),
             timeout: Some(parse_dur(&h.timeout)),
             retries: Some(i64::from(h.retries)),
@@ -269,8 +274,15 @@ fn container_body(
                 typ: Some(l.driver.clone()),
                 config: Some(l.options.clone().into_iter().collect()),
             }),
+            readonly_rootfs: c.read_only.then_some(true),
+            tmpfs: (!c.tmpfs.is_empty())
+                .then(|| c.tmpfs.iter().map(|t| (unlit(t), String::new())).collect()),
+            cap_add: (!c.cap_add.is_empty()).then(|| c.cap_add.clone()),
+            cap_drop: (!c.cap_drop.is_empty()).then(|| c.cap_drop.clone()),
             ..Default::default()
         }),
+        user: c.user.as_deref().map(unlit),
+        working_dir: c.working_dir.as_deref().map(unlit),
         stop_timeout: c
             .stop_grace_period
             .as_deref()

@@ -96,7 +96,8 @@ pub(super) fn service(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) ->
             1001
         }
     };
-    Service::App(super::runtime::with_runtime!(
+    let process = super::process::read(k.d, s, &at, c);
+    Service::App(super::process::with_process!(
         AppService {
             build,
             image: if s.build.is_some() { None } else { image },
@@ -117,13 +118,14 @@ pub(super) fn service(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) ->
             publish,
             health: h,
         },
+        process,
         runtime
     ))
 }
 
 /// The service's mounts under the deployment root: the first one of a log directory
 /// apart (as `logs`), the rest as `volumes`.
-fn mounts(s: &facts::Svc, at: &str, c: &mut Ctx) -> (Option<Mount>, Vec<Mount>) {
+pub(super) fn mounts(s: &facts::Svc, at: &str, c: &mut Ctx) -> (Option<Mount>, Vec<Mount>) {
     let mut logs = None;
     let mut volumes = Vec::new();
     for v in &s.volumes {

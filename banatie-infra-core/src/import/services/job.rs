@@ -3,7 +3,7 @@
 
 use super::{name_of, Common, Known};
 use crate::audit::import_facts as facts;
-use crate::import::{holds_secret, Ctx, NoteKind};
+use crate::import::{Ctx, NoteKind};
 use crate::spec::*;
 
 /// The job service `s`.
@@ -43,16 +43,7 @@ pub(super) fn service(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) ->
             }
             // A secret in the command (`PGPASSWORD=...`, `-u user:pass`) is
             // not copied: the spec would publish it.
-            let joined = argv.join(" ");
-            if holds_secret(&joined) {
-                for a in &mut argv {
-                    *a = crate::redact::redact(a);
-                }
-                if argv.join(" ") == joined {
-                    argv = vec![crate::redact::MARKER.to_owned()];
-                }
-                c.note(NoteKind::NotMapped, format!("{at}.command"), "the command holds a secret; it is replaced by `<redacted>`: have the job read it from secrets.env");
-            }
+            let argv = super::process::without_secrets(argv, &format!("{at}.command"), c);
             JobTask::Command { argv }
         }
     };

@@ -1,11 +1,18 @@
 //! The services, one module per kind: what every kind shares (networks, dependencies,
 //! environment, published ports, health timing, restart policy) is read here, the rest
-//! in [`postgres`], [`minio`], [`job`] and [`app`].
+//! in [`postgres`], [`minio`], [`job`], [`app`] and [`custom`] (workers and generic
+//! services).
+//!
+//! The kind of a service the tool does not know by its image: an `app` when a site
+//! routes to it or its health check requests a URL; else a `worker` when it is built
+//! from source; else a generic `service` (a cache, a search engine, any image).
 
 mod app;
+mod custom;
 mod job;
 mod minio;
 mod postgres;
+mod process;
 mod runtime;
 
 use std::collections::HashSet;
@@ -145,8 +152,12 @@ fn service(
         ServiceKind::Minio
     } else if job {
         ServiceKind::Job
-    } else {
+    } else if k.site_ports.contains_key(&s.name) || http_probe(s) {
         ServiceKind::App
+    } else if s.build.is_some() {
+        ServiceKind::Worker
+    } else {
+        ServiceKind::Generic
     };
     let environment = environment(s, kind, &at, derived, c);
     let image: Option<ImageRef> = s.image.as_ref().and_then(|(i, _)| i.parse().ok());
@@ -188,7 +199,17 @@ fn service(
         ServiceKind::Minio => minio::service(k, s, common, derived, c),
         ServiceKind::Job => job::service(k, s, common, c),
         ServiceKind::App => app::service(k, s, common, c),
+        ServiceKind::Worker => custom::worker(k, s, common, c),
+        ServiceKind::Generic => custom::generic(k, s, common, c),
     })
+}
+
+/// Whether the service's health check requests an HTTP URL (an app's probe).
+fn http_probe(s: &facts::Svc) -> bool {
+    s.healthcheck
+        .as_ref()
+        .and_then(|hc| facts::probe_url(&facts::probe_programs(&hc.test).1))
+        .is_some()
 }
 
 /// The service's dependencies with their conditions: a job waits for a server to be
