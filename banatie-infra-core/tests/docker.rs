@@ -36,3 +36,7 @@ mod backup;
 #[cfg(feature = "docker")]
 #[path = "docker/lifecycle.rs"]
 mod lifecycle;
+
+#[cfg(feature = "docker")]
+#[path = "docker/kinds.rs"]
+mod kinds;

@@ -42,7 +42,16 @@ pub(super) fn exec_binaries(spec: &Spec, out: &mut Vec<Diagnostic>) {
         ) else {
             continue;
         };
-        if let Some(f) = health_rules::probe_binary_missing(name.as_str(), argv0, image, None) {
+        if let Some(mut f) = health_rules::probe_binary_missing(name.as_str(), argv0, image, None)
+        {
+            f.help = match crate::images::suggested_probe(image) {
+                Some(t) => format!(
+                    "give `health.exec` a program `{image}` ships, for example the items after `CMD` of `{t}` (with its port and path)"
+                ),
+                None => format!(
+                    "give `health.exec` a program `{image}` ships (the server's own client, or the app's binary with a health flag)"
+                ),
+            };
             out.push(f.at(ptr!("services", name, "health", "exec")));
         }
     }
