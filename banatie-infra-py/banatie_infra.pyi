@@ -61,7 +61,7 @@ class _ContainerState(TypedDict):
 
 class _ServiceStatusRequired(TypedDict):
     service: str
-    kind: Literal["app", "postgres", "minio", "job"]
+    kind: Literal["app", "postgres", "minio", "job", "worker", "service"]
     verdict: Literal["ok", "starting", "unhealthy", "missing", "down"]
     container: _ContainerState | None
 
@@ -556,7 +556,7 @@ def status(spec: Spec) -> list[_ServiceStatus]:
 
     Returns:
         list[dict[str, Any]]: one dict per service, in spec order: ``service`` (str),
-        ``kind`` (``"app"``, ``"postgres"``, ``"minio"``, ``"job"``), ``verdict``
+        ``kind`` (``"app"``, ``"postgres"``, ``"minio"``, ``"job"``, ``"worker"``, ``"service"``), ``verdict``
         (``"ok"``, ``"starting"``, ``"unhealthy"``, ``"missing"``, ``"down"``),
         ``detail`` (str, only with ``"down"``: why), ``container`` (None, or a dict:
         ``id``, ``name``, ``state``, ``health``, ``last_health_output``,

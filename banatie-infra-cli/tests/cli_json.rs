@@ -209,10 +209,22 @@ fn secrets_json_names_every_secret_and_no_value() {
             "derived",
             "kept",
             "unknown",
-            "missing"
+            "missing",
+            "service_files"
         ]
     );
     assert_eq!(v["state"], "created");
+    // Each service's own copy, by path: no value.
+    let files: Vec<&str> = v["service_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(files.contains(&"secrets/banatie-api.env"), "{files:?}");
+    assert!(files
+        .iter()
+        .all(|f| f.starts_with("secrets/") && f.ends_with(".env")));
     assert_eq!(v["mode"], "0600");
     let generated: Vec<&str> = v["generated"]
         .as_array()

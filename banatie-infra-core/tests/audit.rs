@@ -819,7 +819,7 @@ fn import_of_the_seed_renders_the_seed_without_its_defects() {
     for expect in [
         "(BI311)",
         "(BI402)",
-        "`curl` is replaced",
+        "`curl` calls a program `node:20-alpine` does not ship: replaced",
         "public_read_prefix",
         "`DATABASE_URL` is derived",
     ] {

@@ -81,7 +81,7 @@ fn to_python<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<B
 ///
 /// Returns:
 ///     list[dict[str, Any]]: one dict per service, in spec order: ``service`` (str),
-///     ``kind`` (``"app"``, ``"postgres"``, ``"minio"``, ``"job"``), ``verdict``
+///     ``kind`` (``"app"``, ``"postgres"``, ``"minio"``, ``"job"``, ``"worker"``, ``"service"``), ``verdict``
 ///     (``"ok"``, ``"starting"``, ``"unhealthy"``, ``"missing"``, ``"down"``),
 ///     ``detail`` (str, only with ``"down"``: why), ``container`` (None, or a dict:
 ///     ``id``, ``name``, ``state``, ``health``, ``last_health_output``,

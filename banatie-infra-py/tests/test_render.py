@@ -179,3 +179,32 @@ def test_load_accepts_path_like_and_str(tmp_path: Path) -> None:
     assert banatie_infra.load(example) == banatie_infra.load(str(example))
     spec = banatie_infra.load(example)
     assert spec.render_to(str(tmp_path / "a")) == spec.render_to(tmp_path / "b")
+
+
+def test_worker_and_generic_service_kinds_from_python() -> None:
+    text = (
+        "stack: {name: shop, userns_remap: {enabled: false}}\n"
+        "networks: {inner: {internal: true}}\n"
+        "services:\n"
+        "  cache:\n"
+        "    kind: service\n"
+        "    image: redis:7.2.5-alpine\n"
+        "    networks: [inner]\n"
+        "  worker:\n"
+        "    kind: worker\n"
+        "    image: shop-worker:1.4.0\n"
+        "    command: [node, dist/worker.js]\n"
+        "    health: {none: a queue consumer with nothing to ask}\n"
+        "    networks: [inner]\n"
+    )
+    spec = banatie_infra.loads(text, name="shop.yaml")
+    found = spec.validate()
+    assert [(d.code, d.path, d.line) for d in found if d.severity == "error"] == [
+        ("BI332", "/services/cache/health", 4)
+    ]
+    assert spec.to_dict()["services"]["worker"]["kind"] == "worker"
+
+    fixed = banatie_infra.loads(text.replace("    networks: [inner]\n  worker:", "    health: {exec: [redis-cli, ping]}\n    networks: [inner]\n  worker:"), name="shop.yaml")
+    assert [d for d in fixed.validate() if d.severity == "error"] == []
+    compose = fixed.render()["docker-compose.yml"].decode()
+    assert "- redis-cli" in compose and "disable: true" in compose

@@ -6,7 +6,7 @@
 pub(crate) use super::caddyfile::Proxy as CaddyProxy;
 pub(crate) use super::caddyfile::Site as CaddySite;
 pub(crate) use super::caddyfile::{parse as parse_caddyfile, sites as caddy_sites};
-pub(crate) use super::compose::{Project, Svc, Volume};
+pub(crate) use super::compose::{Health, Project, Svc, Volume};
 pub(crate) use super::env::{any_value, secret_file_name};
 pub(crate) use super::round2::{lookup, raw_service};
 pub(crate) use super::rules::{

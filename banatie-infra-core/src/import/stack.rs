@@ -51,9 +51,31 @@ pub(super) fn read(d: &facts::Deployment, project: &facts::Project, c: &mut Ctx)
         .services
         .iter()
         .filter_map(|s| s.build.as_ref().map(|b| b.context.clone()))
-        .filter(|ctx| ctx.starts_with('/'))
         .collect();
-    let source: Option<AbsPath> = contexts.first().and_then(|s| s.parse().ok());
+    // The first absolute build context; else the first relative one, under the
+    // deployment root (Compose resolves it against the project directory, which is the
+    // root when the files are deployed there).
+    let source: Option<AbsPath> = match contexts.iter().find(|ctx| ctx.starts_with('/')) {
+        Some(abs) => abs.parse().ok(),
+        None => contexts.first().and_then(|rel| {
+            let base = root
+                .as_ref()
+                .map_or_else(|| format!("/opt/{stack_name}"), ToString::to_string);
+            let rel = rel.trim_start_matches("./").trim_end_matches('/');
+            let joined = if rel.is_empty() || rel == "." {
+                base
+            } else {
+                format!("{base}/{rel}")
+            };
+            let path: AbsPath = joined.parse().ok()?;
+            c.note(
+                NoteKind::Assumed,
+                "stack.source",
+                format!("the builds' context is relative: `{path}`, under the deployment root"),
+            );
+            Some(path)
+        }),
+    };
     StackParts {
         name: stack_name,
         root,

@@ -66,6 +66,8 @@ pub const CODE_NO_NEW_PRIVILEGES: Code = Code("BI331");
 /// BI332: a worker or generic service whose health check the tool cannot derive and the
 /// spec does not give (`health.exec` or `health.none`), or gives both.
 pub const CODE_HEALTH_UNSTATED: Code = Code("BI332");
+/// BI333: two mounts of one container at the same path, or a `tmpfs` over `/`.
+pub const CODE_MOUNT_POINT: Code = Code("BI333");
 /// BI317: the built stage runs its process as root.
 pub const CODE_RUNS_AS_ROOT: Code = Code("BI317");
 /// BI318: `CMD` or `ENTRYPOINT` in shell form: `sh` is PID 1 and SIGTERM is not forwarded.
@@ -260,6 +262,13 @@ pub(super) const RULES: &[Rule] = &[
         Severity::Error,
         FAMILY,
         "a worker or generic service says neither how its health is checked (`health.exec`, or `health_path` for a generic service) nor that it has none (`health.none`), or says both",
+    ),
+    Rule::declare(
+        CODE_MOUNT_POINT,
+        "duplicate-mount-point",
+        Severity::Error,
+        FAMILY,
+        "two mounts of one container at the same path (a volume and a `tmpfs`, two volumes), or a `tmpfs` over `/`: Docker refuses to create the container",
     ),
     Rule::declare(
         CODE_RUNS_AS_ROOT,

@@ -322,7 +322,7 @@ pub(crate) fn healthy_without_healthcheck(
 ) -> Finding {
     let because = match why {
         NoHealthcheck::Job => format!("`{dependency}` is a one-shot job, with no health check"),
-        NoHealthcheck::Disabled => format!("the health check of `{dependency}` is disabled"),
+        NoHealthcheck::Disabled => format!("the health check of `{dependency}` is disabled (`health.none` in a spec, `disable: true` in a Compose file)"),
         NoHealthcheck::NoneInImage(image) => {
             format!("`{dependency}` has no health check, and its image (`{image}`) defines none")
         }

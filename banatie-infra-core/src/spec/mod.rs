@@ -39,7 +39,9 @@ pub use backups::Backups;
 pub use job::{JobService, JobTask};
 pub use postgres::{postgres_major, stack_sql_name, PostgresService, POSTGRES_PASSWORD};
 pub(crate) use process::process_kind;
-pub use process::{Capability, GenericService, ProcessSettings, WorkerService};
+pub use process::{
+    Capability, GenericService, ProcessSettings, ProcessUser, WorkerService, CAPABILITIES,
+};
 pub use runtime::{compose_bytes, LogDriver, Logging, MIN_MEM_LIMIT};
 pub use secrets::{Alphabet, Secret, SecretSource};
 pub(crate) use services::{parse_host_ip, TAG_FIRST};

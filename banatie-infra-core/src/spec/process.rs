@@ -37,7 +37,7 @@ macro_rules! process_kind {
             /// The user the process runs as (Compose `user`: `UID`, `UID:GID` or a name
             /// the image knows). Default: the image's `USER`.
             #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub user: Option<String>,
+            pub user: Option<crate::spec::ProcessUser>,
             /// The working directory (Compose `working_dir`). Default: the image's.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub working_dir: Option<crate::types::AbsPath>,
@@ -89,7 +89,7 @@ macro_rules! process_settings {
         crate::spec::ProcessSettings {
             entrypoint: $s.entrypoint.as_deref(),
             command: $s.command.as_deref(),
-            user: $s.user.as_deref(),
+            user: $s.user.as_ref().map(crate::spec::ProcessUser::as_str),
             working_dir: $s.working_dir.as_ref(),
             read_only: $s.read_only,
             tmpfs: &$s.tmpfs,
@@ -100,17 +100,67 @@ macro_rules! process_settings {
 }
 pub(crate) use process_settings;
 
-/// A Linux capability as Docker names it: `ALL`, or upper-case letters and `_`
-/// (`NET_BIND_SERVICE`, `CHOWN`), with or without the `CAP_` prefix.
+/// A Linux capability as Docker names it: `ALL`, or one of the kernel's capabilities
+/// (`NET_BIND_SERVICE`, `CHOWN`). Written in any case, with or without the `CAP_` prefix,
+/// as Docker accepts it (moby `oci/caps`); held upper-case without the prefix.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(transparent)]
 pub struct Capability(
-    #[cfg_attr(feature = "schema", schemars(regex(pattern = r"^[A-Z][A-Z0-9_]*$")))] String,
+    #[cfg_attr(
+        feature = "schema",
+        schemars(regex(pattern = r"^([Cc][Aa][Pp]_)?[A-Za-z][A-Za-z0-9_]*$"))
+    )]
+    String,
 );
 
+/// The capabilities of Linux 6.x (`include/uapi/linux/capability.h`), which Docker knows.
+pub const CAPABILITIES: &[&str] = &[
+    "AUDIT_CONTROL",
+    "AUDIT_READ",
+    "AUDIT_WRITE",
+    "BLOCK_SUSPEND",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "KILL",
+    "LEASE",
+    "LINUX_IMMUTABLE",
+    "MAC_ADMIN",
+    "MAC_OVERRIDE",
+    "MKNOD",
+    "NET_ADMIN",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_RAW",
+    "PERFMON",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYSLOG",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_CHROOT",
+    "SYS_MODULE",
+    "SYS_NICE",
+    "SYS_PACCT",
+    "SYS_PTRACE",
+    "SYS_RAWIO",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "WAKE_ALARM",
+];
+
 impl Capability {
-    /// The name as written.
+    /// The name, upper-case, without `CAP_`.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -119,18 +169,77 @@ impl Capability {
 impl std::str::FromStr for Capability {
     type Err = crate::types::InvalidValue;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let ok = s.starts_with(|c: char| c.is_ascii_uppercase())
-            && s.chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        let upper = s.trim().to_ascii_uppercase();
+        let name = upper.strip_prefix("CAP_").unwrap_or(&upper);
+        if name == "ALL" || CAPABILITIES.contains(&name) {
+            return Ok(Self(name.to_owned()));
+        }
+        let hint = crate::rules::closest(
+            name,
+            CAPABILITIES.iter().copied().chain(["ALL"]),
+            "a capability is `ALL` or one of Linux's: NET_BIND_SERVICE, CHOWN, SETUID, SETGID, DAC_OVERRIDE, ...".into(),
+        );
+        Err(crate::types::invalid("capability", s, hint))
+    }
+}
+
+/// The user a process runs as (Compose `user`): `USER`, `USER:GROUP`, each a number or a
+/// name (letters, digits, `_`, `.`, `-`; not starting with `-`), as Docker's
+/// `--user` reads it. No blank, no second `:`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(transparent)]
+pub struct ProcessUser(
+    #[cfg_attr(
+        feature = "schema",
+        schemars(regex(
+            pattern = r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*(:[A-Za-z0-9_.][A-Za-z0-9_.-]*)?$"
+        ))
+    )]
+    String,
+);
+
+impl ProcessUser {
+    /// The user as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The numeric UID, when the user part is a number.
+    pub fn uid(&self) -> Option<u32> {
+        self.0.split(':').next()?.parse().ok()
+    }
+}
+
+impl std::str::FromStr for ProcessUser {
+    type Err = crate::types::InvalidValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let part = |p: &str| {
+            !p.is_empty()
+                && !p.starts_with('-')
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        };
+        let mut parts = s.split(':');
+        let ok = parts.next().is_some_and(part)
+            && parts.next().is_none_or(part)
+            && parts.next().is_none();
         if ok {
             Ok(Self(s.to_owned()))
         } else {
             Err(crate::types::invalid(
-                "capability",
+                "user",
                 s,
-                "a capability is upper-case letters, digits and `_`, like `NET_BIND_SERVICE` or `ALL`",
+                "a user is `UID`, `UID:GID`, `NAME` or `NAME:GROUP` (letters, digits, `_`, `.`, `-`), for example `\"1000:1000\"`",
             ))
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for ProcessUser {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }
 

@@ -495,6 +495,11 @@ pub struct HealthTiming {
 }
 
 impl HealthTiming {
+    /// Whether the kind's own check runs: neither `exec` nor `none` replaces it.
+    pub fn runs_own_check(&self) -> bool {
+        self.exec.is_none() && self.none.is_none()
+    }
+
     /// The default interval between checks: 30s (the seed's).
     pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
     /// The default timeout of one check: 10s (the seed's).

@@ -169,13 +169,14 @@ pub(super) fn healthy_without_healthcheck(spec: &Spec, out: &mut Vec<Diagnostic>
                 continue;
             };
             if *cond == Condition::Healthy && !target.has_healthcheck() && dep != name {
-                // Only a job has no health check in a spec.
-                let finding = spec_rules::healthy_without_healthcheck(
-                    name.as_str(),
-                    dep.as_str(),
-                    NoHealthcheck::Job,
-                    None,
-                );
+                // A job has none; any other kind only with `health.none`.
+                let why = if matches!(target, Service::Job(_)) {
+                    NoHealthcheck::Job
+                } else {
+                    NoHealthcheck::Disabled
+                };
+                let finding =
+                    spec_rules::healthy_without_healthcheck(name.as_str(), dep.as_str(), why, None);
                 out.push(finding.at(ptr!("services", name, "depends_on", dep)));
             }
         }

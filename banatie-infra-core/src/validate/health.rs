@@ -16,6 +16,9 @@ use crate::types::ImageRef;
 pub(super) fn probe_binaries(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for (name, svc) in &spec.services {
         let Service::App(app) = svc else { continue };
+        if !app.health.runs_own_check() {
+            continue;
+        }
         let binary = match app.probe {
             Probe::Auto => continue,
             Probe::Node => "node",
@@ -42,8 +45,7 @@ pub(super) fn exec_binaries(spec: &Spec, out: &mut Vec<Diagnostic>) {
         ) else {
             continue;
         };
-        if let Some(mut f) = health_rules::probe_binary_missing(name.as_str(), argv0, image, None)
-        {
+        if let Some(mut f) = health_rules::probe_binary_missing(name.as_str(), argv0, image, None) {
             f.help = match crate::images::suggested_probe(image) {
                 Some(t) => format!(
                     "give `health.exec` a program `{image}` ships, for example the items after `CMD` of `{t}` (with its port and path)"
@@ -69,10 +71,28 @@ pub(super) fn health_stated(spec: &Spec, out: &mut Vec<Diagnostic>) {
             _ => true,
         };
         let at = ptr!("services", name, "health");
+        let timed = h.interval.is_some()
+            || h.timeout.is_some()
+            || h.retries.is_some()
+            || h.start_period.is_some()
+            || h.start_interval.is_some();
         let finding = match (&h.exec, &h.none) {
             (Some(argv), _) if argv.first().is_none_or(|a| a.trim().is_empty()) => {
                 health_unstated(name.as_str(), "its `health.exec` names no program")
             }
+            (Some(argv), _) if ["CMD", "CMD-SHELL", "NONE"].contains(&argv[0].as_str()) => {
+                health_unstated(
+                    name.as_str(),
+                    &format!("`health.exec` is the command itself, exec form: `{}` is Compose's test syntax, not a program (for a shell, `[sh, -c, \"...\"]`)", argv[0]),
+                )
+            }
+            (None, Some(why)) if why.trim().is_empty() => {
+                health_unstated(name.as_str(), "`health.none` gives no reason")
+            }
+            (None, Some(_)) if timed => health_unstated(
+                name.as_str(),
+                "`health.none` turns the check off, so its timing (`interval`, `timeout`, `retries`, `start_period`) does nothing: remove it",
+            ),
             (Some(_), Some(_)) => health_unstated(
                 name.as_str(),
                 "it gives both `health.exec` and `health.none`",
@@ -194,7 +214,10 @@ pub(super) fn published_on_internal(spec: &Spec, out: &mut Vec<Diagnostic>) {
 pub(super) fn probe_unknown_image(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for (name, svc) in &spec.services {
         let Service::App(app) = svc else { continue };
-        if app.probe != Probe::Auto || images::http_probe(&app.base_image).is_some() {
+        if !app.health.runs_own_check()
+            || app.probe != Probe::Auto
+            || images::http_probe(&app.base_image).is_some()
+        {
             continue;
         }
         let why = if images::family(&app.base_image) == Family::Unknown {

@@ -89,6 +89,7 @@ const RULE_FNS: &[Rule] = &[
     runtime::service_secrets_resolve,
     runtime::limits_in_range,
     runtime::memory_fits_host,
+    runtime::mount_points,
     secrets::secret_in_public_env,
     secrets::placeholders,
     secrets::published_ports,

@@ -1,12 +1,13 @@
 //! What every container runs with (`spec/runtime.rs`): each name a service receives under
 //! `secrets` resolves (BI110), every secret reaches a service (BI213), limits the engine
-//! accepts (BI330), and limits that fit the host (BI329).
+//! accepts (BI330), limits that fit the host (BI329), and one mount per container path
+//! (BI333).
 
 use std::collections::HashSet;
 
 use crate::diagnostic::Diagnostic;
 use crate::environment::{secret_vars, service_secrets};
-use crate::rules::health::{CODE_LIMIT_OUT_OF_RANGE, CODE_MEMORY_OVER_HOST};
+use crate::rules::health::{CODE_LIMIT_OUT_OF_RANGE, CODE_MEMORY_OVER_HOST, CODE_MOUNT_POINT};
 use crate::rules::secrets::CODE_SECRET_UNUSED;
 use crate::spec::{Service, Spec, MIN_MEM_LIMIT};
 
@@ -49,6 +50,41 @@ pub(super) fn service_secrets_resolve(spec: &Spec, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// BI333: each path inside a container is mounted once (Docker: "Duplicate mount point"),
+/// and no `tmpfs` hides the root filesystem.
+pub(super) fn mount_points(spec: &Spec, out: &mut Vec<Diagnostic>) {
+    for (name, svc) in &spec.services {
+        let Some(p) = svc.process() else { continue };
+        let (volumes, _) = svc.mounts();
+        let mut seen: Vec<(String, String)> = Vec::new();
+        let targets = volumes
+            .iter()
+            .map(|m| (m.target.as_str(), "a volume"))
+            .chain(p.tmpfs.iter().map(|t| (t.as_str(), "a tmpfs")));
+        for (i, (target, what)) in targets.enumerate() {
+            let clean = target.trim_end_matches('/');
+            let at = if i < volumes.len() {
+                ptr!("services", name, "volumes", i)
+            } else {
+                ptr!("services", name, "tmpfs", i - volumes.len())
+            };
+            if clean.is_empty() {
+                out.push(
+                    Diagnostic::error(CODE_MOUNT_POINT, at, format!("service `{name}` mounts {what} over `/`: Docker refuses it, and the image's files would be hidden"))
+                        .with_help("mount the tmpfs at the directory the process writes, for example `/tmp` or `/run`; for a read-only root, set `read_only: true`"),
+                );
+            } else if let Some((_, first)) = seen.iter().find(|(t, _)| t == clean) {
+                out.push(
+                    Diagnostic::error(CODE_MOUNT_POINT, at, format!("service `{name}` mounts {what} at `{target}`, where {first} is mounted already: Docker refuses the container (\"Duplicate mount point\")"))
+                        .with_help("keep one mount per path: a volume for what must survive a restart, a tmpfs for scratch space"),
+                );
+            } else {
+                seen.push((clean.to_owned(), what.to_owned()));
+            }
+        }
+    }
+}
+
 /// BI330: limits the engine refuses (`mem_limit` under 6MiB: "Minimum memory limit
 /// allowed is 6MB") or that cannot work (no CPUs, no process, no log file, a
 /// `shm_size` that fills the memory limit).
@@ -67,10 +103,16 @@ pub(super) fn limits_in_range(spec: &Spec, out: &mut Vec<Diagnostic>) {
                 "give it at least what it uses at peak, for example `256MiB`",
             );
         }
-        if let Some(c) = svc.cpus().filter(|c| !(c.is_finite() && *c > 0.0)) {
+        // Docker's NanoCPUs is an int64 of 1e-9 CPUs and the engine refuses more CPUs than
+        // the host has; 1024 is far above any VPS and far below where the number loses
+        // its meaning (`1e300` reads as infinity in Compose's YAML).
+        if let Some(c) = svc
+            .cpus()
+            .filter(|c| !(c.is_finite() && *c > 0.0 && *c <= 1024.0))
+        {
             bad(
                 "cpus",
-                format!("service `{name}` has `cpus: {c}`: the limit must be above 0"),
+                format!("service `{name}` has `cpus: {c}`: the limit must be above 0 and at most 1024"),
                 "give a fraction or a number of CPUs, for example `0.5` or `2`, or remove it for no limit",
             );
         }
@@ -178,11 +220,38 @@ mod tests {
     }
 
     #[test]
+    fn bi333_one_mount_per_container_path() {
+        let worker = |extra: &str| {
+            spec(
+                &format!("  w: {{ kind: worker, image: example/w:1.0, networks: [inner], health: {{ exec: [w, --check] }}{extra} }}\n"),
+                "",
+                "",
+            )
+        };
+        let at = |text: &str| -> Vec<String> {
+            run_all(text)
+                .into_iter()
+                .filter(|d| d.code == crate::rules::health::CODE_MOUNT_POINT)
+                .map(|d| d.pointer)
+                .collect()
+        };
+        assert_eq!(
+            at(&worker(
+                ", volumes: [{ source: data/w, target: /data }], tmpfs: [/data/]"
+            )),
+            ["/services/w/tmpfs/0"]
+        );
+        assert_eq!(at(&worker(", tmpfs: [/]")), ["/services/w/tmpfs/0"]);
+        assert_eq!(at(&worker(", tmpfs: [/tmp, /run]")), Vec::<String>::new());
+    }
+
+    #[test]
     fn bi330_limits_the_engine_refuses() {
         for (field, at) in [
             ("mem_limit: 4MiB", "/services/api/mem_limit"),
             ("cpus: 0", "/services/api/cpus"),
             ("cpus: -1.5", "/services/api/cpus"),
+            ("cpus: 1e300", "/services/api/cpus"),
             ("pids_limit: 0", "/services/api/pids_limit"),
             ("logging: { max_file: 0 }", "/services/api/logging/max_file"),
         ] {

@@ -14,7 +14,9 @@ use crate::common::{docker_ok, engine, Stack};
 /// a worker that waits for it (a BusyBox loop, checked by a file it writes) and a worker
 /// with `health.none`.
 fn kinds_yaml(fixture: &str) -> String {
-    let head = &fixture[..fixture.find("\nservices:").expect("the fixture has services")];
+    let head = &fixture[..fixture
+        .find("\nservices:")
+        .expect("the fixture has services")];
     let prefix = head
         .lines()
         .find_map(|l| l.trim().strip_prefix("name: \""))
@@ -72,8 +74,14 @@ async fn workers_and_generic_services_run_as_the_spec_says() {
 
     // The generic service: its process settings reach the engine.
     assert_eq!(stack.inspect("cache", "{{.Config.User}}"), "1001:1001");
-    assert_eq!(stack.inspect("cache", "{{.HostConfig.ReadonlyRootfs}}"), "true");
-    assert_eq!(stack.inspect("cache", "{{json .HostConfig.CapDrop}}"), r#"["ALL"]"#);
+    assert_eq!(
+        stack.inspect("cache", "{{.HostConfig.ReadonlyRootfs}}"),
+        "true"
+    );
+    assert_eq!(
+        stack.inspect("cache", "{{json .HostConfig.CapDrop}}"),
+        r#"["ALL"]"#
+    );
     assert!(
         stack
             .inspect("cache", "{{json .HostConfig.Tmpfs}}")
@@ -109,8 +117,14 @@ async fn workers_and_generic_services_run_as_the_spec_says() {
     for s in docker::status(&engine, &stack.spec).await.expect("status") {
         assert_eq!(s.verdict, Verdict::Ok, "{s:#?}");
     }
-    assert_eq!(stack.inspect("worker", "{{.State.Health.Status}}"), "healthy");
-    assert_eq!(stack.inspect("cache", "{{.State.Health.Status}}"), "healthy");
+    assert_eq!(
+        stack.inspect("worker", "{{.State.Health.Status}}"),
+        "healthy"
+    );
+    assert_eq!(
+        stack.inspect("cache", "{{.State.Health.Status}}"),
+        "healthy"
+    );
 
     // A second `up` has nothing to do: the new settings hash the same way every time.
     let again = docker::plan(&engine, &stack.spec, stack.root())

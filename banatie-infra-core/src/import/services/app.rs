@@ -69,16 +69,13 @@ pub(super) fn service(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) ->
             "no site, health check or PORT says its port: 3000",
         );
     }
+    let port = Port::new(port.unwrap_or(3000)).unwrap_or_else(|_| Port::new(3000).expect("valid"));
+    let health_path: crate::types::UrlPath = probe_path
+        .parse()
+        .unwrap_or_else(|_| "/".parse().expect("valid"));
+    let mut h = h;
     if let Some(hc) = &s.healthcheck {
-        let (programs, _) = facts::probe_programs(&hc.test);
-        c.note(
-            NoteKind::Changed,
-            format!("{at}.healthcheck.test"),
-            format!(
-                "`{}` is replaced by a probe the image ships, against 127.0.0.1 (`probe: auto`)",
-                programs.join(" ")
-            ),
-        );
+        h.exec = kept_check(hc, &base_image, port, &health_path, &at, c);
     }
     let (logs, volumes) = mounts(s, &at, c);
     let uid = match s
@@ -100,14 +97,12 @@ pub(super) fn service(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) ->
     Service::App(super::process::with_process!(
         AppService {
             build,
-            image: if s.build.is_some() { None } else { image },
+            // With `build`, the tag given to the built image.
+            image,
             base_image,
             uid,
-            port: Port::new(port.unwrap_or(3000))
-                .unwrap_or_else(|_| Port::new(3000).expect("valid")),
-            health_path: probe_path
-                .parse()
-                .unwrap_or_else(|_| "/".parse().expect("valid")),
+            port,
+            health_path,
             probe: Probe::Auto,
             logs,
             volumes,
@@ -121,6 +116,41 @@ pub(super) fn service(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) ->
         process,
         runtime
     ))
+}
+
+/// The app's health check as the spec holds it: `None` (the spec's `probe: auto`) when
+/// the Compose test is the probe the tool renders, or when it calls a program the image
+/// is known not to ship (a defect fixed, with a note); else the test as `health.exec`,
+/// kept as written, since the tool cannot tell a probe it does not know is wrong.
+fn kept_check(
+    hc: &facts::Health,
+    base: &crate::types::ImageRef,
+    port: Port,
+    path: &crate::types::UrlPath,
+    at: &str,
+    c: &mut Ctx,
+) -> Option<Vec<String>> {
+    let own = crate::render::compose::app_health_test(Probe::Auto, base, port.get(), path.as_str());
+    let exec = super::process::exec_of(hc)?;
+    if hc.test == own {
+        return None;
+    }
+    let (programs, _) = facts::probe_programs(&hc.test);
+    if programs
+        .iter()
+        .any(|p| images::ships(base, p) == Some(false))
+    {
+        c.note(
+            NoteKind::Changed,
+            format!("{at}.healthcheck.test"),
+            format!(
+                "`{}` calls a program `{base}` does not ship: replaced by a probe it ships, against 127.0.0.1 (`probe: auto`)",
+                programs.join(" ")
+            ),
+        );
+        return None;
+    }
+    Some(exec)
 }
 
 /// The service's mounts under the deployment root: the first one of a log directory

@@ -3,9 +3,11 @@
 //! in [`postgres`], [`minio`], [`job`], [`app`] and [`custom`] (workers and generic
 //! services).
 //!
-//! The kind of a service the tool does not know by its image: an `app` when a site
-//! routes to it or its health check requests a URL; else a `worker` when it is built
-//! from source; else a generic `service` (a cache, a search engine, any image).
+//! The kind of a service the tool does not know by its image: the one its
+//! `io.banatie-infra.kind` label names (a bundle this tool rendered); else an `app` when
+//! a site routes to it, or its health check requests a URL and it is built or its image
+//! is one whose probe clients are known; else a `worker` when it is built from source;
+//! else a generic `service` (a cache, a search engine, any image).
 
 mod app;
 mod custom;
@@ -152,7 +154,11 @@ fn service(
         ServiceKind::Minio
     } else if job {
         ServiceKind::Job
-    } else if k.site_ports.contains_key(&s.name) || http_probe(s) {
+    } else if let Some(labelled) = labelled_kind(k.d, s) {
+        labelled
+    } else if k.site_ports.contains_key(&s.name)
+        || (http_probe(s) && (s.build.is_some() || fam != Family::Unknown))
+    {
         ServiceKind::App
     } else if s.build.is_some() {
         ServiceKind::Worker
@@ -202,6 +208,25 @@ fn service(
         ServiceKind::Worker => custom::worker(k, s, common, c),
         ServiceKind::Generic => custom::generic(k, s, common, c),
     })
+}
+
+/// The kind a bundle rendered by this tool names in the label `io.banatie-infra.kind`,
+/// for the kinds run from the user's program (`app`, `worker`, `service`).
+fn labelled_kind(d: &facts::Deployment, s: &facts::Svc) -> Option<ServiceKind> {
+    let labels = facts::lookup(facts::raw_service(d, &s.name)?, "labels")?;
+    let key = crate::render::label::KIND;
+    let value = labels.get(key).and_then(|v| v.text()).or_else(|| {
+        labels.items().iter().find_map(|i| {
+            let t = i.text()?;
+            Some(t.strip_prefix(key)?.strip_prefix('=')?.to_owned())
+        })
+    })?;
+    match value.as_str() {
+        "app" => Some(ServiceKind::App),
+        "worker" => Some(ServiceKind::Worker),
+        "service" => Some(ServiceKind::Generic),
+        _ => None,
+    }
 }
 
 /// Whether the service's health check requests an HTTP URL (an app's probe).

@@ -12,7 +12,7 @@ use crate::types::AbsPath;
 pub(super) struct Process {
     pub(super) entrypoint: Option<Vec<String>>,
     pub(super) command: Option<Vec<String>>,
-    pub(super) user: Option<String>,
+    pub(super) user: Option<crate::spec::ProcessUser>,
     pub(super) working_dir: Option<AbsPath>,
     pub(super) read_only: bool,
     pub(super) tmpfs: Vec<AbsPath>,
@@ -77,7 +77,10 @@ pub(super) fn read(d: &facts::Deployment, s: &facts::Svc, at: &str, c: &mut Ctx)
     let mut p = Process {
         entrypoint,
         command,
-        user: s.user.clone().filter(|u| !u.contains('$')),
+        user: s
+            .user
+            .as_deref()
+            .and_then(|u| parsed(u, &format!("{at}.user"), c)),
         working_dir: None,
         read_only: false,
         tmpfs: Vec::new(),
@@ -138,23 +141,30 @@ fn parsed<T: std::str::FromStr>(v: &str, at: &str, c: &mut Ctx) -> Option<T> {
     }
 }
 
+/// A Compose health check's test as `health.exec`: `["CMD", ...]` as it is, a shell form
+/// under `sh -c`; `None` when disabled or empty.
+pub(super) fn exec_of(hc: &facts::Health) -> Option<Vec<String>> {
+    if hc.disabled {
+        return None;
+    }
+    match hc.test.as_slice() {
+        [cmd, rest @ ..] if cmd == "CMD" && !rest.is_empty() => Some(rest.to_vec()),
+        [shell, line] if shell == "CMD-SHELL" => Some(vec!["sh".into(), "-c".into(), line.clone()]),
+        _ => None,
+    }
+}
+
 /// The health check of a worker or generic service: the Compose file's test as
 /// `health.exec` (a shell form runs under `sh -c`), or `health.none` when there is none.
 pub(super) fn health(s: &facts::Svc, mut h: HealthTiming, at: &str, c: &mut Ctx) -> HealthTiming {
-    let test = s
-        .healthcheck
-        .as_ref()
-        .filter(|hc| !hc.disabled)
-        .map(|hc| hc.test.clone());
-    match test.as_deref() {
-        Some([cmd, rest @ ..]) if cmd == "CMD" && !rest.is_empty() => {
-            h.exec = Some(rest.to_vec());
-        }
-        Some([shell, line]) if shell == "CMD-SHELL" => {
-            h.exec = Some(vec!["sh".into(), "-c".into(), line.clone()]);
-        }
-        _ => {
-            h.none = Some("the Compose file gives it no health check".into());
+    match s.healthcheck.as_ref().and_then(exec_of) {
+        Some(argv) => h.exec = Some(argv),
+        None => {
+            // Timing means nothing without a check (BI332).
+            h = HealthTiming {
+                none: Some("the Compose file gives it no health check".into()),
+                ..HealthTiming::default()
+            };
             c.note(
                 NoteKind::Assumed,
                 format!("{at}.healthcheck"),

@@ -85,6 +85,7 @@ pub(crate) fn explanation(code: &str) -> &'static str {
         "BI330" => include_str!("BI330.md"),
         "BI331" => include_str!("BI331.md"),
         "BI332" => include_str!("BI332.md"),
+        "BI333" => include_str!("BI333.md"),
         "BI401" => include_str!("BI401.md"),
         "BI402" => include_str!("BI402.md"),
         "BI403" => include_str!("BI403.md"),
