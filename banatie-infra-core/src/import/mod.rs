@@ -305,7 +305,20 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
     let mut derived: HashSet<String> = HashSet::new();
     let services = services::read(&d, &project, stack.source.as_ref(), &mut derived, &mut c);
     let (sites, proxy_log_dir) = sites::read(&d, &project, &services, stack.root.as_ref(), &mut c);
-    let (env_out, secrets) = env::read(&d, &derived, &mut c);
+    let unread: Vec<Diagnostic> = d
+        .diags
+        .iter()
+        .filter(|x| UNREAD_CODES.contains(&x.code))
+        .cloned()
+        .collect();
+    // A file or value that could not be read makes the spec incomplete (it is not
+    // written): its env values are not scanned for secrets, which for a value cut at its
+    // interpolation bound would cost seconds for nothing.
+    let (env_out, secrets) = if unread.is_empty() {
+        env::read(&d, &derived, &mut c)
+    } else {
+        Default::default()
+    };
     let mut spec = Spec {
         stack: Stack {
             name: stack.name,
@@ -331,23 +344,20 @@ pub fn import(input: &AuditInput) -> Result<Imported, AuditError> {
     };
     services::assign_secrets(&d, &project, &mut spec);
     let diagnostics = crate::validate::validate(&spec);
-    let unread_codes = [
-        crate::load::CODE_SYNTAX,
-        crate::input::CODE_NOT_REGULAR,
-        crate::input::CODE_TOO_LARGE,
-        crate::input::CODE_ALIAS_EXPANSION,
-        crate::input::CODE_INTERPOLATION_BOUND,
-    ];
     Ok(Imported {
         spec,
         notes: c.notes,
         secrets: c.moved,
         diagnostics,
-        unread: d
-            .diags
-            .iter()
-            .filter(|x| unread_codes.contains(&x.code))
-            .cloned()
-            .collect(),
+        unread,
     })
 }
+
+/// The findings that mean part of the files could not be read ([`Imported::unread`]).
+const UNREAD_CODES: [crate::diagnostic::Code; 5] = [
+    crate::load::CODE_SYNTAX,
+    crate::input::CODE_NOT_REGULAR,
+    crate::input::CODE_TOO_LARGE,
+    crate::input::CODE_ALIAS_EXPANSION,
+    crate::input::CODE_INTERPOLATION_BOUND,
+];
