@@ -46,6 +46,7 @@ class _SecretsReport(TypedDict):
     kept: list[str]
     missing: list[str]
     unknown: list[str]
+    service_files: list[str]
 
 class _ContainerState(TypedDict):
     id: str

@@ -23,27 +23,7 @@ pub(super) fn service(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) ->
         minio_argv: _,
         container_env,
     } = common;
-    let build = s.build.as_ref().and_then(|b| {
-        let context = (b.context.starts_with('/')
-            && Some(b.context.as_str()) != k.source.map(|p| p.as_str()))
-        .then(|| b.context.parse().ok())
-        .flatten();
-        if !b.context.starts_with('/') {
-            c.note(
-                NoteKind::Changed,
-                format!("{at}.build.context"),
-                format!(
-                    "`{}` is relative: the spec builds from `stack.source`",
-                    b.context
-                ),
-            );
-        }
-        Some(Build {
-            context,
-            dockerfile: b.dockerfile.parse().ok()?,
-            target: b.target.clone(),
-        })
-    });
+    let build = build(k, s, &at, c);
     let base_image = match k.d.images.get(&s.name) {
         Some(i) if s.build.is_some() || images::family(i) != Family::Unknown => i.clone(),
         _ => {
@@ -116,6 +96,31 @@ pub(super) fn service(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) ->
         process,
         runtime
     ))
+}
+
+/// The `build` of a service built from source: its context when it is absolute and not
+/// `stack.source` (a relative one is noted: the spec builds from `stack.source`).
+pub(super) fn build(k: &Known, s: &facts::Svc, at: &str, c: &mut Ctx) -> Option<Build> {
+    let b = s.build.as_ref()?;
+    let context = (b.context.starts_with('/')
+        && Some(b.context.as_str()) != k.source.map(|p| p.as_str()))
+    .then(|| b.context.parse().ok())
+    .flatten();
+    if !b.context.starts_with('/') {
+        c.note(
+            NoteKind::Changed,
+            format!("{at}.build.context"),
+            format!(
+                "`{}` is relative: the spec builds from `stack.source`",
+                b.context
+            ),
+        );
+    }
+    Some(Build {
+        context,
+        dockerfile: b.dockerfile.parse().ok()?,
+        target: b.target.clone(),
+    })
 }
 
 /// The app's health check as the spec holds it: `None` (the spec's `probe: auto`) when

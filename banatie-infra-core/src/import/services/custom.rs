@@ -20,16 +20,7 @@ pub(super) fn worker(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) -> 
         image,
         ..
     } = common;
-    let build = s.build.as_ref().and_then(|b| {
-        Some(Build {
-            context: (b.context.starts_with('/')
-                && Some(b.context.as_str()) != k.source.map(|p| p.as_str()))
-            .then(|| b.context.parse().ok())
-            .flatten(),
-            dockerfile: b.dockerfile.parse().ok()?,
-            target: b.target.clone(),
-        })
-    });
+    let build = super::app::build(k, s, &at, c);
     let base_image = k.d.images.get(&s.name).cloned();
     let (logs, mut volumes) = super::app::mounts(s, &at, c);
     volumes.extend(logs);
