@@ -35,27 +35,33 @@ pub(super) fn probe_binaries(spec: &Spec, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// BI301 for `health.exec`: its program must be one the service's image ships (checked
-/// when the image is one whose contents are known: [`images::ships`]).
+/// BI301 for `health.exec`: its program, and each program a `sh -c` script in it calls,
+/// must be one the service's image ships (checked when the image is one whose contents
+/// are known: [`images::ships`]). One finding per service, for the first missing one.
 pub(super) fn exec_binaries(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for (name, svc) in &spec.services {
-        let (Some(argv0), Some(image)) = (
-            svc.health().exec.as_ref().and_then(|e| e.first()),
-            svc.runtime_image(),
-        ) else {
+        let (Some(argv), Some(image)) = (svc.health().exec.as_ref(), svc.runtime_image()) else {
             continue;
         };
-        if let Some(mut f) = health_rules::probe_binary_missing(name.as_str(), argv0, image, None) {
-            f.help = match crate::images::suggested_probe(image) {
-                Some(t) => format!(
-                    "give `health.exec` a program `{image}` ships, for example the items after `CMD` of `{t}` (with its port and path)"
-                ),
-                None => format!(
-                    "give `health.exec` a program `{image}` ships (the server's own client, or the app's binary with a health flag)"
-                ),
-            };
-            out.push(f.at(ptr!("services", name, "health", "exec")));
-        }
+        let test: Vec<String> = std::iter::once("CMD".to_owned())
+            .chain(argv.iter().cloned())
+            .collect();
+        let (programs, _) = crate::audit::import_facts::probe_programs(&test);
+        let Some(mut f) = programs
+            .iter()
+            .find_map(|p| health_rules::probe_binary_missing(name.as_str(), p, image, None))
+        else {
+            continue;
+        };
+        f.help = match crate::images::suggested_probe(image) {
+            Some(t) => format!(
+                "give `health.exec` a program `{image}` ships, for example the items after `CMD` of `{t}` (with its port and path)"
+            ),
+            None => format!(
+                "give `health.exec` a program `{image}` ships (the server's own client, or the app's binary with a health flag)"
+            ),
+        };
+        out.push(f.at(ptr!("services", name, "health", "exec")));
     }
 }
 
@@ -269,6 +275,30 @@ mod tests {
 
     fn probed(base: &str, probe: &str) -> String {
         format!("  a: {{ kind: app, build: {{ dockerfile: D }}, base_image: \"{base}\", probe: {probe}, networks: [inner] }}\n")
+    }
+
+    #[test]
+    fn bi301_health_exec_calls_what_the_image_ships() {
+        let worker = |exec: &str| {
+            format!("  w: {{ kind: worker, image: example/w:1.0, base_image: \"node:22-alpine\", networks: [inner], health: {{ exec: {exec} }} }}\n")
+        };
+        for exec in [
+            "[curl, -f, \"http://127.0.0.1:9000/health\"]",
+            // Inside a shell script too.
+            "[sh, -c, \"test -f /tmp/ok && curl -f http://127.0.0.1:9000/health\"]",
+        ] {
+            expect(
+                &spec(&worker(exec), "", ""),
+                CODE_PROBE_BINARY_MISSING,
+                "/services/w/health/exec",
+            );
+        }
+        clean(&spec(&worker("[node, dist/health.js]"), "", ""));
+        clean(&spec(
+            &worker("[sh, -c, \"test -f /tmp/ok && node dist/health.js\"]"),
+            "",
+            "",
+        ));
     }
 
     #[test]
