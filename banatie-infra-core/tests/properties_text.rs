@@ -433,8 +433,8 @@ fn env_files_and_the_compose_file_carry_every_value_exactly() {
     compose_file_values(&std::mem::take(&mut *YAML_VALUES.lock().unwrap()));
 }
 
-/// All accepted values at once in one rendered spec: an app's environment, a job's argv
-/// and apps' build targets; `docker compose config` gives each back as written.
+/// All accepted values at once in one rendered spec: an app's environment, a job's argv,
+/// a generic service's command and health.exec, and apps' build targets; `docker compose config` gives each back as written.
 fn compose_file_values(values: &[String]) {
     assert!(
         values.len() as u32 >= cases() / 8,
@@ -453,6 +453,17 @@ fn compose_file_values(values: &[String]) {
         "image": "example/cmd:1.0",
         "networks": ["inner"],
         "task": { "command": { "argv": values } }
+    });
+    // A generic service's command and health.exec (after a program name) carry the same
+    // values as exec-form lists.
+    let mut exec = vec![json!("check")];
+    exec.extend(values.iter().map(|v| json!(v)));
+    spec["services"]["proc"] = json!({
+        "kind": "service",
+        "image": "example/proc:1.0",
+        "networks": ["inner"],
+        "command": values,
+        "health": { "exec": exec }
     });
     let targets = &values[..values.len().min(64)];
     for (i, t) in targets.iter().enumerate() {
@@ -497,6 +508,17 @@ fn compose_file_values(values: &[String]) {
         .map(|a| a.as_str().unwrap().replace("$$", "$"))
         .collect();
     assert_eq!(entry, values);
+    let list = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .expect("a list")
+            .iter()
+            .map(|a| a.as_str().unwrap().replace("$$", "$"))
+            .collect()
+    };
+    assert_eq!(list(&config["services"]["proc"]["command"]), values);
+    let test = list(&config["services"]["proc"]["healthcheck"]["test"]);
+    assert_eq!(&test[..2], ["CMD", "check"]);
+    assert_eq!(&test[2..], values);
     for (i, t) in targets.iter().enumerate() {
         let got = config["services"][format!("b{i}")]["build"]["target"]
             .as_str()

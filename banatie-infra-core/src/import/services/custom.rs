@@ -26,12 +26,13 @@ pub(super) fn worker(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) -> 
     volumes.extend(logs);
     let health = super::process::health(s, health, &at, c);
     let process = super::process::read(k.d, s, &at, c);
+    let uid = process.user.as_ref().and_then(ProcessUser::uid);
     Service::Worker(super::process::with_process!(
         WorkerService {
             build,
             image,
             base_image,
-            uid: uid(s),
+            uid,
             volumes,
             restart: super::restart(s, c),
             networks,
@@ -73,6 +74,7 @@ pub(super) fn generic(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) ->
     volumes.extend(logs);
     let health = super::process::health(s, health, &at, c);
     let process = super::process::read(k.d, s, &at, c);
+    let uid = process.user.as_ref().and_then(ProcessUser::uid);
     let port = container_env
         .get("PORT")
         .and_then(|p| p.0.parse::<u16>().ok())
@@ -82,7 +84,7 @@ pub(super) fn generic(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) ->
             image,
             port,
             health_path: None,
-            uid: uid(s),
+            uid,
             volumes,
             restart: super::restart(s, c),
             networks,
@@ -94,9 +96,4 @@ pub(super) fn generic(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) ->
         process,
         runtime
     ))
-}
-
-/// The UID of `user: UID[:GID]`, when numeric.
-fn uid(s: &facts::Svc) -> Option<u32> {
-    s.user.as_deref()?.split(':').next()?.parse().ok()
 }
