@@ -180,9 +180,9 @@ fn service_image(name: &Name, svc: &Service, live: &ContainerState, out: &mut Ve
     }
 }
 
-/// The variable names the spec gives a service's container: every secret, its own
-/// environment, and what its kind adds (for apps the public environment and `HOSTNAME`,
-/// for workers the public environment).
+/// The variable names the spec gives a service's container: the secrets it receives,
+/// its own environment, and what its kind adds (for apps the public environment and
+/// `HOSTNAME`, for workers the public environment).
 fn wanted_env(
     svc: &Service,
     public: &BTreeSet<String>,
