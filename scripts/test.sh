@@ -12,7 +12,9 @@ cd "$(dirname "$0")/.."
 
 ./scripts/install-test-deps.sh
 
-# The Docker tests need the engine and these images; they fail loudly without them.
+# The Docker tests need the engine and these images; they fail loudly without them. A fresh
+# machine may have the daemon stopped: start-docker.sh starts it (or exits non-zero).
+./scripts/start-docker.sh
 docker info >/dev/null
 ./testimages/build.sh
 
