@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the tools the test suite needs, skipping whatever is already there.
 #
-#   1. Debian packages: caddy, shellcheck, postgresql-15, busybox-static,
+#   1. Debian packages: caddy, shellcheck, postgresql-15, busybox-static, docker-registry
+#      (the registry the pull tests start on 127.0.0.1; its own service is never started),
 #      debootstrap (apt-get update only runs when something is missing).
 #   2. Docker Compose v2 as a Docker CLI plugin, taken from Debian trixie's
 #      docker-compose package via a PRIVATE apt configuration (the system's
@@ -27,7 +28,7 @@ die() { log "ERROR: $*"; exit 1; }
 # 1. Debian packages
 # ---------------------------------------------------------------------------
 install_debian_packages() {
-    local pkgs=(caddy shellcheck postgresql-15 busybox-static debootstrap time)
+    local pkgs=(caddy shellcheck postgresql-15 busybox-static debootstrap time docker-registry)
     local missing=() pkg status
     for pkg in "${pkgs[@]}"; do
         status="$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)"

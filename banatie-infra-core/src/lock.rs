@@ -10,8 +10,9 @@
 //! [`LockError::Busy`] naming the holder.
 //!
 //! `banatie-infra render -o`, `secrets` (so [`crate::bundle::write`] and
-//! [`crate::secrets::ensure`]) and `backup` take it; a command that only reads the root
-//! does not.
+//! [`crate::secrets::ensure`]) and `backup` take it, and `up`, `down` and `restore` hold it
+//! for their whole run ([`RootLock::acquire_wait`], `--lock-wait`); a command that only
+//! reads the root does not.
 
 use std::fmt;
 use std::io::{Seek, Write};
@@ -38,6 +39,39 @@ pub fn default_wait() -> Duration {
         .map_or(Duration::from_secs(60), Duration::from_secs_f64)
 }
 
+/// Reads a lock wait as `--lock-wait` takes it: a duration with units (`30s`, `2m`,
+/// `1m30s`, as [`crate::types::Duration`]) or a number of seconds (`0` for not at all);
+/// at most a day.
+///
+/// ```
+/// use banatie_infra_core::lock::parse_wait;
+/// assert_eq!(parse_wait("90").unwrap().as_secs(), 90);
+/// assert_eq!(parse_wait("1m30s").unwrap().as_secs(), 90);
+/// assert_eq!(parse_wait("0").unwrap().as_secs(), 0);
+/// assert!(parse_wait("soon").is_err());
+/// ```
+pub fn parse_wait(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let wait = match s.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
+        Ok(_) => {
+            return Err(format!(
+                "`{s}` is not a wait: give seconds (30) or a duration (2m)"
+            ))
+        }
+        Err(_) => s
+            .parse::<crate::types::Duration>()
+            .map_err(|_| {
+                format!("`{s}` is not a wait: give seconds (30) or a duration (2m, 1m30s)")
+            })?
+            .to_std(),
+    };
+    if wait > Duration::from_secs(86_400) {
+        return Err(format!("`{s}` is more than a day"));
+    }
+    Ok(wait)
+}
+
 /// Who holds a lock, as its holder recorded it (text from the file, cleaned to printable
 /// ASCII, at most 64 characters a field).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +80,7 @@ pub struct Holder {
     pub pid: String,
     /// Its host name.
     pub host: String,
-    /// The verb it runs (`render`, `secrets`, `backup`).
+    /// The verb it runs (`render`, `secrets`, `backup`, `up`, `down`, `restore`).
     pub verb: String,
     /// When it took the lock, seconds since the Unix epoch.
     pub started: u64,
@@ -170,6 +204,14 @@ impl RootLock {
     pub fn acquire(root: &Path, verb: &str) -> Result<RootLock, LockError> {
         let r = Root::open(root)?;
         Self::acquire_in(&r, verb, default_wait())
+    }
+
+    /// Takes the lock of the existing directory `root` for `verb`, waiting at most `wait`
+    /// (`up`, `down` and `restore` take it for their whole run, so two of them, or one and
+    /// a `render`, never interleave). Errors as [`RootLock::acquire`].
+    pub fn acquire_wait(root: &Path, verb: &str, wait: Duration) -> Result<RootLock, LockError> {
+        let r = Root::open(root)?;
+        Self::acquire_in(&r, verb, wait)
     }
 
     /// Takes the lock of an open root, waiting at most `wait`.

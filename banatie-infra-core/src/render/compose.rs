@@ -6,6 +6,8 @@
 //! (`secrets/<service>.env`, only the secrets it needs), and shell inside containers sees
 //! `$${VAR}`.
 
+use std::collections::BTreeMap;
+
 use indexmap::IndexMap;
 use serde::Serialize;
 
@@ -133,6 +135,9 @@ pub struct ComposeBuild {
     /// The stage to build.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// Build arguments, `$` escaped.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, String>,
 }
 
 /// Compose `depends_on` long syntax.
@@ -363,6 +368,11 @@ fn compose_build(spec: &Spec, b: &crate::spec::Build) -> ComposeBuild {
             .map_or(".", |p| p.as_str())),
         dockerfile: lit(b.dockerfile.as_str()),
         target: b.target.as_deref().map(lit),
+        args: b
+            .args
+            .iter()
+            .map(|(k, v)| (k.to_string(), lit(v)))
+            .collect(),
     }
 }
 

@@ -34,6 +34,8 @@ pub const CODE_CRLF: Code = Code("BI211");
 pub const CODE_SECRET_IN_ENVIRONMENT: Code = Code("BI212");
 /// BI213: a secret no service receives.
 pub const CODE_SECRET_UNUSED: Code = Code("BI213");
+/// BI214: a secret handed to an image build as a build argument.
+pub const CODE_SECRET_IN_BUILD_ARG: Code = Code("BI214");
 
 /// This family's rules, in code order.
 pub(super) const RULES: &[Rule] = &[
@@ -127,6 +129,13 @@ pub(super) const RULES: &[Rule] = &[
         Severity::Warning,
         FAMILY,
         "a secret no service receives: no service names it in its `secrets` and no kind needs it, so the application that reads it starts without it",
+    ),
+    Rule::declare(
+        CODE_SECRET_IN_BUILD_ARG,
+        "secret-in-build-arg",
+        Severity::Error,
+        FAMILY,
+        "a secret as a build argument (a secret-looking name or a secret's name in `build.args`): build arguments are kept in the image's history, readable by anyone who can pull it",
     ),
 ];
 

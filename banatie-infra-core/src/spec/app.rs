@@ -1,6 +1,8 @@
 //! The `app` service kind: an application built from the source checkout (or a given
 //! image), with its build settings, bind mounts and health-check probe.
 
+use std::collections::BTreeMap;
+
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +42,13 @@ pub struct Build {
     /// The build stage to stop at (`--target`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// Build arguments (Compose `build.args`, `docker build --build-arg`): values for the
+    /// Dockerfile's `ARG`s, for example the public settings a framework bakes into its
+    /// bundle at build time (Next.js `NEXT_PUBLIC_*`). They are recorded in the image's
+    /// history, so never a secret: a value that looks like one is rule BI215. Default:
+    /// none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<EnvName, String>,
 }
 
 /// The command an app's health check runs.

@@ -116,6 +116,11 @@ impl ImageRef {
         self.0.contains('@')
     }
 
+    /// The registry the image is pulled from ([`registry_of`]).
+    pub fn registry(&self) -> &str {
+        registry_of(&self.0)
+    }
+
     /// The last path component of the repository, for example `minio` for
     /// `quay.io/minio/minio` and `node` for `node:20-alpine`.
     pub fn short_name(&self) -> &str {
@@ -124,9 +129,68 @@ impl ImageRef {
     }
 }
 
+/// Docker Hub's registry host, as [`registry_of`] names it.
+pub const DOCKER_HUB: &str = "docker.io";
+
+/// The registry host (with its port) of an image reference, by the rule of Docker's
+/// reference parser (`distribution/reference`'s `splitDockerDomain`): the first `/`-separated
+/// component is a registry when it contains a `.` or a `:`, is `localhost`, or has an
+/// uppercase letter, and another component follows; otherwise the image is on Docker Hub
+/// ([`DOCKER_HUB`]).
+///
+/// ```
+/// use banatie_infra_core::types::image::registry_of;
+/// assert_eq!(registry_of("postgres:16.4-bookworm"), "docker.io");
+/// assert_eq!(registry_of("minio/minio"), "docker.io");
+/// assert_eq!(registry_of("127.0.0.1:5000/api:1.2"), "127.0.0.1:5000");
+/// assert_eq!(registry_of("localhost/app"), "localhost");
+/// assert_eq!(registry_of("ghcr.io/acme/api@sha256:0123456789abcdef0123456789abcdef"), "ghcr.io");
+/// ```
+pub fn registry_of(reference: &str) -> &str {
+    match reference.split_once('/') {
+        Some((first, _))
+            if first.contains('.')
+                || first.contains(':')
+                || first == "localhost"
+                || first.bytes().any(|b| b.is_ascii_uppercase()) =>
+        {
+            first
+        }
+        _ => DOCKER_HUB,
+    }
+}
+
+/// The reference to ask the engine to pull: `reference` itself when it has a tag or a
+/// digest, else with Docker's implicit `:latest` (the Engine API's `POST /images/create`
+/// pulls every tag of a repository given without one).
+pub fn pull_reference(reference: &str) -> String {
+    let rest = reference.split('@').next().unwrap_or(reference);
+    let last = rest.rsplit('/').next().unwrap_or(rest);
+    if reference.contains('@') || last.contains(':') {
+        reference.to_owned()
+    } else {
+        format!("{reference}:latest")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pull_reference_adds_latest_only_when_untagged() {
+        assert_eq!(pull_reference("postgres"), "postgres:latest");
+        assert_eq!(
+            pull_reference("127.0.0.1:5000/api"),
+            "127.0.0.1:5000/api:latest"
+        );
+        assert_eq!(
+            pull_reference("127.0.0.1:5000/api:v2"),
+            "127.0.0.1:5000/api:v2"
+        );
+        let pinned = "ghcr.io/a/b@sha256:0123456789abcdef0123456789abcdef";
+        assert_eq!(pull_reference(pinned), pinned);
+    }
 
     #[test]
     fn images() {

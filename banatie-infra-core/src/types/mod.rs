@@ -12,7 +12,7 @@
 //! error [`InvalidValue`] and the declaring macro of the string newtypes (also used by
 //! [`crate::header`]).
 
-mod image;
+pub mod image;
 mod names;
 mod numbers;
 mod paths;

@@ -91,6 +91,7 @@ const RULE_FNS: &[Rule] = &[
     runtime::memory_fits_host,
     runtime::mount_points,
     secrets::secret_in_public_env,
+    secrets::secret_in_build_args,
     secrets::placeholders,
     secrets::published_ports,
     secrets::proxy_network,

@@ -187,6 +187,27 @@ pub(super) fn secret_in_public_env(spec: &Spec, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// BI214: no secret among a service's build arguments: neither a secret-looking name nor
+/// the name of a secret variable (Docker keeps every build argument in the image's
+/// history: `docker history --no-trunc` prints it).
+pub(super) fn secret_in_build_args(spec: &Spec, out: &mut Vec<Diagnostic>) {
+    let secrets = secret_names(spec);
+    for (service, svc) in &spec.services {
+        let Some(build) = svc.build() else { continue };
+        for (name, value) in &build.args {
+            if !(secrets.contains(name.as_str()) || looks_secret(name.as_str())) {
+                continue;
+            }
+            crate::redact::register(value);
+            out.push(Diagnostic::error(
+                crate::rules::secrets::CODE_SECRET_IN_BUILD_ARG,
+                ptr!("services", service, "build", "args", name),
+                format!("build argument `{name}` of service `{service}` looks like a secret: build arguments are kept in the image's history, readable by anyone who can pull the image"),
+            ).with_help("give the secret to the running container instead (`secrets:` of the service); a value the build itself needs belongs in a BuildKit secret mount, which this tool does not pass"));
+        }
+    }
+}
+
 /// BI202: no placeholder values in `env` or a service `environment`.
 pub(super) fn placeholders(spec: &Spec, out: &mut Vec<Diagnostic>) {
     for e in env_entries(spec) {

@@ -23,12 +23,15 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = 10)]
     timeout: i32,
     #[command(flatten)]
+    lock: super::LockArg,
+    #[command(flatten)]
     pub(crate) format: FormatArg,
 }
 
 /// Removes the stack's containers.
 pub(crate) async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     let spec = &ctx.loaded.spec;
+    let _lock = args.lock.hold(&super::root_or_spec(None, ctx), "down")?;
     let r = docker::down(&ctx.engine, spec, args.networks, args.timeout)
         .await
         .map_err(docker_err)?;

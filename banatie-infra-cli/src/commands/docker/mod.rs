@@ -121,6 +121,43 @@ pub(crate) fn docker_err(e: impl std::fmt::Display) -> Failure {
     Failure::Input(e.to_string())
 }
 
+/// `--lock-wait DURATION` of the verbs that change the running stack (`up`, `down`,
+/// `restore`).
+#[derive(clap::Args)]
+pub(crate) struct LockArg {
+    /// How long to wait for another run's lock on the deployment root (seconds, or a
+    /// duration: `30s`, `2m`; `0` fails at once). Default: `BANATIE_LOCK_WAIT`, else 60 s.
+    #[arg(long, value_name = "DURATION", value_parser = banatie_infra_core::lock::parse_wait)]
+    lock_wait: Option<std::time::Duration>,
+}
+
+impl LockArg {
+    /// Takes the root's lock for `verb` (held until dropped). A root that does not exist
+    /// yet holds nothing to protect: no lock. A lock held by another run for the whole
+    /// wait is BI705, naming the holder (pid, host, verb, since when), exit 2.
+    pub(crate) fn hold(
+        &self,
+        root: &std::path::Path,
+        verb: &str,
+    ) -> Result<Option<banatie_infra_core::lock::RootLock>, Failure> {
+        use banatie_infra_core::lock::{default_wait, RootLock};
+        if !root.is_dir() {
+            return Ok(None);
+        }
+        let wait = self.lock_wait.unwrap_or_else(default_wait);
+        RootLock::acquire_wait(root, verb, wait)
+            .map(Some)
+            .map_err(|e| match e.code() {
+                Some(code) => Failure::Coded {
+                    code,
+                    message: e.to_string(),
+                    help: e.help(),
+                },
+                None => Failure::Input(e.to_string()),
+            })
+    }
+}
+
 /// The deployment root of a verb: `--root`, else the spec's `stack.root`.
 pub(crate) fn root_or_spec(root: Option<std::path::PathBuf>, ctx: &Ctx) -> std::path::PathBuf {
     root.unwrap_or_else(|| std::path::PathBuf::from(ctx.loaded.spec.stack.root().as_str()))

@@ -58,6 +58,7 @@ pub(crate) fn describe(a: &Action) -> String {
             "create     network {network}{}",
             if *internal { " (internal)" } else { "" }
         ),
+        Action::Pull { service, image } => format!("pull       {service} <- {image}"),
         Action::Build { service, image } => format!("build      {service} -> {image}"),
         Action::Create { service } => format!("create     {service} (missing)"),
         Action::Recreate { service, reason } => format!("recreate   {service} ({reason})"),

@@ -34,12 +34,15 @@ pub(crate) struct Args {
     #[arg(long)]
     yes: bool,
     #[command(flatten)]
+    lock: super::LockArg,
+    #[command(flatten)]
     pub(crate) format: FormatArg,
 }
 
 /// Restores the database.
 pub(crate) async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     let RestoreWhat::Db = args.what;
+    let _lock = args.lock.hold(&super::root_or_spec(None, ctx), "restore")?;
     let r = docker::restore_db(&ctx.engine, &ctx.loaded.spec, &args.dump, args.yes)
         .await
         .map_err(|e| {

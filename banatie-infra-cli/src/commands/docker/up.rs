@@ -1,5 +1,7 @@
-//! `banatie-infra up SPEC [--root DIR]`: the stack brought to its spec, every service
-//! ready. Steps and readiness are told on stderr as they happen.
+//! `banatie-infra up SPEC [--root DIR] [--pull always|missing|never] [--build]
+//! [--lock-wait DURATION]`: the stack brought to its spec, every service ready, holding
+//! the root's lock. Steps and readiness are told on stderr as they happen; a pull draws a
+//! bar per layer on a terminal (nothing when stderr is piped).
 //!
 //! JSON: `{"ok": bool, "error": string | null, "noop": bool, "changes": number,
 //! "seconds": number, "actions": [action] (as `plan`), "ready": [{"service",
@@ -34,8 +36,69 @@ pub(crate) struct Args {
     /// Build images even when they exist.
     #[arg(long)]
     build: bool,
+    /// When to pull images that are not built here: `always`, `missing` (those the engine
+    /// lacks) or `never`. Credentials come from the Docker client's config.json.
+    #[arg(long, value_name = "POLICY", default_value = "missing", value_parser = parse_pull)]
+    pull: docker::PullPolicy,
+    #[command(flatten)]
+    lock: super::LockArg,
     #[command(flatten)]
     pub(crate) format: FormatArg,
+}
+
+fn parse_pull(s: &str) -> Result<docker::PullPolicy, String> {
+    s.parse()
+}
+
+/// One bar per layer being pulled, on a terminal; nothing otherwise.
+struct PullBars {
+    multi: Option<indicatif::MultiProgress>,
+    bars: Mutex<std::collections::HashMap<String, indicatif::ProgressBar>>,
+}
+
+impl PullBars {
+    fn new(visible: bool) -> Self {
+        Self {
+            multi: visible.then(indicatif::MultiProgress::new),
+            bars: Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    fn update(&self, p: &docker::PullProgress) {
+        let (Some(multi), false) = (&self.multi, p.layer.is_empty()) else {
+            return;
+        };
+        let Ok(mut bars) = self.bars.lock() else {
+            return;
+        };
+        let key = format!("{}/{}", p.image, p.layer);
+        let bar = bars.entry(key).or_insert_with(|| {
+            let b = multi.add(indicatif::ProgressBar::new(0));
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "  {prefix} {msg:<16} [{bar:30}] {bytes}/{total_bytes}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            b.set_prefix(p.layer.clone());
+            b
+        });
+        if let Some(total) = p.total {
+            bar.set_length(total);
+        }
+        bar.set_position(p.current);
+        bar.set_message(p.status.clone());
+        if p.status == "Pull complete" || p.status == "Already exists" {
+            bar.finish();
+        }
+    }
+
+    fn clear(&self) {
+        if let Some(m) = &self.multi {
+            let _ = m.clear();
+        }
+    }
 }
 
 /// Brings the stack up.
@@ -45,11 +108,15 @@ pub(crate) async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     let opts = docker::UpOptions {
         timeout: Duration::from_secs(args.timeout),
         build: args.build,
+        pull: args.pull,
     };
+    let _lock = args.lock.hold(&root, "up")?;
     let verbose = std::io::stderr().is_terminal();
+    let bars = PullBars::new(verbose);
     let ready: Mutex<Vec<(String, f64)>> = Mutex::new(Vec::new());
     let report = |e: UpEvent| match e {
         UpEvent::Step(a) => say!("{}", describe(&a)),
+        UpEvent::Pull(p) => bars.update(&p),
         UpEvent::BuildOutput(s, line) => {
             if verbose {
                 say!("  {s} | {line}");
@@ -70,6 +137,7 @@ pub(crate) async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
             return Err(Failure::Exit(130));
         }
     };
+    bars.clear();
     let seconds = started.elapsed().as_secs_f64();
     let ready: Vec<_> = ready
         .into_inner()

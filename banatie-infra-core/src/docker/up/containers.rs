@@ -1,8 +1,8 @@
-//! The containers: creating the networks, building images, creating the data directories,
+//! The containers: creating the networks and the data directories,
 //! and creating and starting each service's container in dependency order.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use bollard::models::{EndpointSettings, NetworkCreateRequest, NetworkingConfig};
@@ -10,7 +10,6 @@ use bollard::query_parameters::{
     CreateContainerOptionsBuilder, InspectNetworkOptions, RemoveContainerOptionsBuilder,
     StartContainerOptions, StopContainerOptionsBuilder,
 };
-use futures_util::StreamExt;
 use tokio::sync::watch;
 
 use super::desired::Desired;
@@ -69,33 +68,6 @@ pub(super) async fn ensure_networks(
                     .await
                     .map_err(DockerError::api)?;
             }
-        }
-    }
-    Ok(())
-}
-
-/// Builds each image that is missing (or every buildable one with `opts.build`); an image
-/// that is missing and has no build is [`UpError::MissingImage`] (no registry is used).
-pub(super) async fn ensure_images(
-    engine: &Engine,
-    want: &BTreeMap<String, Desired>,
-    opts: &UpOptions,
-    events: Events<'_>,
-) -> Result<(), UpError> {
-    for (name, d) in want {
-        let exists = engine.docker.inspect_image(&d.image).await.is_ok();
-        match (&d.build, exists) {
-            (Some(b), false) | (Some(b), true) if !exists || opts.build => {
-                build_image(engine, name, &d.image, b, events).await?
-            }
-            (None, false) => {
-                return Err(UpError::MissingImage {
-                    service: name.clone(),
-                    image: d.image.clone(),
-                    hint: "no registry is used: build it, or load it with `docker load`".into(),
-                });
-            }
-            _ => {}
         }
     }
     Ok(())
@@ -341,79 +313,6 @@ impl ServiceTask<'_> {
             },
         })
     }
-}
-
-async fn build_image(
-    engine: &Engine,
-    service: &str,
-    image: &str,
-    build: &(PathBuf, String, Option<String>),
-    events: &(dyn Fn(UpEvent) + Send + Sync),
-) -> Result<(), UpError> {
-    let (context, dockerfile, target) = build;
-    events(UpEvent::Step(Action::Build {
-        service: service.into(),
-        image: image.into(),
-    }));
-    let ctx = context.clone();
-    let tar = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
-        let mut b = tar::Builder::new(Vec::new());
-        b.follow_symlinks(false);
-        b.append_dir_all(".", &ctx)?;
-        b.into_inner()
-    })
-    .await
-    .map_err(|e| UpError::Build {
-        service: service.into(),
-        message: e.to_string(),
-        output: String::new(),
-    })?
-    .map_err(|e| UpError::Root {
-        path: context.clone(),
-        reason: format!("cannot read the build context: {e}"),
-    })?;
-    let mut opts = bollard::query_parameters::BuildImageOptionsBuilder::default()
-        .dockerfile(dockerfile)
-        .t(image)
-        .rm(true);
-    if let Some(t) = target {
-        opts = opts.target(t);
-    }
-    let mut stream =
-        engine
-            .docker
-            .build_image(opts.build(), None, Some(bollard::body_full(tar.into())));
-    let mut tail: Vec<String> = Vec::new();
-    while let Some(item) = stream.next().await {
-        match item {
-            Ok(info) => {
-                if let Some(s) = info.stream {
-                    for line in s.lines().filter(|l| !l.trim().is_empty()) {
-                        events(UpEvent::BuildOutput(service.into(), line.to_owned()));
-                        tail.push(line.to_owned());
-                        if tail.len() > 30 {
-                            tail.remove(0);
-                        }
-                    }
-                }
-                if let Some(err) = info.error_detail.and_then(|d| d.message) {
-                    return Err(UpError::Build {
-                        service: service.into(),
-                        message: err,
-                        output: tail.join("\n"),
-                    });
-                }
-            }
-            Err(e) => {
-                return Err(UpError::Build {
-                    service: service.into(),
-                    message: DockerError::api(e).to_string(),
-                    output: tail.join("\n"),
-                })
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Creates the container of `name` (attached to its networks), without starting it.

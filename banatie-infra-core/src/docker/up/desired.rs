@@ -22,8 +22,20 @@ pub(super) struct Desired {
     pub(super) networks: Vec<String>,
     pub(super) hash: String,
     pub(super) compose: ComposeService,
-    pub(super) build: Option<(PathBuf, String, Option<String>)>,
+    pub(super) build: Option<BuildPlan>,
     pub(super) image: String,
+}
+
+/// How to build a service's image: the Compose `build` section with `$$` unescaped.
+pub(super) struct BuildPlan {
+    /// The context directory.
+    pub(super) context: PathBuf,
+    /// The Dockerfile, relative to the context.
+    pub(super) dockerfile: String,
+    /// The stage to stop at.
+    pub(super) target: Option<String>,
+    /// Build arguments (`ARG` values), by name.
+    pub(super) args: std::collections::BTreeMap<String, String>,
 }
 
 fn unlit(s: &str) -> String {
@@ -164,12 +176,11 @@ fn service(
         .as_deref()
         .map(unlit)
         .unwrap_or_else(|| format!("{project}-{name}"));
-    let build = c.build.as_ref().map(|b| {
-        (
-            PathBuf::from(unlit(&b.context)),
-            unlit(&b.dockerfile),
-            b.target.as_deref().map(unlit),
-        )
+    let build = c.build.as_ref().map(|b| BuildPlan {
+        context: PathBuf::from(unlit(&b.context)),
+        dockerfile: unlit(&b.dockerfile),
+        target: b.target.as_deref().map(unlit),
+        args: b.args.iter().map(|(k, v)| (k.clone(), unlit(v))).collect(),
     });
     let mut labels: HashMap<String, String> = c
         .labels

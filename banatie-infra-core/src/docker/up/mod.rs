@@ -14,8 +14,10 @@
 //! the stack again.
 
 mod containers;
+mod context;
 mod desired;
 mod down;
+mod images;
 mod plan;
 mod readiness;
 
@@ -23,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use down::{down, DownReport};
+pub use images::{PullPolicy, PullProgress};
 pub use plan::{plan, Action, Plan};
 
 use super::{DockerError, Engine};
@@ -48,13 +51,28 @@ pub enum UpError {
         /// What is wrong and what to run.
         reason: String,
     },
-    /// An image is neither present nor buildable (no registry is used).
+    /// An image is missing, has no build, and may not be pulled (`--pull never`).
     #[error("image `{image}` of `{service}` is not on this engine: {hint}")]
     MissingImage {
         /// The service.
         service: String,
         /// The image.
         image: String,
+        /// What to do.
+        hint: String,
+    },
+    /// Pulling an image failed: the registry refused (credentials, a missing tag) or
+    /// could not be reached. Never holds a credential.
+    #[error("pulling `{image}` of `{service}` from {registry} failed: {reason}\n  hint: {hint}")]
+    Pull {
+        /// The service.
+        service: String,
+        /// The image reference.
+        image: String,
+        /// The registry host (`docker.io` for Docker Hub).
+        registry: String,
+        /// The engine's (or the credential helper's) reason.
+        reason: String,
         /// What to do.
         hint: String,
     },
@@ -124,6 +142,8 @@ pub enum UpEvent {
     Step(Action),
     /// A line of build output.
     BuildOutput(String, String),
+    /// Progress of one layer of a pull.
+    Pull(PullProgress),
     /// A service that `up` created, recreated, started or restarted is ready (healthy,
     /// running, or completed), with the time since its start. (A kept service is waited
     /// for too, without an event.)
@@ -137,6 +157,8 @@ pub struct UpOptions {
     pub timeout: Duration,
     /// Build images even when they exist.
     pub build: bool,
+    /// When to pull the images that are not built here. Default: [`PullPolicy::Missing`].
+    pub pull: PullPolicy,
 }
 
 impl Default for UpOptions {
@@ -144,12 +166,16 @@ impl Default for UpOptions {
         Self {
             timeout: Duration::from_secs(300),
             build: false,
+            pull: PullPolicy::Missing,
         }
     }
 }
 
 /// Brings the stack to its spec: creates the networks (internal ones internal), builds
-/// missing images through the engine's build API, creates the data directories, and
+/// missing images through the engine's build API (the context streamed, `.dockerignore`
+/// applied, build args passed) and pulls the others as `opts.pull` says (with the Docker
+/// client's credentials), then plans each service against the images it now has (a
+/// container of an older image is recreated), creates the data directories, and
 /// creates/starts the containers in dependency order, independent services in parallel,
 /// honouring each `depends_on` condition. `up` returns when every service is ready
 /// (healthy, running, or a job completed with exit 0). Running it twice changes nothing
@@ -174,10 +200,12 @@ pub async fn up(
     opts: &UpOptions,
     events: &(dyn Fn(UpEvent) + Send + Sync),
 ) -> Result<Plan, UpError> {
-    let plan = plan(engine, spec, root).await?;
     let want = desired::desired(spec, root)?;
+    let mut actions = plan::network_actions(engine, spec).await?;
     containers::ensure_networks(engine, spec, events).await?;
-    containers::ensure_images(engine, &want, opts, events).await?;
+    actions.extend(images::ensure_images(engine, &want, opts, events).await?);
+    actions.extend(plan::service_actions(engine, spec, &want).await?);
+    let plan = Plan { actions };
     containers::create_data_dirs(spec, root)?;
     containers::start_services(engine, spec, &plan, &want, opts, events).await?;
     Ok(plan)

@@ -25,6 +25,13 @@ pub enum Action {
         /// Internal.
         internal: bool,
     },
+    /// Pull an image from its registry.
+    Pull {
+        /// The service.
+        service: String,
+        /// The image reference.
+        image: String,
+    },
     /// Build an image.
     Build {
         /// The service.
@@ -119,25 +126,49 @@ fn changed_fields(a: &serde_json::Value, b: &serde_json::Value) -> Vec<String> {
 }
 
 /// Compares the spec (and the env files under `root`) with the engine and returns what
-/// [`up`](super::up) would do, each step with its reason. Changes nothing.
+/// [`up`](super::up) would do, each step with its reason: networks to create, images to
+/// build or pull (those the engine lacks, under the default [`super::PullPolicy`]), then
+/// one step per service. Changes nothing.
 pub async fn plan(engine: &Engine, spec: &Spec, root: &Path) -> Result<Plan, UpError> {
     let want = desired(spec, root)?;
     let mut actions = network_actions(engine, spec).await?;
+    for (name, d) in &want {
+        if engine.docker.inspect_image(&d.image).await.is_err() {
+            let (service, image) = (name.clone(), d.image.clone());
+            actions.push(match d.build {
+                Some(_) => Action::Build { service, image },
+                None => Action::Pull { service, image },
+            });
+        }
+    }
+    actions.extend(service_actions(engine, spec, &want).await?);
+    Ok(Plan { actions })
+}
+
+/// One step per service, in spec order: create, recreate (the configuration or the
+/// image changed), start, restart (a dependency is recreated) or keep.
+pub(super) async fn service_actions(
+    engine: &Engine,
+    spec: &Spec,
+    want: &BTreeMap<String, Desired>,
+) -> Result<Vec<Action>, UpError> {
     let (owned, _) = find(engine, spec).await?;
     let mut recreated: HashSet<String> = HashSet::new();
     let mut per_service: BTreeMap<String, Action> = BTreeMap::new();
-    for (name, d) in &want {
-        if d.build.is_some() && engine.docker.inspect_image(&d.image).await.is_err() {
-            actions.push(Action::Build {
-                service: name.clone(),
-                image: d.image.clone(),
-            });
-        }
+    for (name, d) in want {
         let action = match owned.get(name) {
             None => Action::Create {
                 service: name.clone(),
             },
-            Some(c) => container_action(spec, name, d, c)?,
+            Some(c) => {
+                let image_id = engine
+                    .docker
+                    .inspect_image(&d.image)
+                    .await
+                    .ok()
+                    .and_then(|i| i.id);
+                container_action(spec, name, d, c, image_id.as_deref())?
+            }
         };
         if matches!(action, Action::Create { .. } | Action::Recreate { .. }) {
             recreated.insert(name.clone());
@@ -145,16 +176,15 @@ pub async fn plan(engine: &Engine, spec: &Spec, root: &Path) -> Result<Plan, UpE
         per_service.insert(name.clone(), action);
     }
     restart_dependents(spec, &recreated, &mut per_service);
-    for name in spec.services.keys() {
-        if let Some(a) = per_service.remove(name.as_str()) {
-            actions.push(a);
-        }
-    }
-    Ok(Plan { actions })
+    Ok(spec
+        .services
+        .keys()
+        .filter_map(|name| per_service.remove(name.as_str()))
+        .collect())
 }
 
 /// A network to create for each of the spec's own networks the engine does not have.
-async fn network_actions(engine: &Engine, spec: &Spec) -> Result<Vec<Action>, UpError> {
+pub(super) async fn network_actions(engine: &Engine, spec: &Spec) -> Result<Vec<Action>, UpError> {
     let mut actions = Vec::new();
     for (name, n) in &spec.networks {
         if n.external {
@@ -181,12 +211,15 @@ async fn network_actions(engine: &Engine, spec: &Spec) -> Result<Vec<Action>, Up
 /// The step for service `name` whose container `c` exists: recreate it when its
 /// configuration hash differs (naming the changed fields), start it when it is stopped
 /// (or a job that did not complete), keep it otherwise. A container of another stack is
-/// [`UpError::Foreign`].
+/// [`UpError::Foreign`]. `image_id` is the engine's current image of the reference (when
+/// it has one): a container made from another image (a rebuilt or newly pulled tag) is
+/// recreated, as Compose recreates it.
 fn container_action(
     spec: &Spec,
     name: &str,
     d: &Desired,
     c: &ContainerInspectResponse,
+    image_id: Option<&str>,
 ) -> Result<Action, UpError> {
     let name = name.to_owned();
     let labels = c
@@ -217,6 +250,25 @@ fn container_action(
             service: name,
             reason,
         });
+    }
+    if let (Some(now), Some(was)) = (image_id, c.image.as_deref()) {
+        if now != was {
+            let short = |id: &str| {
+                id.trim_start_matches("sha256:")
+                    .chars()
+                    .take(12)
+                    .collect::<String>()
+            };
+            return Ok(Action::Recreate {
+                reason: format!(
+                    "image changed: {} is now {} (the container runs {})",
+                    d.image,
+                    short(now),
+                    short(was)
+                ),
+                service: name,
+            });
+        }
     }
     let st = c.state.clone().unwrap_or_default();
     let running = st.running.unwrap_or(false);

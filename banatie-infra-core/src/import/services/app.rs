@@ -116,10 +116,29 @@ pub(super) fn build(k: &Known, s: &facts::Svc, at: &str, c: &mut Ctx) -> Option<
             ),
         );
     }
+    let mut args = std::collections::BTreeMap::new();
+    for (name, value) in &b.args {
+        match name.parse::<crate::types::EnvName>() {
+            Ok(n) if !crate::redact::looks_secret(name) => {
+                args.insert(n, value.clone());
+            }
+            Ok(_) => c.note(
+                NoteKind::NotMapped,
+                format!("{at}.build.args.{name}"),
+                "a secret-looking build argument is not carried: build arguments stay in the image's history (BI214); give the secret to the running container".to_owned(),
+            ),
+            Err(_) => c.note(
+                NoteKind::NotMapped,
+                format!("{at}.build.args.{name}"),
+                "not a variable name the spec accepts".to_owned(),
+            ),
+        }
+    }
     Some(Build {
         context,
         dockerfile: b.dockerfile.parse().ok()?,
         target: b.target.clone(),
+        args,
     })
 }
 

@@ -54,6 +54,7 @@ pub(crate) fn explanation(code: &str) -> &'static str {
         "BI211" => include_str!("BI211.md"),
         "BI212" => include_str!("BI212.md"),
         "BI213" => include_str!("BI213.md"),
+        "BI214" => include_str!("BI214.md"),
         "BI301" => include_str!("BI301.md"),
         "BI302" => include_str!("BI302.md"),
         "BI303" => include_str!("BI303.md"),
