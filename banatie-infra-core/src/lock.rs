@@ -183,7 +183,7 @@ impl LockError {
     pub fn help(&self) -> Option<String> {
         match self {
             Self::Busy { .. } => Some(
-                "wait for that run to finish (or stop it), then run again; set BANATIE_LOCK_WAIT (seconds) to wait longer".into(),
+                "wait for that run to finish (or stop it), then run again; `--lock-wait DURATION` (or BANATIE_LOCK_WAIT, seconds) waits longer".into(),
             ),
             Self::Jail(e) => e.help(),
         }

@@ -29,8 +29,8 @@ pub use drift::{
 pub use exec::{exec, logs, ExecOutput, LogsOptions};
 pub use status::{status, wait, ContainerState, ServiceStatus, Verdict, WaitError};
 pub use up::{
-    down, plan, up, Action, DownReport, Plan, PullPolicy, PullProgress, UpError, UpEvent,
-    UpOptions, CONFIG_HASH_LABEL, CONFIG_LABEL,
+    deploy, down, plan, rollout_blocker, up, Action, DownReport, Plan, PullPolicy, PullProgress,
+    UpError, UpEvent, UpOptions, CONFIG_HASH_LABEL, CONFIG_LABEL, DEFAULT_DRAIN,
 };
 
 use bollard::Docker;

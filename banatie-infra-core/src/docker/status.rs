@@ -299,8 +299,13 @@ pub(crate) async fn find(
             .get(label::SERVICE)
             .cloned()
             .filter(|_| labels.get(label::STACK).map(String::as_str) == Some(stack))
-            .unwrap_or(name);
-        if spec.services.contains_key(service.as_str()) && !owned.contains_key(&service) {
+            .unwrap_or_else(|| name.clone());
+        // A service's container has its name; another labelled one (the `<service>-next`
+        // of a deploy in progress or interrupted) is extra.
+        if spec.services.contains_key(service.as_str())
+            && service == name
+            && !owned.contains_key(&service)
+        {
             owned.insert(service, c);
         } else {
             extra.push(c);

@@ -210,6 +210,7 @@ impl Stack {
         let opts = UpOptions {
             timeout,
             build: false,
+            pull: docker::PullPolicy::Never,
         };
         docker::up(engine, &self.spec, self.root(), &opts, &|_| {}).await
     }

@@ -56,6 +56,13 @@ pub(crate) enum DockerCommand {
     /// engine's health status turns `healthy` at its next scheduled check; run `wait`
     /// after `up` when a script reads `status` or `docker ps` next.
     Up(up::Args),
+    /// Update the stack without dropping requests: `up`, with each changed app, worker or
+    /// service rolled start-first (the new container starts beside the old one, takes
+    /// traffic once its own health check passes, then the old one drains and stops). A
+    /// new container that fails its check is removed and the old one keeps serving (exit
+    /// 1). Databases, MinIO, jobs and services with a host port or a writable mount are
+    /// recreated as `up` does; `plan --deploy` says which and why.
+    Deploy(up::DeployArgs),
     /// Stop and remove the stack's containers (never data, never foreign containers).
     Down(down::Args),
 }
@@ -83,6 +90,7 @@ impl DockerCommand {
             Self::Doctor(a) => (&a.spec, a.format.format),
             Self::Plan(a) => (&a.spec, a.format.format),
             Self::Up(a) => (&a.spec, a.format.format),
+            Self::Deploy(a) => (&a.up.spec, a.up.format.format),
             Self::Down(a) => (&a.spec, a.format.format),
         }
     }
@@ -111,6 +119,7 @@ pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
             DockerCommand::Doctor(a) => doctor::run(&ctx, a).await,
             DockerCommand::Plan(a) => plan::run(&ctx, a).await,
             DockerCommand::Up(a) => up::run(&ctx, a).await,
+            DockerCommand::Deploy(a) => up::deploy(&ctx, a).await,
             DockerCommand::Down(a) => down::run(&ctx, a).await,
         }
     })

@@ -1,10 +1,11 @@
-//! `banatie-infra plan SPEC [--root DIR]`: what `up` would do, each step with its
-//! reason. Changes nothing.
+//! `banatie-infra plan SPEC [--root DIR] [--deploy]`: what `up` (or, with `--deploy`,
+//! `deploy`) would do, each step with its reason. Changes nothing.
 //!
 //! JSON: `{"actions": [action]}` ([`banatie_infra_core::docker::Plan`]), an action being
 //! `{"action": "create_network", "network", "internal"} | {"action": "build", "service",
-//! "image"} | {"action": "create", "service"} | {"action": "recreate", "service",
-//! "reason"} | {"action": "start", "service", "reason"} | {"action": "restart",
+//! "image"} | {"action": "pull", "service", "image"} | {"action": "create", "service"} | {"action": "recreate", "service",
+//! "reason"} | {"action": "rollout", "service", "reason"} | {"action": "start", "service",
+//! "reason"} | {"action": "restart",
 //! "service", "because"} | {"action": "keep", "service"}`.
 
 use std::path::PathBuf;
@@ -25,6 +26,10 @@ pub(crate) struct Args {
     /// spec's root.
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
+    /// Show what `deploy` would do: which services roll start-first, and why the others
+    /// are recreated.
+    #[arg(long)]
+    deploy: bool,
     #[command(flatten)]
     pub(crate) format: FormatArg,
 }
@@ -32,9 +37,12 @@ pub(crate) struct Args {
 /// Prints the plan.
 pub(crate) async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     let root = root_or_spec(args.root, ctx);
-    let plan = docker::plan(&ctx.engine, &ctx.loaded.spec, &root)
+    let mut plan = docker::plan(&ctx.engine, &ctx.loaded.spec, &root)
         .await
         .map_err(docker_err)?;
+    if args.deploy {
+        plan = plan.for_deploy(&ctx.loaded.spec);
+    }
     if args.format.format.is_json() {
         printer::json(to_value(&plan));
     } else {
@@ -62,6 +70,9 @@ pub(crate) fn describe(a: &Action) -> String {
         Action::Build { service, image } => format!("build      {service} -> {image}"),
         Action::Create { service } => format!("create     {service} (missing)"),
         Action::Recreate { service, reason } => format!("recreate   {service} ({reason})"),
+        Action::Rollout { service, reason } => {
+            format!("rollout    {service} ({reason}; start-first)")
+        }
         Action::Start { service, reason } => format!("start      {service} ({reason})"),
         Action::Restart { service, because } => {
             format!("restart    {service} (dependency {because} is recreated)")

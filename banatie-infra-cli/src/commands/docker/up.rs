@@ -46,6 +46,27 @@ pub(crate) struct Args {
     pub(crate) format: FormatArg,
 }
 
+/// `deploy`: `up`'s arguments, and the drain.
+#[derive(clap::Args)]
+pub(crate) struct DeployArgs {
+    #[command(flatten)]
+    pub(crate) up: Args,
+    /// How long a rolled service's old container keeps serving beside the new, healthy
+    /// one before it stops (seconds, or a duration: `3s`, `1m`).
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = banatie_infra_core::lock::parse_wait)]
+    drain: Duration,
+}
+
+/// Deploys: `up` with changed services rolled start-first.
+pub(crate) async fn deploy(ctx: &Ctx, args: DeployArgs) -> Result<(), Failure> {
+    bring_up(ctx, args.up, Some(args.drain)).await
+}
+
+/// Brings the stack up.
+pub(crate) async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
+    bring_up(ctx, args, None).await
+}
+
 fn parse_pull(s: &str) -> Result<docker::PullPolicy, String> {
     s.parse()
 }
@@ -101,22 +122,35 @@ impl PullBars {
     }
 }
 
-/// Brings the stack up.
-pub(crate) async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
+/// `up`, or `deploy` when `drain` is given.
+async fn bring_up(ctx: &Ctx, args: Args, drain: Option<Duration>) -> Result<(), Failure> {
+    let verb = if drain.is_some() { "deploy" } else { "up" };
     let json = args.format.format.is_json();
     let root = root_or_spec(args.root, ctx);
     let opts = docker::UpOptions {
         timeout: Duration::from_secs(args.timeout),
         build: args.build,
         pull: args.pull,
+        start_first: drain.is_some(),
+        drain: drain.unwrap_or(docker::DEFAULT_DRAIN),
     };
-    let _lock = args.lock.hold(&root, "up")?;
+    let _lock = args.lock.hold(&root, verb)?;
     let verbose = std::io::stderr().is_terminal();
     let bars = PullBars::new(verbose);
     let ready: Mutex<Vec<(String, f64)>> = Mutex::new(Vec::new());
-    let report = |e: UpEvent| match e {
+    let report = |e: UpEvent| {
+        match e {
         UpEvent::Step(a) => say!("{}", describe(&a)),
         UpEvent::Pull(p) => bars.update(&p),
+        UpEvent::Switched {
+            service,
+            healthy_after,
+            drain,
+        } => say!(
+            "switched   {service}: the new container is ready ({:.1}s); the old one drains {:.1}s, then stops",
+            healthy_after.as_secs_f64(),
+            drain.as_secs_f64()
+        ),
         UpEvent::BuildOutput(s, line) => {
             if verbose {
                 say!("  {s} | {line}");
@@ -128,12 +162,13 @@ pub(crate) async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
                 r.push((s, t.as_secs_f64()));
             }
         }
+    }
     };
     let started = Instant::now();
     let result = tokio::select! {
         r = docker::up(&ctx.engine, &ctx.loaded.spec, &root, &opts, &report) => r,
         _ = tokio::signal::ctrl_c() => {
-            say!("interrupted: run `banatie-infra up` again to finish (every step is idempotent)");
+            say!("interrupted: run `banatie-infra {verb}` again to finish (every step is idempotent)");
             return Err(Failure::Exit(130));
         }
     };

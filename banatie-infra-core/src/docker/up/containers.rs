@@ -120,6 +120,7 @@ pub(super) async fn start_services(
         .filter_map(|a| match a {
             Action::Create { service }
             | Action::Recreate { service, .. }
+            | Action::Rollout { service, .. }
             | Action::Start { service, .. }
             | Action::Restart { service, .. }
             | Action::Keep { service } => Some((service.clone(), a.clone())),
@@ -157,6 +158,8 @@ pub(super) async fn start_services(
             existing: owned.get(&name).and_then(|c| c.id.clone()),
             roots_rx: roots_rx.clone(),
             roots_tx: &roots_tx,
+            stack: spec.stack.name.as_str(),
+            proxy: Some(spec.proxy.network.as_str()),
             name,
         };
         task.run(engine, opts, events)
@@ -189,6 +192,10 @@ struct ServiceTask<'a> {
     /// How many services that wait for nothing have yet to start.
     roots_rx: watch::Receiver<usize>,
     roots_tx: &'a watch::Sender<usize>,
+    /// The stack's name.
+    stack: &'a str,
+    /// The shared proxy's network, when the spec has a proxy.
+    proxy: Option<&'a str>,
 }
 
 impl ServiceTask<'_> {
@@ -252,7 +259,7 @@ impl ServiceTask<'_> {
         if action.changes() {
             events(UpEvent::Step(action.clone()));
         }
-        let id = self.start(engine, precreated).await?;
+        let id = self.start(engine, precreated, opts, events).await?;
         signal();
         tracing::debug!(service = %name, "started");
         let target = if d.compose.restart == "no" {
@@ -275,9 +282,21 @@ impl ServiceTask<'_> {
     /// Carries out the step: keeps, starts or restarts the existing container, or starts
     /// the pre-created one, or removes the old one and creates and starts a new one.
     /// Returns the container's id.
-    async fn start(&self, engine: &Engine, precreated: Option<String>) -> Result<String, UpError> {
+    async fn start(
+        &self,
+        engine: &Engine,
+        precreated: Option<String>,
+        opts: &UpOptions,
+        events: Events<'_>,
+    ) -> Result<String, UpError> {
         Ok(match (&self.action, self.existing.clone()) {
             (Action::Keep { .. }, Some(id)) => id,
+            (Action::Rollout { .. }, Some(old)) => {
+                super::rollout::start_first(
+                    engine, self.stack, self.proxy, &self.name, self.d, &old, opts, events,
+                )
+                .await?
+            }
             (Action::Start { .. }, Some(id)) => {
                 engine
                     .docker
@@ -317,17 +336,29 @@ impl ServiceTask<'_> {
 
 /// Creates the container of `name` (attached to its networks), without starting it.
 async fn create(engine: &Engine, name: &str, d: &Desired) -> Result<String, UpError> {
+    create_named(engine, name, name, d, &|_| true).await
+}
+
+/// Creates a container named `container` for service `alias` without starting it, with
+/// `alias` as its network alias on every network for which `aliased` says so: a
+/// rollout's new container runs as `<service>-next` beside the old one and is given the
+/// service's name on the proxy network only once it is healthy ([`connect_alias`]).
+pub(super) async fn create_named(
+    engine: &Engine,
+    container: &str,
+    alias: &str,
+    d: &Desired,
+    aliased: &(dyn Fn(&str) -> bool + Send + Sync),
+) -> Result<String, UpError> {
+    let endpoint = |network: &str| EndpointSettings {
+        aliases: aliased(network).then(|| vec![alias.to_owned()]),
+        ..Default::default()
+    };
     let mut body = d.body.clone();
     // API 1.41 attaches one network at creation; the others are connected before start.
     let first = d.networks.first().cloned();
     body.networking_config = first.as_ref().map(|n| NetworkingConfig {
-        endpoints_config: Some(HashMap::from([(
-            n.clone(),
-            EndpointSettings {
-                aliases: Some(vec![name.to_owned()]),
-                ..Default::default()
-            },
-        )])),
+        endpoints_config: Some(HashMap::from([(n.clone(), endpoint(n))])),
     });
     if !engine.supports_start_interval() {
         if let Some(h) = body.healthcheck.as_mut() {
@@ -337,7 +368,11 @@ async fn create(engine: &Engine, name: &str, d: &Desired) -> Result<String, UpEr
     let created = engine
         .docker
         .create_container(
-            Some(CreateContainerOptionsBuilder::default().name(name).build()),
+            Some(
+                CreateContainerOptionsBuilder::default()
+                    .name(container)
+                    .build(),
+            ),
             body,
         )
         .await
@@ -349,10 +384,7 @@ async fn create(engine: &Engine, name: &str, d: &Desired) -> Result<String, UpEr
                 n,
                 bollard::models::NetworkConnectRequest {
                     container: created.id.clone(),
-                    endpoint_config: Some(EndpointSettings {
-                        aliases: Some(vec![name.to_owned()]),
-                        ..Default::default()
-                    }),
+                    endpoint_config: Some(endpoint(n)),
                 },
             )
             .await
@@ -361,7 +393,44 @@ async fn create(engine: &Engine, name: &str, d: &Desired) -> Result<String, UpEr
     Ok(created.id)
 }
 
-async fn start_created(engine: &Engine, id: &str) -> Result<(), UpError> {
+/// Gives the running container `id` the network alias `alias` on `network`, by
+/// disconnecting and connecting it again (the engine cannot change an endpoint's
+/// aliases): only for a container that serves nothing on that network yet.
+pub(super) async fn connect_alias(
+    engine: &Engine,
+    id: &str,
+    network: &str,
+    alias: &str,
+) -> Result<(), UpError> {
+    engine
+        .docker
+        .disconnect_network(
+            network,
+            bollard::models::NetworkDisconnectRequest {
+                container: id.to_owned(),
+                force: Some(false),
+            },
+        )
+        .await
+        .map_err(DockerError::api)?;
+    engine
+        .docker
+        .connect_network(
+            network,
+            bollard::models::NetworkConnectRequest {
+                container: id.to_owned(),
+                endpoint_config: Some(EndpointSettings {
+                    aliases: Some(vec![alias.to_owned()]),
+                    ..Default::default()
+                }),
+            },
+        )
+        .await
+        .map_err(DockerError::api)?;
+    Ok(())
+}
+
+pub(super) async fn start_created(engine: &Engine, id: &str) -> Result<(), UpError> {
     engine
         .docker
         .start_container(id, None::<StartContainerOptions>)

@@ -20,6 +20,7 @@ mod down;
 mod images;
 mod plan;
 mod readiness;
+mod rollout;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -27,6 +28,7 @@ use std::time::Duration;
 pub use down::{down, DownReport};
 pub use images::{PullPolicy, PullProgress};
 pub use plan::{plan, Action, Plan};
+pub use rollout::{rollout_blocker, DEFAULT_DRAIN};
 
 use super::{DockerError, Engine};
 use crate::spec::Spec;
@@ -125,6 +127,15 @@ pub enum UpError {
     /// removes a container the spec does not own.
     #[error("a container named `{0}` exists and is not part of stack `{1}`: it was left alone; rename or remove it yourself, then run `up` again")]
     Foreign(String, String),
+    /// `deploy`'s new container of a service did not become ready: it was removed and the
+    /// old one, never stopped, still serves.
+    #[error("`{service}`: the new container did not become ready, so it was removed and the old one still serves: {cause}")]
+    RolloutFailed {
+        /// The service.
+        service: String,
+        /// Why the new container failed.
+        cause: Box<UpError>,
+    },
     /// A dependency failed, so this service was not started.
     #[error("`{service}` was not started: dependency `{dependency}` failed")]
     DependencyFailed {
@@ -144,6 +155,16 @@ pub enum UpEvent {
     BuildOutput(String, String),
     /// Progress of one layer of a pull.
     Pull(PullProgress),
+    /// `deploy`: the new container of a service is ready beside the old one, which now
+    /// drains for `drain` and then stops.
+    Switched {
+        /// The service.
+        service: String,
+        /// How long the new container took to become ready.
+        healthy_after: Duration,
+        /// How long the old one keeps serving.
+        drain: Duration,
+    },
     /// A service that `up` created, recreated, started or restarted is ready (healthy,
     /// running, or completed), with the time since its start. (A kept service is waited
     /// for too, without an event.)
@@ -159,6 +180,11 @@ pub struct UpOptions {
     pub build: bool,
     /// When to pull the images that are not built here. Default: [`PullPolicy::Missing`].
     pub pull: PullPolicy,
+    /// Roll changed services start-first ([`deploy`] sets it). Default `false`.
+    pub start_first: bool,
+    /// How long a rolled service's old container serves beside the new, healthy one
+    /// before it stops. Default [`DEFAULT_DRAIN`] (3 s).
+    pub drain: Duration,
 }
 
 impl Default for UpOptions {
@@ -167,6 +193,8 @@ impl Default for UpOptions {
             timeout: Duration::from_secs(300),
             build: false,
             pull: PullPolicy::Missing,
+            start_first: false,
+            drain: DEFAULT_DRAIN,
         }
     }
 }
@@ -205,8 +233,30 @@ pub async fn up(
     containers::ensure_networks(engine, spec, events).await?;
     actions.extend(images::ensure_images(engine, &want, opts, events).await?);
     actions.extend(plan::service_actions(engine, spec, &want).await?);
-    let plan = Plan { actions };
+    let mut plan = Plan { actions };
+    if opts.start_first {
+        plan = plan.for_deploy(spec);
+    }
     containers::create_data_dirs(spec, root)?;
     containers::start_services(engine, spec, &plan, &want, opts, events).await?;
     Ok(plan)
+}
+
+/// `deploy`: [`up`] with every changed service that can run twice rolled start-first
+/// ([`Plan::for_deploy`], the sequence in `rollout`'s module doc), so the shared Caddy
+/// keeps answering through the update. A new container that fails its health check is
+/// removed and the old one keeps serving ([`UpError::RolloutFailed`]); services that
+/// cannot run twice are recreated as `up` recreates them. `opts.start_first` is set.
+pub async fn deploy(
+    engine: &Engine,
+    spec: &Spec,
+    root: &Path,
+    opts: &UpOptions,
+    events: &(dyn Fn(UpEvent) + Send + Sync),
+) -> Result<Plan, UpError> {
+    let opts = UpOptions {
+        start_first: true,
+        ..opts.clone()
+    };
+    up(engine, spec, root, &opts, events).await
 }

@@ -51,6 +51,14 @@ pub enum Action {
         /// Why: the fields that changed.
         reason: String,
     },
+    /// Roll the service onto a new container start-first (`deploy`): the new one starts
+    /// beside the old and takes traffic once healthy; the old one drains and stops.
+    Rollout {
+        /// The service.
+        service: String,
+        /// Why: the fields that changed.
+        reason: String,
+    },
     /// Start an existing container (stopped, or a job to run again).
     Start {
         /// The service.
@@ -87,6 +95,43 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The plan `deploy` carries out instead of `up`'s: each recreated service that can run
+    /// twice ([`super::rollout::rollout_blocker`]) rolls start-first, so its dependents keep
+    /// running (they reach the new container by the same name); the others are recreated,
+    /// their reason saying why they do not roll.
+    pub fn for_deploy(self, spec: &Spec) -> Plan {
+        let mut rolled = HashSet::new();
+        let mut actions: Vec<Action> = self
+            .actions
+            .into_iter()
+            .map(|a| match a {
+                Action::Recreate { service, reason } => {
+                    match super::rollout::rollout_blocker(spec, &service) {
+                        None => {
+                            rolled.insert(service.clone());
+                            Action::Rollout { service, reason }
+                        }
+                        Some(why) => Action::Recreate {
+                            reason: format!("{reason}; recreated, not rolled: {why}"),
+                            service,
+                        },
+                    }
+                }
+                a => a,
+            })
+            .collect();
+        for a in &mut actions {
+            if let Action::Restart { service, because } = a {
+                if rolled.contains(because.as_str()) {
+                    *a = Action::Keep {
+                        service: service.clone(),
+                    };
+                }
+            }
+        }
+        Plan { actions }
+    }
+
     /// Whether `up` has nothing to do.
     pub fn is_noop(&self) -> bool {
         self.actions.iter().all(|a| !a.changes())
