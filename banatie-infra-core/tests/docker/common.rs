@@ -211,6 +211,7 @@ impl Stack {
             timeout,
             build: false,
             pull: docker::PullPolicy::Never,
+            ..UpOptions::default()
         };
         docker::up(engine, &self.spec, self.root(), &opts, &|_| {}).await
     }

@@ -292,10 +292,12 @@ impl ServiceTask<'_> {
         Ok(match (&self.action, self.existing.clone()) {
             (Action::Keep { .. }, Some(id)) => id,
             (Action::Rollout { .. }, Some(old)) => {
-                super::rollout::start_first(
-                    engine, self.stack, self.proxy, &self.name, self.d, &old, opts, events,
-                )
-                .await?
+                let names = super::rollout::Names {
+                    stack: self.stack,
+                    proxy: self.proxy,
+                    service: &self.name,
+                };
+                super::rollout::start_first(engine, names, self.d, &old, opts, events).await?
             }
             (Action::Start { .. }, Some(id)) => {
                 engine

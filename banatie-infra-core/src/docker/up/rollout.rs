@@ -75,20 +75,33 @@ pub(super) fn next_name(service: &str) -> String {
     format!("{service}-next")
 }
 
-/// Rolls `name` onto a new container of `d`, start-first; `old` is the running one.
+/// Who is rolled: the stack, its proxy network, the service.
+pub(super) struct Names<'a> {
+    /// The stack's name (the label a leftover `-next` container must carry).
+    pub(super) stack: &'a str,
+    /// The shared proxy's network.
+    pub(super) proxy: Option<&'a str>,
+    /// The service.
+    pub(super) service: &'a str,
+}
+
+/// Rolls `names.service` onto a new container of `d`, start-first; `old` is the running one.
 /// Returns the new container's id (already healthy, renamed to `name`). Errors:
 /// [`UpError::RolloutFailed`] when the new container does not become ready (it is removed;
 /// the old one was never touched).
 pub(super) async fn start_first(
     engine: &Engine,
-    stack: &str,
-    proxy: Option<&str>,
-    name: &str,
+    names: Names<'_>,
     d: &Desired,
     old: &str,
     opts: &UpOptions,
     events: &(dyn Fn(UpEvent) + Send + Sync),
 ) -> Result<String, UpError> {
+    let Names {
+        stack,
+        proxy,
+        service: name,
+    } = names;
     let next = next_name(name);
     clear_leftover(engine, stack, &next).await?;
     // The proxy network gets the service's name only once the new container is ready, so
