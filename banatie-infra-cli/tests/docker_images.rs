@@ -452,6 +452,129 @@ mod images {
         assert!(text(&o).contains("not a wait"), "{}", text(&o));
     }
 
+    fn sleeper_release(release: &str) -> String {
+        format!(
+            "  \"@P@-worker\":\n    kind: service\n    image: banatie-test/job:1\n    command: [sleep, \"3600\"]\n    environment: {{ RELEASE: \"{release}\" }}\n    networks: [\"@P@-internal\"]\n    stop_grace_period: 1s\n    health: {{ none: \"a sleeper\" }}\n"
+        )
+    }
+
+    fn env_of(container: &str, var: &str) -> String {
+        docker_ok(&[
+            "inspect",
+            "--format",
+            "{{range .Config.Env}}{{println .}}{{end}}",
+            container,
+        ])
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{var}=")).map(ToOwned::to_owned))
+        .unwrap_or_default()
+    }
+
+    #[test]
+    fn deploys_record_releases_and_rollback_returns_to_one() {
+        let stack = Stack::new("rel", &sleeper_release("1"), None);
+        let svc = format!("{}-worker", stack.prefix);
+        let rerender = |release: &str| {
+            let yaml = std::fs::read_to_string(&stack.spec).unwrap();
+            let cut = yaml.find("services:\n").unwrap() + "services:\n".len();
+            let services = sleeper_release(release).replace("@P@", &stack.prefix);
+            std::fs::write(&stack.spec, format!("{}{services}", &yaml[..cut])).unwrap();
+            let root = stack.root().display().to_string();
+            let o = stack.run(&["render", "{spec}", "-o", &root], &[]);
+            assert!(o.status.success(), "render: {}", text(&o));
+        };
+        let deploy = || {
+            let o = stack.run(
+                &["deploy", "{spec}", "--drain", "0", "--format", "json"],
+                &[],
+            );
+            assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+            json(&o)["release"]
+                .as_str()
+                .expect("a release recorded")
+                .to_owned()
+        };
+        let r1 = deploy();
+        rerender("2");
+        let r2 = deploy();
+        assert_ne!(r1, r2);
+        assert_eq!(env_of(&svc, "RELEASE"), "2");
+
+        // `releases`: newest first, each service's image kept by its release tag.
+        let o = stack.run(&["releases", "{spec}", "--format", "json"], &[]);
+        let list = json(&o);
+        let ids: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [r2.as_str(), r1.as_str()], "{list}");
+        let pin1 = list[1]["services"][&svc]["pin"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        docker_ok(&["image", "inspect", &pin1]);
+        let o = stack.run(&["releases", "{spec}"], &[]);
+        assert!(
+            text(&o).starts_with("RELEASE") && text(&o).contains(&r1),
+            "{}",
+            text(&o)
+        );
+
+        // `rollback` returns to the release before the newest, start-first, and records
+        // itself; the root's files are the release's again.
+        let o = stack.run(
+            &["rollback", "{spec}", "--drain", "0", "--format", "json"],
+            &[],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let v = json(&o);
+        assert_eq!(v["target"], r1.as_str(), "{v}");
+        assert!(actions(&v).contains(&"rollout".to_owned()), "{v}");
+        assert_eq!(env_of(&svc, "RELEASE"), "1");
+        let compose = std::fs::read_to_string(stack.root().join("docker-compose.yml")).unwrap();
+        assert!(compose.contains("RELEASE: '1'"), "{compose}");
+        let o = stack.run(&["releases", "{spec}", "--format", "json"], &[]);
+        let newest = &json(&o)[0];
+        assert_eq!(newest["verb"], "rollback");
+        assert_eq!(newest["rollback_of"], r1.as_str());
+        let o = stack.run(&["rollback", "{spec}", "nope"], &[]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(text(&o).contains("no release `nope`"), "{}", text(&o));
+
+        // A `-next` container an interrupted deploy left is settled by the next run.
+        docker_ok(&[
+            "run",
+            "-d",
+            "--name",
+            &format!("{svc}-next"),
+            "--label",
+            &format!("io.banatie-infra.stack={}", stack.prefix),
+            "banatie-test/job:1",
+            "sleep",
+            "300",
+        ]);
+        let o = stack.run(&["up", "{spec}"], &[]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert!(text(&o).contains("leftover"), "{}", text(&o));
+        assert!(!docker(&["inspect", &format!("{svc}-next")], None)
+            .status
+            .success());
+
+        // Only the newest five releases are kept; the older ones' tags are gone.
+        for n in 3..=7 {
+            rerender(&n.to_string());
+            deploy();
+        }
+        let o = stack.run(&["releases", "{spec}", "--format", "json"], &[]);
+        assert_eq!(json(&o).as_array().unwrap().len(), 5);
+        assert!(
+            !docker(&["image", "inspect", &pin1], None).status.success(),
+            "{pin1} still tagged"
+        );
+    }
+
     /// Standard base64 (the Docker CLI's `auth` field).
     fn base64(s: &str) -> String {
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -49,11 +49,18 @@ pub fn default_wait() -> Duration {
 /// assert_eq!(parse_wait("1m30s").unwrap().as_secs(), 90);
 /// assert_eq!(parse_wait("0").unwrap().as_secs(), 0);
 /// assert!(parse_wait("soon").is_err());
+/// assert!(parse_wait("1e30").is_err());
+/// assert!(parse_wait("99999999999999999999").is_err());
 /// ```
 pub fn parse_wait(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let wait = match s.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => {
+            if secs > 86_400.0 {
+                return Err(format!("`{s}` is more than a day"));
+            }
+            Duration::from_secs_f64(secs)
+        }
         Ok(_) => {
             return Err(format!(
                 "`{s}` is not a wait: give seconds (30) or a duration (2m)"
@@ -70,6 +77,15 @@ pub fn parse_wait(s: &str) -> Result<Duration, String> {
         return Err(format!("`{s}` is more than a day"));
     }
     Ok(wait)
+}
+
+/// This machine's host name (the kernel's), or `unknown host`.
+pub(crate) fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown host".into())
 }
 
 /// Who holds a lock, as its holder recorded it (text from the file, cleaned to printable
@@ -129,11 +145,7 @@ impl Holder {
     }
 
     fn me(verb: &str) -> Holder {
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .ok()
-            .map(|h| h.trim().to_owned())
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "unknown host".into());
+        let host = host_name();
         Holder {
             pid: std::process::id().to_string(),
             host,

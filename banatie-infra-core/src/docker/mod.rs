@@ -8,12 +8,13 @@
 //! The stack's containers are found by the labels the renderer sets
 //! ([`crate::render::label`]), falling back to the container name (the service name).
 
-mod backup;
+pub(crate) mod backup;
 mod backup_error;
 mod doctor;
 mod drift;
 mod exec;
 mod flush;
+pub mod releases;
 mod s3;
 mod status;
 mod up;
@@ -29,8 +30,9 @@ pub use drift::{
 pub use exec::{exec, logs, ExecOutput, LogsOptions};
 pub use status::{status, wait, ContainerState, ServiceStatus, Verdict, WaitError};
 pub use up::{
-    deploy, down, plan, rollout_blocker, up, Action, DownReport, Plan, PullPolicy, PullProgress,
-    UpError, UpEvent, UpOptions, CONFIG_HASH_LABEL, CONFIG_LABEL, DEFAULT_DRAIN,
+    deploy, down, plan, reconcile_leftovers, rollout_blocker, up, Action, DownReport, Leftover,
+    Plan, PullPolicy, PullProgress, UpError, UpEvent, UpOptions, CONFIG_HASH_LABEL, CONFIG_LABEL,
+    DEFAULT_DRAIN,
 };
 
 use bollard::Docker;

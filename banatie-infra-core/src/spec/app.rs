@@ -45,7 +45,7 @@ pub struct Build {
     /// Build arguments (Compose `build.args`, `docker build --build-arg`): values for the
     /// Dockerfile's `ARG`s, for example the public settings a framework bakes into its
     /// bundle at build time (Next.js `NEXT_PUBLIC_*`). They are recorded in the image's
-    /// history, so never a secret: a value that looks like one is rule BI215. Default:
+    /// history, so never a secret: a value that looks like one is rule BI214. Default:
     /// none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub args: BTreeMap<EnvName, String>,

@@ -20,6 +20,7 @@ pub(crate) mod drift;
 pub(crate) mod exec;
 pub(crate) mod logs;
 pub(crate) mod plan;
+pub(crate) mod releases;
 pub(crate) mod restore;
 pub(crate) mod status;
 pub(crate) mod up;
@@ -63,6 +64,13 @@ pub(crate) enum DockerCommand {
     /// 1). Databases, MinIO, jobs and services with a host port or a writable mount are
     /// recreated as `up` does; `plan --deploy` says which and why.
     Deploy(up::DeployArgs),
+    /// List the releases recorded under the root (each `up`, `deploy` or `rollback` that
+    /// changed something), newest first: id, verb, age, who, each service's image.
+    Releases(releases::Args),
+    /// Return to a recorded release (default: the one before the newest) through
+    /// `deploy`'s start-first path: its spec rendered into the root again, each service on
+    /// the image tag the release kept. Records a release of its own.
+    Rollback(releases::RollbackArgs),
     /// Stop and remove the stack's containers (never data, never foreign containers).
     Down(down::Args),
 }
@@ -91,6 +99,8 @@ impl DockerCommand {
             Self::Plan(a) => (&a.spec, a.format.format),
             Self::Up(a) => (&a.spec, a.format.format),
             Self::Deploy(a) => (&a.up.spec, a.up.format.format),
+            Self::Releases(a) => (&a.spec, a.format.format),
+            Self::Rollback(a) => (&a.spec, a.format.format),
             Self::Down(a) => (&a.spec, a.format.format),
         }
     }
@@ -120,6 +130,8 @@ pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
             DockerCommand::Plan(a) => plan::run(&ctx, a).await,
             DockerCommand::Up(a) => up::run(&ctx, a).await,
             DockerCommand::Deploy(a) => up::deploy(&ctx, a).await,
+            DockerCommand::Releases(a) => releases::run(&ctx, a).await,
+            DockerCommand::Rollback(a) => releases::rollback(&ctx, a).await,
             DockerCommand::Down(a) => down::run(&ctx, a).await,
         }
     })

@@ -5,7 +5,7 @@
 //!
 //! JSON: `{"ok": bool, "error": string | null, "noop": bool, "changes": number,
 //! "seconds": number, "actions": [action] (as `plan`), "ready": [{"service",
-//! "seconds"}]}`; on error `actions` holds nothing and exit is 1. Interrupted (Ctrl-C):
+//! "seconds"}], "release": id | null}` (the release recorded, when something changed); on error `actions` holds nothing and exit is 1. Interrupted (Ctrl-C):
 //! exit 130, nothing on stdout.
 
 use std::io::IsTerminal;
@@ -122,6 +122,36 @@ impl PullBars {
     }
 }
 
+/// Tells one progress event on stderr (a pull's layers are drawn by [`PullBars`]; build
+/// output only on a terminal).
+pub(crate) fn tell(e: &UpEvent, verbose: bool) {
+    match e {
+        UpEvent::Step(a) => say!("{}", describe(a)),
+        UpEvent::BuildOutput(s, line) => {
+            if verbose {
+                say!("  {s} | {line}");
+            }
+        }
+        UpEvent::Ready(s, t) => say!("ready      {s} ({:.1}s)", t.as_secs_f64()),
+        UpEvent::Switched {
+            service,
+            healthy_after,
+            drain,
+        } => {
+            let (h, d) = (healthy_after.as_secs_f64(), drain.as_secs_f64());
+            say!("switched   {service}: the new container is ready ({h:.1}s); the old one drains {d:.1}s, then stops");
+        }
+        UpEvent::Recorded(id) => say!("release    {id} recorded"),
+        UpEvent::Leftover(docker::Leftover::Removed(s)) => {
+            say!("leftover   {s}-next of an interrupted deploy removed ({s} still serves)")
+        }
+        UpEvent::Leftover(docker::Leftover::Finished(s)) => {
+            say!("leftover   {s}-next of an interrupted deploy was the one serving: renamed to {s}")
+        }
+        UpEvent::Pull(_) => {}
+    }
+}
+
 /// `up`, or `deploy` when `drain` is given.
 async fn bring_up(ctx: &Ctx, args: Args, drain: Option<Duration>) -> Result<(), Failure> {
     let verb = if drain.is_some() { "deploy" } else { "up" };
@@ -133,41 +163,39 @@ async fn bring_up(ctx: &Ctx, args: Args, drain: Option<Duration>) -> Result<(), 
         pull: args.pull,
         start_first: drain.is_some(),
         drain: drain.unwrap_or(docker::DEFAULT_DRAIN),
+        ..Default::default()
     };
     let _lock = args.lock.hold(&root, verb)?;
     let verbose = std::io::stderr().is_terminal();
     let bars = PullBars::new(verbose);
     let ready: Mutex<Vec<(String, f64)>> = Mutex::new(Vec::new());
+    let release: Mutex<Option<String>> = Mutex::new(None);
     let report = |e: UpEvent| {
-        match e {
-        UpEvent::Step(a) => say!("{}", describe(&a)),
-        UpEvent::Pull(p) => bars.update(&p),
-        UpEvent::Switched {
-            service,
-            healthy_after,
-            drain,
-        } => say!(
-            "switched   {service}: the new container is ready ({:.1}s); the old one drains {:.1}s, then stops",
-            healthy_after.as_secs_f64(),
-            drain.as_secs_f64()
-        ),
-        UpEvent::BuildOutput(s, line) => {
-            if verbose {
-                say!("  {s} | {line}");
+        match &e {
+            UpEvent::Pull(p) => bars.update(p),
+            UpEvent::Ready(s, t) => {
+                if let Ok(mut r) = ready.lock() {
+                    r.push((s.clone(), t.as_secs_f64()));
+                }
             }
-        }
-        UpEvent::Ready(s, t) => {
-            say!("ready      {s} ({:.1}s)", t.as_secs_f64());
-            if let Ok(mut r) = ready.lock() {
-                r.push((s, t.as_secs_f64()));
+            UpEvent::Recorded(id) => {
+                if let Ok(mut r) = release.lock() {
+                    *r = Some(id.clone());
+                }
             }
+            _ => {}
         }
-    }
+        tell(&e, verbose);
     };
     let started = Instant::now();
     let result = tokio::select! {
         r = docker::up(&ctx.engine, &ctx.loaded.spec, &root, &opts, &report) => r,
         _ = tokio::signal::ctrl_c() => {
+            // A rollout cut short leaves a `<service>-next`: settle it now, so the stack is
+            // left with one container per service, the one serving.
+            if let Ok(done) = docker::reconcile_leftovers(&ctx.engine, &ctx.loaded.spec).await {
+                done.into_iter().for_each(|l| tell(&UpEvent::Leftover(l), verbose));
+            }
             say!("interrupted: run `banatie-infra {verb}` again to finish (every step is idempotent)");
             return Err(Failure::Exit(130));
         }
@@ -192,6 +220,7 @@ async fn bring_up(ctx: &Ctx, args: Args, drain: Option<Duration>) -> Result<(), 
                     "seconds": seconds,
                     "actions": to_value(&plan.actions),
                     "ready": ready,
+                    "release": release.lock().ok().and_then(|r| r.clone()),
                 }));
             } else if plan.is_noop() {
                 say!("up to date: nothing changed ({seconds:.1}s)");
@@ -211,6 +240,7 @@ async fn bring_up(ctx: &Ctx, args: Args, drain: Option<Duration>) -> Result<(), 
                     "seconds": seconds,
                     "actions": [],
                     "ready": ready,
+                    "release": null,
                 }));
             }
             Err(Failure::Findings)

@@ -64,6 +64,15 @@ impl Ignore {
                 Some(rest) => (true, rest.trim()),
                 None => (false, line),
             };
+            if exception && pattern.is_empty() {
+                // moby: `illegal exclusion pattern: "!"`.
+                return Err(IgnoreError {
+                    line: i + 1,
+                    reason:
+                        "`!` alone excludes nothing: an exception needs a pattern (`!keep.txt`)"
+                            .into(),
+                });
+            }
             let pattern = clean(pattern);
             let regex = compile(&pattern).map_err(|reason| IgnoreError {
                 line: i + 1,
@@ -377,6 +386,11 @@ mod tests {
         assert_eq!(clean("./x"), "x");
         assert_eq!(clean("../x"), "../x");
         assert_eq!(clean("/"), ".");
+        let e = Ignore::parse("ok\n!\n", "Dockerfile").unwrap_err();
+        assert!(
+            e.to_string().starts_with(".dockerignore:2: `!` alone"),
+            "{e}"
+        );
         let e = Ignore::parse("ok\nbad[\n", "Dockerfile").unwrap_err();
         assert!(
             e.to_string().starts_with(".dockerignore:2: pattern `bad[`"),

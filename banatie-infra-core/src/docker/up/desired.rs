@@ -92,6 +92,16 @@ fn read_env(root: &Path, name: &str) -> Result<Vec<(String, String)>, UpError> {
 /// The desired container of every service of `spec`, by service name, with the env files
 /// under `root` read in (each file once).
 pub(super) fn desired(spec: &Spec, root: &Path) -> Result<BTreeMap<String, Desired>, UpError> {
+    desired_pinned(spec, root, &BTreeMap::new())
+}
+
+/// [`desired`], with the services of `pins` running the image it names instead of the
+/// spec's (never built): `rollback` runs a release's tags.
+pub(super) fn desired_pinned(
+    spec: &Spec,
+    root: &Path,
+    pins: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, Desired>, UpError> {
     // Bind mounts need absolute host paths.
     let root = &std::path::absolute(root).map_err(|e| UpError::Root {
         path: root.to_owned(),
@@ -115,6 +125,17 @@ pub(super) fn desired(spec: &Spec, root: &Path) -> Result<BTreeMap<String, Desir
             env.retain(|(n, _)| n != k);
             env.push((k.clone(), unlit(v)));
         }
+        let pinned;
+        let c = match pins.get(name) {
+            Some(image) => {
+                let mut p = c.clone();
+                p.image = Some(crate::render::quote::compose_literal(image));
+                p.build = None;
+                pinned = p;
+                &pinned
+            }
+            None => c,
+        };
         out.insert(name.clone(), service(&compose.name, name, c, &env, root));
     }
     Ok(out)

@@ -95,6 +95,16 @@ pub(super) async fn ensure_images(
                 }
             }
             None if pulled.contains(&d.image.as_str()) => {}
+            None if !exists
+                && d.image
+                    .starts_with(&format!("{}/", crate::docker::releases::RELEASE_REPOSITORY)) =>
+            {
+                return Err(UpError::MissingImage {
+                    service: name.clone(),
+                    image: d.image.clone(),
+                    hint: "the release's image was removed from the engine (`docker rmi`, `docker image prune -a`): roll back to another release, or deploy the spec".into(),
+                });
+            }
             None => match (opts.pull, exists) {
                 (PullPolicy::Always, _) | (PullPolicy::Missing, false) => {
                     pull_image(engine, name, &d.image, events).await?;
@@ -139,6 +149,14 @@ fn credentials(registry: &str) -> Result<Option<DockerCredentials>, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("{}: {e}", path.display())),
     };
+    let parsed: serde_json::Value = serde_json::from_slice(&config)
+        .map_err(|e| format!("{} is not valid JSON: {e}", path.display()))?;
+    let helper = keys.iter().find_map(|k| {
+        parsed["credHelpers"][k.as_str()]
+            .as_str()
+            .or_else(|| parsed["credsStore"].as_str())
+            .map(|h| format!("docker-credential-{h}"))
+    });
     for key in &keys {
         match docker_credential::get_credential_from_reader(&config[..], key) {
             Ok(DockerCredential::UsernamePassword(username, password)) => {
@@ -159,8 +177,15 @@ fn credentials(registry: &str) -> Result<Option<DockerCredentials>, String> {
             Err(E::NoCredentialConfigured | E::ConfigNotFound) => {}
             Err(E::HelperFailure { helper, .. }) => {
                 return Err(format!(
-                    "the credential helper `{helper}` failed for {registry} (run `{helper} list` to check it)"
+                    "the credential helper `{helper}` failed for {registry} (run `echo {registry} | {helper} get` to see why)"
                 ))
+            }
+            Err(E::HelperCommunicationError) => {
+                let h = helper.as_deref().unwrap_or("docker-credential-*");
+                return Err(format!(
+                    "the credential helper `{h}` named in {} for {registry} cannot be run: is it installed and on PATH?",
+                    path.display()
+                ));
             }
             Err(e) => {
                 return Err(format!(
@@ -276,6 +301,12 @@ async fn build_image(
         path: build.context.clone(),
         reason,
     };
+    if !build.context.is_dir() {
+        return Err(root_err(format!("the build context of `{service}` is not a directory: set `stack.source` (or the service's `build.context`) to the source checkout")));
+    }
+    if !build.context.join(&build.dockerfile).is_file() {
+        return Err(root_err(format!("the build context of `{service}` has no `{}`: check the service's `build.dockerfile` (relative to the context)", build.dockerfile)));
+    }
     let ctx = super::context::stream(&build.context, &build.dockerfile)
         .map_err(|e| root_err(format!("cannot read the build context: {e}")))?;
     let args: std::collections::HashMap<&str, &str> = build

@@ -28,7 +28,7 @@ use std::time::Duration;
 pub use down::{down, DownReport};
 pub use images::{PullPolicy, PullProgress};
 pub use plan::{plan, Action, Plan};
-pub use rollout::{rollout_blocker, DEFAULT_DRAIN};
+pub use rollout::{reconcile_leftovers, rollout_blocker, Leftover, DEFAULT_DRAIN};
 
 use super::{DockerError, Engine};
 use crate::spec::Spec;
@@ -125,7 +125,7 @@ pub enum UpError {
     },
     /// A container has a service's name but is not labelled as this stack's: `up` never
     /// removes a container the spec does not own.
-    #[error("a container named `{0}` exists and is not part of stack `{1}`: it was left alone; rename or remove it yourself, then run `up` again")]
+    #[error("a container named `{0}` exists and is not part of stack `{1}`: it was left alone; rename or remove it yourself, then run the command again")]
     Foreign(String, String),
     /// `deploy`'s new container of a service did not become ready: it was removed and the
     /// old one, never stopped, still serves.
@@ -155,6 +155,10 @@ pub enum UpEvent {
     BuildOutput(String, String),
     /// Progress of one layer of a pull.
     Pull(PullProgress),
+    /// A `<service>-next` container an interrupted deploy left was settled.
+    Leftover(Leftover),
+    /// A release was recorded (its id), after a run that changed something.
+    Recorded(String),
     /// `deploy`: the new container of a service is ready beside the old one, which now
     /// drains for `drain` and then stops.
     Switched {
@@ -185,6 +189,14 @@ pub struct UpOptions {
     /// How long a rolled service's old container serves beside the new, healthy one
     /// before it stops. Default [`DEFAULT_DRAIN`] (3 s).
     pub drain: Duration,
+    /// Services that run this image reference instead of the spec's (no build, no pull
+    /// beyond what the policy says): `rollback` pins a release's tags. Default: none.
+    pub pins: std::collections::BTreeMap<String, String>,
+    /// Record a release after a run that changed something (`rollback` records its own).
+    /// Default `true`.
+    pub record: bool,
+    /// How many releases to keep. Default [`crate::docker::releases::DEFAULT_KEEP`] (5).
+    pub keep_releases: usize,
 }
 
 impl Default for UpOptions {
@@ -195,6 +207,9 @@ impl Default for UpOptions {
             pull: PullPolicy::Missing,
             start_first: false,
             drain: DEFAULT_DRAIN,
+            pins: Default::default(),
+            record: true,
+            keep_releases: crate::docker::releases::DEFAULT_KEEP,
         }
     }
 }
@@ -228,10 +243,15 @@ pub async fn up(
     opts: &UpOptions,
     events: &(dyn Fn(UpEvent) + Send + Sync),
 ) -> Result<Plan, UpError> {
-    let want = desired::desired(spec, root)?;
+    let want = desired::desired_pinned(spec, root, &opts.pins)?;
+    for l in rollout::reconcile_leftovers(engine, spec).await? {
+        events(UpEvent::Leftover(l));
+    }
     let mut actions = plan::network_actions(engine, spec).await?;
+    // Images first: a pull or build that fails leaves nothing created.
+    let image_actions = images::ensure_images(engine, &want, opts, events).await?;
     containers::ensure_networks(engine, spec, events).await?;
-    actions.extend(images::ensure_images(engine, &want, opts, events).await?);
+    actions.extend(image_actions);
     actions.extend(plan::service_actions(engine, spec, &want).await?);
     let mut plan = Plan { actions };
     if opts.start_first {
@@ -239,6 +259,12 @@ pub async fn up(
     }
     containers::create_data_dirs(spec, root)?;
     containers::start_services(engine, spec, &plan, &want, opts, events).await?;
+    if opts.record && !plan.is_noop() {
+        let verb = if opts.start_first { "deploy" } else { "up" };
+        let r = crate::docker::releases::record(engine, spec, root, verb, None, opts.keep_releases)
+            .await?;
+        events(UpEvent::Recorded(r.id));
+    }
     Ok(plan)
 }
 

@@ -159,27 +159,10 @@ pub(super) async fn start_first(
 /// Removes a `<service>-next` container left by an interrupted deploy, when it is this
 /// stack's; a foreign container of that name is [`UpError::Foreign`].
 async fn clear_leftover(engine: &Engine, stack: &str, next: &str) -> Result<(), UpError> {
-    let c = match engine
-        .docker
-        .inspect_container(
-            next,
-            None::<bollard::query_parameters::InspectContainerOptions>,
-        )
-        .await
-    {
-        Ok(c) => c,
-        Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 404, ..
-        }) => return Ok(()),
-        Err(e) => return Err(DockerError::api(e).into()),
+    let Some(c) = inspect(engine, next).await? else {
+        return Ok(());
     };
-    let ours = c
-        .config
-        .as_ref()
-        .and_then(|c| c.labels.as_ref())
-        .and_then(|l| l.get(label::STACK))
-        .is_some_and(|s| s == stack);
-    if !ours {
+    if !owned_by(&c, stack) {
         return Err(UpError::Foreign(next.into(), stack.into()));
     }
     if let Some(id) = c.id {
@@ -191,3 +174,88 @@ async fn clear_leftover(engine: &Engine, stack: &str, next: &str) -> Result<(), 
 /// How long `deploy` lets the old container serve beside the new, healthy one before it
 /// stops it: 3 s.
 pub const DEFAULT_DRAIN: Duration = Duration::from_secs(3);
+
+/// What [`reconcile_leftovers`] did with a `<service>-next` container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Leftover {
+    /// Removed: the service's own container still runs (an interrupted deploy that had not
+    /// switched yet, or a `-next` that never became ready).
+    Removed(String),
+    /// Kept and renamed to the service: the old container was already stopped, so the
+    /// `-next` one was the only one serving (a deploy interrupted after its switch).
+    Finished(String),
+}
+
+/// Settles the `<service>-next` containers of this stack that an interrupted `deploy`
+/// left (run under the root's lock, so no deploy is in progress): removed when the
+/// service's own container runs, else renamed to the service (the switch finished).
+/// Foreign containers of that name are left alone. Called at the start of `up`,
+/// `deploy` and `rollback`, and by the CLI when a deploy is interrupted.
+pub async fn reconcile_leftovers(engine: &Engine, spec: &Spec) -> Result<Vec<Leftover>, UpError> {
+    let stack = spec.stack.name.as_str();
+    let mut out = Vec::new();
+    for name in spec.services.keys() {
+        let name = name.as_str();
+        let Some(next) = inspect(engine, &next_name(name)).await? else {
+            continue;
+        };
+        if !owned_by(&next, stack) {
+            continue;
+        }
+        let Some(next_id) = next.id.clone() else {
+            continue;
+        };
+        let running = |c: &bollard::models::ContainerInspectResponse| {
+            c.state.as_ref().and_then(|s| s.running).unwrap_or(false)
+        };
+        let main = inspect(engine, name).await?;
+        if main.as_ref().is_some_and(running) || !running(&next) {
+            remove_container(engine, &next_id, 0).await?;
+            out.push(Leftover::Removed(name.into()));
+            continue;
+        }
+        if let Some(id) = main.and_then(|m| m.id) {
+            remove_container(engine, &id, 0).await?;
+        }
+        engine
+            .docker
+            .rename_container(
+                &next_id,
+                RenameContainerOptionsBuilder::default().name(name).build(),
+            )
+            .await
+            .map_err(DockerError::api)?;
+        out.push(Leftover::Finished(name.into()));
+    }
+    Ok(out)
+}
+
+/// The container named `name`, if any.
+async fn inspect(
+    engine: &Engine,
+    name: &str,
+) -> Result<Option<bollard::models::ContainerInspectResponse>, UpError> {
+    match engine
+        .docker
+        .inspect_container(
+            name,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+    {
+        Ok(c) => Ok(Some(c)),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(None),
+        Err(e) => Err(DockerError::api(e).into()),
+    }
+}
+
+/// Whether container `c` carries this stack's label.
+fn owned_by(c: &bollard::models::ContainerInspectResponse, stack: &str) -> bool {
+    c.config
+        .as_ref()
+        .and_then(|c| c.labels.as_ref())
+        .and_then(|l| l.get(label::STACK))
+        .is_some_and(|s| s == stack)
+}
