@@ -75,6 +75,8 @@ pub fn family(image: &ImageRef) -> Family {
 /// assert_eq!(ships(&"node:20-alpine".parse().unwrap(), "curl"), Some(false));
 /// assert_eq!(ships(&"node:20-alpine".parse().unwrap(), "wget"), Some(true));
 /// assert_eq!(ships(&"example/api:1".parse().unwrap(), "curl"), None);
+/// assert_eq!(ships(&"busybox:1.36".parse().unwrap(), "test"), Some(true));
+/// assert_eq!(ships(&"node:20-slim".parse().unwrap(), "pgrep"), Some(false));
 /// ```
 pub fn ships(image: &ImageRef, binary: &str) -> Option<bool> {
     let has: &[&str] = match family(image) {
@@ -89,8 +91,33 @@ pub fn ships(image: &ImageRef, binary: &str) -> Option<bool> {
         Family::Unknown => return None,
     };
     let binary = binary.rsplit('/').next().unwrap_or(binary);
-    Some(has.contains(&binary))
+    let busybox = matches!(
+        family(image),
+        Family::NodeAlpine | Family::BusyBox | Family::PostgresAlpine
+    );
+    let debian = matches!(
+        family(image),
+        Family::NodeSlim | Family::NodeFull | Family::PostgresDebian
+    );
+    Some(
+        has.contains(&binary)
+            || COREUTILS.contains(&binary)
+            || ((busybox || debian) && binary == "grep")
+            || (busybox && BUSYBOX_EXTRA.contains(&binary)),
+    )
 }
+
+/// Programs of GNU coreutils that every known image ships: BusyBox has them as applets
+/// (Alpine, `busybox:*`), Debian's `coreutils` is Essential (the `node` and `postgres`
+/// images), and the MinIO images' UBI micro base has `coreutils-single`.
+const COREUTILS: &[&str] = &[
+    "test", "[", "cat", "echo", "true", "false", "ls", "sleep", "env", "printf", "head",
+    "tail", "stat", "touch", "mkdir", "rm", "date", "id",
+];
+
+/// BusyBox applets beyond coreutils and `grep` that its images have (procps's are not in
+/// Debian's slim images).
+const BUSYBOX_EXTRA: &[&str] = &["ps", "pgrep", "pidof", "kill"];
 
 /// The program an automatic HTTP health check (`probe: auto`) calls for an app whose final
 /// stage is based on `image`: the first of `node`, `wget`, `curl` that [`ships`] says is
