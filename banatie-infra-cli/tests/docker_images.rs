@@ -536,8 +536,10 @@ mod images {
         let compose = std::fs::read_to_string(stack.root().join("docker-compose.yml")).unwrap();
         assert!(compose.contains("RELEASE: '1'"), "{compose}");
         let o = stack.run(&["releases", "{spec}", "--format", "json"], &[]);
-        let newest = &json(&o)[0];
+        let all = json(&o);
+        let newest = &all[0];
         assert_eq!(newest["verb"], "rollback");
+        assert_eq!(all.as_array().unwrap().len(), 3, "one release for the rollback: {all}");
         assert_eq!(newest["rollback_of"], r1.as_str());
         let o = stack.run(&["rollback", "{spec}", "nope"], &[]);
         assert_eq!(o.status.code(), Some(1), "{}", text(&o));

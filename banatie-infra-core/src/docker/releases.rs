@@ -339,6 +339,7 @@ pub async fn rollback(
     let opts = UpOptions {
         start_first: true,
         pins,
+        record: false,
         ..opts.clone()
     };
     let plan = up(engine, &spec, root, &opts, events).await?;

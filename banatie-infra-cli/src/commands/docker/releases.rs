@@ -91,14 +91,14 @@ pub(crate) async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
             .iter()
             .map(|(s, i)| format!("{s}={}", short(&i.image_id)))
             .collect();
-        let verb = match &r.rollback_of {
-            Some(of) => format!("{} ({of})", r.verb),
-            None => r.verb.clone(),
-        };
+        let back = r
+            .rollback_of
+            .as_ref()
+            .map_or(String::new(), |of| format!(" (back to {of})"));
         text.push_str(&format!(
-            "{:<20} {:<9} {:<10} {:<18} {}\n",
+            "{:<20} {:<9} {:<10} {:<18} {}{back}\n",
             r.id,
-            verb,
+            r.verb,
             age(now.saturating_sub(r.created)),
             format!("{}@{}", r.who, r.host),
             images.join(" ")
