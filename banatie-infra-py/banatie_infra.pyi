@@ -55,6 +55,9 @@ class _ContainerState(TypedDict):
     health: str | None
     last_health_output: str | None
     restart_count: int
+    last_start_secs: int | None
+    unhealthy_since_secs: int | None
+    failing_streak: int
     uptime_secs: int | None
     image: str
     networks: list[str]
@@ -63,7 +66,7 @@ class _ContainerState(TypedDict):
 class _ServiceStatusRequired(TypedDict):
     service: str
     kind: Literal["app", "postgres", "minio", "job", "worker", "service"]
-    verdict: Literal["ok", "starting", "unhealthy", "missing", "down"]
+    verdict: Literal["ok", "starting", "unhealthy", "missing", "down", "crash_loop"]
     container: _ContainerState | None
 
 class _ServiceStatus(_ServiceStatusRequired, total=False):

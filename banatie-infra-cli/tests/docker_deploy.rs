@@ -115,6 +115,11 @@ mod deploy {
         /// The spec: one app behind the proxy network, release `release`; `fail` makes
         /// its health endpoint answer 404 (a release that never becomes healthy).
         fn write_spec(&self, release: &str, fail: bool) {
+            self.write_spec_warm(release, fail, WARM_UP_SECS);
+        }
+
+        /// [`Stack::write_spec`] with an app that takes `warm_up` seconds to listen.
+        fn write_spec_warm(&self, release: &str, fail: bool, warm_up: u32) {
             let p = &self.prefix;
             let yaml = format!(
                 r#"stack:
@@ -134,7 +139,7 @@ services:
     uid: 1001
     port: 3000
     health_path: /health
-    command: [sh, -c, "sleep {WARM_UP_SECS}; exec /entrypoint.sh"]
+    command: [sh, -c, "sleep {warm_up}; exec /entrypoint.sh"]
     environment: {{ PORT: "3000", RELEASE: "{release}", FAIL_HEALTH: "{fail}" }}
     networks: ["{p}-internal", "{p}-proxy"]
     stop_grace_period: 2s
@@ -385,5 +390,44 @@ sites:
                 != Some(0)
         );
         assert!(root_of(&stack).join(".banatie-infra.lock").exists());
+
+        // Ten deploys in a row under one load (an app that listens after 2 s): not one
+        // request lost, and each new release serves.
+        let stop = Arc::new(AtomicBool::new(false));
+        let (port, host, flag) = (stack.port, stack.host(), stop.clone());
+        let load = std::thread::spawn(move || {
+            let (mut n, mut failures) = (0usize, Vec::new());
+            while !flag.load(Ordering::Relaxed) {
+                n += 1;
+                match get(port, &host) {
+                    Ok(200) => {}
+                    Ok(s) => failures.push(format!("status {s}")),
+                    Err(e) => failures.push(e),
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            (n, failures)
+        });
+        let started = std::time::Instant::now();
+        for i in 10..20 {
+            stack.write_spec_warm(&i.to_string(), false, 2);
+            let o = stack.run(&["deploy", "{spec}", "--drain", "1s"]);
+            assert!(o.status.success(), "deploy {i}: {}", text(&o));
+            assert_eq!(stack.release(), i.to_string());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        stop.store(true, Ordering::Relaxed);
+        let (n, failures) = load.join().unwrap();
+        eprintln!(
+            "10 deploys in {:.1}s: {} of {n} requests failed",
+            started.elapsed().as_secs_f64(),
+            failures.len()
+        );
+        assert!(n > 200, "the load ran ({n} requests)");
+        assert!(
+            failures.is_empty(),
+            "10 deploys lost {} of {n} requests: {failures:?}",
+            failures.len()
+        );
     }
 }

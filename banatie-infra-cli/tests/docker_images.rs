@@ -539,7 +539,11 @@ mod images {
         let all = json(&o);
         let newest = &all[0];
         assert_eq!(newest["verb"], "rollback");
-        assert_eq!(all.as_array().unwrap().len(), 3, "one release for the rollback: {all}");
+        assert_eq!(
+            all.as_array().unwrap().len(),
+            3,
+            "one release for the rollback: {all}"
+        );
         assert_eq!(newest["rollback_of"], r1.as_str());
         let o = stack.run(&["rollback", "{spec}", "nope"], &[]);
         assert_eq!(o.status.code(), Some(1), "{}", text(&o));
@@ -574,6 +578,47 @@ mod images {
         assert!(
             !docker(&["image", "inspect", &pin1], None).status.success(),
             "{pin1} still tagged"
+        );
+    }
+
+    #[test]
+    fn status_names_a_crash_loop_and_wait_gives_up_on_it() {
+        let services = "  \"@P@-worker\":\n    kind: service\n    image: banatie-test/job:1\n    command: [sh, -c, \"echo starting; exit 3\"]\n    networks: [\"@P@-internal\"]\n    health: { none: \"a crasher\" }\n";
+        let stack = Stack::new("crash", services, None);
+        let o = stack.run(&["up", "{spec}", "--timeout", "10"], &[]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let row = loop {
+            let o = stack.run(&["status", "{spec}", "--format", "json"], &[]);
+            let v = json(&o);
+            let row = v[0].clone();
+            let settled = row["verdict"] == "crash_loop"
+                && row["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("last exit code 3"));
+            if settled || Instant::now() > deadline {
+                assert_eq!(o.status.code(), Some(1), "a crash loop fails status");
+                break row;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        };
+        assert_eq!(row["verdict"], "crash_loop", "{row}");
+        let detail = row["detail"].as_str().unwrap();
+        assert!(detail.starts_with("restarted "), "{detail}");
+        assert!(
+            row["container"]["restart_count"].as_i64().unwrap() >= 3,
+            "{row}"
+        );
+        let o = stack.run(&["status", "{spec}"], &[]);
+        assert!(text(&o).contains("CRASH LOOP: restarted"), "{}", text(&o));
+        // `wait` fails at once instead of waiting out its timeout.
+        let started = Instant::now();
+        let o = stack.run(&["wait", "{spec}", "--timeout", "60"], &[]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(text(&o).contains("crash loop"), "{}", text(&o));
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "wait waited for a crash loop"
         );
     }
 

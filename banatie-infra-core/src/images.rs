@@ -111,8 +111,8 @@ pub fn ships(image: &ImageRef, binary: &str) -> Option<bool> {
 /// (Alpine, `busybox:*`), Debian's `coreutils` is Essential (the `node` and `postgres`
 /// images), and the MinIO images' UBI micro base has `coreutils-single`.
 const COREUTILS: &[&str] = &[
-    "test", "[", "cat", "echo", "true", "false", "ls", "sleep", "env", "printf", "head",
-    "tail", "stat", "touch", "mkdir", "rm", "date", "id",
+    "test", "[", "cat", "echo", "true", "false", "ls", "sleep", "env", "printf", "head", "tail",
+    "stat", "touch", "mkdir", "rm", "date", "id",
 ];
 
 /// BusyBox applets beyond coreutils and `grep` that its images have (procps's are not in

@@ -27,13 +27,21 @@ pub struct ContainerState {
     pub last_health_output: Option<String>,
     /// How often the engine restarted it.
     pub restart_count: i64,
+    /// Seconds since the engine last started it (running or not), when it ever started.
+    pub last_start_secs: Option<u64>,
+    /// While unhealthy: seconds since the first failed check of the current run of
+    /// failures (at least that long when the run is longer than the engine's log of the
+    /// last 5 checks).
+    pub unhealthy_since_secs: Option<u64>,
+    /// How many checks in a row failed (the engine's `FailingStreak`).
+    pub failing_streak: i64,
     /// Seconds since it started, while running.
     pub uptime_secs: Option<u64>,
     /// The image name it was created from.
     pub image: String,
     /// The networks it is attached to, sorted.
     pub networks: Vec<String>,
-    /// The exit code, once exited.
+    /// The exit code, once exited (or, while restarting, of its last run).
     pub exit_code: Option<i64>,
     /// The labels.
     #[serde(skip)]
@@ -61,7 +69,16 @@ pub enum Verdict {
     /// Not running: exited (a long-running service, or a job with a non-zero code),
     /// created but never started, restarting, dead.
     Down(String),
+    /// The engine keeps restarting it: [`CRASH_LOOP_RESTARTS`] restarts or more and the
+    /// last start less than [`CRASH_LOOP_WINDOW_SECS`] ago (restarting, or up again only
+    /// briefly); the detail says how often, how long ago and the last exit code.
+    CrashLoop(String),
 }
+
+/// Restarts from which a recently restarted service is in a crash loop: 3.
+pub const CRASH_LOOP_RESTARTS: i64 = 3;
+/// How recent the last start of a crash loop is: 120 s.
+pub const CRASH_LOOP_WINDOW_SECS: u64 = 120;
 
 impl Verdict {
     /// Whether this verdict counts as a failure for `status`'s exit code: a service
@@ -123,6 +140,11 @@ pub(crate) fn state_of(c: &ContainerInspectResponse) -> ContainerState {
         .and_then(|l| l.last())
         .and_then(|r| r.output.clone())
         .map(|o| o.trim().to_owned());
+    let failing_streak = st
+        .health
+        .as_ref()
+        .and_then(|h| h.failing_streak)
+        .unwrap_or(0);
     let state = st
         .status
         .map(|s| s.to_string())
@@ -138,6 +160,15 @@ pub(crate) fn state_of(c: &ContainerInspectResponse) -> ContainerState {
     } else {
         None
     };
+    let last_start_secs = st
+        .started_at
+        .as_deref()
+        .and_then(parse_rfc3339_secs)
+        .filter(|s| *s > 0)
+        .map(|s| (now - s).max(0) as u64);
+    let unhealthy_since_secs = (health.as_deref() == Some("unhealthy"))
+        .then(|| unhealthy_since(&st, now))
+        .flatten();
     let config = c.config.clone().unwrap_or_default();
     let mut networks: Vec<String> = c
         .network_settings
@@ -171,7 +202,7 @@ pub(crate) fn state_of(c: &ContainerInspectResponse) -> ContainerState {
             .unwrap_or_default()
             .trim_start_matches('/')
             .to_owned(),
-        exit_code: if state == "exited" || state == "dead" {
+        exit_code: if state == "exited" || state == "dead" || state == "restarting" {
             st.exit_code
         } else {
             None
@@ -180,6 +211,9 @@ pub(crate) fn state_of(c: &ContainerInspectResponse) -> ContainerState {
         health,
         last_health_output,
         restart_count: c.restart_count.unwrap_or(0),
+        last_start_secs,
+        unhealthy_since_secs,
+        failing_streak,
         uptime_secs,
         image: config.image.clone().unwrap_or_default(),
         networks,
@@ -194,7 +228,42 @@ pub(crate) fn state_of(c: &ContainerInspectResponse) -> ContainerState {
     }
 }
 
+/// Seconds since the first failed check of the current run of failures, from the
+/// engine's health log (its last 5 checks, each with its start time and exit code).
+fn unhealthy_since(st: &bollard::models::ContainerState, now: i64) -> Option<u64> {
+    let log = st.health.as_ref()?.log.as_ref()?;
+    let first_failed = log
+        .iter()
+        .rev()
+        .take_while(|r| r.exit_code.unwrap_or(0) != 0)
+        .last()?;
+    let start = first_failed.start.as_deref().and_then(parse_rfc3339_secs)?;
+    Some((now - start).max(0) as u64)
+}
+
+/// The crash-loop verdict of a container, when it is in one ([`Verdict::CrashLoop`]).
+fn crash_loop(c: &ContainerState) -> Option<Verdict> {
+    let recent = c.last_start_secs? < CRASH_LOOP_WINDOW_SECS;
+    let brief = c.state == "restarting"
+        || c.state == "exited"
+        || c.uptime_secs.is_some_and(|u| u < CRASH_LOOP_WINDOW_SECS);
+    if c.restart_count < CRASH_LOOP_RESTARTS || !recent || !brief {
+        return None;
+    }
+    let exit = c
+        .exit_code
+        .map_or(String::new(), |e| format!("; last exit code {e}"));
+    Some(Verdict::CrashLoop(format!(
+        "restarted {} times, last start {}s ago{exit}",
+        c.restart_count,
+        c.last_start_secs.unwrap_or(0)
+    )))
+}
+
 fn verdict(kind: ServiceKind, c: &ContainerState) -> Verdict {
+    if let Some(v) = crash_loop(c) {
+        return v;
+    }
     match c.state.as_str() {
         "running" => match c.health.as_deref() {
             Some("healthy") | None => {
@@ -406,6 +475,13 @@ pub async fn wait(
                         output,
                     })
                 }
+                Verdict::CrashLoop(why) => {
+                    return Err(WaitError::Failed {
+                        service: st.service.clone(),
+                        reason: format!("crash loop: {why}"),
+                        output,
+                    })
+                }
                 Verdict::Down(why) if why != "created" && why != "restarting" => {
                     return Err(WaitError::Failed {
                         service: st.service.clone(),
@@ -461,6 +537,9 @@ mod tests {
             health: health.map(Into::into),
             last_health_output: None,
             restart_count: 0,
+            last_start_secs: None,
+            unhealthy_since_secs: None,
+            failing_streak: 0,
             uptime_secs: None,
             image: "i:1".into(),
             networks: vec![],
@@ -469,6 +548,39 @@ mod tests {
             env_names: vec![],
             published: vec![],
         }
+    }
+
+    /// A service the engine keeps restarting is a crash loop (a failure), whatever state
+    /// the last restart left it in; one restarted long ago, or only twice, is not.
+    #[test]
+    fn crash_loops_are_recent_repeated_restarts() {
+        let mut c = container("restarting", None, Some(3));
+        c.restart_count = 5;
+        c.last_start_secs = Some(4);
+        let v = verdict(ServiceKind::App, &c);
+        assert_eq!(
+            v,
+            Verdict::CrashLoop("restarted 5 times, last start 4s ago; last exit code 3".into())
+        );
+        assert!(v.is_failure());
+        let mut up_briefly = container("running", None, None);
+        up_briefly.restart_count = 4;
+        up_briefly.last_start_secs = Some(2);
+        up_briefly.uptime_secs = Some(2);
+        assert!(matches!(
+            verdict(ServiceKind::Generic, &up_briefly),
+            Verdict::CrashLoop(_)
+        ));
+        let mut settled = up_briefly.clone();
+        settled.last_start_secs = Some(3600);
+        settled.uptime_secs = Some(3600);
+        assert_eq!(verdict(ServiceKind::Generic, &settled), Verdict::Ok);
+        let mut twice = c.clone();
+        twice.restart_count = 2;
+        assert!(matches!(
+            verdict(ServiceKind::App, &twice),
+            Verdict::Down(_)
+        ));
     }
 
     /// The exit code of `status`: missing, unhealthy and stopped services fail it; a

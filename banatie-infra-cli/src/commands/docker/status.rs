@@ -51,9 +51,15 @@ fn table(all: &[ServiceStatus]) -> String {
         let verdict = match &s.verdict {
             Verdict::Ok => "ok".to_owned(),
             Verdict::Starting => "starting".to_owned(),
-            Verdict::Unhealthy => "UNHEALTHY".to_owned(),
+            Verdict::Unhealthy => {
+                match c.and_then(|c| c.unhealthy_since_secs.map(|t| (t, c.failing_streak))) {
+                    Some((t, n)) => format!("UNHEALTHY for {} ({n} failed checks)", human_secs(t)),
+                    None => "UNHEALTHY".to_owned(),
+                }
+            }
             Verdict::Missing => "MISSING".to_owned(),
             Verdict::Down(w) => format!("DOWN: {w}"),
+            Verdict::CrashLoop(w) => format!("CRASH LOOP: {w}"),
         };
         rows.push(vec![
             s.service.clone(),

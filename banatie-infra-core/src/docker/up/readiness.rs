@@ -71,6 +71,8 @@ async fn job_logs(engine: &Engine, id: &str) -> String {
     String::from_utf8_lossy(&out).trim_end().to_owned()
 }
 
+/// How long a service without a health check must run, not restarted, to be ready: 1 s.
+pub(super) const SETTLE: Duration = Duration::from_secs(1);
 /// How often `up` runs a waiting service's health-check command through exec.
 const PROBE_EVERY: Duration = Duration::from_millis(250);
 /// How often `up` inspects a container it waits for.
@@ -89,6 +91,8 @@ pub(super) async fn wait_ready(
     let probe = Probe::of(d);
     let mut last_output: Option<String> = None;
     let mut last_probe = Instant::now() - PROBE_EVERY;
+    // When it was first seen running, and its engine start time then.
+    let mut running_since: Option<(Instant, Option<String>)> = None;
     loop {
         let c = engine
             .docker
@@ -110,6 +114,23 @@ pub(super) async fn wait_ready(
             last_output = Some(o.trim().to_owned());
         }
         let exited = status == "exited" || status == "dead";
+        if status == "restarting"
+            || (c.restart_count.unwrap_or(0) > 0
+                && *target != Ready::Completed
+                && running_since
+                    .as_ref()
+                    .is_some_and(|(_, at)| *at != st.started_at))
+        {
+            return Err(UpError::Stopped {
+                service: name.into(),
+                reason: format!(
+                    "the engine keeps restarting it (restart {}, last exit code {}); its output:\n{}",
+                    c.restart_count.unwrap_or(0),
+                    st.exit_code.unwrap_or(-1),
+                    job_logs(engine, id).await
+                ),
+            });
+        }
         match target {
             Ready::Completed if exited => {
                 let code = st.exit_code.unwrap_or(-1);
@@ -135,17 +156,25 @@ pub(super) async fn wait_ready(
             }
             _ if status == "running" => {
                 if *target == Ready::Started {
-                    return Ok(());
+                    // Running for SETTLE without a restart: a process that exits at once
+                    // (and that a restart policy brings back) is not ready.
+                    match &running_since {
+                        Some((t, at)) if *at == st.started_at && t.elapsed() >= SETTLE => {
+                            return Ok(())
+                        }
+                        Some((_, at)) if *at == st.started_at => {}
+                        _ => running_since = Some((Instant::now(), st.started_at.clone())),
+                    }
                 }
                 let health = st
                     .health
                     .as_ref()
                     .and_then(|h| h.status)
                     .map(|s| s.to_string());
-                if health.as_deref() == Some("healthy") {
+                if *target != Ready::Started && health.as_deref() == Some("healthy") {
                     return Ok(());
                 }
-                if let Some(p) = &probe {
+                if let (Some(p), false) = (&probe, *target == Ready::Started) {
                     if last_probe.elapsed() >= PROBE_EVERY {
                         last_probe = Instant::now();
                         match p.run(engine, name, id).await {
