@@ -584,9 +584,30 @@ mod docker_verbs {
         let up = json_of(&o);
         assert_eq!(
             keys(&up),
-            ["ok", "error", "noop", "changes", "seconds", "actions", "ready"]
+            ["ok", "error", "noop", "changes", "seconds", "actions", "ready", "release"]
         );
         assert_eq!(up["ok"], true);
+        let release = up["release"]
+            .as_str()
+            .expect("up recorded a release")
+            .to_owned();
+        let o = s.run(&["releases", "{spec}", "--format", "json"]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let rels = json_of(&o);
+        assert_eq!(rels[0]["id"], release.as_str(), "{rels}");
+        assert_eq!(rels[0]["verb"], "up");
+        assert_eq!(
+            keys(&rels[0]),
+            [
+                "id",
+                "created",
+                "who",
+                "host",
+                "verb",
+                "spec_hash",
+                "services"
+            ]
+        );
         assert_eq!(up["noop"], false);
         assert_eq!(up["changes"], 6);
         assert_eq!(up["actions"], plan["actions"]);
