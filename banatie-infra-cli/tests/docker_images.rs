@@ -447,6 +447,19 @@ mod images {
             "it waited for the holder"
         );
         holder.wait().unwrap();
+        // The stack's engine-wide lock: a run of the same stack from another root.
+        let stack_lock = format!("/run/lock/banatie-infra/{}.lock", stack.prefix);
+        let mut other = Command::new("flock")
+            .arg(&stack_lock)
+            .args(["sleep", "2"])
+            .spawn()
+            .expect("flock runs");
+        std::thread::sleep(Duration::from_millis(300));
+        let o = stack.run(&["up", "{spec}", "--lock-wait", "0"], &[]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains(&stack_lock), "{}", text(&o));
+        other.wait().unwrap();
+        let _ = std::fs::remove_file(&stack_lock);
         let o = stack.run(&["up", "{spec}", "--lock-wait", "soon"], &[]);
         assert_eq!(o.status.code(), Some(2), "{}", text(&o));
         assert!(text(&o).contains("not a wait"), "{}", text(&o));

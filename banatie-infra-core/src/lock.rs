@@ -10,8 +10,9 @@
 //! [`LockError::Busy`] naming the holder.
 //!
 //! `banatie-infra render -o`, `secrets` (so [`crate::bundle::write`] and
-//! [`crate::secrets::ensure`]) and `backup` take it, and `up`, `down` and `restore` hold it
-//! for their whole run ([`RootLock::acquire_wait`], `--lock-wait`); a command that only
+//! [`crate::secrets::ensure`]) and `backup` take it, and `up`, `deploy`, `rollback`, `down`
+//! and `restore` hold it for their whole run ([`RootLock::acquire_wait`], `--lock-wait`),
+//! with the stack's engine-wide lock ([`RootLock::acquire_stack`]); a command that only
 //! reads the root does not.
 
 use std::fmt;
@@ -28,6 +29,9 @@ use crate::jail::{JailError, Root, CODE_ROOT_LOCKED};
 
 /// The lock file's name in the root.
 pub const LOCK_FILE: &str = ".banatie-infra.lock";
+
+/// Where the engine-wide lock of each stack lives ([`RootLock::acquire_stack`]).
+pub const STACK_LOCK_DIR: &str = "/run/lock/banatie-infra";
 
 /// How long [`RootLock::acquire`] waits: `BANATIE_LOCK_WAIT` seconds (a number, `0`
 /// for not at all) when set and valid, else 60 seconds.
@@ -228,14 +232,57 @@ impl RootLock {
 
     /// Takes the lock of an open root, waiting at most `wait`.
     pub fn acquire_in(root: &Root, verb: &str, wait: Duration) -> Result<RootLock, LockError> {
-        let path = root.path().join(LOCK_FILE);
+        Self::acquire_file(root, LOCK_FILE, verb, wait)
+    }
+
+    /// Takes the engine-wide lock of stack `stack` for `verb`, waiting at most `wait`:
+    /// `/run/lock/banatie-infra/<stack>.lock`. Containers and networks are the engine's,
+    /// not a root's, so two runs of one stack from two roots are serialized too. `Ok(None)`
+    /// where this user cannot create the lock directory or file (the root's lock still
+    /// holds).
+    pub fn acquire_stack(
+        stack: &str,
+        verb: &str,
+        wait: Duration,
+    ) -> Result<Option<RootLock>, LockError> {
+        let dir = Path::new(STACK_LOCK_DIR);
+        if !dir.is_dir() {
+            use std::os::unix::fs::DirBuilderExt;
+            let _ = std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o1777)
+                .create(dir);
+        }
+        let Ok(root) = Root::open(dir) else {
+            return Ok(None);
+        };
+        match Self::acquire_file(&root, &format!("{stack}.lock"), verb, wait) {
+            Ok(l) => Ok(Some(l)),
+            Err(LockError::Jail(JailError::Io { source, .. }))
+                if source.kind() == std::io::ErrorKind::PermissionDenied
+                    || source.kind() == std::io::ErrorKind::ReadOnlyFilesystem =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Takes the lock file `name` of an open directory, waiting at most `wait`.
+    fn acquire_file(
+        root: &Root,
+        name: &str,
+        verb: &str,
+        wait: Duration,
+    ) -> Result<RootLock, LockError> {
+        let path = root.path().join(name);
         let io = |e: Errno| JailError::Io {
             path: path.clone(),
             source: e.into(),
         };
         let fd = match rustix::fs::openat(
             root.fd(),
-            LOCK_FILE,
+            name,
             OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
             Mode::from_raw_mode(0o600),
         ) {

@@ -28,7 +28,10 @@ pub use drift::{
     CODE_DRIFT_NETWORK, CODE_DRIFT_NETWORK_INTERNAL, CODE_DRIFT_PORTS,
 };
 pub use exec::{exec, logs, ExecOutput, LogsOptions};
-pub use status::{status, wait, ContainerState, ServiceStatus, Verdict, WaitError};
+pub use status::{
+    status, wait, ContainerState, ServiceStatus, Verdict, WaitError, CRASH_LOOP_RESTARTS,
+    CRASH_LOOP_WINDOW_SECS,
+};
 pub use up::{
     deploy, down, plan, reconcile_leftovers, rollout_blocker, up, Action, DownReport, Leftover,
     Plan, PullPolicy, PullProgress, UpError, UpEvent, UpOptions, CONFIG_HASH_LABEL, CONFIG_LABEL,

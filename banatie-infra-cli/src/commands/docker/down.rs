@@ -31,7 +31,11 @@ pub(crate) struct Args {
 /// Removes the stack's containers.
 pub(crate) async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     let spec = &ctx.loaded.spec;
-    let _lock = args.lock.hold(&super::root_or_spec(None, ctx), "down")?;
+    let _lock = args.lock.hold(
+        &super::root_or_spec(None, ctx),
+        ctx.loaded.spec.stack.name.as_str(),
+        "down",
+    )?;
     let r = docker::down(&ctx.engine, spec, args.networks, args.timeout)
         .await
         .map_err(docker_err)?;

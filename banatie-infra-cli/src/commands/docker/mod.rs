@@ -153,29 +153,32 @@ pub(crate) struct LockArg {
 }
 
 impl LockArg {
-    /// Takes the root's lock for `verb` (held until dropped). A root that does not exist
-    /// yet holds nothing to protect: no lock. A lock held by another run for the whole
-    /// wait is BI705, naming the holder (pid, host, verb, since when), exit 2.
+    /// Takes the root's lock and the stack's engine-wide lock for `verb` (both held until
+    /// dropped). A root that does not exist yet holds nothing to protect: no root lock. A
+    /// lock held by another run for the whole wait is BI705, naming the holder (pid, host,
+    /// verb, since when), exit 2.
     pub(crate) fn hold(
         &self,
         root: &std::path::Path,
+        stack: &str,
         verb: &str,
-    ) -> Result<Option<banatie_infra_core::lock::RootLock>, Failure> {
-        use banatie_infra_core::lock::{default_wait, RootLock};
-        if !root.is_dir() {
-            return Ok(None);
-        }
+    ) -> Result<Vec<banatie_infra_core::lock::RootLock>, Failure> {
+        use banatie_infra_core::lock::{default_wait, LockError, RootLock};
         let wait = self.lock_wait.unwrap_or_else(default_wait);
-        RootLock::acquire_wait(root, verb, wait)
-            .map(Some)
-            .map_err(|e| match e.code() {
-                Some(code) => Failure::Coded {
-                    code,
-                    message: e.to_string(),
-                    help: e.help(),
-                },
-                None => Failure::Input(e.to_string()),
-            })
+        let coded = |e: LockError| match e.code() {
+            Some(code) => Failure::Coded {
+                code,
+                message: e.to_string(),
+                help: e.help(),
+            },
+            None => Failure::Input(e.to_string()),
+        };
+        let mut held = Vec::new();
+        if root.is_dir() {
+            held.push(RootLock::acquire_wait(root, verb, wait).map_err(coded)?);
+        }
+        held.extend(RootLock::acquire_stack(stack, verb, wait).map_err(coded)?);
+        Ok(held)
     }
 }
 

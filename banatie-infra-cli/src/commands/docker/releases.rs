@@ -124,7 +124,9 @@ fn age(secs: u64) -> String {
 /// Rolls back.
 pub(crate) async fn rollback(ctx: &Ctx, args: RollbackArgs) -> Result<(), Failure> {
     let root = root_or_spec(args.root, ctx);
-    let _lock = args.lock.hold(&root, "rollback")?;
+    let _lock = args
+        .lock
+        .hold(&root, ctx.loaded.spec.stack.name.as_str(), "rollback")?;
     let opts = docker::UpOptions {
         timeout: Duration::from_secs(args.timeout),
         drain: args.drain,

@@ -42,7 +42,11 @@ pub(crate) struct Args {
 /// Restores the database.
 pub(crate) async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
     let RestoreWhat::Db = args.what;
-    let _lock = args.lock.hold(&super::root_or_spec(None, ctx), "restore")?;
+    let _lock = args.lock.hold(
+        &super::root_or_spec(None, ctx),
+        ctx.loaded.spec.stack.name.as_str(),
+        "restore",
+    )?;
     let r = docker::restore_db(&ctx.engine, &ctx.loaded.spec, &args.dump, args.yes)
         .await
         .map_err(|e| {

@@ -165,7 +165,9 @@ async fn bring_up(ctx: &Ctx, args: Args, drain: Option<Duration>) -> Result<(), 
         drain: drain.unwrap_or(docker::DEFAULT_DRAIN),
         ..Default::default()
     };
-    let _lock = args.lock.hold(&root, verb)?;
+    let _lock = args
+        .lock
+        .hold(&root, ctx.loaded.spec.stack.name.as_str(), verb)?;
     let verbose = std::io::stderr().is_terminal();
     let bars = PullBars::new(verbose);
     let ready: Mutex<Vec<(String, f64)>> = Mutex::new(Vec::new());
