@@ -256,9 +256,14 @@ pub fn check_database_name(s: &str) -> Result<(), String> {
 
 /// The top-level names of the deployment root that the tool writes: every rendered
 /// file's first path component, and `secrets.env`.
-fn generated_top_level() -> [&'static str; 8] {
+fn generated_top_level() -> [&'static str; 10] {
     let first = |p: &'static str| p.split('/').next().unwrap_or(p);
     [
+        // The release records `up`, `deploy` and `rollback` write (`docker::releases`).
+        "releases",
+        // Each service's own secrets file (`secrets/<service>.env`): a service mounting
+        // the directory would read every other service's secrets.
+        crate::environment::SERVICE_SECRETS_DIR,
         render::COMPOSE_FILE,
         render::ENV_FILE,
         render::SECRETS_FILE,
@@ -272,7 +277,7 @@ fn generated_top_level() -> [&'static str; 8] {
 
 /// Checks a host directory under the deployment root (a mount source, a data, backup
 /// or log directory): not the root itself (`.`), not one of the bundle's own files or
-/// directories (`secrets.env`, `.env`, `scripts/`, `caddy/`, ...) or anything inside them,
+/// directories (`secrets.env`, `.env`, `scripts/`, `caddy/`, `releases/`, ...) or anything inside them,
 /// and no top-level name starting with `.` (the root's hidden files are the tool's). The
 /// directory is created and chowned to the service that mounts it, so any of those would
 /// hand the service the stack's secrets or the scripts that run with them.
@@ -282,6 +287,8 @@ fn generated_top_level() -> [&'static str; 8] {
 /// assert!(check_host_dir(&"data/uploads".parse().unwrap()).is_ok());
 /// assert!(check_host_dir(&"secrets.env".parse().unwrap()).is_err());
 /// assert!(check_host_dir(&"./scripts/job".parse().unwrap()).is_err());
+/// assert!(check_host_dir(&"releases".parse().unwrap()).is_err());
+/// assert!(check_host_dir(&"secrets/api.env".parse().unwrap()).is_err());
 /// assert!(check_host_dir(&".".parse().unwrap()).is_err());
 /// ```
 pub fn check_host_dir(p: &RelPath) -> Result<(), String> {
