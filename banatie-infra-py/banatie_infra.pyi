@@ -561,10 +561,12 @@ def status(spec: Spec) -> list[_ServiceStatus]:
     Returns:
         list[dict[str, Any]]: one dict per service, in spec order: ``service`` (str),
         ``kind`` (``"app"``, ``"postgres"``, ``"minio"``, ``"job"``, ``"worker"``, ``"service"``), ``verdict``
-        (``"ok"``, ``"starting"``, ``"unhealthy"``, ``"missing"``, ``"down"``),
-        ``detail`` (str, only with ``"down"``: why), ``container`` (None, or a dict:
-        ``id``, ``name``, ``state``, ``health``, ``last_health_output``,
-        ``restart_count``, ``uptime_secs``, ``image``, ``networks``, ``exit_code``).
+        (``"ok"``, ``"starting"``, ``"unhealthy"``, ``"missing"``, ``"down"``,
+        ``"crash_loop"``), ``detail`` (str, only with ``"down"`` and ``"crash_loop"``:
+        why), ``container`` (None, or a dict: ``id``, ``name``, ``state``, ``health``,
+        ``last_health_output``, ``restart_count``, ``last_start_secs``,
+        ``unhealthy_since_secs``, ``failing_streak``, ``uptime_secs``, ``image``,
+        ``networks``, ``exit_code``).
 
     Raises:
         DockerError: no engine, permission denied, API older than 1.41, or an engine
