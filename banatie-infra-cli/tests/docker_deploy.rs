@@ -242,10 +242,24 @@ sites:
         /// Runs `args` while a load of sequential requests goes through Caddy; returns the
         /// command's output and the load's (requests, failures).
         fn under_load(&self, args: &[&str]) -> (Output, usize, Vec<String>) {
+            let load = Load::start(self);
+            let o = self.run(args);
+            let (n, failures) = load.stop();
+            (o, n, failures)
+        }
+    }
+
+    /// Sequential `GET /` through Caddy on a thread until stopped, counting failures.
+    struct Load {
+        stop: Arc<AtomicBool>,
+        thread: std::thread::JoinHandle<(usize, Vec<String>)>,
+    }
+
+    impl Load {
+        fn start(stack: &Stack) -> Load {
             let stop = Arc::new(AtomicBool::new(false));
-            let (port, host) = (self.port, self.host());
-            let flag = stop.clone();
-            let load = std::thread::spawn(move || {
+            let (port, host, flag) = (stack.port, stack.host(), stop.clone());
+            let thread = std::thread::spawn(move || {
                 let (mut n, mut failures) = (0, Vec::new());
                 while !flag.load(Ordering::Relaxed) {
                     n += 1;
@@ -254,16 +268,19 @@ sites:
                         Ok(s) => failures.push(format!("status {s}")),
                         Err(e) => failures.push(e),
                     }
-                    std::thread::sleep(Duration::from_millis(20));
+                    std::thread::sleep(Duration::from_millis(10));
                 }
                 (n, failures)
             });
-            let o = self.run(args);
-            // A little more load after the command: the switch is over, not just begun.
+            Load { stop, thread }
+        }
+
+        /// Half a second more load (the switch is over, not just begun), then the count:
+        /// (requests, failures).
+        fn stop(self) -> (usize, Vec<String>) {
             std::thread::sleep(Duration::from_millis(500));
-            stop.store(true, Ordering::Relaxed);
-            let (n, failures) = load.join().unwrap();
-            (o, n, failures)
+            self.stop.store(true, Ordering::Relaxed);
+            self.thread.join().unwrap()
         }
     }
 
@@ -393,21 +410,7 @@ sites:
 
         // Ten deploys in a row under one load (an app that listens after 2 s): not one
         // request lost, and each new release serves.
-        let stop = Arc::new(AtomicBool::new(false));
-        let (port, host, flag) = (stack.port, stack.host(), stop.clone());
-        let load = std::thread::spawn(move || {
-            let (mut n, mut failures) = (0usize, Vec::new());
-            while !flag.load(Ordering::Relaxed) {
-                n += 1;
-                match get(port, &host) {
-                    Ok(200) => {}
-                    Ok(s) => failures.push(format!("status {s}")),
-                    Err(e) => failures.push(e),
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            (n, failures)
-        });
+        let load = Load::start(&stack);
         let started = std::time::Instant::now();
         for i in 10..20 {
             stack.write_spec_warm(&i.to_string(), false, 2);
@@ -415,9 +418,7 @@ sites:
             assert!(o.status.success(), "deploy {i}: {}", text(&o));
             assert_eq!(stack.release(), i.to_string());
         }
-        std::thread::sleep(Duration::from_millis(500));
-        stop.store(true, Ordering::Relaxed);
-        let (n, failures) = load.join().unwrap();
+        let (n, failures) = load.stop();
         eprintln!(
             "10 deploys in {:.1}s: {} of {n} requests failed",
             started.elapsed().as_secs_f64(),

@@ -66,14 +66,37 @@ pub fn write(bundle: &Bundle, dir: &Path) -> Result<Vec<(String, WriteOutcome)>,
     let lock =
         crate::lock::RootLock::acquire_if_writable(&root, "render", crate::lock::default_wait())
             .map_err(|e| err(&dir.join(crate::lock::LOCK_FILE), std::io::Error::other(e)))?;
+    let out = write_in(bundle, &root)?;
+    drop(lock);
+    Ok(out)
+}
+
+/// [`write`]'s writing part, for a caller that holds the root's lock already (`rollback`):
+/// every file of `bundle` through the open root, never `secrets.env`.
+pub(crate) fn write_in(
+    bundle: &Bundle,
+    root: &Root,
+) -> Result<Vec<(String, WriteOutcome)>, WriteError> {
+    if bundle.files.iter().any(|f| f.path == SECRETS_FILE) {
+        return Err(WriteError {
+            path: root.path().join(SECRETS_FILE),
+            source: std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                "a bundle never writes secrets.env",
+            ),
+        });
+    }
     let mut out = Vec::new();
     for f in &bundle.files {
+        let path = root.path().join(&f.path);
         let outcome = root
             .write(&f.path, &f.contents, f.mode)
-            .map_err(|e| err(&dir.join(&f.path), e.into()))?;
+            .map_err(|e| WriteError {
+                path,
+                source: e.into(),
+            })?;
         out.push((f.path.clone(), outcome));
     }
-    drop(lock);
     Ok(out)
 }
 

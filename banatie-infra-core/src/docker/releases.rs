@@ -327,10 +327,7 @@ pub async fn rollback(
         .map_err(|e| invalid(format!("its spec cannot be read: {e}")))?;
     let bundle = crate::render::render(&spec).map_err(|e| invalid(e.to_string()))?;
     let jail = Root::open(root).map_err(|e| invalid(e.to_string()))?;
-    for f in &bundle.files {
-        jail.write(&f.path, &f.contents, f.mode)
-            .map_err(|e| invalid(format!("{}: {e}", f.path)))?;
-    }
+    crate::bundle::write_in(&bundle, &jail).map_err(|e| invalid(e.to_string()))?;
     let pins = target
         .services
         .iter()

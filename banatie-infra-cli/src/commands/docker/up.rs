@@ -161,7 +161,6 @@ async fn bring_up(ctx: &Ctx, args: Args, drain: Option<Duration>) -> Result<(), 
         timeout: Duration::from_secs(args.timeout),
         build: args.build,
         pull: args.pull,
-        start_first: drain.is_some(),
         drain: drain.unwrap_or(docker::DEFAULT_DRAIN),
         ..Default::default()
     };
@@ -191,7 +190,13 @@ async fn bring_up(ctx: &Ctx, args: Args, drain: Option<Duration>) -> Result<(), 
     };
     let started = Instant::now();
     let result = tokio::select! {
-        r = docker::up(&ctx.engine, &ctx.loaded.spec, &root, &opts, &report) => r,
+        r = async {
+            if drain.is_some() {
+                docker::deploy(&ctx.engine, &ctx.loaded.spec, &root, &opts, &report).await
+            } else {
+                docker::up(&ctx.engine, &ctx.loaded.spec, &root, &opts, &report).await
+            }
+        } => r,
         _ = tokio::signal::ctrl_c() => {
             // A rollout cut short leaves a `<service>-next`: settle it now, so the stack is
             // left with one container per service, the one serving.
