@@ -210,7 +210,8 @@ pub fn required_secrets(spec: &Spec) -> Vec<(EnvName, String)> {
 /// The secrets service `name` receives, in order: what its kind needs itself (a
 /// PostgreSQL service its password; a MinIO service its root user and password; a
 /// storage-init job those and the service account's access and secret key of the MinIO
-/// service it initialises), then the names under its own `secrets`, each once. Empty for
+/// service it initialises; a migration job its app's secrets), then the names under its
+/// own `secrets`, each once. Empty for
 /// a service the spec does not have. These are the variables of its
 /// `secrets/<service>.env` ([`service_secrets_file`]).
 pub fn service_secrets(spec: &Spec, name: &str) -> Vec<EnvName> {
@@ -235,6 +236,14 @@ pub fn service_secrets(spec: &Spec, name: &str) -> Vec<EnvName> {
                 _ => Vec::new(),
             },
             crate::spec::JobTask::Command { .. } => Vec::new(),
+            // A migration connects as its app does.
+            // A migration connects as its app does (only a process kind: no recursion).
+            crate::spec::JobTask::Migrate { app, .. } => match spec.services.get(app) {
+                Some(Service::App(_) | Service::Worker(_) | Service::Generic(_)) => {
+                    service_secrets(spec, app.as_str())
+                }
+                _ => Vec::new(),
+            },
         },
         Service::App(_) | Service::Worker(_) | Service::Generic(_) => Vec::new(),
     };

@@ -320,7 +320,7 @@ fn service(spec: &Spec, layout: &Layout, name: &Name, svc: &Service) -> ComposeS
         Service::App(app) => app_service(&mut c, spec, app),
         Service::Postgres(pg) => postgres_service(&mut c, layout, name, pg),
         Service::Minio(m) => minio_service(&mut c, spec, name, m),
-        Service::Job(job) => job_service(&mut c, layout, name, job),
+        Service::Job(job) => job_service(&mut c, spec, layout, name, job),
         Service::Worker(w) => worker_service(&mut c, spec, w),
         Service::Generic(g) => generic_service(&mut c, g),
     }
@@ -516,9 +516,22 @@ fn minio_service(c: &mut ComposeService, spec: &Spec, name: &Name, m: &MinioServ
     c.healthcheck = health_for(Some(own), &m.health, crate::spec::ServiceKind::Minio);
 }
 
-/// A job: restart `no`, and either the storage init script (mounted) or its argv.
-fn job_service(c: &mut ComposeService, layout: &Layout, name: &Name, job: &JobService) {
-    c.image = Some(lit(job.image.as_str()));
+/// A job: restart `no`, and either the storage init script (mounted), its argv, or (a
+/// migration) its argv in the app's image, built as the app's is, with the app's project
+/// env file and environment (its own `environment` after, so it may override).
+fn job_service(
+    c: &mut ComposeService,
+    spec: &Spec,
+    layout: &Layout,
+    name: &Name,
+    job: &JobService,
+) {
+    let default_image = || lit(crate::spec::DEFAULT_JOB_IMAGE);
+    c.image = Some(
+        job.image
+            .as_ref()
+            .map_or_else(default_image, |i| lit(i.as_str())),
+    );
     c.restart = "no".into();
     match &job.task {
         JobTask::StorageInit { .. } => {
@@ -533,6 +546,34 @@ fn job_service(c: &mut ComposeService, layout: &Layout, name: &Name, job: &JobSe
         JobTask::Command { argv } => {
             c.entrypoint = Some(argv.iter().map(|s| lit(s)).collect());
         }
+        JobTask::Migrate { app, argv } => {
+            c.entrypoint = Some(argv.iter().map(|s| lit(s)).collect());
+            if let Some(target) = spec.services.get(app) {
+                migration_image(c, spec, app, target);
+                for (k, v) in target.environment() {
+                    c.environment.insert(k.to_string(), lit(v));
+                }
+            }
+        }
+    }
+}
+
+/// A migration's image: its app's `image`, and its `build` when the app builds (the
+/// same context and tag, so Compose and `up` build it once, for the app).
+fn migration_image(c: &mut ComposeService, spec: &Spec, app: &Name, target: &Service) {
+    let (image, build) = match target {
+        Service::App(a) => (a.image.as_ref(), a.build.as_ref()),
+        Service::Worker(w) => (w.image.as_ref(), w.build.as_ref()),
+        other => (other.image(), None),
+    };
+    c.image = Some(match image {
+        Some(i) => lit(i.as_str()),
+        // Compose's name of an image it builds without a tag: `<project>-<service>`.
+        None => lit(&format!("{}-{app}", spec.stack.name)),
+    });
+    c.build = build.map(|b| compose_build(spec, b));
+    if matches!(target, Service::App(_) | Service::Worker(_)) {
+        c.env_file = vec![format!("./{}", super::ENV_FILE)];
     }
 }
 

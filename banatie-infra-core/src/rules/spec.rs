@@ -28,6 +28,9 @@ pub const CODE_COMPLETED_NOT_JOB: Code = Code("BI116");
 pub const CODE_NETWORK_LAYOUT: Code = Code("BI117");
 /// BI118: more than one PostgreSQL or MinIO service in one stack.
 pub const CODE_SINGLE_SERVER: Code = Code("BI118");
+/// BI119: a migration job its app does not wait for, one that names an image of its own,
+/// or one that does not wait for its app's database.
+pub const CODE_MIGRATION: Code = Code("BI119");
 
 /// This family's rules, in code order.
 pub(super) const RULES: &[Rule] = &[
@@ -136,6 +139,13 @@ pub(super) const RULES: &[Rule] = &[
         FAMILY,
         "more than one PostgreSQL or MinIO service in a stack (each image reads fixed variable names from the shared secrets.env)",
     ),
+    Rule::declare(
+        CODE_MIGRATION,
+        "migration-order",
+        Severity::Error,
+        FAMILY,
+        "a migration job its app does not wait for (`service_completed_successfully`), that names an image of its own, or that does not wait for the app's database",
+    ),
 ];
 
 /// BI110: `service` is attached to `network`, which is not declared; `declared` are the
@@ -239,6 +249,34 @@ pub(crate) fn storage_init_unknown<'a>(
         CODE_UNRESOLVED_REFERENCE,
         format!("job `{job}` initialises `{target}`, which is not a service"),
         super::closest(target, minio, "name a service of `kind: minio`".into()),
+    )
+}
+
+/// BI110 (a spec's migration jobs only): job `job` migrates `target`, which is not a
+/// service; `apps` are the services that could be migrated (the closest is suggested).
+pub(crate) fn migration_target_unknown<'a>(
+    job: &str,
+    target: &str,
+    apps: impl Iterator<Item = &'a str>,
+) -> Finding {
+    Finding::new(
+        CODE_UNRESOLVED_REFERENCE,
+        format!("job `{job}` is the migration of `{target}`, which is not a service"),
+        super::closest(
+            target,
+            apps,
+            "name a service of kind `app`, `worker` or `service`".into(),
+        ),
+    )
+}
+
+/// BI110 (a spec's migration jobs only): job `job` migrates `target`, a service of kind
+/// `kind`, which runs no program of the user's.
+pub(crate) fn migration_target_kind(job: &str, target: &str, kind: &str) -> Finding {
+    Finding::new(
+        CODE_UNRESOLVED_REFERENCE,
+        format!("job `{job}` is the migration of `{target}`, a service of kind `{kind}`: a migration runs in the image of an `app`, `worker` or `service`"),
+        "name the app whose image holds the migration; for a command in another image use `task: { command: { argv: [...] } }`",
     )
 }
 

@@ -16,16 +16,27 @@ service_kind! {
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct JobService {
-    /// The image. Default `minio/mc:latest` (the seed's; pin a release).
-    #[serde(default = "default_mc_image")]
-    pub image: ImageRef,
+    /// The image. Default `minio/mc:latest` (the seed's; pin a release) for
+    /// `storage_init` and `command`; a `migrate` job runs its app's image (built or
+    /// pulled for the app, the same release) and sets none (BI119).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageRef>,
     /// What the job does.
     pub task: JobTask,
 }
 }
 
-fn default_mc_image() -> ImageRef {
-    "minio/mc:latest".parse().expect("valid")
+/// The image of a job that names none: `minio/mc:latest`, the seed's.
+pub const DEFAULT_JOB_IMAGE: &str = "minio/mc:latest";
+
+impl JobService {
+    /// The app whose migration this job is (`task: migrate`), if it is one.
+    pub fn migrates(&self) -> Option<&Name> {
+        match &self.task {
+            JobTask::Migrate { app, .. } => Some(app),
+            _ => None,
+        }
+    }
 }
 
 /// What a one-shot job does.
@@ -41,7 +52,21 @@ pub enum JobTask {
     },
     /// Run a command (exec form, no shell) that must exit 0.
     Command {
-        /// The argv, for example `["/app/migrate", "--yes"]`.
+        /// The argv, for example `["/app/notify", "--yes"]`.
+        argv: Vec<String>,
+    },
+    /// The migration of an app: its argv runs in the app's image (the new release's,
+    /// built or pulled for the app) with the app's environment and secrets, after this
+    /// job's own dependencies (the database, `service_healthy`) and before the app, which
+    /// must depend on it with `service_completed_successfully` (BI119). `up` and `deploy`
+    /// run it again whenever its configuration or the app's image changes, and a
+    /// non-zero exit stops them before the app is touched: on `deploy` the old release
+    /// keeps serving. A rollback runs the older release's migration, it undoes nothing.
+    Migrate {
+        /// The app (an `app`, `worker` or `service`) whose image and environment it uses.
+        app: Name,
+        /// The argv (exec form, no shell; a shell is `["sh", "-c", "..."]`), for example
+        /// `["npm", "run", "db:push"]`.
         argv: Vec<String>,
     },
 }

@@ -36,7 +36,7 @@ mod storage;
 
 pub use app::{AppService, Build, Mount, Probe};
 pub use backups::Backups;
-pub use job::{JobService, JobTask};
+pub use job::{JobService, JobTask, DEFAULT_JOB_IMAGE};
 pub use postgres::{postgres_major, stack_sql_name, PostgresService, POSTGRES_PASSWORD};
 pub(crate) use process::process_kind;
 pub use process::{

@@ -12,6 +12,10 @@ use schemars::JsonSchema;
 use super::{AppService, GenericService, JobService, MinioService, PostgresService, WorkerService};
 use crate::types::{Duration, EnvName, ImageRef, Name, Port};
 
+/// [`super::job::DEFAULT_JOB_IMAGE`], parsed once.
+static DEFAULT_JOB_IMAGE_REF: std::sync::LazyLock<ImageRef> =
+    std::sync::LazyLock::new(|| super::job::DEFAULT_JOB_IMAGE.parse().expect("valid"));
+
 /// The struct name under which a tagged enum asks for its tag key first; see
 /// [`Service`]'s `Deserialize`; the loader's deserializer ([`crate::load`]) honours it.
 pub(crate) const TAG_FIRST: &str = "$banatie_infra::tag_first";
@@ -179,14 +183,18 @@ impl Service {
     }
 
     /// The image it runs, if known before building: `image` (apps and workers may leave
-    /// it unset).
+    /// it unset; a migration job runs its app's, unknown here).
     pub fn image(&self) -> Option<&ImageRef> {
         match self {
             Self::App(s) => s.image.as_ref(),
             Self::Worker(s) => s.image.as_ref(),
             Self::Postgres(s) => Some(&s.image),
             Self::Minio(s) => Some(&s.image),
-            Self::Job(s) => Some(&s.image),
+            Self::Job(s) => match (&s.image, &s.task) {
+                (Some(i), _) => Some(i),
+                (None, super::JobTask::Migrate { .. }) => None,
+                (None, _) => Some(&DEFAULT_JOB_IMAGE_REF),
+            },
             Self::Generic(s) => Some(&s.image),
         }
     }

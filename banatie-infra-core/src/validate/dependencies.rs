@@ -1,4 +1,4 @@
-//! The spec family's rules about `depends_on` (BI112, BI115, BI116; the registry's
+//! The spec family's rules about `depends_on` (BI112, BI115, BI116, BI119; the registry's
 //! `rules/spec.rs`): no dependency cycle, `healthy` only on a service with a health check,
 //! `completed` only on a job. Also the graph algorithm BI112 runs on ([`cycles`]), which
 //! the audit's BI112 shares, so both report the same cycles for the same graph.
@@ -198,14 +198,148 @@ pub(super) fn completed_not_job(spec: &Spec, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// BI119: each migration job (`task: migrate`) sets no `image` (it runs its app's), its
+/// app depends on it with `completed` (else the app could take traffic before the
+/// schema exists, and `deploy` would not run it first), and it depends, `healthy`, on
+/// each `postgres` service its app depends on (else it may run before the database
+/// accepts connections). An unresolved app is BI110's.
+pub(super) fn migrations(spec: &Spec, out: &mut Vec<Diagnostic>) {
+    use crate::rules::spec::CODE_MIGRATION;
+    for (name, svc) in &spec.services {
+        let Service::Job(job) = svc else { continue };
+        let Some(app) = job.migrates() else { continue };
+        let Some(target) = spec.services.get(app).filter(|s| s.process().is_some()) else {
+            continue;
+        };
+        if let Some(image) = &job.image {
+            out.push(Diagnostic::error(
+                CODE_MIGRATION,
+                ptr!("services", name, "image"),
+                format!("migration job `{name}` names image `{image}`: a migration runs the image of its app `{app}`, of the same release"),
+            ).with_help(format!("remove `image` from `{name}`: it runs `{app}`'s image, built or pulled for it")));
+        }
+        if target.depends_on().get(name) != Some(&Condition::Completed) {
+            out.push(Diagnostic::error(
+                CODE_MIGRATION,
+                ptr!("services", app, "depends_on"),
+                format!("`{app}` does not wait for its migration `{name}`: it could start, and take traffic, before the migration ran, and `deploy` would not run the migration first"),
+            ).with_help(format!("add to `{app}`: `depends_on: {{ {name}: completed }}`")));
+        }
+        for db in target.depends_on().keys() {
+            let is_db = matches!(spec.services.get(db), Some(Service::Postgres(_)));
+            if is_db && job.depends_on.get(db) != Some(&Condition::Healthy) {
+                out.push(Diagnostic::error(
+                    CODE_MIGRATION,
+                    ptr!("services", name, "depends_on"),
+                    format!("migration `{name}` does not wait for `{db}`, the database of `{app}`: it may run before the database accepts connections"),
+                ).with_help(format!("add to `{name}`: `depends_on: {{ {db}: healthy }}`")));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[allow(unused_imports)]
     use crate::rules::{health::*, secrets::*, sites::*, spec::*, storage::*};
-    use crate::validate::tests::{clean, expect, spec};
+    use crate::validate::tests::{clean, expect, spec, DB, DB_SECRETS};
 
     fn app(name: &str, deps: &str) -> String {
         format!("  {name}: {{ kind: app, build: {{ dockerfile: D }}, networks: [inner], depends_on: {{ {deps} }} }}\n")
+    }
+    fn migration(extra: &str) -> String {
+        format!("  mig: {{ kind: job, task: {{ migrate: {{ app: api, argv: [node, migrate.js] }} }}, networks: [inner]{extra} }}\n")
+    }
+
+    #[test]
+    fn bi119_migration_in_order_is_clean() {
+        let good = format!(
+            "{}{}{DB}",
+            app("api", "db: healthy, mig: completed"),
+            migration(", depends_on: { db: healthy }")
+        );
+        clean(&spec(&good, "", DB_SECRETS));
+    }
+
+    #[test]
+    fn bi119_app_not_waiting_for_its_migration() {
+        let bad = format!(
+            "{}{}{DB}",
+            app("api", "db: healthy"),
+            migration(", depends_on: { db: healthy }")
+        );
+        let d = expect(
+            &spec(&bad, "", DB_SECRETS),
+            CODE_MIGRATION,
+            "/services/api/depends_on",
+        );
+        assert!(
+            d[0].help.as_deref().unwrap().contains("mig: completed"),
+            "{d:?}"
+        );
+        // `started` is not enough either: the app would start beside it.
+        let started = format!(
+            "{}{}{DB}",
+            app("api", "db: healthy, mig: started"),
+            migration(", depends_on: { db: healthy }")
+        );
+        expect(
+            &spec(&started, "", DB_SECRETS),
+            CODE_MIGRATION,
+            "/services/api/depends_on",
+        );
+    }
+
+    #[test]
+    fn bi119_migration_with_its_own_image_or_without_the_database() {
+        let image = format!(
+            "{}{}{DB}",
+            app("api", "db: healthy, mig: completed"),
+            migration(", image: \"example/old:1\", depends_on: { db: healthy }")
+        );
+        expect(
+            &spec(&image, "", DB_SECRETS),
+            CODE_MIGRATION,
+            "/services/mig/image",
+        );
+        let no_db = format!(
+            "{}{}{DB}",
+            app("api", "db: healthy, mig: completed"),
+            migration("")
+        );
+        let d = expect(
+            &spec(&no_db, "", DB_SECRETS),
+            CODE_MIGRATION,
+            "/services/mig/depends_on",
+        );
+        assert!(
+            d[0].help.as_deref().unwrap().contains("db: healthy"),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn bi110_migration_of_a_database_or_of_nothing() {
+        let of_db = format!(
+            "{}  mig: {{ kind: job, task: {{ migrate: {{ app: db, argv: [x] }} }}, networks: [inner] }}\n{DB}",
+            app("api", "db: healthy")
+        );
+        let d = expect(
+            &spec(&of_db, "", DB_SECRETS),
+            CODE_UNRESOLVED_REFERENCE,
+            "/services/mig/task/migrate/app",
+        );
+        assert!(d[0].message.contains("kind `postgres`"), "{d:?}");
+        let unknown = format!(
+            "{}  mig: {{ kind: job, task: {{ migrate: {{ app: apj, argv: [x] }} }}, networks: [inner] }}\n",
+            app("api", "")
+        );
+        let d = expect(
+            &spec(&unknown, "", ""),
+            CODE_UNRESOLVED_REFERENCE,
+            "/services/mig/task/migrate/app",
+        );
+        assert!(d[0].help.as_deref().unwrap().contains("api"), "{d:?}");
     }
 
     #[test]

@@ -84,6 +84,7 @@ const RULE_FNS: &[Rule] = &[
     spec::env_definitions,
     dependencies::healthy_without_healthcheck,
     dependencies::completed_not_job,
+    dependencies::migrations,
     spec::network_layout,
     spec::single_servers,
     runtime::service_secrets_resolve,

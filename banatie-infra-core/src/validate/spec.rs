@@ -1,4 +1,4 @@
-//! The spec family's structural rules (BI110, BI111, BI113, BI114, BI117, BI118; the
+//! The spec family's structural rules (BI110 (also a migration's app), BI111, BI113, BI114, BI117, BI118; the
 //! registry's `rules/spec.rs`): every name resolves, sites route to ports that listen, apps
 //! have an image source, every variable is defined once, the network layout isolates the
 //! stack, and one PostgreSQL and one MinIO server per stack. The dependency rules of the
@@ -25,8 +25,10 @@ pub(super) fn unresolved_references(spec: &Spec, out: &mut Vec<Diagnostic>) {
         unknown_networks(spec, name, svc, out);
         unknown_dependencies(spec, name, svc, out);
         if let Service::Job(job) = svc {
-            if let JobTask::StorageInit { minio } = &job.task {
-                storage_init_target(spec, name, minio, out);
+            match &job.task {
+                JobTask::StorageInit { minio } => storage_init_target(spec, name, minio, out),
+                JobTask::Migrate { app, .. } => migration_target(spec, name, app, out),
+                JobTask::Command { .. } => {}
             }
         }
     }
@@ -79,6 +81,26 @@ fn storage_init_target(spec: &Spec, name: &Name, minio: &Name, out: &mut Vec<Dia
             spec.services
                 .iter()
                 .filter(|(_, s)| s.kind() == ServiceKind::Minio)
+                .map(|(n, _)| n.as_str()),
+        ),
+    };
+    out.push(finding.at(at));
+}
+
+/// BI110 for the `migrate.app` of job `name`: an `app`, `worker` or `service`.
+fn migration_target(spec: &Spec, name: &Name, app: &Name, out: &mut Vec<Diagnostic>) {
+    let at = ptr!("services", name, "task", "migrate", "app");
+    let finding = match spec.services.get(app) {
+        Some(s) if s.process().is_some() => return,
+        Some(other) => {
+            spec_rules::migration_target_kind(name.as_str(), app.as_str(), other.kind().as_str())
+        }
+        None => spec_rules::migration_target_unknown(
+            name.as_str(),
+            app.as_str(),
+            spec.services
+                .iter()
+                .filter(|(_, s)| s.process().is_some())
                 .map(|(n, _)| n.as_str()),
         ),
     };

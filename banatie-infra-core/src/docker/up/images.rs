@@ -81,48 +81,55 @@ pub(super) async fn ensure_images(
     events: Events<'_>,
 ) -> Result<Vec<Action>, UpError> {
     let mut done = Vec::new();
+    // Builds first, each tag once: a migration job builds nothing of its own, it runs the
+    // tag its app builds (and nothing pulls a tag that is built here).
+    let mut built: Vec<&str> = Vec::new();
+    for (name, d) in want {
+        let Some(b) = &d.build else { continue };
+        if built.contains(&d.image.as_str()) {
+            continue;
+        }
+        built.push(&d.image);
+        if opts.build || engine.docker.inspect_image(&d.image).await.is_err() {
+            build_image(engine, name, &d.image, b, events).await?;
+            done.push(Action::Build {
+                service: name.clone(),
+                image: d.image.clone(),
+            });
+        }
+    }
     let mut pulled: Vec<&str> = Vec::new();
     for (name, d) in want {
+        let seen = built.contains(&d.image.as_str()) || pulled.contains(&d.image.as_str());
+        if d.build.is_some() || seen {
+            continue;
+        }
         let exists = engine.docker.inspect_image(&d.image).await.is_ok();
-        match &d.build {
-            Some(b) => {
-                if !exists || opts.build {
-                    build_image(engine, name, &d.image, b, events).await?;
-                    done.push(Action::Build {
-                        service: name.clone(),
-                        image: d.image.clone(),
-                    });
-                }
-            }
-            None if pulled.contains(&d.image.as_str()) => {}
-            None if !exists
-                && d.image
-                    .starts_with(&format!("{}/", crate::docker::releases::RELEASE_REPOSITORY)) =>
-            {
-                return Err(UpError::MissingImage {
+        let release = format!("{}/", crate::docker::releases::RELEASE_REPOSITORY);
+        if !exists && d.image.starts_with(&release) {
+            return Err(UpError::MissingImage {
+                service: name.clone(),
+                image: d.image.clone(),
+                hint: "the release's image was removed from the engine (`docker rmi`, `docker image prune -a`): roll back to another release, or deploy the spec".into(),
+            });
+        }
+        match (opts.pull, exists) {
+            (PullPolicy::Always, _) | (PullPolicy::Missing, false) => {
+                pull_image(engine, name, &d.image, events).await?;
+                pulled.push(&d.image);
+                done.push(Action::Pull {
                     service: name.clone(),
                     image: d.image.clone(),
-                    hint: "the release's image was removed from the engine (`docker rmi`, `docker image prune -a`): roll back to another release, or deploy the spec".into(),
                 });
             }
-            None => match (opts.pull, exists) {
-                (PullPolicy::Always, _) | (PullPolicy::Missing, false) => {
-                    pull_image(engine, name, &d.image, events).await?;
-                    pulled.push(&d.image);
-                    done.push(Action::Pull {
-                        service: name.clone(),
-                        image: d.image.clone(),
-                    });
-                }
-                (PullPolicy::Never, false) => {
-                    return Err(UpError::MissingImage {
+            (PullPolicy::Never, false) => {
+                return Err(UpError::MissingImage {
                         service: name.clone(),
                         image: d.image.clone(),
                         hint: "`--pull never` was given: pull it (`banatie-infra up --pull missing`) or load it with `docker load`".into(),
                     });
-                }
-                _ => {}
-            },
+            }
+            _ => {}
         }
     }
     Ok(done)

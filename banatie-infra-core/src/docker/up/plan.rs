@@ -177,7 +177,16 @@ fn changed_fields(a: &serde_json::Value, b: &serde_json::Value) -> Vec<String> {
 pub async fn plan(engine: &Engine, spec: &Spec, root: &Path) -> Result<Plan, UpError> {
     let want = desired(spec, root)?;
     let mut actions = network_actions(engine, spec).await?;
-    for (name, d) in &want {
+    let mut seen = HashSet::new();
+    // Built services first, so a migration's image counts as its app's build; each tag once.
+    for (name, d) in want
+        .iter()
+        .filter(|(_, d)| d.build.is_some())
+        .chain(want.iter().filter(|(_, d)| d.build.is_none()))
+    {
+        if !seen.insert(d.image.clone()) {
+            continue;
+        }
         if engine.docker.inspect_image(&d.image).await.is_err() {
             let (service, image) = (name.clone(), d.image.clone());
             actions.push(match d.build {
@@ -339,7 +348,8 @@ fn container_action(
     )
 }
 
-/// Turns the kept dependents of a recreated service into restarts (transitively).
+/// Turns the kept dependents of a recreated service into restarts (transitively), except
+/// through a `completed` dependency: a job that runs again restarts nothing.
 fn restart_dependents(
     spec: &Spec,
     recreated: &HashSet<String>,
@@ -354,10 +364,18 @@ fn restart_dependents(
             if !matches!(per_service.get(&n), Some(Action::Keep { .. })) {
                 continue;
             }
-            if let Some(dep) = svc.depends_on().keys().find(|d| {
-                recreated.contains(d.as_str())
-                    || matches!(per_service.get(d.as_str()), Some(Action::Restart { .. }))
-            }) {
+            // A job that runs again (a migration, a storage init) leaves its dependents
+            // running: they wait for its completion only to start.
+            if let Some(dep) = svc
+                .depends_on()
+                .iter()
+                .filter(|(_, c)| **c != crate::spec::Condition::Completed)
+                .map(|(d, _)| d)
+                .find(|d| {
+                    recreated.contains(d.as_str())
+                        || matches!(per_service.get(d.as_str()), Some(Action::Restart { .. }))
+                })
+            {
                 per_service.insert(
                     n.clone(),
                     Action::Restart {

@@ -21,7 +21,6 @@ pub(super) fn service(k: &Known, s: &facts::Svc, common: Common, c: &mut Ctx) ->
         minio_argv: _,
         container_env: _,
     } = common;
-    let image = image.unwrap_or_else(|| "minio/mc:latest".parse().expect("valid"));
     let targets = k
         .storage_jobs
         .iter()

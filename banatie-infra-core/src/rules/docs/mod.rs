@@ -37,6 +37,7 @@ pub(crate) fn explanation(code: &str) -> &'static str {
         "BI116" => include_str!("BI116.md"),
         "BI117" => include_str!("BI117.md"),
         "BI118" => include_str!("BI118.md"),
+        "BI119" => include_str!("BI119.md"),
         "BI150" => include_str!("BI150.md"),
         "BI151" => include_str!("BI151.md"),
         "BI152" => include_str!("BI152.md"),
