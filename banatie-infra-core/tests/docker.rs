@@ -40,3 +40,7 @@ mod lifecycle;
 #[cfg(feature = "docker")]
 #[path = "docker/kinds.rs"]
 mod kinds;
+
+#[cfg(feature = "docker")]
+#[path = "docker/migrate.rs"]
+mod migrate;
