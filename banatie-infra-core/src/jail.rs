@@ -435,6 +435,34 @@ impl Root {
         replace_in(&dir, name, contents, mode).map_err(|source| JailError::Io { path, source })?;
         Ok(outcome)
     }
+
+    /// Removes the file at `rel` (`unlinkat` in its directory, reached without following
+    /// a symlink). A missing file or directory is `Ok(false)`; a removed one `Ok(true)`.
+    ///
+    /// Errors: as [`Root::write`] for the directories; [`JailError::Io`] for the unlink.
+    pub fn remove(&self, rel: &str) -> Result<bool, JailError> {
+        let (dirs, name) = self.split(rel)?;
+        let dir = match self.walk(&dirs, false)? {
+            Walk::Dir(fd) => fd,
+            Walk::Missing => return Ok(false),
+            Walk::Unsafe(path, FileType::Symlink) => return Err(JailError::Symlink { path }),
+            Walk::Unsafe(path, t) => {
+                return Err(JailError::NotRegular {
+                    path,
+                    what: describe(t).into(),
+                    expected: "a directory",
+                })
+            }
+        };
+        match rustix::fs::unlinkat(&dir, name, AtFlags::empty()) {
+            Ok(()) => Ok(true),
+            Err(rustix::io::Errno::NOENT) => Ok(false),
+            Err(e) => Err(JailError::Io {
+                path: self.path.join(rel),
+                source: e.into(),
+            }),
+        }
+    }
 }
 
 /// The temporary-file, fsync, `renameat`, fsync-the-directory sequence in `dir`.

@@ -116,6 +116,8 @@ pub struct Report {
     pub unknown: Vec<String>,
     /// The per-service secret env files (`secrets/<service>.env`) created or updated now.
     pub service_files: Vec<String>,
+    /// The secret given a new value on purpose (`secrets rotate`); empty for [`ensure`].
+    pub rotated: Vec<String>,
 }
 
 /// Creates or completes `dir/secrets.env` for `spec`. See the module docs.
@@ -128,9 +130,55 @@ pub struct Report {
 /// The file is read and written through [`crate::jail::Root`]: a symlink there is
 /// [`SecretsError::NotAFile`], never followed.
 pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
-    let path = dir.join(SECRETS_FILE);
     let (root, _lock) = open_locked(dir, "secrets")?;
-    let existing = read_checked(&root, &path)?.map(|(text, _)| text);
+    complete(spec, &root, None)
+}
+
+/// `secrets rotate`'s write: [`ensure`] on `root` (whose lock the caller holds) with
+/// `name`'s value replaced by `value` (the one existing secret a call changes, on
+/// purpose), the values derived from it recomputed (a connection URL from the
+/// password), and the per-service files rewritten. `name` is in the report's `rotated`.
+#[cfg(feature = "docker")]
+pub(crate) fn replace_in(
+    spec: &Spec,
+    root: &Root,
+    name: &str,
+    value: &str,
+) -> Result<Report, SecretsError> {
+    complete(spec, root, Some((name, value)))
+}
+
+/// The text of `root`'s `secrets.env` (`None` when missing), refused like [`ensure`]
+/// refuses it; every value registered for redaction.
+#[cfg(feature = "docker")]
+pub(crate) fn read_text(root: &Root) -> Result<Option<String>, SecretsError> {
+    let path = root.path().join(SECRETS_FILE);
+    let text = read_checked(root, &path)?.map(|(t, _)| t);
+    if let Some(t) = &text {
+        parse_unique(t, &path)?;
+    }
+    Ok(text)
+}
+
+/// Puts `text` (what [`read_text`] returned before a rotation) back as `secrets.env` and
+/// rewrites the per-service files from it: the state before the rotation.
+#[cfg(feature = "docker")]
+pub(crate) fn restore_text(spec: &Spec, root: &Root, text: &str) -> Result<(), SecretsError> {
+    let path = root.path().join(SECRETS_FILE);
+    root.write(SECRETS_FILE, text.as_bytes(), 0o600)
+        .map_err(|e| jail_error(&path, e))?;
+    complete(spec, root, None).map(|_| ())
+}
+
+/// [`ensure`]'s work on an open root whose lock is held, with one value replaced when
+/// `rotate` is given (variable, new value).
+fn complete(
+    spec: &Spec,
+    root: &Root,
+    rotate: Option<(&str, &str)>,
+) -> Result<Report, SecretsError> {
+    let path = root.path().join(SECRETS_FILE);
+    let existing = read_checked(root, &path)?.map(|(text, _)| text);
     let io = |source| SecretsError::Io {
         path: path.clone(),
         source,
@@ -156,7 +204,19 @@ pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
     let vars = secret_vars(spec);
     // Generated and supplied first, then derived (which may use them).
     for v in vars.iter().filter(|v| !v.kind.is_derived()) {
-        ensure_primary(v, &by_key, &mut edits, &mut report).map_err(io)?;
+        match rotate {
+            Some((name, value)) if name == v.name.as_str() => {
+                crate::redact::register(value);
+                let line = format!("{name}={}", env_value(value));
+                match by_key.get(name) {
+                    Some(e) => edits.replace.push((e.lines, line)),
+                    None => edits.append.push(line),
+                }
+                edits.values.insert(name.into(), value.into());
+                report.rotated.push(name.into());
+            }
+            _ => ensure_primary(v, &by_key, &mut edits, &mut report).map_err(io)?,
+        }
     }
     for v in vars.iter().filter(|v| v.kind.is_derived()) {
         ensure_derived(spec, v, &by_key, &mut edits, &mut report);
@@ -179,7 +239,7 @@ pub fn ensure(spec: &Spec, dir: &Path) -> Result<Report, SecretsError> {
             .map_err(|e| jail_error(&path, e))?;
         report.written = true;
     }
-    report.service_files = write_service_files(spec, &root, &values)?;
+    report.service_files = write_service_files(spec, root, &values)?;
     Ok(report)
 }
 

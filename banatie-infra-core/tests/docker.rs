@@ -44,3 +44,7 @@ mod kinds;
 #[cfg(feature = "docker")]
 #[path = "docker/migrate.rs"]
 mod migrate;
+
+#[cfg(feature = "docker")]
+#[path = "docker/rotate.rs"]
+mod rotate;

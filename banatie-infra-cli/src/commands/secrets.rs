@@ -1,5 +1,6 @@
 //! `banatie-infra secrets SPEC --root DIR`: create or complete `DIR/secrets.env` (mode
 //! 0600). Names only, never a value. Exit 1 when a secret must be supplied by hand.
+//! `banatie-infra secrets rotate NAME SPEC`: see `commands/docker/rotate.rs`.
 //!
 //! JSON: `{"spec", "path": ".../secrets.env", "state": "created" | "updated" |
 //! "unchanged", "mode": "0600", "generated": [name], "derived": [name], "kept": [name],
@@ -16,9 +17,31 @@ use crate::failure::{coded_err, Failure};
 use crate::printer::{self, FormatArg};
 use crate::spec_arg::SpecArg;
 
-/// `secrets`.
+/// `secrets SPEC --root DIR`, or `secrets rotate NAME SPEC`.
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub(crate) struct Args {
+    #[command(subcommand)]
+    action: Option<Action>,
+    #[command(flatten)]
+    ensure: Option<EnsureArgs>,
+}
+
+/// The subcommands of `secrets`.
+#[derive(clap::Subcommand)]
+enum Action {
+    /// Give one secret of the running stack a new value without downtime: a PostgreSQL
+    /// password is set with `ALTER ROLE` first, a MinIO service-account key by the
+    /// storage-init job; then every service that receives it (or a URL derived from it)
+    /// rolls start-first. The old value is kept until the switch is confirmed, and put
+    /// back when a step fails (exit 1, naming the step).
+    #[cfg(feature = "docker")]
+    Rotate(crate::commands::docker::rotate::Args),
+}
+
+/// `secrets SPEC --root DIR`.
+#[derive(clap::Args)]
+struct EnsureArgs {
     #[command(flatten)]
     spec: SpecArg,
     /// The deployment root: the directory of secrets.env.
@@ -31,8 +54,20 @@ pub(crate) struct Args {
     format: FormatArg,
 }
 
-/// Creates or completes secrets.env.
+/// Creates or completes secrets.env, or rotates a secret.
 pub(crate) fn run(args: Args) -> Result<(), Failure> {
+    match (args.action, args.ensure) {
+        #[cfg(feature = "docker")]
+        (Some(Action::Rotate(a)), _) => crate::commands::docker::rotate::run(a),
+        (None, Some(e)) => ensure(e),
+        (None, None) => Err(Failure::Input(
+            "a SPEC is required: `banatie-infra secrets SPEC --root DIR`, or `banatie-infra secrets rotate NAME SPEC`".into(),
+        )),
+    }
+}
+
+/// Creates or completes secrets.env.
+fn ensure(args: EnsureArgs) -> Result<(), Failure> {
     let format = args.format.format;
     let loaded = args.spec.load(format)?;
     let mut diags = validate::validate(&loaded.spec);

@@ -15,6 +15,7 @@ mod drift;
 mod exec;
 mod flush;
 pub mod releases;
+pub mod rotate;
 mod s3;
 mod status;
 mod up;

@@ -371,3 +371,17 @@ pub fn fill_database(stack: &Stack, bytes: u64) -> u64 {
         rows += batch;
     }
 }
+
+/// The fixture's text up to its `services:` (stack, proxy, networks) and the stack's
+/// name: the start of a test's own spec.
+pub fn fixture_head(fixture: &str) -> (String, String) {
+    let head = &fixture[..fixture
+        .find("\nservices:")
+        .expect("the fixture has services")];
+    let prefix = head
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("name: \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("the stack's name");
+    (head.to_owned(), prefix.to_owned())
+}

@@ -14,15 +14,8 @@ use crate::common::{docker_ok, engine, Stack};
 /// a worker that waits for it (a BusyBox loop, checked by a file it writes) and a worker
 /// with `health.none`.
 fn kinds_yaml(fixture: &str) -> String {
-    let head = &fixture[..fixture
-        .find("\nservices:")
-        .expect("the fixture has services")];
-    let prefix = head
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("name: \""))
-        .and_then(|l| l.strip_suffix('"'))
-        .expect("the stack's name");
-    let p = prefix;
+    let (head, prefix) = crate::common::fixture_head(fixture);
+    let p = &prefix;
     format!(
         r#"{head}
 services:

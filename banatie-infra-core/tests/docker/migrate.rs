@@ -29,12 +29,7 @@ fn creates(n: u32) -> String {
 
 /// The fixture's head with the database, a worker built from `source` and its migration.
 fn migrate_yaml(fixture: &str, source: &Path) -> String {
-    let head = &fixture[..fixture.find("\nservices:").expect("services")];
-    let p = head
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("name: \""))
-        .and_then(|l| l.strip_suffix('"'))
-        .expect("the stack's name");
+    let (head, p) = crate::common::fixture_head(fixture);
     let head = head.replacen(
         "stack:\n",
         &format!("stack:\n  source: \"{}\"\n", source.display()),

@@ -22,6 +22,7 @@ pub(crate) mod logs;
 pub(crate) mod plan;
 pub(crate) mod releases;
 pub(crate) mod restore;
+pub(crate) mod rotate;
 pub(crate) mod status;
 pub(crate) mod up;
 pub(crate) mod wait;
@@ -109,6 +110,39 @@ impl DockerCommand {
 /// Loads the spec, connects, runs the verb.
 pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
     let (spec, format) = cmd.spec_and_format();
+    let spec = spec.clone();
+    with_engine(&spec, format, |ctx| async move {
+        let ctx = &ctx;
+        match cmd {
+            DockerCommand::Status(a) => status::run(ctx, a).await,
+            DockerCommand::Wait(a) => wait::run(ctx, a).await,
+            DockerCommand::Logs(a) => logs::run(ctx, a).await,
+            DockerCommand::Exec(a) => exec::run(ctx, a).await,
+            DockerCommand::Drift(a) => drift::run(ctx, a).await,
+            DockerCommand::Backup(a) => backup::run(ctx, a).await,
+            DockerCommand::Restore(a) => restore::run(ctx, a).await,
+            DockerCommand::Doctor(a) => doctor::run(ctx, a).await,
+            DockerCommand::Plan(a) => plan::run(ctx, a).await,
+            DockerCommand::Up(a) => up::run(ctx, a).await,
+            DockerCommand::Deploy(a) => up::deploy(ctx, a).await,
+            DockerCommand::Releases(a) => releases::run(ctx, a).await,
+            DockerCommand::Rollback(a) => releases::rollback(ctx, a).await,
+            DockerCommand::Down(a) => down::run(ctx, a).await,
+        }
+    })
+}
+
+/// Loads `spec`, connects to the engine and awaits `verb` with them on a small runtime:
+/// what every Docker verb (and `secrets rotate`) starts with.
+pub(crate) fn with_engine<F, Fut>(
+    spec: &SpecArg,
+    format: OutputFormat,
+    verb: F,
+) -> Result<(), Failure>
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: std::future::Future<Output = Result<(), Failure>>,
+{
     let loaded = spec.load(format)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -117,23 +151,7 @@ pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
         .map_err(|e| Failure::Input(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(async move {
         let engine = Engine::connect().await.map_err(docker_err)?;
-        let ctx = Ctx { loaded, engine };
-        match cmd {
-            DockerCommand::Status(a) => status::run(&ctx, a).await,
-            DockerCommand::Wait(a) => wait::run(&ctx, a).await,
-            DockerCommand::Logs(a) => logs::run(&ctx, a).await,
-            DockerCommand::Exec(a) => exec::run(&ctx, a).await,
-            DockerCommand::Drift(a) => drift::run(&ctx, a).await,
-            DockerCommand::Backup(a) => backup::run(&ctx, a).await,
-            DockerCommand::Restore(a) => restore::run(&ctx, a).await,
-            DockerCommand::Doctor(a) => doctor::run(&ctx, a).await,
-            DockerCommand::Plan(a) => plan::run(&ctx, a).await,
-            DockerCommand::Up(a) => up::run(&ctx, a).await,
-            DockerCommand::Deploy(a) => up::deploy(&ctx, a).await,
-            DockerCommand::Releases(a) => releases::run(&ctx, a).await,
-            DockerCommand::Rollback(a) => releases::rollback(&ctx, a).await,
-            DockerCommand::Down(a) => down::run(&ctx, a).await,
-        }
+        verb(Ctx { loaded, engine }).await
     })
 }
 

@@ -211,7 +211,7 @@ fn service(
     let config_json = serde_json::to_string(c).expect("plain data");
     labels.insert(CONFIG_LABEL.into(), config_json);
     let mut body = container_body(c, image.clone(), env, labels, root);
-    let hash = config_hash(&body, &c.networks);
+    let hash = config_hash(&hashed(&body, c), &c.networks);
     if let Some(l) = body.labels.as_mut() {
         l.insert(CONFIG_HASH_LABEL.into(), hash.clone());
     }
@@ -338,6 +338,27 @@ fn parse_bytes(s: &str) -> Option<i64> {
 }
 
 /// The hash of a create body and its networks: the first 16 bytes of SHA-256, in hex.
+/// What the configuration hash covers: the create body, except the value of a variable
+/// the image reads only when it initialises an empty data directory. The `postgres`
+/// image's entrypoint reads `POSTGRES_PASSWORD` only for `initdb`
+/// (docker-library/postgres, `docker-entrypoint.sh`: `docker_setup_env` and
+/// `docker_setup_db` run only without `PG_VERSION`), so a rotated password
+/// (`secrets rotate`, which sets it with `ALTER ROLE`) does not recreate the database.
+fn hashed(body: &ContainerCreateBody, c: &ComposeService) -> ContainerCreateBody {
+    let kind = c.labels.get(crate::render::label::KIND).map(|v| unlit(v));
+    if kind.as_deref() != Some(crate::spec::ServiceKind::Postgres.as_str()) {
+        return body.clone();
+    }
+    let prefix = format!("{}=", crate::spec::POSTGRES_PASSWORD);
+    let mut b = body.clone();
+    if let Some(env) = b.env.as_mut() {
+        for e in env.iter_mut().filter(|e| e.starts_with(&prefix)) {
+            *e = format!("{prefix}(read only by initdb)");
+        }
+    }
+    b
+}
+
 fn config_hash(body: &ContainerCreateBody, networks: &[String]) -> String {
     let mut h = Sha256::new();
     // Hash a canonical form: the body holds `HashMap`s (labels, port bindings) whose

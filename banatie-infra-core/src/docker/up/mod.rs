@@ -115,6 +115,15 @@ pub enum UpError {
         /// The timeout.
         timeout: Duration,
     },
+    /// The engine marked a service `unhealthy`: its health check failed `retries` times
+    /// in a row after its start period.
+    #[error("`{service}` is unhealthy: its health check failed its retries in a row after its start period{}", output.as_deref().map(|o| format!("; last health-check output: {o}")).unwrap_or_default())]
+    Unhealthy {
+        /// The service.
+        service: String,
+        /// The last health-check output.
+        output: Option<String>,
+    },
     /// A service stopped while it should run.
     #[error("`{service}` stopped: {reason}")]
     Stopped {

@@ -174,6 +174,15 @@ pub(super) async fn wait_ready(
                 if *target != Ready::Started && health.as_deref() == Some("healthy") {
                     return Ok(());
                 }
+                // The engine says `unhealthy` only after the start period and `retries`
+                // failed checks in a row: the service's own verdict (Compose's `up
+                // --wait` stops there too), so waiting on to the timeout helps no one.
+                if *target == Ready::Healthy && health.as_deref() == Some("unhealthy") {
+                    return Err(UpError::Unhealthy {
+                        service: name.into(),
+                        output: last_output,
+                    });
+                }
                 if let (Some(p), false) = (&probe, *target == Ready::Started) {
                     if last_probe.elapsed() >= PROBE_EVERY {
                         last_probe = Instant::now();

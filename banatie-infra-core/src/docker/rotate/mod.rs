@@ -1,0 +1,558 @@
+//! `secrets rotate NAME`: a new value for one secret of the running stack, switched
+//! without downtime, the old value kept until the switch is confirmed.
+//!
+//! The steps, in order ([`RotateStep`]), each undone when a later one fails:
+//!
+//! 1. **check**: the secret can be rotated here ([`Rotation`]; refused otherwise, with
+//!    what to do), and the stack runs as its files say (`plan` is a no-op), so the
+//!    rotation deploys nothing else;
+//! 2. **files**: `secrets.env` is copied to `secrets/.previous.env` (mode 0600; the old
+//!    values, kept until the end), the new value written atomically, the values derived
+//!    from it recomputed (a PostgreSQL `url_env`) and each service's own file rewritten;
+//!    then the deploy's plan is checked: every service that receives the secret must roll
+//!    start-first (or be a job, which runs again), else nothing goes on
+//!    ([`RotateError::WouldRecreate`], unless `allow_recreate`);
+//! 3. **database** (a PostgreSQL password): `ALTER ROLE ... PASSWORD` through `psql` in
+//!    the running server, with a SCRAM-SHA-256 verifier computed here ([`scram`]), so the
+//!    password never reaches the server's log; the server keeps serving, and connections
+//!    already open stay open;
+//! 4. **deploy**: [`super::deploy`]: every service that receives the secret rolls onto a
+//!    new container with the new value (a storage-init job runs again first and sets a
+//!    rotated service-account key in MinIO); the others are kept.
+//!
+//! On success `secrets/.previous.env` is removed. When step 3 or 4 fails, the old files
+//! are put back, the old password set again, and `deploy` run once more to bring back
+//! what had already switched; the error names the failed step and whether that restore
+//! worked. Between steps 3 and 4 an old container holds its open connections but cannot
+//! open a new one with the old password: a pool that reconnects in that window (the new
+//! containers' time to healthy) sees an authentication error once.
+
+mod scram;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::up::{Action, Plan, UpError, UpEvent, UpOptions};
+use super::Engine;
+use crate::environment::{secret_vars, SecretKind};
+use crate::jail::Root;
+use crate::secrets::SecretsError;
+use crate::spec::{JobTask, Service, Spec};
+
+/// Where the old `secrets.env` is kept during a rotation, relative to the root (in the
+/// per-service secrets directory; no service is named with a leading dot).
+pub const PREVIOUS_FILE: &str = "secrets/.previous.env";
+
+/// What rotating a secret changes besides the files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Rotation {
+    /// The PostgreSQL password: set in the running server with `ALTER ROLE` first.
+    DatabasePassword {
+        /// The `postgres` service.
+        service: String,
+        /// The role (the spec's `user`).
+        role: String,
+    },
+    /// A MinIO service account's secret key: the storage-init jobs run again and set it.
+    ServiceAccountKey {
+        /// The `minio` service.
+        service: String,
+        /// Its storage-init jobs.
+        jobs: Vec<String>,
+    },
+    /// A value only the stack's own services read (a signing key, a provider's token):
+    /// the services that receive it are redeployed. A signing key's old tokens and
+    /// sessions stop verifying once the new containers serve.
+    Value {
+        /// Whether the operator supplied the new value (else it was generated).
+        supplied: bool,
+    },
+}
+
+/// A step of [`rotate`], for progress and for [`RotateError::Failed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RotateStep {
+    /// Checking the secret and the stack.
+    Check,
+    /// Writing the new value (the old one kept in [`PREVIOUS_FILE`]).
+    Files,
+    /// `ALTER ROLE` in the running database.
+    Database,
+    /// Rolling the services that receive the secret.
+    Deploy,
+}
+
+impl std::fmt::Display for RotateStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Check => "check",
+            Self::Files => "files",
+            Self::Database => "database",
+            Self::Deploy => "deploy",
+        })
+    }
+}
+
+/// Options of [`rotate`].
+#[derive(Debug, Clone, Default)]
+pub struct RotateOptions {
+    /// The new value. Required for a supplied secret (a provider's key); a generated
+    /// secret gets a new random value of its spec's length and alphabet when `None`.
+    pub value: Option<String>,
+    /// Go on when a service that receives the secret cannot roll and would be recreated
+    /// (a moment of downtime for it). Default `false`: refused.
+    pub allow_recreate: bool,
+    /// The deploy's options (`start_first` is set).
+    pub up: UpOptions,
+}
+
+/// What [`rotate`] did. Names only, never a value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RotateReport {
+    /// The secret.
+    pub secret: String,
+    /// What was changed besides the files.
+    pub rotation: Rotation,
+    /// The values derived from it that were recomputed (a `url_env`).
+    pub derived: Vec<String>,
+    /// The services the deploy rolled or recreated (jobs run again) onto the new value:
+    /// those that receive it or a value derived from it (a PostgreSQL server, which reads
+    /// its password only at initialisation, is kept).
+    pub redeployed: Vec<String>,
+    /// The deploy's plan.
+    pub plan: Plan,
+}
+
+/// Why [`rotate`] failed. Never holds a secret value.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    /// The secret cannot be rotated by this command; nothing was changed.
+    #[error("cannot rotate `{secret}`: {reason}\n  hint: {hint}")]
+    Refused {
+        /// The secret.
+        secret: String,
+        /// Why.
+        reason: String,
+        /// What to do instead.
+        hint: String,
+    },
+    /// The stack does not run as its files say; nothing was changed.
+    #[error("the stack has changes to deploy first ({}): a rotation deploys only the new value\n  hint: run `banatie-infra deploy`, then rotate", changes.join("; "))]
+    Pending {
+        /// The steps `plan` shows.
+        changes: Vec<String>,
+    },
+    /// A service that receives the secret cannot roll; the files were put back.
+    #[error("rotating `{secret}` would recreate {}: they cannot roll start-first\n  hint: pass `--allow-recreate` to accept a moment of downtime for them", services.join(", "))]
+    WouldRecreate {
+        /// The secret.
+        secret: String,
+        /// Each service with its reason.
+        services: Vec<String>,
+    },
+    /// A step failed after the files changed; the old value was put back (or `restore`
+    /// says what could not be).
+    #[error("rotating `{secret}` failed at step `{step}`: {cause}\n  {}", match restored { None => "the old value was put back and the stack runs with it".to_owned(), Some(e) => format!("putting the old value back failed too: {e}; the old secrets.env is in {PREVIOUS_FILE}") })]
+    Failed {
+        /// The secret.
+        secret: String,
+        /// The step that failed.
+        step: RotateStep,
+        /// Its error.
+        cause: String,
+        /// `None` when the old value was put back; else why not.
+        restored: Option<String>,
+    },
+    /// The check failed: the engine, or the root's files.
+    #[error(transparent)]
+    Up(#[from] UpError),
+    /// `secrets.env` could not be read or written.
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+}
+
+/// Rotates secret `name` of the stack running from `root` (see the module docs). The
+/// caller holds the root's lock (the CLI's `secrets rotate` does). `events` gets the
+/// deploy's events.
+///
+/// Errors: [`RotateError`]; refusals and a stack with pending changes change nothing.
+pub async fn rotate(
+    engine: &Engine,
+    spec: &Spec,
+    root: &Path,
+    name: &str,
+    opts: &RotateOptions,
+    events: &(dyn Fn(UpEvent) + Send + Sync),
+) -> Result<RotateReport, RotateError> {
+    let rotation = classify(spec, name, opts.value.as_deref())?;
+    let pending: Vec<String> = super::up::plan(engine, spec, root)
+        .await?
+        .actions
+        .iter()
+        .filter(|a| a.changes())
+        .map(describe)
+        .collect();
+    if !pending.is_empty() {
+        return Err(RotateError::Pending { changes: pending });
+    }
+    let new = match &opts.value {
+        Some(v) => v.clone(),
+        None => generated(spec, name)?,
+    };
+    crate::redact::register(&new);
+    let jail = Root::open(root).map_err(|e| UpError::Root {
+        path: root.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let old_text = crate::secrets::read_text(&jail)?.unwrap_or_default();
+    let old = crate::secrets::read_value(root, name)?.unwrap_or_default();
+    write_previous(&jail, &old_text)?;
+    let written = crate::secrets::replace_in(spec, &jail, name, &new)?;
+    let switch = Switch {
+        engine,
+        spec,
+        root,
+        jail: &jail,
+        secret: name,
+        old_text: &old_text,
+        rotation: &rotation,
+    };
+    let plan = super::up::plan(engine, spec, root).await;
+    let blocked = match plan {
+        Ok(p) => cannot_roll(spec, p),
+        Err(e) => return Err(switch.undo(RotateStep::Files, e.to_string(), None).await),
+    };
+    if !blocked.is_empty() && !opts.allow_recreate {
+        crate::secrets::restore_text(spec, &jail, &old_text)?;
+        let _ = jail.remove(PREVIOUS_FILE);
+        return Err(RotateError::WouldRecreate {
+            secret: name.to_owned(),
+            services: blocked,
+        });
+    }
+    if let Rotation::DatabasePassword { service, role } = &rotation {
+        if let Err(e) = set_password(engine, spec, service, role, &new).await {
+            return Err(switch.undo(RotateStep::Database, e, None).await);
+        }
+    }
+    let plan = match super::up::deploy(engine, spec, root, &opts.up, events).await {
+        Ok(p) => p,
+        Err(e) => {
+            let undo_password = matches!(rotation, Rotation::DatabasePassword { .. });
+            let old = undo_password.then_some(old.as_str());
+            return Err(switch.undo_deploy(e.to_string(), old, &opts.up).await);
+        }
+    };
+    let _ = jail.remove(PREVIOUS_FILE);
+    Ok(RotateReport {
+        secret: name.to_owned(),
+        rotation,
+        derived: written.derived,
+        redeployed: plan
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Rollout { service, .. } | Action::Recreate { service, .. } => {
+                    Some(service.clone())
+                }
+                _ => None,
+            })
+            .collect(),
+        plan,
+    })
+}
+
+/// What can be rotated, and how; [`RotateError::Refused`] with what to do otherwise.
+fn classify(spec: &Spec, name: &str, value: Option<&str>) -> Result<Rotation, RotateError> {
+    let refuse = |reason: String, hint: String| RotateError::Refused {
+        secret: name.to_owned(),
+        reason,
+        hint,
+    };
+    let vars = secret_vars(spec);
+    let Some(var) = vars.iter().find(|v| v.name.as_str() == name) else {
+        let names = vars
+            .iter()
+            .filter(|v| !v.kind.is_derived())
+            .map(|v| v.name.as_str());
+        return Err(refuse(
+            "the spec has no such secret".into(),
+            crate::rules::closest(name, names, "name one of the spec's `secrets`".into()),
+        ));
+    };
+    match &var.kind {
+        SecretKind::DatabaseUrl { service } => {
+            return Err(refuse(
+                format!("it is derived from the password of `{service}`"),
+                format!("rotate `{}`: `{name}` follows", crate::spec::POSTGRES_PASSWORD),
+            ))
+        }
+        SecretKind::Fixed { .. } => {
+            return Err(refuse(
+                "it is a name fixed by the spec, not a secret".into(),
+                "change it in the spec and deploy".into(),
+            ))
+        }
+        SecretKind::Supplied if value.is_none() => {
+            return Err(refuse(
+                "its value is supplied by the operator, and none was given".into(),
+                format!("pipe the new value in: `printf %s \"$NEW\" | banatie-infra secrets rotate {name} --value-stdin SPEC`"),
+            ))
+        }
+        _ => {}
+    }
+    if let Some(v) = value {
+        if v.is_empty() || v.contains(['\n', '\r', '\0']) || crate::validate::is_placeholder(v) {
+            return Err(refuse(
+                "the new value is empty, a placeholder, or holds a line break".into(),
+                "give the value itself, on one line".into(),
+            ));
+        }
+    }
+    for (svc_name, svc) in &spec.services {
+        match svc {
+            Service::Postgres(pg) if name == crate::spec::POSTGRES_PASSWORD => {
+                return Ok(Rotation::DatabasePassword {
+                    service: svc_name.to_string(),
+                    role: pg.user.to_string(),
+                })
+            }
+            Service::Minio(_) if name == crate::spec::MINIO_ROOT_PASSWORD => {
+                return Err(refuse(
+                    format!("MinIO `{svc_name}` reads its root credentials only when it starts, and one server cannot switch them while it serves"),
+                    "set the new value in secrets.env and run `banatie-infra up`: MinIO is recreated (a moment of downtime for it)".into(),
+                ))
+            }
+            Service::Minio(m) if m.service_account.secret_key_secret.as_str() == name => {
+                let jobs = storage_init_jobs(spec, svc_name.as_str());
+                if jobs.is_empty() {
+                    return Err(refuse(
+                        format!("nothing sets it in MinIO `{svc_name}`: the spec has no storage_init job for it"),
+                        format!("add a job with `task: {{ storage_init: {{ minio: {svc_name} }} }}`"),
+                    ));
+                }
+                return Ok(Rotation::ServiceAccountKey {
+                    service: svc_name.to_string(),
+                    jobs,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(Rotation::Value {
+        supplied: value.is_some(),
+    })
+}
+
+/// The storage-init jobs of MinIO service `minio`.
+fn storage_init_jobs(spec: &Spec, minio: &str) -> Vec<String> {
+    spec.services
+        .iter()
+        .filter(|(_, s)| {
+            matches!(s, Service::Job(j) if matches!(&j.task, JobTask::StorageInit { minio: m } if m.as_str() == minio))
+        })
+        .map(|(n, _)| n.to_string())
+        .collect()
+}
+
+/// A new random value for generated secret `name`, of its spec's length and alphabet.
+fn generated(spec: &Spec, name: &str) -> Result<String, RotateError> {
+    let var = secret_vars(spec)
+        .into_iter()
+        .find(|v| v.name.as_str() == name);
+    match var.map(|v| v.kind) {
+        Some(SecretKind::Generated { length, alphabet }) => {
+            crate::secrets::generate(length, alphabet).map_err(|e| {
+                RotateError::Secrets(SecretsError::Io {
+                    path: "/dev/urandom".into(),
+                    source: e,
+                })
+            })
+        }
+        _ => Err(RotateError::Refused {
+            secret: name.to_owned(),
+            reason: "it is not generated, and no value was given".into(),
+            hint: "give the new value".into(),
+        }),
+    }
+}
+
+/// The services `deploy` would recreate rather than roll (jobs run again and are not
+/// counted), each with its reason.
+fn cannot_roll(spec: &Spec, plan: Plan) -> Vec<String> {
+    plan.for_deploy(spec)
+        .actions
+        .into_iter()
+        .filter_map(|a| match a {
+            Action::Recreate { service, reason } => {
+                let job = matches!(
+                    spec.services.iter().find(|(n, _)| n.as_str() == service),
+                    Some((_, Service::Job(_)))
+                );
+                (!job).then(|| format!("`{service}` ({reason})"))
+            }
+            Action::Restart { service, because } => {
+                Some(format!("`{service}` (restarted for `{because}`)"))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// One step of a plan in a line.
+fn describe(a: &Action) -> String {
+    let v = serde_json::to_value(a).unwrap_or_default();
+    let what = v["action"].as_str().unwrap_or("step");
+    let on = v["service"]
+        .as_str()
+        .or(v["network"].as_str())
+        .unwrap_or("");
+    match v["reason"].as_str() {
+        Some(r) => format!("{what} {on}: {r}"),
+        None => format!("{what} {on}"),
+    }
+}
+
+/// Keeps the old `secrets.env` in [`PREVIOUS_FILE`] (mode 0600).
+fn write_previous(jail: &Root, old_text: &str) -> Result<(), RotateError> {
+    jail.write(PREVIOUS_FILE, old_text.as_bytes(), 0o600)
+        .map(|_| ())
+        .map_err(|e| {
+            RotateError::Secrets(SecretsError::Io {
+                path: jail.path().join(PREVIOUS_FILE),
+                source: e.into(),
+            })
+        })
+}
+
+/// Sets the password of `role` in the running PostgreSQL of `service`: `ALTER ROLE` on
+/// psql's standard input (never in an argv, which `docker inspect` and `ps` show), with
+/// a SCRAM-SHA-256 verifier when the password is printable ASCII. The error holds psql's
+/// output, redacted.
+async fn set_password(
+    engine: &Engine,
+    spec: &Spec,
+    service: &str,
+    role: &str,
+    password: &str,
+) -> Result<(), String> {
+    let Some(Service::Postgres(pg)) = spec
+        .services
+        .iter()
+        .find(|(n, _)| n.as_str() == service)
+        .map(|(_, s)| s)
+    else {
+        return Err(format!("no PostgreSQL service `{service}`"));
+    };
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| e.to_string())?;
+    let value =
+        scram::verifier(password, &salt, scram::ITERATIONS).unwrap_or_else(|| password.to_owned());
+    crate::redact::register(&value);
+    let sql = format!(
+        "ALTER ROLE {} WITH PASSWORD {};\n",
+        crate::render::quote::sql_ident(role),
+        crate::render::quote::sql_literal(&value)
+    );
+    let argv: Vec<String> = [
+        "psql",
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-U",
+        role,
+        "-d",
+        pg.database.as_str(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut out = Vec::new();
+    let code = super::exec(
+        engine,
+        spec,
+        service,
+        &argv,
+        Some(std::io::Cursor::new(sql.into_bytes())),
+        |_, b| out.extend_from_slice(b),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    if code == 0 {
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(&out);
+    Err(format!(
+        "psql exited with code {code}: {}",
+        crate::redact::redact(text.trim())
+    ))
+}
+
+/// What a failed rotation must put back.
+struct Switch<'a> {
+    engine: &'a Engine,
+    spec: &'a Spec,
+    root: &'a Path,
+    jail: &'a Root,
+    secret: &'a str,
+    old_text: &'a str,
+    rotation: &'a Rotation,
+}
+
+impl Switch<'_> {
+    /// Puts the old files back (and the old password, when `old_password` is given) after
+    /// `step` failed with `cause`.
+    async fn undo(
+        &self,
+        step: RotateStep,
+        cause: String,
+        old_password: Option<&str>,
+    ) -> RotateError {
+        let mut problems = Vec::new();
+        if let Err(e) = crate::secrets::restore_text(self.spec, self.jail, self.old_text) {
+            problems.push(format!("the files: {e}"));
+        }
+        if let (Some(old), Rotation::DatabasePassword { service, role }) =
+            (old_password, self.rotation)
+        {
+            if let Err(e) = set_password(self.engine, self.spec, service, role, old).await {
+                problems.push(format!("the database password: {e}"));
+            }
+        }
+        if problems.is_empty() {
+            let _ = self.jail.remove(PREVIOUS_FILE);
+        }
+        RotateError::Failed {
+            secret: self.secret.to_owned(),
+            step,
+            cause,
+            restored: (!problems.is_empty()).then(|| problems.join("; ")),
+        }
+    }
+
+    /// [`Switch::undo`] after the deploy failed, then `deploy` again so the services that
+    /// had switched return to the old value.
+    async fn undo_deploy(
+        &self,
+        cause: String,
+        old_password: Option<&str>,
+        up: &UpOptions,
+    ) -> RotateError {
+        let mut err = self.undo(RotateStep::Deploy, cause, old_password).await;
+        if let RotateError::Failed {
+            restored: restored @ None,
+            ..
+        } = &mut err
+        {
+            let again = super::up::deploy(self.engine, self.spec, self.root, up, &|_| {}).await;
+            if let Err(e) = again {
+                *restored = Some(format!("deploying the old value: {e}"));
+            }
+        }
+        err
+    }
+}
