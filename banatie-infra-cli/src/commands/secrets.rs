@@ -18,13 +18,17 @@ use crate::printer::{self, FormatArg};
 use crate::spec_arg::SpecArg;
 
 /// `secrets SPEC --root DIR`, or `secrets rotate NAME SPEC`.
+///
+/// (Not `Option<EnsureArgs>`: clap leaves an optional flatten with nested flattens
+/// `None`, clap-rs/clap#4697; the required arguments are `Option`s that clap requires
+/// unless a subcommand is given.)
 #[derive(clap::Args)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub(crate) struct Args {
     #[command(subcommand)]
     action: Option<Action>,
     #[command(flatten)]
-    ensure: Option<EnsureArgs>,
+    ensure: EnsureArgs,
 }
 
 /// The subcommands of `secrets`.
@@ -42,11 +46,15 @@ enum Action {
 /// `secrets SPEC --root DIR`.
 #[derive(clap::Args)]
 struct EnsureArgs {
-    #[command(flatten)]
-    spec: SpecArg,
+    /// The spec (.yaml, .yml, .toml or .json); `-` reads it from standard input.
+    #[arg(value_name = "SPEC", required = true)]
+    spec: Option<PathBuf>,
+    /// The format of a spec read from standard input (`-`). Default: yaml.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    spec_format: Option<crate::spec_arg::SpecFormat>,
     /// The deployment root: the directory of secrets.env.
-    #[arg(long, visible_alias = "dir", value_name = "DIR")]
-    root: PathBuf,
+    #[arg(long, visible_alias = "dir", value_name = "DIR", required = true)]
+    root: Option<PathBuf>,
     /// Write into an existing non-empty directory that holds no bundle (BI703).
     #[arg(long)]
     force: bool,
@@ -56,20 +64,32 @@ struct EnsureArgs {
 
 /// Creates or completes secrets.env, or rotates a secret.
 pub(crate) fn run(args: Args) -> Result<(), Failure> {
-    match (args.action, args.ensure) {
+    let e = args.ensure;
+    match (args.action, e.spec, e.root) {
         #[cfg(feature = "docker")]
-        (Some(Action::Rotate(a)), _) => crate::commands::docker::rotate::run(a),
-        (None, Some(e)) => ensure(e),
-        (None, None) => Err(Failure::Input(
-            "a SPEC is required: `banatie-infra secrets SPEC --root DIR`, or `banatie-infra secrets rotate NAME SPEC`".into(),
+        (Some(Action::Rotate(a)), _, _) => crate::commands::docker::rotate::run(a),
+        (None, Some(spec), Some(root)) => {
+            let spec = SpecArg {
+                spec,
+                spec_format: e.spec_format,
+            };
+            ensure(&spec, &root, e.force, e.format.format)
+        }
+        // clap requires both without a subcommand.
+        _ => Err(Failure::Input(
+            "a SPEC and `--root DIR` are required: `banatie-infra secrets SPEC --root DIR`, or `banatie-infra secrets rotate NAME SPEC`".into(),
         )),
     }
 }
 
 /// Creates or completes secrets.env.
-fn ensure(args: EnsureArgs) -> Result<(), Failure> {
-    let format = args.format.format;
-    let loaded = args.spec.load(format)?;
+fn ensure(
+    spec: &SpecArg,
+    root: &std::path::Path,
+    force: bool,
+    format: crate::printer::OutputFormat,
+) -> Result<(), Failure> {
+    let loaded = spec.load(format)?;
     let mut diags = validate::validate(&loaded.spec);
     if has_errors(&diags) {
         loaded.source.annotate(&mut diags);
@@ -77,10 +97,9 @@ fn ensure(args: EnsureArgs) -> Result<(), Failure> {
         printer::print_diagnostics(&diags, &sources, format, true);
         return Err(Failure::Findings);
     }
-    let own: Vec<&std::path::Path> = args.spec.path().into_iter().collect();
-    banatie_infra_core::roots::check_secrets_dir(&args.root, args.force, &own)
-        .map_err(|e| coded_err!(e))?;
-    let r = secrets::ensure(&loaded.spec, &args.root).map_err(|e| coded_err!(e))?;
+    let own: Vec<&std::path::Path> = spec.path().into_iter().collect();
+    banatie_infra_core::roots::check_secrets_dir(root, force, &own).map_err(|e| coded_err!(e))?;
+    let r = secrets::ensure(&loaded.spec, root).map_err(|e| coded_err!(e))?;
     let state = if r.created {
         "created"
     } else if r.written {
@@ -95,7 +114,7 @@ fn ensure(args: EnsureArgs) -> Result<(), Failure> {
             .map(|(n, d)| json!({"name": n, "description": d}))
             .collect();
         printer::json(json!({
-            "spec": args.spec.name(),
+            "spec": spec.name(),
             "path": r.path.display().to_string(),
             "state": state,
             "mode": "0600",

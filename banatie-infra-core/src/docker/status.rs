@@ -105,7 +105,7 @@ pub struct ServiceStatus {
     pub container: Option<ContainerState>,
 }
 
-fn parse_rfc3339_secs(s: &str) -> Option<i64> {
+pub(crate) fn parse_rfc3339_secs(s: &str) -> Option<i64> {
     // "2026-11-30T14:55:01.123456789Z": enough for uptime.
     let (date, time) = s.split_once('T')?;
     let mut d = date.split('-').map(|x| x.parse::<i64>().ok());

@@ -125,28 +125,30 @@ async fn rotate(ctx: &Ctx, args: Args, value: Option<String>) -> Result<(), Fail
                     "restored": null,
                 }));
             } else {
-                let what = match &r.rotation {
+                // Never `NAME: value` or `NAME=value`: the redaction hides what follows
+                // a secret's name there.
+                let how = match &r.rotation {
                     rotate::Rotation::DatabasePassword { service, role } => {
-                        format!("set for role `{role}` in `{service}` (ALTER ROLE), ")
+                        format!(" with ALTER ROLE for `{role}` in `{service}`")
                     }
                     rotate::Rotation::ServiceAccountKey { jobs, .. } => {
-                        format!("set in MinIO by {}, ", jobs.join(", "))
+                        format!(" in MinIO by {}", jobs.join(", "))
                     }
                     rotate::Rotation::Value { .. } => String::new(),
                 };
                 let derived = if r.derived.is_empty() {
                     String::new()
                 } else {
-                    format!("{} recomputed, ", r.derived.join(", "))
+                    format!("; recomputed {}", r.derived.join(", "))
+                };
+                let moved = if r.redeployed.is_empty() {
+                    "no service".to_owned()
+                } else {
+                    r.redeployed.join(", ")
                 };
                 say!(
-                    "rotated {}: {what}{derived}now served by {}",
-                    r.secret,
-                    if r.redeployed.is_empty() {
-                        "no service".to_owned()
-                    } else {
-                        r.redeployed.join(", ")
-                    }
+                    "rotated {}{how}{derived}; on the new value now: {moved}",
+                    r.secret
                 );
             }
             Ok(())

@@ -166,11 +166,27 @@ pub(super) async fn start_services(
     });
     let results = futures_util::future::join_all(tasks).await;
     let mut errors: Vec<UpError> = results.into_iter().filter_map(Result::err).collect();
+    let blocked: Vec<String> = errors
+        .iter()
+        .filter_map(|e| match e {
+            UpError::DependencyFailed { service, .. } => Some(service.clone()),
+            _ => None,
+        })
+        .collect();
     if let Some(i) = errors
         .iter()
         .position(|e| !matches!(e, UpError::DependencyFailed { .. }))
     {
-        return Err(errors.swap_remove(i));
+        let mut root = errors.swap_remove(i);
+        if let UpError::JobFailed { held_back, .. } = &mut root {
+            *held_back = spec
+                .services
+                .keys()
+                .map(ToString::to_string)
+                .filter(|s| blocked.contains(s))
+                .collect();
+        }
+        return Err(root);
     }
     if let Some(e) = errors.into_iter().next() {
         return Err(e);

@@ -47,6 +47,9 @@ fn parse_dur(s: &str) -> i64 {
         .map_or(0, |d| d.as_millis() as i64 * 1_000_000)
 }
 
+/// The entries of env file `name` of `root`, read without following a symlink; a secret
+/// file (`secrets.env`, `secrets/*`) readable by others is refused, and only a secret
+/// file's values are registered for redaction.
 fn read_env(root: &Path, name: &str) -> Result<Vec<(String, String)>, UpError> {
     use crate::jail::{Node, Root};
     let path = root.join(name);
@@ -83,9 +86,13 @@ fn read_env(root: &Path, name: &str) -> Result<Vec<(String, String)>, UpError> {
         path,
         reason: e.to_string(),
     })?;
-    entries
-        .iter()
-        .for_each(|e| crate::redact::register(&e.value));
+    // Only a secret file's values are secrets: the public `.env` holds names (the
+    // database's, the stack's) that output must show.
+    if secret_file {
+        entries
+            .iter()
+            .for_each(|e| crate::redact::register(&e.value));
+    }
     Ok(entries.into_iter().map(|e| (e.key, e.value)).collect())
 }
 
@@ -408,6 +415,24 @@ fn split_port(short: &str) -> Option<(&str, &str, &str)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_secret_files_are_registered_for_redaction() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join(".env"), "POSTGRES_DB='storefront'\n").unwrap();
+        std::fs::create_dir(d.path().join("secrets")).unwrap();
+        let secret = d.path().join("secrets/api.env");
+        std::fs::write(&secret, "API_TOKEN=zq8RkV2mWf5Lp0TnHc\n").unwrap();
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+        super::read_env(d.path(), ".env").unwrap();
+        super::read_env(d.path(), "secrets/api.env").unwrap();
+        let shown = crate::redact::redact("storefront-api uses zq8RkV2mWf5Lp0TnHc");
+        assert_eq!(
+            shown,
+            format!("storefront-api uses {}", crate::redact::MARKER)
+        );
+    }
+
     use super::split_port;
     use crate::spec::PublishedPort;
 

@@ -91,8 +91,9 @@ pub enum UpError {
     /// A network exists with other settings, or an external one is missing.
     #[error("network `{0}`: {1}")]
     Network(String, String),
-    /// A one-shot job exited non-zero; its logs are included.
-    #[error("job `{service}` exited with code {code}; its output:\n{logs}")]
+    /// A one-shot job exited non-zero; its logs are included. The services that wait for
+    /// it were neither started nor changed (a running container of theirs still serves).
+    #[error("job `{service}` exited with code {code}{}; its output:\n{logs}", if held_back.is_empty() { String::new() } else { format!("; not started or changed, so their running containers still serve: {}", held_back.join(", ")) })]
     JobFailed {
         /// The job.
         service: String,
@@ -100,6 +101,8 @@ pub enum UpError {
         code: i64,
         /// The end of its logs.
         logs: String,
+        /// The services held back because they wait for it (directly or not).
+        held_back: Vec<String>,
     },
     /// A service never became ready.
     #[error("`{service}` did not become {wanted} within {}s ({state}){}", timeout.as_secs(), output.as_deref().map(|o| format!("; last health-check output: {o}")).unwrap_or_default())]

@@ -105,6 +105,10 @@ impl Plan {
             .actions
             .into_iter()
             .map(|a| match a {
+                // A job runs again (before its dependents): nothing to roll, nothing to say.
+                Action::Recreate { service, reason } if is_job(spec, &service) => {
+                    Action::Recreate { service, reason }
+                }
                 Action::Recreate { service, reason } => {
                     match super::rollout::rollout_blocker(spec, &service) {
                         None => {
@@ -346,6 +350,13 @@ fn container_action(
             }
         },
     )
+}
+
+/// Whether `service` is a one-shot job.
+fn is_job(spec: &Spec, service: &str) -> bool {
+    spec.services
+        .iter()
+        .any(|(n, s)| n.as_str() == service && s.kind() == crate::spec::ServiceKind::Job)
 }
 
 /// Turns the kept dependents of a recreated service into restarts (transitively), except

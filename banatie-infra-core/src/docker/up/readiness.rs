@@ -53,7 +53,20 @@ pub(super) async fn wait_for_dependencies(
     Ok(())
 }
 
+/// The last 50 lines of container `id`'s output since its latest start (a job started
+/// again shows this run's output, not the last run's too).
 async fn job_logs(engine: &Engine, id: &str) -> String {
+    let since = engine
+        .docker
+        .inspect_container(
+            id,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+        .ok()
+        .and_then(|c| c.state?.started_at)
+        .and_then(|t| crate::docker::status::parse_rfc3339_secs(&t))
+        .unwrap_or(0);
     let mut out = Vec::new();
     let mut s = engine.docker.logs(
         id,
@@ -61,6 +74,7 @@ async fn job_logs(engine: &Engine, id: &str) -> String {
             bollard::query_parameters::LogsOptionsBuilder::default()
                 .stdout(true)
                 .stderr(true)
+                .since(since.try_into().unwrap_or(0))
                 .tail("50")
                 .build(),
         ),
@@ -141,6 +155,7 @@ pub(super) async fn wait_ready(
                     service: name.into(),
                     code,
                     logs: job_logs(engine, id).await,
+                    held_back: Vec::new(),
                 });
             }
             Ready::Completed => {}
