@@ -1,5 +1,5 @@
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypedDict, final
 
 __version__: str
@@ -10,21 +10,30 @@ __all__ = [
     "Diagnostic",
     "DockerError",
     "FileError",
+    "LockError",
+    "RotateError",
     "Rule",
     "SecretsError",
     "Spec",
     "SpecError",
+    "UpError",
     "WaitError",
     "backup_db",
+    "deploy",
     "drift",
     "generate_secrets",
     "json_schema",
     "load",
     "loads",
+    "plan",
     "read_secret",
+    "releases",
+    "rollback",
+    "rotate_secret",
     "rule",
     "rules",
     "status",
+    "up",
     "wait",
 ]
 
@@ -71,6 +80,110 @@ class _ServiceStatusRequired(TypedDict):
 
 class _ServiceStatus(_ServiceStatusRequired, total=False):
     detail: str
+
+class _PlanStepRequired(TypedDict):
+    action: Literal[
+        "create_network", "pull", "build", "create", "recreate", "rollout", "start", "restart", "keep"
+    ]
+
+class _PlanStep(_PlanStepRequired, total=False):
+    service: str
+    network: str
+    internal: bool
+    image: str
+    reason: str
+    because: str
+
+class _UpResult(TypedDict):
+    noop: bool
+    actions: list[_PlanStep]
+    release: str | None
+
+class _StepEvent(TypedDict):
+    event: Literal["step"]
+    step: _PlanStep
+
+class _BuildOutputEvent(TypedDict):
+    event: Literal["build_output"]
+    service: str
+    line: str
+
+class _PullEvent(TypedDict):
+    event: Literal["pull"]
+    service: str
+    image: str
+    layer: str
+    status: str
+    current: int
+    total: int | None
+
+class _LeftoverEvent(TypedDict):
+    event: Literal["leftover"]
+    outcome: Literal["removed", "finished"]
+    container: str
+
+class _RecordedEvent(TypedDict):
+    event: Literal["recorded"]
+    release: str
+
+class _SwitchedEvent(TypedDict):
+    event: Literal["switched"]
+    service: str
+    healthy_after: float
+    drain: float
+
+class _ReadyEvent(TypedDict):
+    event: Literal["ready"]
+    service: str
+    seconds: float
+
+_UpEvent = (
+    _StepEvent | _BuildOutputEvent | _PullEvent | _LeftoverEvent | _RecordedEvent | _SwitchedEvent | _ReadyEvent
+)
+
+class _ReleaseImage(TypedDict):
+    image: str
+    image_id: str
+    digests: list[str]
+    pin: str
+
+class _ReleaseRequired(TypedDict):
+    id: str
+    created: int
+    who: str
+    host: str
+    verb: str
+    spec_hash: str
+    services: dict[str, _ReleaseImage]
+
+class _Release(_ReleaseRequired, total=False):
+    rollback_of: str
+
+class _RollbackResult(TypedDict):
+    target: str
+    release: str
+    actions: list[_PlanStep]
+
+class _DatabasePasswordRotation(TypedDict):
+    kind: Literal["database_password"]
+    service: str
+    role: str
+
+class _ServiceAccountKeyRotation(TypedDict):
+    kind: Literal["service_account_key"]
+    service: str
+    jobs: list[str]
+
+class _ValueRotation(TypedDict):
+    kind: Literal["value"]
+    supplied: bool
+
+class _RotateResult(TypedDict):
+    secret: str
+    rotation: _DatabasePasswordRotation | _ServiceAccountKeyRotation | _ValueRotation
+    derived: list[str]
+    redeployed: list[str]
+    actions: list[_PlanStep]
 
 class BanatieInfraError(Exception):
     """The root of every exception this module raises.
@@ -167,6 +280,52 @@ class WaitError(DockerError):
     service: str
     output: str | None
     timed_out: bool
+
+class UpError(DockerError):
+    """``up``, ``deploy`` or ``rollback`` stopped: a service failed (a job exited
+    non-zero, a container stopped or is unhealthy, a health check timed out, a new
+    container of a rollout failed while the old one still serves), an image could not
+    be pulled or built, or a file of the root is missing.
+
+    Attributes: ``service`` (str or None: the service that failed).
+
+    Example::
+
+        try:
+            banatie_infra.deploy(spec, build=True)
+        except banatie_infra.UpError as e:
+            print(e.service, e)
+    """
+    service: str | None
+
+class LockError(BanatieInfraError):
+    """Another run held the deployment root's lock (or the stack's engine-wide lock) for
+    the whole ``lock_wait``; the message names it (pid, host, verb, since when; BI705).
+
+    Example::
+
+        try:
+            banatie_infra.up(spec, lock_wait=0)
+        except banatie_infra.LockError as e:
+            print(e)  # /opt/shop/.banatie-infra.lock is held by `banatie-infra deploy` ...
+    """
+
+class RotateError(BanatieInfraError):
+    """``rotate_secret`` refused (nothing changed) or failed at a step.
+
+    Attributes: ``step`` (str or None: ``"files"``, ``"database"`` or ``"deploy"``
+    for a failed step, None for a refusal), ``restored`` (bool or None: whether the old
+    value was put back after a failed step).
+
+    Example::
+
+        try:
+            banatie_infra.rotate_secret(spec, "POSTGRES_PASSWORD")
+        except banatie_infra.RotateError as e:
+            print(e.step, e.restored)
+    """
+    step: str | None
+    restored: bool | None
 
 class BackupError(BanatieInfraError):
     """A backup failed: the spec has no PostgreSQL service, the destination cannot be
@@ -646,4 +805,223 @@ def backup_db(spec: Spec, dest_dir: _StrPath) -> tuple[str, str]:
         >>> path, sha256 = banatie_infra.backup_db(spec, "/var/backups/banatie")
         >>> path
         '/var/backups/banatie/banatie_db_20260101T030000Z.dump'
+    """
+def plan(spec: Spec, root: _StrPath | None = None, deploy: bool = False) -> list[_PlanStep]:
+    """What ``up`` or ``deploy`` would do, each step with its reason, like ``banatie-infra
+    plan --format json``. Changes nothing.
+
+    Args:
+        spec (Spec): the spec.
+        root (str | os.PathLike[str] | None): the deployment root (default: the spec's
+            ``stack.root``).
+        deploy (bool): the plan of ``deploy`` (changed services rolled start-first, the
+            others' reasons saying why not). Default False.
+
+    Returns:
+        list[PlanStep]: one dict per step, networks first, then services in spec order:
+        ``action`` (``"create_network"``, ``"pull"``, ``"build"``, ``"create"``,
+        ``"recreate"``, ``"rollout"``, ``"start"``, ``"restart"``, ``"keep"``), and
+        ``service``, ``network``, ``internal``, ``image``, ``reason`` or ``because`` as
+        the action has them.
+
+    Raises:
+        DockerError: the engine failed, or a file of the root is missing (run ``render``
+            and ``generate_secrets`` first).
+
+    Example:
+        >>> [s["action"] for s in banatie_infra.plan(spec, "/opt/shop")]
+        ['keep', 'rollout', 'keep']
+    """
+def up(
+    spec: Spec,
+    root: _StrPath | None = None,
+    timeout: float = 300.0,
+    build: bool = False,
+    pull: Literal["missing", "always", "never"] = "missing",
+    lock_wait: float | None = None,
+    on_event: Callable[[_UpEvent], object] | None = None,
+) -> _UpResult:
+    """Brings the stack to its spec and waits until every service is ready, like
+    ``banatie-infra up --format json``: networks, images (built, or pulled with the
+    Docker client's credentials as ``pull`` says), containers in dependency order,
+    each ``depends_on`` condition honoured. Idempotent: a second run changes nothing.
+    Holds the root's lock.
+
+    Args:
+        spec (Spec): the spec.
+        root (str | os.PathLike[str] | None): the deployment root (default: the spec's).
+        timeout (float): seconds one service may take to become ready (default 300).
+        build (bool): build images even when they exist (default False).
+        pull (str): ``"missing"`` (default), ``"always"`` or ``"never"``.
+        lock_wait (float | None): seconds to wait for another run's lock (default
+            ``BANATIE_LOCK_WAIT``, else 60).
+        on_event (Callable[[UpEvent], object] | None): called with one dict per event:
+            ``{"event": "step", "step": PlanStep}``, ``"build_output"`` (``service``,
+            ``line``), ``"pull"`` (``service``, ``image``, ``layer``, ``status``,
+            ``current``, ``total``), ``"ready"`` (``service``, ``seconds``),
+            ``"switched"`` (``service``, ``healthy_after``, ``drain``), ``"leftover"``
+            (``outcome``, ``container``), ``"recorded"`` (``release``).
+
+    Returns:
+        UpResult: ``{"noop": bool, "actions": list[PlanStep], "release": str | None}``
+        (the release recorded when something changed).
+
+    Raises:
+        UpError: a service failed (a job exited non-zero, a container stopped, a health
+            check failed or timed out, a pull or build failed); ``.service`` names it.
+        DockerError: the engine failed.
+        LockError: another run held the root's lock for ``lock_wait`` (``BI705``).
+        ValueError: a bad ``pull``, ``timeout`` or ``lock_wait``.
+
+    Example:
+        >>> r = banatie_infra.up(spec, "/opt/shop", on_event=print)
+        >>> r["noop"], r["release"]
+        (False, '20261204T185303Z')
+    """
+def deploy(
+    spec: Spec,
+    root: _StrPath | None = None,
+    timeout: float = 300.0,
+    build: bool = False,
+    pull: Literal["missing", "always", "never"] = "missing",
+    drain: float = 3.0,
+    lock_wait: float | None = None,
+    on_event: Callable[[_UpEvent], object] | None = None,
+) -> _UpResult:
+    """Updates the stack without dropping requests, like ``banatie-infra deploy``: ``up``
+    with each changed ``app``, ``worker`` or ``service`` rolled start-first (the new
+    container starts beside the old one, takes traffic once its own health check
+    passes, then the old one drains for ``drain`` seconds and stops). A new container
+    that fails its check is removed and the old one keeps serving (``UpError``).
+
+    Args:
+        spec (Spec): the spec.
+        root (str | os.PathLike[str] | None): the deployment root (default: the spec's).
+        timeout (float): seconds one service may take to become ready (default 300).
+        build (bool): build images even when they exist (default False).
+        pull (str): ``"missing"`` (default), ``"always"`` or ``"never"``.
+        drain (float): seconds the old container serves beside the new one (default 3).
+        lock_wait (float | None): as ``up``.
+        on_event (Callable[[UpEvent], object] | None): as ``up``.
+
+    Returns:
+        UpResult: as ``up``.
+
+    Raises:
+        UpError: as ``up``; a rollout whose new container failed says the old one
+            still serves.
+        DockerError: the engine failed.
+        LockError: another run held the root's lock for ``lock_wait``.
+        ValueError: a bad ``pull``, ``timeout``, ``drain`` or ``lock_wait``.
+
+    Example:
+        >>> banatie_infra.deploy(spec, "/opt/shop", build=True, drain=1.0)["actions"][0]
+        {'action': 'rollout', 'service': 'shop-api', 'reason': 'config changed: image'}
+    """
+def releases(root: _StrPath) -> list[_Release]:
+    """The releases recorded under the root, newest first, like ``banatie-infra releases
+    --format json`` (each ``up``, ``deploy``, ``rollback`` or rotation that changed
+    something records one).
+
+    Args:
+        root (str | os.PathLike[str]): the deployment root.
+
+    Returns:
+        list[Release]: ``id``, ``created`` (Unix seconds), ``who``, ``host``, ``verb``,
+        ``rollback_of`` (only on a rollback), ``spec_hash`` and ``services``
+        (``{name: {"image", "image_id", "digests", "pin"}}``); the spec itself is left
+        out.
+
+    Raises:
+        FileError: a release file is unreadable or not a release.
+
+    Example:
+        >>> [r["verb"] for r in banatie_infra.releases("/opt/shop")]
+        ['rollback', 'deploy', 'deploy']
+    """
+def rollback(
+    spec: Spec,
+    release: str | None = None,
+    root: _StrPath | None = None,
+    timeout: float = 300.0,
+    drain: float = 3.0,
+    lock_wait: float | None = None,
+    on_event: Callable[[_UpEvent], object] | None = None,
+) -> _RollbackResult:
+    """Returns the stack to a recorded release, like ``banatie-infra rollback``: its spec
+    rendered into the root again (never ``secrets.env``), each service rolled onto the
+    image tag the release kept, through ``deploy``'s start-first path. Records a
+    release of its own. Holds the root's lock.
+
+    Args:
+        spec (Spec): the spec (for the stack's name and default root).
+        release (str | None): the release id (default: the one before the newest).
+        root (str | os.PathLike[str] | None): the deployment root (default: the spec's).
+        timeout (float): seconds one service may take to become ready (default 300).
+        drain (float): seconds the old container serves beside the new one (default 3).
+        lock_wait (float | None): as ``up``.
+        on_event (Callable[[UpEvent], object] | None): as ``up``.
+
+    Returns:
+        RollbackResult: ``{"target": str, "release": str, "actions": list[PlanStep]}``.
+
+    Raises:
+        FileError: no such release, or none before the newest.
+        UpError: a service failed on the way back (the old containers still serve).
+        DockerError: the engine failed.
+        LockError: another run held the root's lock for ``lock_wait``.
+
+    Example:
+        >>> banatie_infra.rollback(spec)["target"]
+        '20261204T020711Z'
+    """
+def rotate_secret(
+    spec: Spec,
+    name: str,
+    root: _StrPath | None = None,
+    value: str | None = None,
+    allow_recreate: bool = False,
+    timeout: float = 300.0,
+    drain: float = 3.0,
+    lock_wait: float | None = None,
+    on_event: Callable[[_UpEvent], object] | None = None,
+) -> _RotateResult:
+    """Gives one secret of the running stack a new value without downtime, like
+    ``banatie-infra secrets rotate NAME``: a PostgreSQL password is set with ``ALTER
+    ROLE`` (a SCRAM verifier, never the password, reaches the server), a MinIO service
+    account's key by its storage-init job, then every service that receives the
+    secret (or a URL derived from it) rolls start-first. The old ``secrets.env`` is kept
+    until the switch is confirmed and put back when a step fails. Holds the root's lock.
+
+    Args:
+        spec (Spec): the spec.
+        name (str): the secret, a variable under the spec's ``secrets``.
+        root (str | os.PathLike[str] | None): the deployment root (default: the spec's).
+        value (str | None): the new value (required for a supplied secret; default: a
+            new random value of the spec's length and alphabet).
+        allow_recreate (bool): go on when a service that receives it cannot roll and is
+            recreated (default False: refused).
+        timeout (float): seconds one service may take to become ready (default 300).
+        drain (float): seconds an old container serves beside its new one (default 3).
+        lock_wait (float | None): as ``up``.
+        on_event (Callable[[UpEvent], object] | None): as ``up``.
+
+    Returns:
+        RotateResult: ``{"secret": str, "rotation": {"kind": "database_password",
+        "service", "role"} | {"kind": "service_account_key", "service", "jobs"} |
+        {"kind": "value", "supplied"}, "derived": list[str], "redeployed": list[str],
+        "actions": list[PlanStep]}``. Names only, never a value.
+
+    Raises:
+        RotateError: refused (nothing changed: an unknown or derived secret, MinIO's
+            root password, a stack with changes to deploy first, a service that cannot
+            roll) or failed at a step (``.step``: ``"files"``, ``"database"``,
+            ``"deploy"``; ``.restored``: whether the old value was put back).
+        DockerError: the engine failed.
+        LockError: another run held the root's lock for ``lock_wait``.
+        SecretsError: ``secrets.env`` is unsafe or malformed.
+
+    Example:
+        >>> banatie_infra.rotate_secret(spec, "POSTGRES_PASSWORD")["redeployed"]
+        ['shop-api', 'shop-migrate']
     """

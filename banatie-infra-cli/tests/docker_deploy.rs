@@ -6,7 +6,8 @@
 //! 10s`, `lb_try_interval 250ms`). A load of sequential requests runs through Caddy while the app is
 //! updated: `up` (stop, remove, recreate) loses requests when the app needs longer to start
 //! than Caddy retries; `deploy` (start-first) loses none. A new release that never becomes
-//! healthy leaves the old container serving and exits 1. Nothing is skipped: without the
+//! healthy leaves the old container serving and exits 1; `secrets rotate
+//! POSTGRES_PASSWORD` under the load loses none either. Nothing is skipped: without the
 //! engine the test fails.
 
 #[cfg(feature = "docker")]
@@ -144,6 +145,19 @@ services:
     networks: ["{p}-internal", "{p}-proxy"]
     stop_grace_period: 2s
     health: {{ interval: 2s, timeout: 2s, start_period: 60s }}
+    depends_on: {{ "{p}-db": healthy }}
+    secrets: [DATABASE_URL]
+  "{p}-db":
+    kind: postgres
+    image: banatie-test/postgres:15
+    version: 15
+    uid: 999
+    database: app_db
+    user: app_user
+    networks: ["{p}-internal"]
+    health: {{ interval: 2s, timeout: 2s, start_period: 30s }}
+secrets:
+  POSTGRES_PASSWORD: {{ length: 32 }}
 sites:
   - domains: ["{p}-api.example.org"]
     service: "{p}-api"
@@ -428,6 +442,60 @@ sites:
         assert!(
             failures.is_empty(),
             "10 deploys lost {} of {n} requests: {failures:?}",
+            failures.len()
+        );
+
+        // The database password rotated under load: ALTER ROLE in the running server,
+        // the app rolled onto the new DATABASE_URL, the server kept; not one request lost.
+        let env_file = root_of(&stack).join(format!("secrets/{}-api.env", stack.prefix));
+        let before = std::fs::read_to_string(&env_file).unwrap();
+        let db = docker_ok(&["inspect", "-f", "{{.Id}}", &format!("{}-db", stack.prefix)]);
+        let (o, n, failures) = stack.under_load(&[
+            "secrets",
+            "rotate",
+            "POSTGRES_PASSWORD",
+            "{spec}",
+            "--drain",
+            "1s",
+            "--format",
+            "json",
+        ]);
+        assert!(o.status.success(), "rotate: {}", text(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["rotation"]["kind"], "database_password", "{v}");
+        assert_eq!(
+            v["redeployed"],
+            serde_json::json!([format!("{}-api", stack.prefix)]),
+            "{v}"
+        );
+        assert_ne!(
+            std::fs::read_to_string(&env_file).unwrap(),
+            before,
+            "DATABASE_URL follows"
+        );
+        assert_eq!(
+            docker_ok(&["inspect", "-f", "{{.Id}}", &format!("{}-db", stack.prefix)]),
+            db,
+            "the database kept running"
+        );
+        let secrets = std::fs::read_to_string(root_of(&stack).join("secrets.env")).unwrap();
+        assert!(
+            !text(&o).contains(
+                secrets
+                    .lines()
+                    .find(|l| l.starts_with("POSTGRES_PASSWORD="))
+                    .unwrap()
+                    .split_once('=')
+                    .unwrap()
+                    .1
+                    .trim_matches('\'')
+            ),
+            "the password leaked"
+        );
+        eprintln!("rotate under load: 0 of {n} requests failed");
+        assert!(
+            failures.is_empty(),
+            "rotating lost {} of {n} requests: {failures:?}",
             failures.len()
         );
     }

@@ -206,6 +206,27 @@ impl LockError {
     }
 }
 
+/// What a verb that changes the running stack holds for its whole run (`up`, `deploy`,
+/// `rollback`, `down`, `restore`, `secrets rotate`): the root's lock (when the root
+/// exists: a missing root holds nothing to protect) and the stack's engine-wide lock
+/// ([`RootLock::acquire_stack`]), both released when this drops.
+#[derive(Debug)]
+pub struct StackLocks {
+    _held: Vec<RootLock>,
+}
+
+/// Takes [`StackLocks`] of `root` and `stack` for `verb`, waiting at most `wait` for each.
+/// Errors: [`LockError::Busy`] naming the holder (pid, host, verb, since when; BI705),
+/// [`LockError::Jail`] when the root or the lock path is unsafe.
+pub fn hold(root: &Path, stack: &str, verb: &str, wait: Duration) -> Result<StackLocks, LockError> {
+    let mut held = Vec::new();
+    if root.is_dir() {
+        held.push(RootLock::acquire_wait(root, verb, wait)?);
+    }
+    held.extend(RootLock::acquire_stack(stack, verb, wait)?);
+    Ok(StackLocks { _held: held })
+}
+
 /// A held root lock; released when dropped (or when the process exits).
 #[derive(Debug)]
 pub struct RootLock {

@@ -40,7 +40,7 @@ fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
 
 /// Runs the future made by `make` to completion with the GIL released, checking for
 /// signals (Ctrl-C) every 100 ms; the future is dropped (cancelled) when one is raised.
-fn block_on<F, Fut, T>(py: Python<'_>, make: F) -> PyResult<T>
+pub(crate) fn block_on<F, Fut, T>(py: Python<'_>, make: F) -> PyResult<T>
 where
     F: FnOnce() -> Fut + Send,
     Fut: Future<Output = PyResult<T>>,
@@ -62,12 +62,15 @@ where
     })
 }
 
-async fn connect() -> PyResult<Engine> {
+pub(crate) async fn connect() -> PyResult<Engine> {
     Engine::connect().await.map_err(docker_error)
 }
 
 /// Converts serializable values (statuses) to Python data.
-fn to_python<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn to_python<'py, T: serde::Serialize>(
+    py: Python<'py>,
+    value: &T,
+) -> PyResult<Bound<'py, PyAny>> {
     pythonize::pythonize(py, value)
         .map_err(|e| BanatieInfraError::new_err(format!("internal error: cannot convert: {e}")))
 }

@@ -7,12 +7,18 @@
 //! ├── FileError(BanatieInfraError, OSError)      a local file cannot be read or written
 //! ├── SecretsError(BanatieInfraError)            secrets.env is unsafe or malformed
 //! ├── DockerError(BanatieInfraError)             the engine failed or is unreachable
-//! │   └── WaitError(DockerError)                 a service failed or did not get ready
+//! │   ├── WaitError(DockerError)                 a service failed or did not get ready
+//! │   └── UpError(DockerError)                   up/deploy/rollback: a service failed
+//! ├── LockError(BanatieInfraError)               another run holds the root's lock
+//! ├── RotateError(BanatieInfraError)             a rotation was refused or failed
 //! └── BackupError(BanatieInfraError)             a backup failed (nothing left behind)
 //! ```
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use banatie_infra_core::docker::releases::ReleaseError;
+use banatie_infra_core::docker::rotate::RotateError as CoreRotateError;
+use banatie_infra_core::docker::UpError as CoreUpError;
 use banatie_infra_core::docker::WaitError as CoreWaitError;
 use banatie_infra_core::docker::{BackupError as CoreBackupError, DockerError as CoreDockerError};
 use banatie_infra_core::load::{LoadError, Source};
@@ -82,6 +88,50 @@ pyo3::create_exception!(
      \x20       banatie_infra.wait(spec, timeout=60)\n\
      \x20   except banatie_infra.WaitError as e:\n\
      \x20       print(e.service, e.timed_out, e.output)\n"
+);
+
+pyo3::create_exception!(
+    banatie_infra,
+    UpError,
+    DockerError,
+    "``up``, ``deploy`` or ``rollback`` stopped: a service failed (a job exited\n\
+     non-zero, a container stopped or is unhealthy, a health check timed out, a new\n\
+     container of a rollout failed while the old one still serves), an image could not\n\
+     be pulled or built, or a file of the root is missing.\n\n\
+     Attributes: ``service`` (str or None: the service that failed).\n\n\
+     Example::\n\n\
+     \x20   try:\n\
+     \x20       banatie_infra.deploy(spec, build=True)\n\
+     \x20   except banatie_infra.UpError as e:\n\
+     \x20       print(e.service, e)\n"
+);
+
+pyo3::create_exception!(
+    banatie_infra,
+    LockError,
+    BanatieInfraError,
+    "Another run held the deployment root's lock (or the stack's engine-wide lock) for\n\
+     the whole ``lock_wait``; the message names it (pid, host, verb, since when; BI705).\n\n\
+     Example::\n\n\
+     \x20   try:\n\
+     \x20       banatie_infra.up(spec, lock_wait=0)\n\
+     \x20   except banatie_infra.LockError as e:\n\
+     \x20       print(e)  # /opt/shop/.banatie-infra.lock is held by `banatie-infra deploy` ...\n"
+);
+
+pyo3::create_exception!(
+    banatie_infra,
+    RotateError,
+    BanatieInfraError,
+    "``rotate_secret`` refused (nothing changed) or failed at a step.\n\n\
+     Attributes: ``step`` (str or None: ``\"files\"``, ``\"database\"`` or ``\"deploy\"``\n\
+     for a failed step, None for a refusal), ``restored`` (bool or None: whether the old\n\
+     value was put back after a failed step).\n\n\
+     Example::\n\n\
+     \x20   try:\n\
+     \x20       banatie_infra.rotate_secret(spec, \"POSTGRES_PASSWORD\")\n\
+     \x20   except banatie_infra.RotateError as e:\n\
+     \x20       print(e.step, e.restored)\n"
 );
 
 pyo3::create_exception!(
@@ -179,6 +229,9 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DockerError", py.get_type::<DockerError>())?;
     m.add("WaitError", py.get_type::<WaitError>())?;
     m.add("BackupError", py.get_type::<BackupError>())?;
+    m.add("UpError", py.get_type::<UpError>())?;
+    m.add("LockError", py.get_type::<LockError>())?;
+    m.add("RotateError", py.get_type::<RotateError>())?;
     Ok(())
 }
 
@@ -352,5 +405,80 @@ pub(crate) fn backup_error(e: CoreBackupError) -> PyErr {
     match e {
         CoreBackupError::Docker(d) => docker_error(d),
         other => BackupError::new_err(redact(&other.to_string())),
+    }
+}
+
+/// The service an `up` failure is about, when it is about one.
+fn failed_service(e: &CoreUpError) -> Option<String> {
+    use CoreUpError as E;
+    match e {
+        E::MissingImage { service, .. }
+        | E::Pull { service, .. }
+        | E::Build { service, .. }
+        | E::JobFailed { service, .. }
+        | E::Timeout { service, .. }
+        | E::Unhealthy { service, .. }
+        | E::Stopped { service, .. }
+        | E::RolloutFailed { service, .. }
+        | E::DependencyFailed { service, .. } => Some(service.clone()),
+        E::Foreign(service, _) => Some(service.clone()),
+        _ => None,
+    }
+}
+
+pub(crate) fn up_error(py: Python<'_>, e: CoreUpError) -> PyErr {
+    if let CoreUpError::Docker(d) = e {
+        return docker_error(d);
+    }
+    let service = failed_service(&e);
+    let message = redact(&e.to_string());
+    raise(|| {
+        let exc = py.get_type::<UpError>().call1((message,))?;
+        exc.setattr("service", service)?;
+        Ok(exc)
+    })
+}
+
+pub(crate) fn lock_error(e: banatie_infra_core::lock::LockError) -> PyErr {
+    let code = e.code().map(|c| format!(" [{c}]")).unwrap_or_default();
+    LockError::new_err(redact(&format!("{e}{code}")))
+}
+
+pub(crate) fn release_error(py: Python<'_>, e: ReleaseError) -> PyErr {
+    match e {
+        ReleaseError::Up(u) => up_error(py, u),
+        ReleaseError::Invalid { path, reason } => file_error(
+            py,
+            std::path::Path::new(&path),
+            &std::io::Error::other(reason),
+        ),
+        other => file_error(
+            py,
+            std::path::Path::new("releases"),
+            &std::io::Error::other(other.to_string()),
+        ),
+    }
+}
+
+pub(crate) fn rotate_error(py: Python<'_>, e: CoreRotateError) -> PyErr {
+    let (step, restored) = match &e {
+        CoreRotateError::Up(_) | CoreRotateError::Secrets(_) => (None, None),
+        CoreRotateError::Failed { step, restored, .. } => {
+            (Some(step.to_string()), Some(restored.is_none()))
+        }
+        _ => (None, None),
+    };
+    match e {
+        CoreRotateError::Up(u) => up_error(py, u),
+        CoreRotateError::Secrets(s) => secrets_error(py, s),
+        other => {
+            let message = redact(&other.to_string());
+            raise(|| {
+                let exc = py.get_type::<RotateError>().call1((message,))?;
+                exc.setattr("step", step)?;
+                exc.setattr("restored", restored)?;
+                Ok(exc)
+            })
+        }
     }
 }

@@ -13,6 +13,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod docker;
 mod errors;
+mod ops;
 mod rules;
 mod secrets;
 mod spec;
@@ -20,28 +21,37 @@ mod spec;
 /// The public names (`from banatie_infra import *`, and what the package re-exports);
 /// `_bench_render_rust` and `_panic_for_tests` stay in the extension module
 /// `banatie_infra.banatie_infra`.
-const PUBLIC: [&str; 22] = [
+const PUBLIC: [&str; 31] = [
     "__version__",
     "BackupError",
     "BanatieInfraError",
     "Diagnostic",
     "DockerError",
     "FileError",
+    "LockError",
+    "RotateError",
     "Rule",
     "SecretsError",
     "Spec",
     "SpecError",
+    "UpError",
     "WaitError",
     "backup_db",
+    "deploy",
     "drift",
     "generate_secrets",
     "json_schema",
     "load",
     "loads",
+    "plan",
     "read_secret",
+    "releases",
+    "rollback",
+    "rotate_secret",
     "rule",
     "rules",
     "status",
+    "up",
     "wait",
 ];
 
@@ -77,6 +87,12 @@ fn banatie_infra(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(docker::wait, m)?)?;
     m.add_function(wrap_pyfunction!(docker::drift, m)?)?;
     m.add_function(wrap_pyfunction!(docker::backup_db, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::plan, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::up, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::deploy, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::releases, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::rollback, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::rotate_secret, m)?)?;
     m.add_function(wrap_pyfunction!(spec::_bench_render_rust, m)?)?;
     m.add_function(wrap_pyfunction!(spec::_panic_for_tests, m)?)?;
     // `add` appended every name to `__all__`; keep the public ones only.

@@ -1,6 +1,6 @@
 """A sample of the whole `banatie_infra` API, for `mypy --strict` (the stubs must type it
-without a single `Any` leaking into a typed name) and run for real by test_docker.py
-against a live stack.
+without a single `Any` leaking into a typed name) and run for real: `main` by
+test_docker.py against a live stack, `update` by test_ops.py against a stack `up` made.
 
     python sample_usage.py SPEC DEPLOY_DIR BACKUP_DIR
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from collections.abc import Mapping
 from typing import TypedDict
 
 import banatie_infra
@@ -97,6 +98,43 @@ def main(spec_path: str, deploy_dir: str, backup_dir: str) -> Summary:
 
     print(json.dumps({"version": banatie_infra.__version__, "files": len(files)}), file=sys.stderr)
     return Summary(errors=errors, files=len(files), statuses=statuses, drift=len(drift), backup=dump)
+
+
+def update(spec: Spec, root: str) -> list[str]:
+    """What a deploy script does: deploy with a line per event, read the releases, rotate
+    the database password; returns the events seen."""
+    seen: list[str] = []
+
+    def on_event(e: Mapping[str, object]) -> None:
+        seen.append(str(e["event"]))
+
+    steps = banatie_infra.plan(spec, root, deploy=True)
+    changing: list[str] = [s.get("service", s.get("network", "")) for s in steps if s["action"] != "keep"]
+    print("deploying:", changing, file=sys.stderr)
+    try:
+        result = banatie_infra.deploy(spec, root, pull="never", drain=0.2, on_event=on_event)
+    except banatie_infra.UpError as e:
+        raise SystemExit(f"{e.service} failed: {e}") from e
+    except banatie_infra.LockError as e:
+        raise SystemExit(f"another run holds the root: {e}") from e
+    release: str | None = result["release"]
+    newest = banatie_infra.releases(root)[0]
+    images: dict[str, str] = {name: i["image_id"] for name, i in newest["services"].items()}
+    print(release, newest["verb"], images, file=sys.stderr)
+    try:
+        rotated = banatie_infra.rotate_secret(spec, "POSTGRES_PASSWORD", root, drain=0.2, on_event=on_event)
+    except banatie_infra.RotateError as e:
+        raise SystemExit(f"rotation failed at {e.step} (old value back: {e.restored}): {e}") from e
+    rotation = rotated["rotation"]
+    if rotation["kind"] == "database_password":
+        print("new password for", rotation["role"], "rolled:", rotated["redeployed"], file=sys.stderr)
+    if not banatie_infra.up(spec, root, pull="never")["noop"]:
+        raise SystemExit("up after the rotation changed something")
+    try:
+        banatie_infra.rollback(spec, release="no-such-release", root=root)
+    except banatie_infra.FileError as e:
+        print("as expected:", e, file=sys.stderr)
+    return seen
 
 
 if __name__ == "__main__":

@@ -180,23 +180,17 @@ impl LockArg {
         root: &std::path::Path,
         stack: &str,
         verb: &str,
-    ) -> Result<Vec<banatie_infra_core::lock::RootLock>, Failure> {
-        use banatie_infra_core::lock::{default_wait, LockError, RootLock};
+    ) -> Result<banatie_infra_core::lock::StackLocks, Failure> {
+        use banatie_infra_core::lock::{default_wait, hold};
         let wait = self.lock_wait.unwrap_or_else(default_wait);
-        let coded = |e: LockError| match e.code() {
+        hold(root, stack, verb, wait).map_err(|e| match e.code() {
             Some(code) => Failure::Coded {
                 code,
                 message: e.to_string(),
                 help: e.help(),
             },
             None => Failure::Input(e.to_string()),
-        };
-        let mut held = Vec::new();
-        if root.is_dir() {
-            held.push(RootLock::acquire_wait(root, verb, wait).map_err(coded)?);
-        }
-        held.extend(RootLock::acquire_stack(stack, verb, wait).map_err(coded)?);
-        Ok(held)
+        })
     }
 }
 
