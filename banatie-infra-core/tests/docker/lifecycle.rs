@@ -241,6 +241,7 @@ async fn up_stops_on_a_failing_job_and_on_a_never_healthy_service() {
             service,
             code,
             logs,
+            ..
         } => {
             assert_eq!(service, &stack.svc("job"));
             assert_eq!(*code, 3);
