@@ -67,8 +67,12 @@ if [[ -z "${BENCH_SKIP_DOCKER:-}" ]] && docker info >/dev/null 2>&1 && [[ -x scr
     while IFS=$'\t' read -r _ name ours peer r target; do
         row "$name" "$ours" "$peer" "$r" "$target"
     done < <(grep '^RESULT' "$work/docker.txt" || true)
+    python3 scripts/bench/deploy.py --bin "$bin" | tee "$work/deploy.txt" >&2 || true
+    while IFS=$'\t' read -r _ name ours peer r target; do
+        row "$name" "$ours" "$peer" "$r" "$target"
+    done < <(grep '^RESULT' "$work/deploy.txt" || true)
 else
-    row "docker: status, backup db, cold up" "not run" "-" "-" "(no engine)"
+    row "docker: status, backup db, cold up, deploy" "not run" "-" "-" "(no engine)"
 fi
 
 # 4. Python per-call overhead: a release wheel (the published build) in its own virtual

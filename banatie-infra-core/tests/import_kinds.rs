@@ -2,8 +2,9 @@
 //! (`tests/fixtures/import/kinds`): each becomes the kind its files say (a site's
 //! upstream an `app`, a built process a `worker`, any other image a `service`), its
 //! health check is kept as `health.exec` where the tool cannot verify a probe of its own,
-//! its process settings are read (capabilities in Docker's spelling), and the spec it
-//! writes validates and renders.
+//! its process settings are read (capabilities in Docker's spelling), the one-shot the
+//! API waits for and that runs its image is the API's migration, and the spec it writes
+//! validates and renders.
 
 use std::path::Path;
 
@@ -96,6 +97,21 @@ fn unknown_images_import_as_app_worker_or_service() {
         "the tmpfs options are said to be dropped"
     );
 
+    // The one-shot that runs the API's image and that the API waits for is its migration.
+    let Service::Job(m) = &spec.services["migrate"] else {
+        unreachable!()
+    };
+    assert_eq!(
+        m.task,
+        banatie_infra_core::spec::JobTask::Migrate {
+            app: "api".parse().unwrap(),
+            argv: ["python", "manage.py", "migrate", "--noinput"]
+                .map(String::from)
+                .to_vec(),
+        }
+    );
+    assert_eq!(m.image, None, "it runs the API's image");
+
     // The spec it writes validates and renders, with every check kept.
     let findings = banatie_infra_core::validate::validate(spec);
     assert!(
@@ -106,5 +122,10 @@ fn unknown_images_import_as_app_worker_or_service() {
     let compose = bundle.text("docker-compose.yml").unwrap();
     assert!(compose.contains("- redis-cli"), "{compose}");
     assert!(compose.contains("disable: true"), "{compose}");
+    let migrate = &compose[compose.find("\n  migrate:\n").unwrap()..];
+    assert!(
+        migrate.starts_with("\n  migrate:\n    image: notes-api:local\n    build:"),
+        "{migrate}"
+    );
     assert!(compose.contains("- CHOWN"), "{compose}");
 }

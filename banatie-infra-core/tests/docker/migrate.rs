@@ -177,7 +177,9 @@ async fn a_migration_runs_before_its_app_and_a_failing_one_stops_the_deploy() {
             service,
             code,
             logs,
+            held_back,
         } => {
+            assert_eq!(held_back, std::slice::from_ref(&app), "{err}");
             assert_eq!((service.as_str(), *code), (mig.as_str(), 3), "{err}");
             assert!(logs.contains("relation \"users\" does not exist"), "{err}");
         }
