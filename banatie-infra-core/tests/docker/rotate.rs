@@ -239,6 +239,26 @@ async fn rotating_the_database_password_rolls_its_users_and_failures_put_it_back
     assert_eq!(id("checker"), checker, "the old checker still runs");
     assert!(!s.root().join(rotate::PREVIOUS_FILE).exists());
 
+    // An interrupted rotation's old values are never overwritten by the next one.
+    let previous = root.join(rotate::PREVIOUS_FILE);
+    std::fs::write(&previous, "POSTGRES_PASSWORD=from-before\n").unwrap();
+    let e = rotate::rotate(
+        &engine,
+        &s.spec,
+        s.root(),
+        "API_TOKEN",
+        &opts(None),
+        &|_| {},
+    )
+    .await
+    .expect_err("an unfinished rotation");
+    assert!(e.to_string().contains("did not finish"), "{e}");
+    assert_eq!(
+        std::fs::read_to_string(&previous).unwrap(),
+        "POSTGRES_PASSWORD=from-before\n"
+    );
+    std::fs::remove_file(&previous).unwrap();
+
     // Refusals: a derived value, an unknown name, a stack with changes to deploy.
     let e = rotate::rotate(
         &engine,

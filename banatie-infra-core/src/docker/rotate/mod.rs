@@ -207,6 +207,13 @@ pub async fn rotate(
         path: root.to_owned(),
         reason: e.to_string(),
     })?;
+    if !matches!(jail.read(PREVIOUS_FILE, 0), Ok(crate::jail::Node::Missing)) {
+        return Err(RotateError::Refused {
+            secret: name.to_owned(),
+            reason: format!("an earlier rotation did not finish: {PREVIOUS_FILE} holds the values from before it"),
+            hint: format!("compare it with secrets.env, keep the values the running services use, remove {PREVIOUS_FILE}, then rotate again"),
+        });
+    }
     let old_text = crate::secrets::read_text(&jail)?.unwrap_or_default();
     let old = crate::secrets::read_value(root, name)?.unwrap_or_default();
     write_previous(&jail, &old_text)?;

@@ -78,7 +78,9 @@ fn migrated_app(k: &Known, s: &facts::Svc) -> Option<Name> {
         _ => false,
     };
     let same_build = |a: &facts::Svc| match (&a.build, &s.build) {
-        (Some(x), Some(y)) => (&x.context, &x.dockerfile, &x.target) == (&y.context, &y.dockerfile, &y.target),
+        (Some(x), Some(y)) => {
+            (&x.context, &x.dockerfile, &x.target) == (&y.context, &y.dockerfile, &y.target)
+        }
         _ => false,
     };
     k.project
