@@ -308,8 +308,9 @@ fn random_specs_and_their_env_values_through_compose() {
     values_through_a_rendered_service_environment(&values);
 }
 
-/// Every value (and every YAML word) as a service `environment` entry of one rendered
-/// spec: `docker compose config` on the rendered Compose file gives each back as written.
+/// Every value (and every YAML word) as a service `environment` entry and as a build
+/// argument of one rendered spec: `docker compose config` on the rendered Compose file
+/// gives each back as written.
 fn values_through_a_rendered_service_environment(values: &[String]) {
     let mut all: Vec<String> = YAML_WORDS.iter().map(|w| w.to_string()).collect();
     all.extend(values.iter().cloned());
@@ -318,6 +319,12 @@ fn values_through_a_rendered_service_environment(values: &[String]) {
         for (i, v) in entries {
             t.push_str(&format!("      V{i}: {}\n", q(v)));
         }
+        // The same values as the build arguments of a built worker.
+        t.push_str("  b:\n    kind: worker\n    build:\n      context: /src\n      dockerfile: Dockerfile\n      args:\n");
+        for (i, v) in entries {
+            t.push_str(&format!("        V{i}: {}\n", q(v)));
+        }
+        t.push_str("    networks: [inner]\n    health: { none: \"a property test\" }\n");
         t
     };
     let indexed: Vec<(usize, &String)> = all.iter().enumerate().collect();
@@ -331,6 +338,7 @@ fn values_through_a_rendered_service_environment(values: &[String]) {
             .filter_map(|d| {
                 d.pointer
                     .strip_prefix("/services/s/environment/")
+                    .or_else(|| d.pointer.strip_prefix("/services/b/build/args/"))
                     .map(String::from)
             })
             .collect();
@@ -364,6 +372,11 @@ fn values_through_a_rendered_service_environment(values: &[String]) {
             .unwrap_or_default()
             .replace("$$", "$");
         assert_eq!(&&g, want, "environment value V{i}");
+        let a = v["services"]["b"]["build"]["args"][format!("V{i}")]
+            .as_str()
+            .unwrap_or_default()
+            .replace("$$", "$");
+        assert_eq!(&&a, want, "build argument V{i}");
     }
     // Published ports, IPv6 host addresses included, as Compose reads them.
     let mut ports: Vec<String> = v["services"]["s"]["ports"]
