@@ -144,7 +144,7 @@ bad_values = [
     ("version-string", "    image: postgres:15-alpine\n", "    image: postgres:15-alpine\n    version: fifteen\n"),
     ("expire-negative", "expire_days: 7", "expire_days: -7"),
     ("publish-port-zero", "    networks: [banatie-internal]\n\n  banatie-minio:", "    networks: [banatie-internal]\n    publish: [{ host: 0, container: 5432 }]\n\n  banatie-minio:"),
-    ("task-unknown", "    task: { storage_init: { minio: banatie-minio } }", "    task: { migrate: { minio: banatie-minio } }"),
+    ("task-unknown", "    task: { storage_init: { minio: banatie-minio } }", "    task: { rebalance: { minio: banatie-minio } }"),
     ("task-two-variants", "    task: { storage_init: { minio: banatie-minio } }", "    task: { storage_init: { minio: banatie-minio }, command: { argv: [x] } }"),
 ]
 for name, old, new in bad_values:

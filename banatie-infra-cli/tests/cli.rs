@@ -287,3 +287,49 @@ fn a_closed_pipe_is_not_an_error() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}");
 }
+
+/// The verbs that plan or change the running stack refuse a spec `validate` rejects, with
+/// its diagnostics and exit 1, before they reach the engine (an unknown dependency once
+/// crashed `deploy`); `status` still reads it.
+#[test]
+fn stack_changing_verbs_refuse_an_invalid_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("bad.yaml");
+    std::fs::write(
+        &spec,
+        "stack: { name: badstack, root: /tmp/badstack-root }\nnetworks:\n  inner: { internal: true }\nservices:\n  web:\n    kind: worker\n    image: example/web:1.0\n    networks: [inner]\n    health: { none: \"a test\" }\n    depends_on: { migrate: completed }\n",
+    )
+    .unwrap();
+    let s = spec.to_str().unwrap();
+    for args in [
+        vec!["plan", s],
+        vec!["up", s],
+        vec!["deploy", s],
+        vec!["rollback", s],
+        vec!["secrets", "rotate", "X", s],
+        vec!["deploy", s, "--format", "json"],
+    ] {
+        let o = bin()
+            .args(&args)
+            .env("DOCKER_HOST", "unix:///nonexistent.sock")
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 1, "{args:?}: {}{}", stdout(&o), stderr(&o));
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(
+            all.contains("BI110") && all.contains("depends on `migrate`"),
+            "{args:?}: {all}"
+        );
+        assert!(
+            !all.contains("Docker engine"),
+            "{args:?} reached the engine: {all}"
+        );
+    }
+    // A reading verb gets as far as the engine (none here: exit 2).
+    let o = bin()
+        .args(["status", s])
+        .env("DOCKER_HOST", "unix:///nonexistent.sock")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+}

@@ -427,9 +427,11 @@ fn failed_service(e: &CoreUpError) -> Option<String> {
 }
 
 pub(crate) fn up_error(py: Python<'_>, e: CoreUpError) -> PyErr {
-    if let CoreUpError::Docker(d) = e {
-        return docker_error(d);
-    }
+    let e = match e {
+        CoreUpError::Docker(d) => return docker_error(d),
+        CoreUpError::Invalid(diags) => return spec_error(py, invalid_message(&diags), diags),
+        other => other,
+    };
     let service = failed_service(&e);
     let message = redact(&e.to_string());
     raise(|| {

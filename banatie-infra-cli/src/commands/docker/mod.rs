@@ -85,6 +85,16 @@ pub(crate) struct Ctx {
 }
 
 impl DockerCommand {
+    /// Whether the verb plans or changes the running stack from the spec (`plan`, `up`,
+    /// `deploy`, `rollback`, `restore`): those refuse a spec with validation errors. The
+    /// others read (`status`, `logs`, `drift`, ...) or clean up (`down`) as it is.
+    fn changes_stack(&self) -> bool {
+        matches!(
+            self,
+            Self::Plan(_) | Self::Up(_) | Self::Deploy(_) | Self::Rollback(_) | Self::Restore(_)
+        )
+    }
+
     /// The spec argument and output format of the verb.
     fn spec_and_format(&self) -> (&SpecArg, OutputFormat) {
         let human = OutputFormat::Human;
@@ -111,7 +121,8 @@ impl DockerCommand {
 pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
     let (spec, format) = cmd.spec_and_format();
     let spec = spec.clone();
-    with_engine(&spec, format, |ctx| async move {
+    let check = cmd.changes_stack();
+    with_engine(&spec, format, check, |ctx| async move {
         let ctx = &ctx;
         match cmd {
             DockerCommand::Status(a) => status::run(ctx, a).await,
@@ -132,11 +143,14 @@ pub(crate) fn run(cmd: DockerCommand) -> Result<(), Failure> {
     })
 }
 
-/// Loads `spec`, connects to the engine and awaits `verb` with them on a small runtime:
-/// what every Docker verb (and `secrets rotate`) starts with.
+/// Loads `spec` (with `check`, a spec with validation errors is its diagnostics, as
+/// `validate` prints them, and exit 1: nothing is planned or changed from it), connects
+/// to the engine and awaits `verb` with them on a small runtime: what every Docker verb
+/// (and `secrets rotate`) starts with.
 pub(crate) fn with_engine<F, Fut>(
     spec: &SpecArg,
     format: OutputFormat,
+    check: bool,
     verb: F,
 ) -> Result<(), Failure>
 where
@@ -144,6 +158,15 @@ where
     Fut: std::future::Future<Output = Result<(), Failure>>,
 {
     let loaded = spec.load(format)?;
+    if check {
+        let mut diags = banatie_infra_core::validate::validate(&loaded.spec);
+        if banatie_infra_core::diagnostic::has_errors(&diags) {
+            loaded.source.annotate(&mut diags);
+            let sources = [(loaded.source.name.as_str(), loaded.source.text.as_str())];
+            crate::printer::print_diagnostics(&diags, &sources, format, true);
+            return Err(Failure::Findings);
+        }
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -69,7 +69,7 @@ pub(crate) fn run(args: Args) -> Result<(), Failure> {
         None
     };
     let (spec, format) = (args.spec.clone(), args.format.format);
-    super::with_engine(&spec, format, |ctx| async move {
+    super::with_engine(&spec, format, true, |ctx| async move {
         rotate(&ctx, args, value).await
     })
 }

@@ -42,6 +42,10 @@ pub const CONFIG_LABEL: &str = "io.banatie-infra.config";
 /// Why `plan`, `up` or `down` failed.
 #[derive(Debug, thiserror::Error)]
 pub enum UpError {
+    /// The spec has validation errors ([`crate::validate::validate`]): nothing was
+    /// planned or changed. The diagnostics (errors and warnings) are included.
+    #[error("the spec has {} error(s); first: {}", .0.iter().filter(|d| d.is_error()).count(), .0.iter().find(|d| d.is_error()).map_or(String::new(), |d| format!("{} {}", d.code, d.message)))]
+    Invalid(Vec<crate::diagnostic::Diagnostic>),
     /// The engine failed.
     #[error(transparent)]
     Docker(#[from] DockerError),
@@ -246,7 +250,8 @@ impl Default for UpOptions {
 /// service's next scheduled check; `banatie-infra wait` ([`super::wait`]) blocks until it
 /// has, for scripts that read `docker ps` or `status` right after `up`.
 ///
-/// Errors: [`UpError`]; a failing job stops `up` with its logs; a service that never
+/// Errors: [`UpError`]; a spec with validation errors is [`UpError::Invalid`] before
+/// anything is done; a failing job stops `up` with its logs; a service that never
 /// becomes healthy stops it at `opts.timeout` with its last health output.
 pub async fn up(
     engine: &Engine,
@@ -255,6 +260,7 @@ pub async fn up(
     opts: &UpOptions,
     events: &(dyn Fn(UpEvent) + Send + Sync),
 ) -> Result<Plan, UpError> {
+    refuse_invalid(spec)?;
     let want = desired::desired_pinned(spec, root, &opts.pins)?;
     for l in rollout::reconcile_leftovers(engine, spec).await? {
         events(UpEvent::Leftover(l));
@@ -278,6 +284,17 @@ pub async fn up(
         events(UpEvent::Recorded(r.id));
     }
     Ok(plan)
+}
+
+/// [`UpError::Invalid`] when `spec` has validation errors: nothing is planned or run
+/// from a spec that `validate` rejects (a dependency on no service, a migration its app
+/// does not wait for).
+pub(super) fn refuse_invalid(spec: &Spec) -> Result<(), UpError> {
+    let found = crate::validate::validate(spec);
+    if crate::diagnostic::has_errors(&found) {
+        return Err(UpError::Invalid(found));
+    }
+    Ok(())
 }
 
 /// `deploy`: [`up`] with every changed service that can run twice rolled start-first

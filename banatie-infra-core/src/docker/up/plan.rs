@@ -179,6 +179,7 @@ fn changed_fields(a: &serde_json::Value, b: &serde_json::Value) -> Vec<String> {
 /// build or pull (those the engine lacks, under the default [`super::PullPolicy`]), then
 /// one step per service. Changes nothing.
 pub async fn plan(engine: &Engine, spec: &Spec, root: &Path) -> Result<Plan, UpError> {
+    super::refuse_invalid(spec)?;
     let want = desired(spec, root)?;
     let mut actions = network_actions(engine, spec).await?;
     let mut seen = HashSet::new();
