@@ -146,6 +146,8 @@ bad_values = [
     ("publish-port-zero", "    networks: [banatie-internal]\n\n  banatie-minio:", "    networks: [banatie-internal]\n    publish: [{ host: 0, container: 5432 }]\n\n  banatie-minio:"),
     ("task-unknown", "    task: { storage_init: { minio: banatie-minio } }", "    task: { rebalance: { minio: banatie-minio } }"),
     ("task-two-variants", "    task: { storage_init: { minio: banatie-minio } }", "    task: { storage_init: { minio: banatie-minio }, command: { argv: [x] } }"),
+    ("task-argv-empty", "    task: { storage_init: { minio: banatie-minio } }", "    task: { command: { argv: [] } }"),
+    ("task-argv-blank-program", "    task: { storage_init: { minio: banatie-minio } }", "    task: { migrate: { app: banatie-api, argv: [\" \", db:push] } }"),
 ]
 for name, old, new in bad_values:
     edit(name, old, new, "BI102")

@@ -29,6 +29,21 @@ pub struct JobService {
 /// The image of a job that names none: `minio/mc:latest`, the seed's.
 pub const DEFAULT_JOB_IMAGE: &str = "minio/mc:latest";
 
+/// A job's argv: at least one word, the first (the program) not blank (BI102 otherwise).
+fn argv<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    use serde::de::Error;
+    let v = Vec::<String>::deserialize(d)?;
+    match v.first() {
+        None => Err(D::Error::custom(
+            "an empty argv: give the program and its arguments, for example [\"npm\", \"run\", \"db:push\"]",
+        )),
+        Some(p) if p.trim().is_empty() => Err(D::Error::custom(
+            "the argv's first word, the program, is empty",
+        )),
+        Some(_) => Ok(v),
+    }
+}
+
 impl JobService {
     /// The app whose migration this job is (`task: migrate`), if it is one.
     pub fn migrates(&self) -> Option<&Name> {
@@ -52,7 +67,10 @@ pub enum JobTask {
     },
     /// Run a command (exec form, no shell) that must exit 0.
     Command {
-        /// The argv, for example `["/app/notify", "--yes"]`.
+        /// The argv, for example `["/app/notify", "--yes"]`: at least the program, not
+        /// empty.
+        #[serde(deserialize_with = "argv")]
+        #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
         argv: Vec<String>,
     },
     /// The migration of an app: its argv runs in the app's image (the new release's,
@@ -66,7 +84,10 @@ pub enum JobTask {
         /// The app (an `app`, `worker` or `service`) whose image and environment it uses.
         app: Name,
         /// The argv (exec form, no shell; a shell is `["sh", "-c", "..."]`), for example
-        /// `["npm", "run", "db:push"]`.
+        /// `["npm", "run", "db:push"]`: at least the program, not empty. (An empty argv
+        /// would run the app's own start command as the "migration".)
+        #[serde(deserialize_with = "argv")]
+        #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
         argv: Vec<String>,
     },
 }
