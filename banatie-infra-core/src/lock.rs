@@ -184,6 +184,10 @@ pub enum LockError {
     /// The lock path is a symlink or not a regular file, or the root cannot be opened.
     #[error(transparent)]
     Jail(#[from] JailError),
+    /// The root is `/`, a system directory or the home directory (BI702): no lock file is
+    /// written there, and nothing else either.
+    #[error(transparent)]
+    Root(#[from] crate::roots::RootError),
 }
 
 impl LockError {
@@ -192,6 +196,7 @@ impl LockError {
         match self {
             Self::Busy { .. } => Some(CODE_ROOT_LOCKED),
             Self::Jail(e) => e.code(),
+            Self::Root(e) => e.code(),
         }
     }
 
@@ -202,6 +207,7 @@ impl LockError {
                 "wait for that run to finish (or stop it), then run again; `--lock-wait DURATION` (or BANATIE_LOCK_WAIT, seconds) waits longer".into(),
             ),
             Self::Jail(e) => e.help(),
+            Self::Root(e) => e.help(),
         }
     }
 }
@@ -216,9 +222,11 @@ pub struct StackLocks {
 }
 
 /// Takes [`StackLocks`] of `root` and `stack` for `verb`, waiting at most `wait` for each.
-/// Errors: [`LockError::Busy`] naming the holder (pid, host, verb, since when; BI705),
-/// [`LockError::Jail`] when the root or the lock path is unsafe.
+/// Errors: [`LockError::Root`] for `/`, a system directory or the home directory
+/// (BI702, before anything is written), [`LockError::Busy`] naming the holder (pid, host,
+/// verb, since when; BI705), [`LockError::Jail`] when the root or the lock path is unsafe.
 pub fn hold(root: &Path, stack: &str, verb: &str, wait: Duration) -> Result<StackLocks, LockError> {
+    crate::roots::refuse_system_root(root)?;
     let mut held = Vec::new();
     if root.is_dir() {
         held.push(RootLock::acquire_wait(root, verb, wait)?);
@@ -399,6 +407,16 @@ impl Drop for RootLock {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hold_writes_no_lock_into_a_system_directory() {
+        let before = std::path::Path::new("/etc/.banatie-infra.lock").exists();
+        let e = super::hold(std::path::Path::new("/etc"), "t", "up", std::time::Duration::ZERO)
+            .expect_err("a system directory");
+        assert!(matches!(e, super::LockError::Root(_)), "{e}");
+        assert_eq!(e.code().map(|c| c.0), Some("BI702"));
+        assert_eq!(std::path::Path::new("/etc/.banatie-infra.lock").exists(), before);
+    }
+
     use super::*;
 
     #[test]

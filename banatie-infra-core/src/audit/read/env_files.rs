@@ -114,7 +114,7 @@ fn load(d: &mut Deployment, env_paths: Vec<EnvRef>) {
                     loc,
                     &pointer,
                     format!("env file `{p}` cannot be read ({e}): Compose refuses to start the services that name it"),
-                    "create it (for a rendered bundle: `banatie-infra secrets SPEC --dir DIR`), or pass the deployment root with `--root` when auditing a copy".into(),
+                    "create it (for a rendered bundle: `banatie-infra secrets SPEC --root DIR`), or pass the deployment root with `--root` when auditing a copy".into(),
                 );
                 d.diags.push(dg);
             }

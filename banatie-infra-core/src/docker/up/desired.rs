@@ -58,7 +58,7 @@ fn read_env(root: &Path, name: &str) -> Result<Vec<(String, String)>, UpError> {
         reason,
     };
     let missing = |e: String| {
-        fail(format!("{e}: run `banatie-infra render SPEC -o {0}` and `banatie-infra secrets SPEC --dir {0}` first", root.display()))
+        fail(format!("{e}: run `banatie-infra render SPEC --root {0}` and `banatie-infra secrets SPEC --root {0}` first", root.display()))
     };
     // Read through the root's handle: a symlink or FIFO there is refused, never followed.
     let node = Root::open(root)
@@ -183,7 +183,7 @@ fn in_step_with_secrets(
             let file = crate::environment::service_secrets_file(name);
             return Err(UpError::Root {
                 path: root.join(&file),
-                reason: format!("`{var}` differs from secrets.env (or is missing): run `banatie-infra secrets SPEC --dir {}` to copy secrets.env to each service's file", root.display()),
+                reason: format!("`{var}` differs from secrets.env (or is missing): run `banatie-infra secrets SPEC --root {}` to copy secrets.env to each service's file", root.display()),
             });
         }
     }
