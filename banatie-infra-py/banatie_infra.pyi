@@ -184,6 +184,7 @@ class _RotateResult(TypedDict):
     derived: list[str]
     redeployed: list[str]
     actions: list[_PlanStep]
+    reverted: str | None
 
 class BanatieInfraError(Exception):
     """The root of every exception this module raises.
@@ -850,7 +851,8 @@ def up(
     Args:
         spec (Spec): the spec.
         root (str | os.PathLike[str] | None): the deployment root (default: the spec's).
-        timeout (float): seconds one service may take to become ready (default 300).
+        timeout (float): seconds one service may take to become ready (default 300;
+            more than 0).
         build (bool): build images even when they exist (default False).
         pull (str): ``"missing"`` (default), ``"always"`` or ``"never"``.
         lock_wait (float | None): seconds to wait for another run's lock (default
@@ -860,7 +862,8 @@ def up(
             ``line``), ``"pull"`` (``service``, ``image``, ``layer``, ``status``,
             ``current``, ``total``), ``"ready"`` (``service``, ``seconds``),
             ``"switched"`` (``service``, ``healthy_after``, ``drain``), ``"leftover"``
-            (``outcome``, ``container``), ``"recorded"`` (``release``).
+            (``outcome``, ``container``), ``"recorded"`` (``release``). An exception it
+            raises is raised when the operation has ended, noting whether it completed.
 
     Returns:
         UpResult: ``{"noop": bool, "actions": list[PlanStep], "release": str | None}``
@@ -872,6 +875,7 @@ def up(
         DockerError: the engine failed.
         LockError: another run held the root's lock for ``lock_wait`` (``BI705``).
         ValueError: a bad ``pull``, ``timeout`` or ``lock_wait``.
+        TypeError: ``on_event`` is not callable (before anything runs).
 
     Example:
         >>> r = banatie_infra.up(spec, "/opt/shop", on_event=print)
@@ -897,7 +901,8 @@ def deploy(
     Args:
         spec (Spec): the spec.
         root (str | os.PathLike[str] | None): the deployment root (default: the spec's).
-        timeout (float): seconds one service may take to become ready (default 300).
+        timeout (float): seconds one service may take to become ready (default 300;
+            more than 0).
         build (bool): build images even when they exist (default False).
         pull (str): ``"missing"`` (default), ``"always"`` or ``"never"``.
         drain (float): seconds the old container serves beside the new one (default 3).
@@ -913,6 +918,7 @@ def deploy(
         DockerError: the engine failed.
         LockError: another run held the root's lock for ``lock_wait``.
         ValueError: a bad ``pull``, ``timeout``, ``drain`` or ``lock_wait``.
+        TypeError: ``on_event`` is not callable (before anything runs).
 
     Example:
         >>> banatie_infra.deploy(spec, "/opt/shop", build=True, drain=1.0)["actions"][0]
@@ -957,7 +963,8 @@ def rollback(
         spec (Spec): the spec (for the stack's name and default root).
         release (str | None): the release id (default: the one before the newest).
         root (str | os.PathLike[str] | None): the deployment root (default: the spec's).
-        timeout (float): seconds one service may take to become ready (default 300).
+        timeout (float): seconds one service may take to become ready (default 300;
+            more than 0).
         drain (float): seconds the old container serves beside the new one (default 3).
         lock_wait (float | None): as ``up``.
         on_event (Callable[[UpEvent], object] | None): as ``up``.
@@ -1001,7 +1008,8 @@ def rotate_secret(
             new random value of the spec's length and alphabet).
         allow_recreate (bool): go on when a service that receives it cannot roll and is
             recreated (default False: refused).
-        timeout (float): seconds one service may take to become ready (default 300).
+        timeout (float): seconds one service may take to become ready (default 300;
+            more than 0).
         drain (float): seconds an old container serves beside its new one (default 3).
         lock_wait (float | None): as ``up``.
         on_event (Callable[[UpEvent], object] | None): as ``up``.
@@ -1010,7 +1018,8 @@ def rotate_secret(
         RotateResult: ``{"secret": str, "rotation": {"kind": "database_password",
         "service", "role"} | {"kind": "service_account_key", "service", "jobs"} |
         {"kind": "value", "supplied"}, "derived": list[str], "redeployed": list[str],
-        "actions": list[PlanStep]}``. Names only, never a value.
+        "actions": list[PlanStep], "reverted": str | None}`` (``reverted``: an earlier
+        rotation that did not finish, put back first). Names only, never a value.
 
     Raises:
         RotateError: refused (nothing changed: an unknown or derived secret, MinIO's

@@ -410,11 +410,19 @@ mod tests {
     #[test]
     fn hold_writes_no_lock_into_a_system_directory() {
         let before = std::path::Path::new("/etc/.banatie-infra.lock").exists();
-        let e = super::hold(std::path::Path::new("/etc"), "t", "up", std::time::Duration::ZERO)
-            .expect_err("a system directory");
+        let e = super::hold(
+            std::path::Path::new("/etc"),
+            "t",
+            "up",
+            std::time::Duration::ZERO,
+        )
+        .expect_err("a system directory");
         assert!(matches!(e, super::LockError::Root(_)), "{e}");
         assert_eq!(e.code().map(|c| c.0), Some("BI702"));
-        assert_eq!(std::path::Path::new("/etc/.banatie-infra.lock").exists(), before);
+        assert_eq!(
+            std::path::Path::new("/etc/.banatie-infra.lock").exists(),
+            before
+        );
     }
 
     use super::*;

@@ -4,9 +4,10 @@
 //! Each takes the root's and the stack's locks for its whole run as the CLI does
 //! (`lock_wait` seconds, default `BANATIE_LOCK_WAIT` else 60), releases the GIL, honours
 //! Ctrl-C (see `docker::block_on`), and reports progress to an optional `on_event`
-//! callback with one dict per event (the GIL taken for each call). An exception the
-//! callback raises is raised once the operation has ended (the operation is not cut
-//! short: a deploy half done is worse than a late error).
+//! callback with one dict per event (the GIL taken for each call). A callback that is not
+//! callable is a `TypeError` before anything runs; an exception the callback raises is
+//! raised once the operation has ended, with a note saying whether the operation itself
+//! completed (it is not cut short: a deploy half done is worse than a late error).
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -100,12 +101,22 @@ struct Events {
 }
 
 impl Events {
-    fn new(callback: Option<Py<PyAny>>) -> Self {
-        Self {
+    /// The events of one call; `TypeError` when `callback` is given and not callable
+    /// (checked before anything runs).
+    fn new(py: Python<'_>, callback: Option<Py<PyAny>>) -> PyResult<Self> {
+        if let Some(cb) = &callback {
+            if !cb.bind(py).is_callable() {
+                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                    "on_event must be callable, not {}",
+                    cb.bind(py).get_type().name()?
+                )));
+            }
+        }
+        Ok(Self {
             callback,
             release: Mutex::new(None),
             raised: Mutex::new(None),
-        }
+        })
     }
 
     fn on(&self, e: UpEvent) {
@@ -125,10 +136,19 @@ impl Events {
         });
     }
 
-    /// The callback's first exception, if it raised one.
-    fn take_raised(&self) -> PyResult<()> {
+    /// The callback's first exception, if it raised one, with a note (Python 3.11+)
+    /// saying whether the operation itself succeeded: it ran to its end either way.
+    fn take_raised(&self, py: Python<'_>, succeeded: bool) -> PyResult<()> {
         match self.raised.lock().ok().and_then(|mut s| s.take()) {
-            Some(e) => Err(e),
+            Some(e) => {
+                let note = if succeeded {
+                    "banatie_infra: the on_event callback raised; the operation itself completed"
+                } else {
+                    "banatie_infra: the on_event callback raised; the operation itself failed too"
+                };
+                let _ = e.value(py).call_method1("add_note", (note,));
+                Err(e)
+            }
             None => Ok(()),
         }
     }
@@ -210,10 +230,15 @@ fn up_args(
     wait: Option<f64>,
 ) -> PyResult<UpArgs> {
     let pull: PullPolicy = pull.parse().map_err(PyValueError::new_err)?;
+    let timeout = seconds("timeout", timeout)?;
+    if timeout.is_zero() {
+        // Nothing can become ready in no time: a job would be left running unwatched.
+        return Err(PyValueError::new_err("timeout must be more than 0 seconds"));
+    }
     Ok(UpArgs {
         root: root_of(spec, root),
         opts: UpOptions {
-            timeout: seconds("timeout", timeout)?,
+            timeout,
             build,
             pull,
             start_first,
@@ -237,17 +262,18 @@ fn run_up<'py>(
         "up"
     };
     let stack = spec.spec.stack.name.as_str();
+    let events = Events::new(py, on_event)?;
     let _locks =
         banatie_infra_core::lock::hold(&args.root, stack, verb, args.wait).map_err(lock_error)?;
-    let events = Events::new(on_event);
     let (spec, opts, root) = (&spec.spec, &args.opts, &args.root);
     let result = block_on(py, || async {
         let engine = connect().await?;
         let sink = |e: UpEvent| events.on(e);
         Ok(docker::up(&engine, spec, root, opts, &sink).await)
     });
-    events.take_raised()?;
-    let p = result?.map_err(|e| up_error(py, e))?;
+    let result = result?;
+    events.take_raised(py, result.is_ok())?;
+    let p = result.map_err(|e| up_error(py, e))?;
     let out = PyDict::new(py);
     out.set_item("noop", p.is_noop())?;
     out.set_item("actions", to_python(py, &p.actions)?)?;
@@ -264,7 +290,8 @@ fn run_up<'py>(
 /// Args:
 ///     spec (Spec): the spec.
 ///     root (str | os.PathLike[str] | None): the deployment root (default: the spec's).
-///     timeout (float): seconds one service may take to become ready (default 300).
+///     timeout (float): seconds one service may take to become ready (default 300;
+///         more than 0).
 ///     build (bool): build images even when they exist (default False).
 ///     pull (str): ``"missing"`` (default), ``"always"`` or ``"never"``.
 ///     lock_wait (float | None): seconds to wait for another run's lock (default
@@ -274,7 +301,8 @@ fn run_up<'py>(
 ///         ``line``), ``"pull"`` (``service``, ``image``, ``layer``, ``status``,
 ///         ``current``, ``total``), ``"ready"`` (``service``, ``seconds``),
 ///         ``"switched"`` (``service``, ``healthy_after``, ``drain``), ``"leftover"``
-///         (``outcome``, ``container``), ``"recorded"`` (``release``).
+///         (``outcome``, ``container``), ``"recorded"`` (``release``). An exception it
+///         raises is raised when the operation has ended, noting whether it completed.
 ///
 /// Returns:
 ///     UpResult: ``{"noop": bool, "actions": list[PlanStep], "release": str | None}``
@@ -286,6 +314,7 @@ fn run_up<'py>(
 ///     DockerError: the engine failed.
 ///     LockError: another run held the root's lock for ``lock_wait`` (``BI705``).
 ///     ValueError: a bad ``pull``, ``timeout`` or ``lock_wait``.
+///     TypeError: ``on_event`` is not callable (before anything runs).
 ///
 /// Example:
 ///     >>> r = banatie_infra.up(spec, "/opt/shop", on_event=print)
@@ -320,7 +349,8 @@ pub fn up<'py>(
 /// Args:
 ///     spec (Spec): the spec.
 ///     root (str | os.PathLike[str] | None): the deployment root (default: the spec's).
-///     timeout (float): seconds one service may take to become ready (default 300).
+///     timeout (float): seconds one service may take to become ready (default 300;
+///         more than 0).
 ///     build (bool): build images even when they exist (default False).
 ///     pull (str): ``"missing"`` (default), ``"always"`` or ``"never"``.
 ///     drain (float): seconds the old container serves beside the new one (default 3).
@@ -336,6 +366,7 @@ pub fn up<'py>(
 ///     DockerError: the engine failed.
 ///     LockError: another run held the root's lock for ``lock_wait``.
 ///     ValueError: a bad ``pull``, ``timeout``, ``drain`` or ``lock_wait``.
+///     TypeError: ``on_event`` is not callable (before anything runs).
 ///
 /// Example:
 ///     >>> banatie_infra.deploy(spec, "/opt/shop", build=True, drain=1.0)["actions"][0]
@@ -406,7 +437,8 @@ pub fn releases(py: Python<'_>, root: PathBuf) -> PyResult<Bound<'_, PyAny>> {
 ///     spec (Spec): the spec (for the stack's name and default root).
 ///     release (str | None): the release id (default: the one before the newest).
 ///     root (str | os.PathLike[str] | None): the deployment root (default: the spec's).
-///     timeout (float): seconds one service may take to become ready (default 300).
+///     timeout (float): seconds one service may take to become ready (default 300;
+///         more than 0).
 ///     drain (float): seconds the old container serves beside the new one (default 3).
 ///     lock_wait (float | None): as ``up``.
 ///     on_event (Callable[[UpEvent], object] | None): as ``up``.
@@ -442,17 +474,18 @@ pub fn rollback<'py>(
             this, root, timeout, false, "missing", drain, true, lock_wait,
         )?;
         let stack = this.spec.stack.name.as_str();
+        let events = Events::new(py, on_event)?;
         let _locks = banatie_infra_core::lock::hold(&args.root, stack, "rollback", args.wait)
             .map_err(lock_error)?;
-        let events = Events::new(on_event);
         let (opts, root) = (&args.opts, &args.root);
         let result = block_on(py, || async {
             let engine = connect().await?;
             let sink = |e: UpEvent| events.on(e);
             Ok(core_releases::rollback(&engine, root, release.as_deref(), opts, &sink).await)
         });
-        events.take_raised()?;
-        let r = result?.map_err(|e| release_error(py, e))?;
+        let result = result?;
+        events.take_raised(py, result.is_ok())?;
+        let r = result.map_err(|e| release_error(py, e))?;
         let out = PyDict::new(py);
         out.set_item("target", &r.target.id)?;
         out.set_item("release", &r.recorded.id)?;
@@ -476,7 +509,8 @@ pub fn rollback<'py>(
 ///         new random value of the spec's length and alphabet).
 ///     allow_recreate (bool): go on when a service that receives it cannot roll and is
 ///         recreated (default False: refused).
-///     timeout (float): seconds one service may take to become ready (default 300).
+///     timeout (float): seconds one service may take to become ready (default 300;
+///         more than 0).
 ///     drain (float): seconds an old container serves beside its new one (default 3).
 ///     lock_wait (float | None): as ``up``.
 ///     on_event (Callable[[UpEvent], object] | None): as ``up``.
@@ -485,7 +519,8 @@ pub fn rollback<'py>(
 ///     RotateResult: ``{"secret": str, "rotation": {"kind": "database_password",
 ///     "service", "role"} | {"kind": "service_account_key", "service", "jobs"} |
 ///     {"kind": "value", "supplied"}, "derived": list[str], "redeployed": list[str],
-///     "actions": list[PlanStep]}``. Names only, never a value.
+///     "actions": list[PlanStep], "reverted": str | None}`` (``reverted``: an earlier
+///     rotation that did not finish, put back first). Names only, never a value.
 ///
 /// Raises:
 ///     RotateError: refused (nothing changed: an unknown or derived secret, MinIO's
@@ -523,6 +558,7 @@ pub fn rotate_secret<'py>(
             this, root, timeout, false, "missing", drain, true, lock_wait,
         )?;
         let stack = this.spec.stack.name.as_str();
+        let events = Events::new(py, on_event)?;
         let _locks = banatie_infra_core::lock::hold(&args.root, stack, "rotate", args.wait)
             .map_err(lock_error)?;
         let opts = RotateOptions {
@@ -530,21 +566,22 @@ pub fn rotate_secret<'py>(
             allow_recreate,
             up: args.opts,
         };
-        let events = Events::new(on_event);
         let (spec, root) = (&this.spec, &args.root);
         let result = block_on(py, || async {
             let engine = connect().await?;
             let sink = |e: UpEvent| events.on(e);
             Ok(docker::rotate::rotate(&engine, spec, root, name, &opts, &sink).await)
         });
-        events.take_raised()?;
-        let r = result?.map_err(|e| rotate_error(py, e))?;
+        let result = result?;
+        events.take_raised(py, result.is_ok())?;
+        let r = result.map_err(|e| rotate_error(py, e))?;
         let out = PyDict::new(py);
         out.set_item("secret", &r.secret)?;
         out.set_item("rotation", to_python(py, &r.rotation)?)?;
         out.set_item("derived", &r.derived)?;
         out.set_item("redeployed", &r.redeployed)?;
         out.set_item("actions", to_python(py, &r.plan.actions)?)?;
+        out.set_item("reverted", &r.reverted)?;
         Ok(out.into_any())
     })
 }

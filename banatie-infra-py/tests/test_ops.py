@@ -180,3 +180,20 @@ def test_a_held_lock_is_a_lock_error(ops: Ops) -> None:
             banatie_infra.up(ops.spec, lock_wait=-1)
         with pytest.raises(ValueError, match="pull"):
             banatie_infra.deploy(ops.spec, pull="sometimes")  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="more than 0"):
+            banatie_infra.deploy(ops.spec, timeout=0)
+        with pytest.raises(TypeError, match="on_event must be callable"):
+            banatie_infra.up(ops.spec, on_event=42)  # type: ignore[arg-type]
+
+
+def test_a_callback_that_raises_is_raised_after_the_operation(ops: Ops) -> None:
+    def broken(e: Mapping[str, Any]) -> None:
+        raise RuntimeError("the callback's own bug")
+
+    spec = ops.write("6")
+    with pytest.raises(RuntimeError, match="own bug") as info:
+        banatie_infra.deploy(spec, pull="never", drain=0.2, timeout=120, on_event=broken)
+    # The deploy ran to its end all the same.
+    assert banatie_infra.plan(spec, deploy=True) == [s for s in banatie_infra.plan(spec) if s["action"] == "keep"]
+    notes = getattr(info.value, "__notes__", [])
+    assert any("completed" in n for n in notes), notes

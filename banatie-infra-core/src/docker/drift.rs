@@ -54,7 +54,7 @@ pub async fn drift(engine: &Engine, spec: &Spec) -> Result<Vec<Drift>, DockerErr
             .into_iter()
             .map(|v| v.to_string())
             .collect();
-        let want_env = wanted_env(svc, &public, &secret);
+        let want_env = wanted_env(spec, svc, &public, &secret);
         service_env(name, &live, &want_env, &image_env[&live.image], &mut out);
     }
     extra_containers(spec, extra, &mut out);
@@ -167,7 +167,18 @@ fn service_ports(name: &Name, svc: &Service, live: &ContainerState, out: &mut Ve
 fn service_image(name: &Name, svc: &Service, live: &ContainerState, out: &mut Vec<Drift>) {
     if let Some(img) = svc.image() {
         let built = matches!(svc, Service::App(a) if a.build.is_some());
-        if !built && live.image != img.as_str() {
+        let release = format!("{}/", crate::docker::releases::RELEASE_REPOSITORY);
+        if !built && live.image.starts_with(&release) {
+            // A rollback pinned the release's own tag: known, not an accident.
+            out.push(Diagnostic::warning(
+                CODE_DRIFT_IMAGE,
+                pointer(&["services", name.as_str(), "image"]),
+                format!(
+                    "`{name}` runs `{}`, an earlier release's image (a rollback), not the spec's `{img}`; `deploy` returns it to the spec",
+                    live.image
+                ),
+            ));
+        } else if !built && live.image != img.as_str() {
             out.push(Diagnostic::error(
                 CODE_DRIFT_IMAGE,
                 pointer(&["services", name.as_str(), "image"]),
@@ -184,6 +195,7 @@ fn service_image(name: &Name, svc: &Service, live: &ContainerState, out: &mut Ve
 /// its own environment, and what its kind adds (for apps the public environment and
 /// `HOSTNAME`, for workers the public environment).
 fn wanted_env(
+    spec: &Spec,
     svc: &Service,
     public: &BTreeSet<String>,
     secret: &BTreeSet<String>,
@@ -204,7 +216,16 @@ fn wanted_env(
             want_env.insert("MINIO_BROWSER_REDIRECT_URL".into());
             want_env.insert("MINIO_SERVER_URL".into());
         }
-        Service::Job(_) | Service::Generic(_) => {}
+        // A migration runs with its app's environment (the render's `job_service`).
+        Service::Job(j) => {
+            if let Some(app) = j.migrates().and_then(|a| spec.services.get(a)) {
+                want_env.extend(app.environment().keys().map(ToString::to_string));
+                if matches!(app, Service::App(_) | Service::Worker(_)) {
+                    want_env.extend(public.iter().cloned());
+                }
+            }
+        }
+        Service::Generic(_) => {}
     }
     want_env
 }

@@ -328,11 +328,19 @@ pub async fn rollback(
     let bundle = crate::render::render(&spec).map_err(|e| invalid(e.to_string()))?;
     let jail = Root::open(root).map_err(|e| invalid(e.to_string()))?;
     crate::bundle::write_in(&bundle, &jail).map_err(|e| invalid(e.to_string()))?;
-    let pins = target
-        .services
-        .iter()
-        .map(|(s, img)| (s.clone(), img.pin.clone()))
-        .collect();
+    // Only what changed is pinned: a service whose spec reference still resolves to the
+    // release's image keeps it (no recreate of a database whose image is the same).
+    let refs = crate::docker::up::image_refs(&spec);
+    let mut pins = std::collections::BTreeMap::new();
+    for (s, img) in &target.services {
+        let now = match refs.get(s) {
+            Some(r) => engine.docker.inspect_image(r).await.ok().and_then(|i| i.id),
+            None => None,
+        };
+        if now.as_deref() != Some(img.image_id.as_str()) {
+            pins.insert(s.clone(), img.pin.clone());
+        }
+    }
     let opts = UpOptions {
         start_first: true,
         pins,

@@ -141,6 +141,13 @@ async fn a_migration_runs_before_its_app_and_a_failing_one_stops_the_deploy() {
         "the migration runs the app's image"
     );
 
+    // `drift` knows the migration runs with its app's environment.
+    let found = docker::drift(&engine, &s.spec).await.unwrap();
+    assert!(
+        found.iter().all(|d| !d.pointer.contains("-migrate")),
+        "{found:#?}"
+    );
+
     // Release 2: `deploy` runs the new migration, then rolls the app onto the new image.
     write_source(source.path(), &creates(2));
     let (old_id, _) = s.identity("app");

@@ -41,7 +41,7 @@ pub(crate) struct RollbackArgs {
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
     /// Seconds one service may take to become ready.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
     /// How long a rolled service's old container keeps serving beside the new one.
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = banatie_infra_core::lock::parse_wait)]

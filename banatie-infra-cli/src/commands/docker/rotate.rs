@@ -8,7 +8,8 @@
 //! "database_password", "service", "role"} | {"kind": "service_account_key", "service",
 //! "jobs"} | {"kind": "value", "supplied"} | null, "derived": [name], "redeployed":
 //! [service], "actions": [action] (as `plan`), "failed_step": "check" | "files" |
-//! "database" | "deploy" | null, "restored": bool | null}`. Exit 1 when the rotation
+//! "database" | "deploy" | null, "restored": bool | null, "reverted": name | null}`
+//! (`reverted`: an earlier rotation that did not finish, put back first). Exit 1 when the rotation
 //! failed or was refused; interrupted (Ctrl-C): exit 130.
 
 use std::io::Read;
@@ -44,7 +45,7 @@ pub(crate) struct Args {
     #[arg(long)]
     allow_recreate: bool,
     /// Seconds one service may take to become ready.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
     /// How long a rolled service's old container keeps serving beside the new one.
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = banatie_infra_core::lock::parse_wait)]
@@ -105,7 +106,7 @@ async fn rotate(ctx: &Ctx, args: Args, value: Option<String>) -> Result<(), Fail
     let result = tokio::select! {
         r = rotate::rotate(&ctx.engine, spec, &root, &args.name, &opts, &report) => r,
         _ = tokio::signal::ctrl_c() => {
-            say!("interrupted: the old secrets.env is in {}/{}; run `banatie-infra secrets rotate {}` again, or put it back", root.display(), rotate::PREVIOUS_FILE, args.name);
+            say!("interrupted: the values from before are in {}/{}; the next `banatie-infra secrets rotate` puts them back first (files, password, containers)", root.display(), rotate::PREVIOUS_FILE);
             return Err(Failure::Exit(130));
         }
     };
@@ -123,8 +124,12 @@ async fn rotate(ctx: &Ctx, args: Args, value: Option<String>) -> Result<(), Fail
                     "actions": to_value(&r.plan.actions),
                     "failed_step": null,
                     "restored": null,
+                    "reverted": r.reverted,
                 }));
             } else {
+                if let Some(was) = &r.reverted {
+                    say!("put back first: the rotation of {was} that did not finish");
+                }
                 // Never `NAME: value` or `NAME=value`: the redaction hides what follows
                 // a secret's name there.
                 let how = match &r.rotation {
@@ -172,6 +177,7 @@ async fn rotate(ctx: &Ctx, args: Args, value: Option<String>) -> Result<(), Fail
                     "actions": [],
                     "failed_step": step,
                     "restored": restored,
+                    "reverted": null,
                 }));
             }
             Err(Failure::Findings)

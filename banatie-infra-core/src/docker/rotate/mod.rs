@@ -20,10 +20,12 @@
 //!    new container with the new value (a storage-init job runs again first and sets a
 //!    rotated service-account key in MinIO); the others are kept.
 //!
-//! On success `secrets/.previous.env` is removed. When step 3 or 4 fails, the old files
-//! are put back, the old password set again, and `deploy` run once more to bring back
-//! what had already switched; the error names the failed step and whether that restore
-//! worked. Between steps 3 and 4 an old container holds its open connections but cannot
+//! On success `secrets/.previous.env` is removed and a release is recorded with the verb
+//! `rotate`. When step 3 or 4 fails, the old files are put back, the old password set
+//! again, and `deploy` run once more to bring back what had already switched; the error
+//! names the failed step and whether that restore worked. A rotation cut short (Ctrl-C,
+//! a lost session, a crash) leaves `secrets/.previous.env`, whose first line names the
+//! secret: the next rotation puts that one back first (files, password, `deploy`). Between steps 3 and 4 an old container holds its open connections but cannot
 //! open a new one with the old password: a pool that reconnects in that window (the new
 //! containers' time to healthy) sees an authentication error once.
 
@@ -124,6 +126,9 @@ pub struct RotateReport {
     pub redeployed: Vec<String>,
     /// The deploy's plan.
     pub plan: Plan,
+    /// The secret of an earlier rotation that did not finish (its [`PREVIOUS_FILE`] was
+    /// there) and was put back first, if any.
+    pub reverted: Option<String>,
 }
 
 /// Why [`rotate`] failed. Never holds a secret value.
@@ -188,35 +193,25 @@ pub async fn rotate(
     events: &(dyn Fn(UpEvent) + Send + Sync),
 ) -> Result<RotateReport, RotateError> {
     let rotation = classify(spec, name, opts.value.as_deref())?;
-    let pending: Vec<String> = super::up::plan(engine, spec, root)
-        .await?
-        .actions
-        .iter()
-        .filter(|a| a.changes())
-        .map(describe)
-        .collect();
-    if !pending.is_empty() {
-        return Err(RotateError::Pending { changes: pending });
-    }
+    let jail = Root::open(root).map_err(|e| UpError::Root {
+        path: root.to_owned(),
+        reason: e.to_string(),
+    })?;
+    // The deploys of a rotation record one release, as `rotate`.
+    let up = UpOptions {
+        record: false,
+        ..opts.up.clone()
+    };
+    let reverted = put_back_interrupted(engine, spec, root, &jail, &up).await?;
+    converged(engine, spec, root).await?;
     let new = match &opts.value {
         Some(v) => v.clone(),
         None => generated(spec, name)?,
     };
     crate::redact::register(&new);
-    let jail = Root::open(root).map_err(|e| UpError::Root {
-        path: root.to_owned(),
-        reason: e.to_string(),
-    })?;
-    if !matches!(jail.read(PREVIOUS_FILE, 0), Ok(crate::jail::Node::Missing)) {
-        return Err(RotateError::Refused {
-            secret: name.to_owned(),
-            reason: format!("an earlier rotation did not finish: {PREVIOUS_FILE} holds the values from before it"),
-            hint: format!("compare it with secrets.env, keep the values the running services use, remove {PREVIOUS_FILE}, then rotate again"),
-        });
-    }
     let old_text = crate::secrets::read_text(&jail)?.unwrap_or_default();
-    let old = crate::secrets::read_value(root, name)?.unwrap_or_default();
-    write_previous(&jail, &old_text)?;
+    let old = value_in(&old_text, name).unwrap_or_default();
+    write_previous(&jail, name, &old_text)?;
     let written = crate::secrets::replace_in(spec, &jail, name, &new)?;
     let switch = Switch {
         engine,
@@ -227,8 +222,7 @@ pub async fn rotate(
         old_text: &old_text,
         rotation: &rotation,
     };
-    let plan = super::up::plan(engine, spec, root).await;
-    let blocked = match plan {
+    let blocked = match super::up::plan(engine, spec, root).await {
         Ok(p) => cannot_roll(spec, p),
         Err(e) => return Err(switch.undo(RotateStep::Files, e.to_string(), None).await),
     };
@@ -245,31 +239,131 @@ pub async fn rotate(
             return Err(switch.undo(RotateStep::Database, e, None).await);
         }
     }
-    let plan = match super::up::deploy(engine, spec, root, &opts.up, events).await {
+    let plan = match super::up::deploy(engine, spec, root, &up, events).await {
         Ok(p) => p,
         Err(e) => {
             let undo_password = matches!(rotation, Rotation::DatabasePassword { .. });
             let old = undo_password.then_some(old.as_str());
-            return Err(switch.undo_deploy(e.to_string(), old, &opts.up).await);
+            return Err(switch.undo_deploy(e.to_string(), old, &up).await);
         }
     };
+    if !plan.is_noop() {
+        let keep = opts.up.keep_releases;
+        if let Ok(r) =
+            crate::docker::releases::record(engine, spec, root, "rotate", None, keep).await
+        {
+            events(UpEvent::Recorded(r.id));
+        }
+    }
     let _ = jail.remove(PREVIOUS_FILE);
     Ok(RotateReport {
         secret: name.to_owned(),
         rotation,
         derived: written.derived,
-        redeployed: plan
-            .actions
-            .iter()
-            .filter_map(|a| match a {
-                Action::Rollout { service, .. } | Action::Recreate { service, .. } => {
-                    Some(service.clone())
-                }
-                _ => None,
-            })
-            .collect(),
+        redeployed: redeployed(&plan),
         plan,
+        reverted,
     })
+}
+
+/// The services `plan` rolled or recreated.
+fn redeployed(plan: &Plan) -> Vec<String> {
+    plan.actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Rollout { service, .. } | Action::Recreate { service, .. } => {
+                Some(service.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// [`RotateError::Pending`] unless the stack runs as its files say.
+async fn converged(engine: &Engine, spec: &Spec, root: &Path) -> Result<(), RotateError> {
+    let pending: Vec<String> = super::up::plan(engine, spec, root)
+        .await?
+        .actions
+        .iter()
+        .filter(|a| a.changes())
+        .map(describe)
+        .collect();
+    if pending.is_empty() {
+        Ok(())
+    } else {
+        Err(RotateError::Pending { changes: pending })
+    }
+}
+
+/// The value of `name` in the env-file text `text`.
+fn value_in(text: &str, name: &str) -> Option<String> {
+    crate::envfile::parse(text)
+        .ok()?
+        .into_iter()
+        .find(|e| e.key == name)
+        .map(|e| e.value)
+}
+
+/// The first line of [`PREVIOUS_FILE`], naming the secret being rotated.
+const PREVIOUS_HEADER: &str = "# banatie-infra secrets rotate ";
+
+/// A rotation cut short (Ctrl-C, a lost session, a crash) left [`PREVIOUS_FILE`]: its
+/// values go back into `secrets.env` and each service's file, a PostgreSQL password is set
+/// back with `ALTER ROLE`, and the stack is deployed with them, so it runs as before that
+/// rotation began. Returns the secret it was rotating. Nothing to do without the file.
+async fn put_back_interrupted(
+    engine: &Engine,
+    spec: &Spec,
+    root: &Path,
+    jail: &Root,
+    up: &UpOptions,
+) -> Result<Option<String>, RotateError> {
+    let unreadable = |why: String| {
+        RotateError::Refused {
+        secret: PREVIOUS_FILE.to_owned(),
+        reason: format!("an earlier rotation did not finish, and {PREVIOUS_FILE} {why}"),
+        hint: format!("it held the values from before that rotation: compare it with secrets.env, keep the values the running services use, remove {PREVIOUS_FILE}, then rotate again"),
+    }
+    };
+    let text = match jail.read(PREVIOUS_FILE, crate::jail::READ_LIMIT) {
+        Ok(crate::jail::Node::Missing) => return Ok(None),
+        Ok(crate::jail::Node::File { contents, .. }) => {
+            String::from_utf8(contents).map_err(|_| unreadable("is not UTF-8".into()))?
+        }
+        Ok(crate::jail::Node::Unsafe { what, .. }) => return Err(unreadable(format!("is {what}"))),
+        Err(e) => return Err(unreadable(format!("cannot be read: {e}"))),
+    };
+    let (first, old_text) = text.split_once('\n').unwrap_or((&text, ""));
+    let Some(was) = first
+        .strip_prefix(PREVIOUS_HEADER)
+        .and_then(|r| r.split(':').next())
+        .map(str::to_owned)
+    else {
+        return Err(unreadable(
+            "does not say which secret it was rotating".into(),
+        ));
+    };
+    let failed = |step: RotateStep, cause: String| RotateError::Failed {
+        secret: was.clone(),
+        step,
+        cause: format!("putting back the rotation that did not finish: {cause}"),
+        restored: Some(format!(
+            "the values from before it are still in {PREVIOUS_FILE}"
+        )),
+    };
+    crate::secrets::restore_text(spec, jail, old_text)
+        .map_err(|e| failed(RotateStep::Files, e.to_string()))?;
+    if let Ok(Rotation::DatabasePassword { service, role }) = classify(spec, &was, None) {
+        let old = value_in(old_text, &was).unwrap_or_default();
+        set_password(engine, spec, &service, &role, &old)
+            .await
+            .map_err(|e| failed(RotateStep::Database, e))?;
+    }
+    super::up::deploy(engine, spec, root, up, &|_| {})
+        .await
+        .map_err(|e| failed(RotateStep::Deploy, e.to_string()))?;
+    let _ = jail.remove(PREVIOUS_FILE);
+    Ok(Some(was))
 }
 
 /// What can be rotated, and how; [`RotateError::Refused`] with what to do otherwise.
@@ -423,9 +517,13 @@ fn describe(a: &Action) -> String {
     }
 }
 
-/// Keeps the old `secrets.env` in [`PREVIOUS_FILE`] (mode 0600).
-fn write_previous(jail: &Root, old_text: &str) -> Result<(), RotateError> {
-    jail.write(PREVIOUS_FILE, old_text.as_bytes(), 0o600)
+/// Keeps the old `secrets.env` in [`PREVIOUS_FILE`] (mode 0600), after a first line that
+/// names the secret being rotated ([`PREVIOUS_HEADER`]).
+fn write_previous(jail: &Root, name: &str, old_text: &str) -> Result<(), RotateError> {
+    let text = format!(
+        "{PREVIOUS_HEADER}{name}: the values from before it, until it is confirmed\n{old_text}"
+    );
+    jail.write(PREVIOUS_FILE, text.as_bytes(), 0o600)
         .map(|_| ())
         .map_err(|e| {
             RotateError::Secrets(SecretsError::Io {

@@ -96,6 +96,26 @@ fn read_env(root: &Path, name: &str) -> Result<Vec<(String, String)>, UpError> {
     Ok(entries.into_iter().map(|e| (e.key, e.value)).collect())
 }
 
+/// The image reference each service's container is created from, by service name: the
+/// Compose file's `image`, else Compose's name of a build without one,
+/// `<project>-<service>` ([`service`] names it so too).
+pub(crate) fn image_refs(spec: &Spec) -> BTreeMap<String, String> {
+    let layout = crate::render::Layout::for_spec(spec);
+    let compose: ComposeFile = crate::render::compose::build(spec, &layout);
+    compose
+        .services
+        .iter()
+        .map(|(name, c)| {
+            let image = c
+                .image
+                .as_deref()
+                .map(unlit)
+                .unwrap_or_else(|| format!("{}-{name}", compose.name));
+            (name.clone(), image)
+        })
+        .collect()
+}
+
 /// The desired container of every service of `spec`, by service name, with the env files
 /// under `root` read in (each file once).
 pub(super) fn desired(spec: &Spec, root: &Path) -> Result<BTreeMap<String, Desired>, UpError> {

@@ -25,6 +25,7 @@ mod rollout;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub(crate) use desired::image_refs;
 pub use down::{down, DownReport};
 pub use images::{PullPolicy, PullProgress};
 pub use plan::{plan, Action, Plan};
