@@ -161,7 +161,7 @@ class _Release(_ReleaseRequired, total=False):
 
 class _RollbackResult(TypedDict):
     target: str
-    release: str
+    release: str | None
     actions: list[_PlanStep]
 
 class _DatabasePasswordRotation(TypedDict):

@@ -444,7 +444,9 @@ pub fn releases(py: Python<'_>, root: PathBuf) -> PyResult<Bound<'_, PyAny>> {
 ///     on_event (Callable[[UpEvent], object] | None): as ``up``.
 ///
 /// Returns:
-///     RollbackResult: ``{"target": str, "release": str, "actions": list[PlanStep]}``.
+///     RollbackResult: ``{"target": str, "release": str | None, "actions":
+///     list[PlanStep]}`` (``release``: the one recorded for the rollback, None when
+///     nothing changed).
 ///
 /// Raises:
 ///     FileError: no such release, or none before the newest.
@@ -488,7 +490,7 @@ pub fn rollback<'py>(
         let r = result.map_err(|e| release_error(py, e))?;
         let out = PyDict::new(py);
         out.set_item("target", &r.target.id)?;
-        out.set_item("release", &r.recorded.id)?;
+        out.set_item("release", r.recorded.as_ref().map(|x| x.id.clone()))?;
         out.set_item("actions", to_python(py, &r.plan.actions)?)?;
         Ok(out.into_any())
     })

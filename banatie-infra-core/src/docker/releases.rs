@@ -285,8 +285,9 @@ pub struct RollbackReport {
     pub target: Release,
     /// The plan carried out.
     pub plan: Plan,
-    /// The release recorded for the rollback itself.
-    pub recorded: Release,
+    /// The release recorded for the rollback itself; `None` when nothing changed (the
+    /// stack already ran the target: no record pushes a real release out).
+    pub recorded: Option<Release>,
 }
 
 /// Returns the stack to release `id` (default: the one before the newest) through the
@@ -348,15 +349,21 @@ pub async fn rollback(
         ..opts.clone()
     };
     let plan = up(engine, &spec, root, &opts, events).await?;
-    let recorded = record(
-        engine,
-        &spec,
-        root,
-        "rollback",
-        Some(&target.id),
-        opts.keep_releases,
-    )
-    .await?;
+    let recorded = if plan.is_noop() {
+        None
+    } else {
+        let r = record(
+            engine,
+            &spec,
+            root,
+            "rollback",
+            Some(&target.id),
+            opts.keep_releases,
+        )
+        .await?;
+        events(UpEvent::Recorded(r.id.clone()));
+        Some(r)
+    };
     Ok(RollbackReport {
         target,
         plan,

@@ -517,8 +517,10 @@ fn minio_service(c: &mut ComposeService, spec: &Spec, name: &Name, m: &MinioServ
 }
 
 /// A job: restart `no`, and either the storage init script (mounted), its argv, or (a
-/// migration) its argv in the app's image, built as the app's is, with the app's project
-/// env file and environment (its own `environment` after, so it may override).
+/// migration) its argv in the app's image, built as the app's is, as the app's `user` in
+/// its `working_dir`, with the app's project env file and environment (its own
+/// `environment` after, so it may override). Not the app's mounts, tmpfs or
+/// capabilities: a migration writes no app data and may need a writable root.
 fn job_service(
     c: &mut ComposeService,
     spec: &Spec,
@@ -550,6 +552,11 @@ fn job_service(
             c.entrypoint = Some(argv.iter().map(|s| lit(s)).collect());
             if let Some(target) = spec.services.get(app) {
                 migration_image(c, spec, app, target);
+                // Who it runs as and where, as the app: files it writes, relative paths.
+                if let Some(p) = target.process() {
+                    c.user = p.user.map(lit);
+                    c.working_dir = p.working_dir.map(|d| lit(d.as_str()));
+                }
                 for (k, v) in target.environment() {
                     c.environment.insert(k.to_string(), lit(v));
                 }

@@ -202,7 +202,7 @@ pub(super) fn completed_not_job(spec: &Spec, out: &mut Vec<Diagnostic>) {
 /// app depends on it with `completed` (else the app could take traffic before the
 /// schema exists, and `deploy` would not run it first), and it depends, `healthy`, on
 /// each `postgres` service its app depends on (else it may run before the database
-/// accepts connections). An unresolved app is BI110's.
+/// accepts connections) on a network it shares with it. An unresolved app is BI110's.
 pub(super) fn migrations(spec: &Spec, out: &mut Vec<Diagnostic>) {
     use crate::rules::spec::CODE_MIGRATION;
     for (name, svc) in &spec.services {
@@ -226,12 +226,21 @@ pub(super) fn migrations(spec: &Spec, out: &mut Vec<Diagnostic>) {
             ).with_help(format!("add to `{app}`: `depends_on: {{ {name}: completed }}`")));
         }
         for db in target.depends_on().keys() {
-            let is_db = matches!(spec.services.get(db), Some(Service::Postgres(_)));
-            if is_db && job.depends_on.get(db) != Some(&Condition::Healthy) {
+            let Some(Service::Postgres(pg)) = spec.services.get(db) else {
+                continue;
+            };
+            if !pg.networks.iter().any(|n| job.networks.contains(n)) {
+                out.push(Diagnostic::error(
+                    CODE_MIGRATION,
+                    ptr!("services", name, "networks"),
+                    format!("migration `{name}` shares no network with `{db}`, the database of `{app}`: it cannot reach it"),
+                ).with_help(format!("attach `{name}` to a network of `{db}`: {}", pg.networks.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))));
+            }
+            if job.depends_on.get(db) != Some(&Condition::Healthy) {
                 out.push(Diagnostic::error(
                     CODE_MIGRATION,
                     ptr!("services", name, "depends_on"),
-                    format!("migration `{name}` does not wait for `{db}`, the database of `{app}`: it may run before the database accepts connections"),
+                    format!("migration `{name}` does not wait for `{db}`, the database of `{app}`, to be healthy: it may run before the database accepts connections"),
                 ).with_help(format!("add to `{name}`: `depends_on: {{ {db}: healthy }}`")));
             }
         }
@@ -316,6 +325,21 @@ mod tests {
             d[0].help.as_deref().unwrap().contains("db: healthy"),
             "{d:?}"
         );
+    }
+
+    #[test]
+    fn bi119_migration_on_no_network_of_the_database() {
+        let apart = format!(
+            "{}  mig: {{ kind: job, task: {{ migrate: {{ app: api, argv: [m] }} }}, networks: [proxy-network], depends_on: {{ db: healthy }} }}\n{DB}",
+            app("api", "db: healthy, mig: completed")
+        );
+        // (A job on the proxy network is BI2xx's too.)
+        let all = crate::validate::tests::run(&spec(&apart, "", DB_SECRETS));
+        let d = all
+            .iter()
+            .find(|d| d.code == CODE_MIGRATION && d.pointer == "/services/mig/networks")
+            .unwrap_or_else(|| panic!("{all:#?}"));
+        assert!(d.help.as_deref().unwrap().contains("`inner`"), "{d:?}");
     }
 
     #[test]

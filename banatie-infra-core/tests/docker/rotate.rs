@@ -219,7 +219,7 @@ async fn rotating_the_database_password_rolls_its_users_and_failures_put_it_back
         &s.spec,
         s.root(),
         "CHECK_TOKEN",
-        &opts(Some("bad-value-the-check-refuses")),
+        &opts(Some("bad-value-the-check-refuses-0123456789")),
         &|_| {},
     )
     .await
@@ -232,7 +232,8 @@ async fn rotating_the_database_password_rolls_its_users_and_failures_put_it_back
         other => panic!("expected a failed deploy, got {other}"),
     }
     assert!(
-        !e.to_string().contains("bad-value-the-check-refuses"),
+        !e.to_string()
+            .contains("bad-value-the-check-refuses-0123456789"),
         "the value leaked: {e}"
     );
     assert_eq!(file(), before, "secrets.env is as before");

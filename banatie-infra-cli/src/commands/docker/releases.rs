@@ -152,15 +152,21 @@ pub(crate) async fn rollback(ctx: &Ctx, args: RollbackArgs) -> Result<(), Failur
                     "ok": true,
                     "error": null,
                     "target": r.target.id,
-                    "release": r.recorded.id,
+                    "release": r.recorded.as_ref().map(|x| x.id.clone()),
                     "actions": to_value(&r.plan.actions),
                 }));
             } else {
-                say!(
-                    "rolled back to {} (recorded as release {})",
-                    r.target.id,
-                    r.recorded.id
-                );
+                match &r.recorded {
+                    Some(rec) => say!(
+                        "rolled back to {} (recorded as release {})",
+                        r.target.id,
+                        rec.id
+                    ),
+                    None => say!(
+                        "already at release {}: nothing changed, nothing recorded",
+                        r.target.id
+                    ),
+                }
             }
             Ok(())
         }

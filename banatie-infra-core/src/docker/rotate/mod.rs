@@ -406,11 +406,25 @@ fn classify(spec: &Spec, name: &str, value: Option<&str>) -> Result<Rotation, Ro
         _ => {}
     }
     if let Some(v) = value {
-        if v.is_empty() || v.contains(['\n', '\r', '\0']) || crate::validate::is_placeholder(v) {
+        if v.is_empty() || crate::validate::is_placeholder(v) {
             return Err(refuse(
-                "the new value is empty, a placeholder, or holds a line break".into(),
-                "give the value itself, on one line".into(),
+                "the new value is empty or a placeholder".into(),
+                "give the value itself".into(),
             ));
+        }
+        if v.chars().any(char::is_control) {
+            return Err(refuse(
+                "the new value holds a control character (a line break, a tab, NUL, ESC)".into(),
+                "give the value on one line, printable characters only".into(),
+            ));
+        }
+        if let SecretKind::Generated { length, .. } = &var.kind {
+            if v.chars().count() < *length as usize {
+                return Err(refuse(
+                    format!("the new value has {} characters, the spec asks for {length}", v.chars().count()),
+                    format!("give a value of at least {length} characters, or none: a new one is generated"),
+                ));
+            }
         }
     }
     for (svc_name, svc) in &spec.services {
