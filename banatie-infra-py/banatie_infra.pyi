@@ -970,7 +970,9 @@ def rollback(
         on_event (Callable[[UpEvent], object] | None): as ``up``.
 
     Returns:
-        RollbackResult: ``{"target": str, "release": str, "actions": list[PlanStep]}``.
+        RollbackResult: ``{"target": str, "release": str | None, "actions":
+        list[PlanStep]}`` (``release``: the one recorded for the rollback, None when
+        nothing changed).
 
     Raises:
         FileError: no such release, or none before the newest.

@@ -127,15 +127,21 @@ def test_deploy_rolls_the_app_and_a_failing_migration_is_an_up_error(ops: Ops) -
 
 
 def test_releases_and_rollback(ops: Ops) -> None:
-    spec = ops.write("2")
+    spec = ops.write("7")
     banatie_infra.deploy(spec, pull="never", drain=0.2, timeout=120)
     listed = banatie_infra.releases(ops.root)
-    assert len(listed) >= 2 and listed[0]["verb"] in {"deploy", "up"}
+    assert len(listed) >= 2 and listed[0]["verb"] == "deploy"
     assert "spec" not in listed[0]
     target = listed[1]["id"]
     r = banatie_infra.rollback(spec, release=target, drain=0.2, timeout=120)
-    assert r["target"] == target
-    assert banatie_infra.releases(ops.root)[0]["rollback_of"] == target
+    assert r["target"] == target and r["release"] is not None
+    newest = banatie_infra.releases(ops.root)[0]
+    assert (newest["id"], newest.get("rollback_of")) == (r["release"], target)
+    # Rolling back to where the stack already is changes nothing and records nothing.
+    again = banatie_infra.rollback(spec, release=target, drain=0.2, timeout=120)
+    assert again["release"] is None
+    assert {a["action"] for a in again["actions"]} == {"keep"}
+    assert banatie_infra.releases(ops.root)[0]["id"] == r["release"]
     with pytest.raises(banatie_infra.FileError, match="no release `nope`"):
         banatie_infra.rollback(spec, release="nope")
 
