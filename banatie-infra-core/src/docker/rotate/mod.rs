@@ -375,14 +375,19 @@ fn classify(spec: &Spec, name: &str, value: Option<&str>) -> Result<Rotation, Ro
     };
     let vars = secret_vars(spec);
     let Some(var) = vars.iter().find(|v| v.name.as_str() == name) else {
-        let names = vars
+        let names: Vec<&str> = vars
             .iter()
             .filter(|v| !v.kind.is_derived())
-            .map(|v| v.name.as_str());
-        return Err(refuse(
-            "the spec has no such secret".into(),
-            crate::rules::closest(name, names, "name one of the spec's `secrets`".into()),
-        ));
+            .map(|v| v.name.as_str())
+            .collect();
+        let all = format!("name one of the spec's secrets ({})", names.join(", "));
+        // A name in the wrong case is the likeliest slip (`postgres_password`).
+        let upper = name.to_ascii_uppercase();
+        let hint = match names.iter().find(|n| **n == upper) {
+            Some(n) => format!("did you mean `{n}`?"),
+            None => crate::rules::closest(name, names.iter().copied(), all),
+        };
+        return Err(refuse("the spec has no such secret".into(), hint));
     };
     match &var.kind {
         SecretKind::DatabaseUrl { service } => {
