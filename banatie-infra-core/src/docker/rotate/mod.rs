@@ -13,7 +13,7 @@
 //!    start-first (or be a job, which runs again), else nothing goes on
 //!    ([`RotateError::WouldRecreate`], unless `allow_recreate`);
 //! 3. **database** (a PostgreSQL password): `ALTER ROLE ... PASSWORD` through `psql` in
-//!    the running server, with a SCRAM-SHA-256 verifier computed here ([`scram`]), so the
+//!    the running server, with a SCRAM-SHA-256 verifier computed here (`rotate/scram.rs`), so the
 //!    password never reaches the server's log; the server keeps serving, and connections
 //!    already open stay open;
 //! 4. **deploy**: [`super::deploy`]: every service that receives the secret rolls onto a
