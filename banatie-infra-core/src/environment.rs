@@ -236,7 +236,6 @@ pub fn service_secrets(spec: &Spec, name: &str) -> Vec<EnvName> {
                 _ => Vec::new(),
             },
             crate::spec::JobTask::Command { .. } => Vec::new(),
-            // A migration connects as its app does.
             // A migration connects as its app does (only a process kind: no recursion).
             crate::spec::JobTask::Migrate { app, .. } => match spec.services.get(app) {
                 Some(Service::App(_) | Service::Worker(_) | Service::Generic(_)) => {

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use banatie_infra_core::docker::releases as core_releases;
 use banatie_infra_core::docker::rotate::RotateOptions;
-use banatie_infra_core::docker::{self, Leftover, PullPolicy, UpEvent, UpOptions};
+use banatie_infra_core::docker::{self, Engine, Leftover, PullPolicy, UpEvent, UpOptions};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -249,7 +249,31 @@ fn up_args(
     })
 }
 
-/// `up` or `deploy` with `args`, holding the locks, reporting to `on_event`.
+/// Runs `op` on the engine for `verb`, the way every function here does: `on_event`
+/// checked, the root's and the stack's locks taken, the GIL released while it runs,
+/// events delivered to the callback, the callback's exception (if any) raised after.
+/// Returns the operation's own result and the release it recorded.
+fn run_locked<T: Send, E: Send>(
+    py: Python<'_>,
+    stack: &str,
+    args: &UpArgs,
+    verb: &str,
+    on_event: Option<Py<PyAny>>,
+    op: impl AsyncFnOnce(&Engine, &(dyn Fn(UpEvent) + Send + Sync)) -> Result<T, E> + Send,
+) -> PyResult<(Result<T, E>, Option<String>)> {
+    let events = Events::new(py, on_event)?;
+    let _locks =
+        banatie_infra_core::lock::hold(&args.root, stack, verb, args.wait).map_err(lock_error)?;
+    let result = block_on(py, || async {
+        let engine = connect().await?;
+        let sink = |e: UpEvent| events.on(e);
+        Ok(op(&engine, &sink).await)
+    })?;
+    events.take_raised(py, result.is_ok())?;
+    Ok((result, events.release()))
+}
+
+/// `up` or `deploy` with `args`.
 fn run_up<'py>(
     py: Python<'py>,
     spec: &PySpec,
@@ -261,23 +285,20 @@ fn run_up<'py>(
     } else {
         "up"
     };
-    let stack = spec.spec.stack.name.as_str();
-    let events = Events::new(py, on_event)?;
-    let _locks =
-        banatie_infra_core::lock::hold(&args.root, stack, verb, args.wait).map_err(lock_error)?;
     let (spec, opts, root) = (&spec.spec, &args.opts, &args.root);
-    let result = block_on(py, || async {
-        let engine = connect().await?;
-        let sink = |e: UpEvent| events.on(e);
-        Ok(docker::up(&engine, spec, root, opts, &sink).await)
-    });
-    let result = result?;
-    events.take_raised(py, result.is_ok())?;
+    let (result, release) = run_locked(
+        py,
+        spec.stack.name.as_str(),
+        &args,
+        verb,
+        on_event,
+        async |engine, sink| docker::up(engine, spec, root, opts, sink).await,
+    )?;
     let p = result.map_err(|e| up_error(py, e))?;
     let out = PyDict::new(py);
     out.set_item("noop", p.is_noop())?;
     out.set_item("actions", to_python(py, &p.actions)?)?;
-    out.set_item("release", events.release())?;
+    out.set_item("release", release)?;
     Ok(out.into_any())
 }
 
@@ -475,18 +496,17 @@ pub fn rollback<'py>(
         let args = up_args(
             this, root, timeout, false, "missing", drain, true, lock_wait,
         )?;
-        let stack = this.spec.stack.name.as_str();
-        let events = Events::new(py, on_event)?;
-        let _locks = banatie_infra_core::lock::hold(&args.root, stack, "rollback", args.wait)
-            .map_err(lock_error)?;
         let (opts, root) = (&args.opts, &args.root);
-        let result = block_on(py, || async {
-            let engine = connect().await?;
-            let sink = |e: UpEvent| events.on(e);
-            Ok(core_releases::rollback(&engine, root, release.as_deref(), opts, &sink).await)
-        });
-        let result = result?;
-        events.take_raised(py, result.is_ok())?;
+        let (result, _) = run_locked(
+            py,
+            this.spec.stack.name.as_str(),
+            &args,
+            "rollback",
+            on_event,
+            async |engine, sink| {
+                core_releases::rollback(engine, root, release.as_deref(), opts, sink).await
+            },
+        )?;
         let r = result.map_err(|e| release_error(py, e))?;
         let out = PyDict::new(py);
         out.set_item("target", &r.target.id)?;
@@ -559,23 +579,22 @@ pub fn rotate_secret<'py>(
         let args = up_args(
             this, root, timeout, false, "missing", drain, true, lock_wait,
         )?;
-        let stack = this.spec.stack.name.as_str();
-        let events = Events::new(py, on_event)?;
-        let _locks = banatie_infra_core::lock::hold(&args.root, stack, "rotate", args.wait)
-            .map_err(lock_error)?;
         let opts = RotateOptions {
             value,
             allow_recreate,
-            up: args.opts,
+            up: args.opts.clone(),
         };
         let (spec, root) = (&this.spec, &args.root);
-        let result = block_on(py, || async {
-            let engine = connect().await?;
-            let sink = |e: UpEvent| events.on(e);
-            Ok(docker::rotate::rotate(&engine, spec, root, name, &opts, &sink).await)
-        });
-        let result = result?;
-        events.take_raised(py, result.is_ok())?;
+        let (result, _) = run_locked(
+            py,
+            spec.stack.name.as_str(),
+            &args,
+            "rotate",
+            on_event,
+            async |engine, sink| {
+                docker::rotate::rotate(engine, spec, root, name, &opts, sink).await
+            },
+        )?;
         let r = result.map_err(|e| rotate_error(py, e))?;
         let out = PyDict::new(py);
         out.set_item("secret", &r.secret)?;

@@ -61,22 +61,10 @@ pub(crate) async fn run(ctx: &Ctx, args: Args) -> Result<(), Failure> {
 
 /// One step of a plan, as a line.
 pub(crate) fn describe(a: &Action) -> String {
-    match a {
-        Action::CreateNetwork { network, internal } => format!(
-            "create     network {network}{}",
-            if *internal { " (internal)" } else { "" }
-        ),
-        Action::Pull { service, image } => format!("pull       {service} <- {image}"),
-        Action::Build { service, image } => format!("build      {service} -> {image}"),
-        Action::Create { service } => format!("create     {service} (missing)"),
-        Action::Recreate { service, reason } => format!("recreate   {service} ({reason})"),
-        Action::Rollout { service, reason } => {
-            format!("rollout    {service} ({reason}; start-first)")
-        }
-        Action::Start { service, reason } => format!("start      {service} ({reason})"),
-        Action::Restart { service, because } => {
-            format!("restart    {service} (dependency {because} is recreated)")
-        }
-        Action::Keep { service } => format!("keep       {service}"),
+    // The core's line, its first word (the step) in a column of ten.
+    let line = a.to_string();
+    match line.split_once(' ') {
+        Some((step, rest)) => format!("{step:<10} {rest}"),
+        None => line,
     }
 }

@@ -1,7 +1,8 @@
 //! `secrets rotate NAME`: a new value for one secret of the running stack, switched
 //! without downtime, the old value kept until the switch is confirmed.
 //!
-//! The steps, in order ([`RotateStep`]), each undone when a later one fails:
+//! The steps, in order (those after the check are [`RotateStep`]s), each undone when a
+//! later one fails:
 //!
 //! 1. **check**: the secret can be rotated here ([`Rotation`]; refused otherwise, with
 //!    what to do), and the stack runs as its files say (`plan` is a no-op), so the
@@ -13,9 +14,9 @@
 //!    start-first (or be a job, which runs again), else nothing goes on
 //!    ([`RotateError::WouldRecreate`], unless `allow_recreate`);
 //! 3. **database** (a PostgreSQL password): `ALTER ROLE ... PASSWORD` through `psql` in
-//!    the running server, with a SCRAM-SHA-256 verifier computed here (`rotate/scram.rs`), so the
-//!    password never reaches the server's log; the server keeps serving, and connections
-//!    already open stay open;
+//!    the running server, with a SCRAM-SHA-256 verifier computed here (`rotate/scram.rs`),
+//!    so the password never reaches the server's log; the server keeps serving, and
+//!    connections already open stay open;
 //! 4. **deploy**: [`super::deploy`]: every service that receives the secret rolls onto a
 //!    new container with the new value (a storage-init job runs again first and sets a
 //!    rotated service-account key in MinIO); the others are kept.
@@ -25,8 +26,10 @@
 //! again, and `deploy` run once more to bring back what had already switched; the error
 //! names the failed step and whether that restore worked. A rotation cut short (Ctrl-C,
 //! a lost session, a crash) leaves `secrets/.previous.env`, whose first line names the
-//! secret: the next rotation puts that one back first (files, password, `deploy`). Between steps 3 and 4 an old container holds its open connections but cannot
-//! open a new one with the old password: a pool that reconnects in that window (the new
+//! secret: the next rotation puts that one back first (files, password, `deploy`).
+//!
+//! Between steps 3 and 4 an old container holds its open connections but cannot open a
+//! new one with the old password: a pool that reconnects in that window (the new
 //! containers' time to healthy) sees an authentication error once.
 
 mod scram;
@@ -73,12 +76,11 @@ pub enum Rotation {
     },
 }
 
-/// A step of [`rotate`], for progress and for [`RotateError::Failed`].
+/// A step of [`rotate`] that can fail after something changed ([`RotateError::Failed`];
+/// the check before them refuses instead, changing nothing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RotateStep {
-    /// Checking the secret and the stack.
-    Check,
     /// Writing the new value (the old one kept in [`PREVIOUS_FILE`]).
     Files,
     /// `ALTER ROLE` in the running database.
@@ -90,7 +92,6 @@ pub enum RotateStep {
 impl std::fmt::Display for RotateStep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Self::Check => "check",
             Self::Files => "files",
             Self::Database => "database",
             Self::Deploy => "deploy",
@@ -286,7 +287,7 @@ async fn converged(engine: &Engine, spec: &Spec, root: &Path) -> Result<(), Rota
         .actions
         .iter()
         .filter(|a| a.changes())
-        .map(describe)
+        .map(ToString::to_string)
         .collect();
     if pending.is_empty() {
         Ok(())
@@ -353,7 +354,7 @@ async fn put_back_interrupted(
     };
     crate::secrets::restore_text(spec, jail, old_text)
         .map_err(|e| failed(RotateStep::Files, e.to_string()))?;
-    if let Ok(Rotation::DatabasePassword { service, role }) = classify(spec, &was, None) {
+    if let Some((service, role)) = postgres_role(spec, &was) {
         let old = value_in(old_text, &was).unwrap_or_default();
         set_password(engine, spec, &service, &role, &old)
             .await
@@ -432,14 +433,11 @@ fn classify(spec: &Spec, name: &str, value: Option<&str>) -> Result<Rotation, Ro
             }
         }
     }
+    if let Some((service, role)) = postgres_role(spec, name) {
+        return Ok(Rotation::DatabasePassword { service, role });
+    }
     for (svc_name, svc) in &spec.services {
         match svc {
-            Service::Postgres(pg) if name == crate::spec::POSTGRES_PASSWORD => {
-                return Ok(Rotation::DatabasePassword {
-                    service: svc_name.to_string(),
-                    role: pg.user.to_string(),
-                })
-            }
             Service::Minio(_) if name == crate::spec::MINIO_ROOT_PASSWORD => {
                 return Err(refuse(
                     format!("MinIO `{svc_name}` reads its root credentials only when it starts, and one server cannot switch them while it serves"),
@@ -465,6 +463,18 @@ fn classify(spec: &Spec, name: &str, value: Option<&str>) -> Result<Rotation, Ro
     Ok(Rotation::Value {
         supplied: value.is_some(),
     })
+}
+
+/// The PostgreSQL service and role whose password `name` is, if it is one.
+fn postgres_role(spec: &Spec, name: &str) -> Option<(String, String)> {
+    (name == crate::spec::POSTGRES_PASSWORD)
+        .then(|| {
+            spec.services.iter().find_map(|(n, s)| match s {
+                Service::Postgres(pg) => Some((n.to_string(), pg.user.to_string())),
+                _ => None,
+            })
+        })
+        .flatten()
 }
 
 /// The storage-init jobs of MinIO service `minio`.
@@ -508,11 +518,7 @@ fn cannot_roll(spec: &Spec, plan: Plan) -> Vec<String> {
         .into_iter()
         .filter_map(|a| match a {
             Action::Recreate { service, reason } => {
-                let job = matches!(
-                    spec.services.iter().find(|(n, _)| n.as_str() == service),
-                    Some((_, Service::Job(_)))
-                );
-                (!job).then(|| format!("`{service}` ({reason})"))
+                (!super::up::is_job(spec, &service)).then(|| format!("`{service}` ({reason})"))
             }
             Action::Restart { service, because } => {
                 Some(format!("`{service}` (restarted for `{because}`)"))
@@ -520,20 +526,6 @@ fn cannot_roll(spec: &Spec, plan: Plan) -> Vec<String> {
             _ => None,
         })
         .collect()
-}
-
-/// One step of a plan in a line.
-fn describe(a: &Action) -> String {
-    let v = serde_json::to_value(a).unwrap_or_default();
-    let what = v["action"].as_str().unwrap_or("step");
-    let on = v["service"]
-        .as_str()
-        .or(v["network"].as_str())
-        .unwrap_or("");
-    match v["reason"].as_str() {
-        Some(r) => format!("{what} {on}: {r}"),
-        None => format!("{what} {on}"),
-    }
 }
 
 /// Keeps the old `secrets.env` in [`PREVIOUS_FILE`] (mode 0600), after a first line that

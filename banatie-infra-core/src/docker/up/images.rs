@@ -70,6 +70,18 @@ pub struct PullProgress {
     pub total: Option<u64>,
 }
 
+/// The service that brings each image tag of `want`, in the order `up` brings them:
+/// the services that build first, then the others, each tag once. So a tag built here is
+/// never pulled, and a migration job, which runs its app's tag, brings nothing itself.
+pub(super) fn image_owners(want: &BTreeMap<String, Desired>) -> Vec<(&String, &Desired)> {
+    let mut seen = std::collections::HashSet::new();
+    want.iter()
+        .filter(|(_, d)| d.build.is_some())
+        .chain(want.iter().filter(|(_, d)| d.build.is_none()))
+        .filter(|(_, d)| seen.insert(d.image.as_str()))
+        .collect()
+}
+
 /// Pulls or builds what `want` needs: a service with a `build` is built when its image is
 /// missing (or always with `opts.build`); any other service's image is pulled as
 /// `opts.pull` says. A missing image under [`PullPolicy::Never`] is
@@ -81,27 +93,15 @@ pub(super) async fn ensure_images(
     events: Events<'_>,
 ) -> Result<Vec<Action>, UpError> {
     let mut done = Vec::new();
-    // Builds first, each tag once: a migration job builds nothing of its own, it runs the
-    // tag its app builds (and nothing pulls a tag that is built here).
-    let mut built: Vec<&str> = Vec::new();
-    for (name, d) in want {
-        let Some(b) = &d.build else { continue };
-        if built.contains(&d.image.as_str()) {
-            continue;
-        }
-        built.push(&d.image);
-        if opts.build || engine.docker.inspect_image(&d.image).await.is_err() {
-            build_image(engine, name, &d.image, b, events).await?;
-            done.push(Action::Build {
-                service: name.clone(),
-                image: d.image.clone(),
-            });
-        }
-    }
-    let mut pulled: Vec<&str> = Vec::new();
-    for (name, d) in want {
-        let seen = built.contains(&d.image.as_str()) || pulled.contains(&d.image.as_str());
-        if d.build.is_some() || seen {
+    for (name, d) in image_owners(want) {
+        if let Some(b) = &d.build {
+            if opts.build || engine.docker.inspect_image(&d.image).await.is_err() {
+                build_image(engine, name, &d.image, b, events).await?;
+                done.push(Action::Build {
+                    service: name.clone(),
+                    image: d.image.clone(),
+                });
+            }
             continue;
         }
         let exists = engine.docker.inspect_image(&d.image).await.is_ok();
@@ -116,7 +116,6 @@ pub(super) async fn ensure_images(
         match (opts.pull, exists) {
             (PullPolicy::Always, _) | (PullPolicy::Missing, false) => {
                 pull_image(engine, name, &d.image, events).await?;
-                pulled.push(&d.image);
                 done.push(Action::Pull {
                     service: name.clone(),
                     image: d.image.clone(),
@@ -124,10 +123,10 @@ pub(super) async fn ensure_images(
             }
             (PullPolicy::Never, false) => {
                 return Err(UpError::MissingImage {
-                        service: name.clone(),
-                        image: d.image.clone(),
-                        hint: "`--pull never` was given: pull it (`banatie-infra up --pull missing`) or load it with `docker load`".into(),
-                    });
+                    service: name.clone(),
+                    image: d.image.clone(),
+                    hint: "`--pull never` was given: pull it (`banatie-infra up --pull missing`) or load it with `docker load`".into(),
+                });
             }
             _ => {}
         }

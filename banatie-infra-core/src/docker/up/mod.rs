@@ -28,6 +28,7 @@ use std::time::Duration;
 pub(crate) use desired::image_refs;
 pub use down::{down, DownReport};
 pub use images::{PullPolicy, PullProgress};
+pub(crate) use plan::is_job;
 pub use plan::{plan, Action, Plan};
 pub use rollout::{reconcile_leftovers, rollout_blocker, Leftover, DEFAULT_DRAIN};
 

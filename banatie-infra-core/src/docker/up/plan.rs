@@ -80,6 +80,32 @@ pub enum Action {
     },
 }
 
+/// One line: the step, what it is on, and why (`recreate api (config changed: image)`,
+/// `pull api <- example/api:1.2`). The CLI aligns the first word in a column.
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::CreateNetwork { network, internal } => write!(
+                f,
+                "create network {network}{}",
+                if *internal { " (internal)" } else { "" }
+            ),
+            Action::Pull { service, image } => write!(f, "pull {service} <- {image}"),
+            Action::Build { service, image } => write!(f, "build {service} -> {image}"),
+            Action::Create { service } => write!(f, "create {service} (missing)"),
+            Action::Recreate { service, reason } => write!(f, "recreate {service} ({reason})"),
+            Action::Rollout { service, reason } => {
+                write!(f, "rollout {service} ({reason}; start-first)")
+            }
+            Action::Start { service, reason } => write!(f, "start {service} ({reason})"),
+            Action::Restart { service, because } => {
+                write!(f, "restart {service} (dependency {because} is recreated)")
+            }
+            Action::Keep { service } => write!(f, "keep {service}"),
+        }
+    }
+}
+
 impl Action {
     /// Whether this step changes anything.
     pub fn changes(&self) -> bool {
@@ -182,16 +208,7 @@ pub async fn plan(engine: &Engine, spec: &Spec, root: &Path) -> Result<Plan, UpE
     super::refuse_invalid(spec)?;
     let want = desired(spec, root)?;
     let mut actions = network_actions(engine, spec).await?;
-    let mut seen = HashSet::new();
-    // Built services first, so a migration's image counts as its app's build; each tag once.
-    for (name, d) in want
-        .iter()
-        .filter(|(_, d)| d.build.is_some())
-        .chain(want.iter().filter(|(_, d)| d.build.is_none()))
-    {
-        if !seen.insert(d.image.clone()) {
-            continue;
-        }
+    for (name, d) in super::images::image_owners(&want) {
         if engine.docker.inspect_image(&d.image).await.is_err() {
             let (service, image) = (name.clone(), d.image.clone());
             actions.push(match d.build {
@@ -354,10 +371,10 @@ fn container_action(
 }
 
 /// Whether `service` is a one-shot job.
-fn is_job(spec: &Spec, service: &str) -> bool {
+pub(crate) fn is_job(spec: &Spec, service: &str) -> bool {
     spec.services
-        .iter()
-        .any(|(n, s)| n.as_str() == service && s.kind() == crate::spec::ServiceKind::Job)
+        .get(service)
+        .is_some_and(|s| s.kind() == crate::spec::ServiceKind::Job)
 }
 
 /// Turns the kept dependents of a recreated service into restarts (transitively), except
